@@ -1,0 +1,57 @@
+import { ConfigError } from '@hello-rabbit/broker-client';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+
+export const DEFAULT_TEXT = 'Hello World!';
+export const MAX_COUNT = 1_000_000;
+
+export interface ProducerArgs {
+  /** The message text: the arguments joined by spaces, as the tutorials' new_task does. */
+  readonly text: string;
+  /** With --count, N numbered messages and one summary line. */
+  readonly count: number | undefined;
+}
+
+export type ParsedArgs = { readonly kind: 'run'; readonly args: ProducerArgs } | { readonly kind: 'help'; readonly text: string };
+
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_COUNT) {
+    throw new InvalidArgumentError(`it must be a whole number from 1 to ${MAX_COUNT}.`);
+  }
+  return Number(value);
+}
+
+/**
+ * Parses the command line (without `node` and the script).
+ * @throws ConfigError (usage) with commander's one-line explanation.
+ */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  let output = '';
+  const program = new Command('producer')
+    .description(`Publishes a message to the queue 'hello' and waits for the broker's confirm.`)
+    .argument('[message...]', `the message text (default: '${DEFAULT_TEXT}')`)
+    .option('--count <n>', 'publish N messages, the text followed by #1 ... #N, and print one summary line', parseCount)
+    .helpOption('-h, --help', 'show this help')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => {
+        output += text;
+      },
+      writeErr: (text) => {
+        output += text;
+      },
+      outputError: () => undefined,
+    });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return { kind: 'help', text: output };
+      throw new ConfigError(err.message.replace(/^error: /, ''), undefined, 'usage');
+    }
+    throw err;
+  }
+  const words = program.args;
+  const text = words.join(' ');
+  const { count } = program.opts<{ count?: number }>();
+  return { kind: 'run', args: { text: text === '' ? DEFAULT_TEXT : text, count } };
+}

@@ -1,0 +1,18 @@
+import { brokerEnvShape, intSetting, parseEnv } from '@hello-rabbit/broker-client';
+import { z } from 'zod';
+
+const schema = z.object({
+  ...brokerEnvShape,
+  /** Time the broker has to confirm a message before it counts as failed, in ms. @default 10000 */
+  PUBLISH_CONFIRM_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 10_000),
+});
+
+export type ProducerEnv = z.output<typeof schema>;
+
+/**
+ * Reads the producer's settings once, at start.
+ * @throws ConfigError naming every bad variable.
+ */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Readonly<ProducerEnv> {
+  return parseEnv(schema, source);
+}

@@ -1,0 +1,97 @@
+import type { EventEmitter } from 'node:events';
+import type { Broker } from '@hello-rabbit/broker-client';
+import {
+  encodeMessage,
+  publications,
+  type PublicationName,
+  type PublicationPayload,
+} from '@hello-rabbit/broker-config';
+
+/** What the broker sends back with basic.return. */
+interface ReturnedMessage {
+  readonly fields: { readonly replyText: string; readonly routingKey: string };
+}
+
+/** How one publish ended. Only `confirmed` means the broker has the message. */
+export type PublishOutcome =
+  | { readonly status: 'confirmed'; readonly messageId: string }
+  | { readonly status: 'returned'; readonly messageId: string; readonly reason: string }
+  | { readonly status: 'nacked'; readonly messageId: string; readonly reason: string }
+  | { readonly status: 'failed'; readonly messageId: string; readonly reason: string };
+
+export interface PublishOptions {
+  readonly messageId: string;
+  /** The outcome is `failed` when no confirm came within this time. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * Publishes one message and resolves once its fate is known: the first of the broker's
+ * confirm, a return (unroutable), a nack, a channel or connection error, or the timeout.
+ * It settles exactly once, whatever Rascal emits afterwards, and never rejects.
+ */
+export function publishConfirmed<P extends PublicationName>(
+  broker: Broker,
+  name: P,
+  payload: PublicationPayload<P>,
+  options: PublishOptions,
+): Promise<PublishOutcome> {
+  const { content, contentType } = encodeMessage(publications[name].message, payload);
+  const { messageId, timeoutMs } = options;
+
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: PublishOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => {
+      settle({ status: 'failed', messageId, reason: `no confirm from the broker within ${timeoutMs} ms` });
+    }, timeoutMs);
+
+    broker
+      .publish(name, content, {
+        options: {
+          messageId,
+          contentType,
+          // AMQP timestamps are in seconds.
+          timestamp: Math.floor(Date.now() / 1000),
+          appId: 'producer',
+        },
+      })
+      .then(
+        (publication) => {
+          // Listened to as a plain emitter: @types/rascal lists neither 'close' (emitted
+          // when the channel closes cleanly mid-publish) nor the return's fields we read.
+          const session = publication as EventEmitter;
+          // The broker sends basic.return before the basic.ack of an unroutable message,
+          // so 'return' wins over the 'success' that follows it.
+          session.on('return', (message: ReturnedMessage) => {
+            settle({
+              status: 'returned',
+              messageId,
+              reason: `returned by the broker: ${message.fields.replyText} (no queue for routing key '${message.fields.routingKey}')`,
+            });
+          });
+          session.on('success', () => {
+            settle({ status: 'confirmed', messageId });
+          });
+          session.on('error', (err: Error) => {
+            settle(
+              /nack/i.test(err.message)
+                ? { status: 'nacked', messageId, reason: 'rejected by the broker (basic.nack)' }
+                : { status: 'failed', messageId, reason: err.message },
+            );
+          });
+          session.on('close', () => {
+            settle({ status: 'failed', messageId, reason: 'the channel closed before the broker confirmed' });
+          });
+        },
+        (err: unknown) => {
+          settle({ status: 'failed', messageId, reason: (err as Error).message });
+        },
+      );
+  });
+}

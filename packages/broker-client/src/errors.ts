@@ -1,0 +1,52 @@
+import { ExitCode } from './exit-codes.js';
+
+/** A bad setting or flag: fatal at start, reported as one line per problem. */
+export class ConfigError extends Error {
+  readonly code: 'CONFIG' | 'USAGE';
+  override readonly name = 'ConfigError';
+  readonly exitCode: ExitCode;
+
+  constructor(
+    message: string,
+    readonly problems: readonly string[] = [message],
+    kind: 'config' | 'usage' = 'config',
+  ) {
+    super(message);
+    this.code = kind === 'config' ? 'CONFIG' : 'USAGE';
+    this.exitCode = kind === 'config' ? ExitCode.config : ExitCode.usage;
+  }
+}
+
+export type BrokerErrorCode =
+  | 'BROKER_UNREACHABLE'
+  | 'CONNECT_TIMEOUT'
+  | 'ACCESS_REFUSED'
+  | 'VHOST_NOT_FOUND'
+  | 'HANDSHAKE_FAILED'
+  | 'TOPOLOGY_MISMATCH'
+  | 'BROKER_ERROR';
+
+const exitCodes: Record<BrokerErrorCode, ExitCode> = {
+  BROKER_UNREACHABLE: ExitCode.unavailable,
+  CONNECT_TIMEOUT: ExitCode.unavailable,
+  HANDSHAKE_FAILED: ExitCode.unavailable,
+  ACCESS_REFUSED: ExitCode.noPermission,
+  VHOST_NOT_FOUND: ExitCode.noPermission,
+  TOPOLOGY_MISMATCH: ExitCode.config,
+  BROKER_ERROR: ExitCode.software,
+};
+
+/** The broker could not be used. Its message is one line, safe to print: no password. */
+export class BrokerError extends Error {
+  override readonly name = 'BrokerError';
+  readonly exitCode: ExitCode;
+
+  constructor(
+    readonly code: BrokerErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.exitCode = exitCodes[code];
+  }
+}

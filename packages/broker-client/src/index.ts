@@ -1,0 +1,12 @@
+export { ExitCode } from './exit-codes.js';
+export { ConfigError, BrokerError } from './errors.js';
+export type { BrokerErrorCode } from './errors.js';
+export { DEFAULT_AMQP_URL, parseAmqpUrl, scrubSecret } from './amqp-url.js';
+export type { AmqpEndpoint } from './amqp-url.js';
+export { brokerEnvShape, intSetting, amqpUrlSetting, parseEnv, LOG_LEVELS } from './settings.js';
+export { createLogger } from './logger.js';
+export type { Logger, LoggerOptions } from './logger.js';
+export { toBrokerError } from './broker-errors.js';
+export { withDeadline } from './deadline.js';
+export { openBroker } from './open-broker.js';
+export type { Broker, BrokerSettings } from './open-broker.js';

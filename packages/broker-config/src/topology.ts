@@ -1,0 +1,214 @@
+import type { BrokerConfig, PublicationConfig } from 'rascal';
+import type { MessageName, MessagePayload } from './messages.js';
+import { QueueName, type PublicationName, type SubscriptionName } from './names.js';
+
+/** The arguments of `queue.declare` that decide whether two declarations are equivalent. */
+export interface QueueOptions {
+  readonly durable: boolean;
+  readonly exclusive: boolean;
+  readonly autoDelete: boolean;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
+
+export interface QueueDeclaration {
+  readonly name: QueueName;
+  /** How the queue is created when it does not exist yet. */
+  readonly options: QueueOptions;
+  /**
+   * When the queue already exists with other options, use it as it is (check it exists,
+   * never re-declare it) instead of failing with `406 PRECONDITION_FAILED`.
+   */
+  readonly adoptExisting: boolean;
+}
+
+export interface PublicationDeclaration {
+  /** Published through the default exchange, routing key = queue name. */
+  readonly queue: QueueName;
+  readonly message: MessageName;
+}
+
+export interface SubscriptionDeclaration {
+  readonly queue: QueueName;
+  readonly message: MessageName;
+  /**
+   * Where the consumer publishes, with a confirm, the messages it cannot accept, before it
+   * acks them. The consumer does this itself rather than through the queue's
+   * `x-dead-letter-exchange`, so that it also works on an adopted queue whose arguments
+   * are not ours to change (such as the tutorials' `hello`).
+   */
+  readonly deadLetterQueue: QueueName;
+}
+
+export const queues = {
+  /**
+   * Declared exactly as pika's `queue_declare(queue='hello')` in the original tutorial:
+   * a classic queue, not durable, not exclusive, not auto-delete, no arguments. The current
+   * official tutorials declare it as a durable quorum queue instead; either is adopted as
+   * it is when it exists, so every tutorial program can share it with ours.
+   */
+  hello: {
+    name: QueueName.hello,
+    options: { durable: false, exclusive: false, autoDelete: false, arguments: {} },
+    adoptExisting: true,
+  },
+  /**
+   * Dead letters of `hello`: durable and quorum, so a message set aside survives a broker
+   * restart and, on a cluster, the loss of a minority of nodes. Nothing consumes it
+   * automatically; an operator inspects it.
+   */
+  'hello.dlq': {
+    name: QueueName.helloDeadLetters,
+    options: { durable: true, exclusive: false, autoDelete: false, arguments: { 'x-queue-type': 'quorum' } },
+    adoptExisting: true,
+  },
+} as const satisfies Record<QueueName, QueueDeclaration>;
+
+export const publications = {
+  hello: { queue: QueueName.hello, message: 'hello' },
+} as const satisfies Record<PublicationName, PublicationDeclaration>;
+
+export const subscriptions = {
+  hello: { queue: QueueName.hello, message: 'hello', deadLetterQueue: QueueName.helloDeadLetters },
+} as const satisfies Record<SubscriptionName, SubscriptionDeclaration>;
+
+/**
+ * How the broker-facing side treats a queue at start:
+ * - `assert`: declare it with the contract's options (creates it when missing);
+ * - `check`: only check that it exists (an adopted queue of another shape).
+ */
+export type QueueMode = 'assert' | 'check';
+
+export interface BrokerConfigOptions {
+  /** The broker's AMQP URL, credentials and vhost included. Never logged as is. */
+  readonly url: string;
+  /** The vhost named in the URL, for Rascal's bookkeeping. @default '/' */
+  readonly vhost?: string;
+  /** How each queue is treated at start. @default 'assert' for every queue */
+  readonly queueModes?: Partial<Record<QueueName, QueueMode>>;
+  /** Time allowed to open the TCP connection and finish the AMQP handshake. @default 5000 */
+  readonly connectTimeoutMs?: number;
+  /** AMQP heartbeat: a dead connection is noticed after about two of these. @default 10 */
+  readonly heartbeatSeconds?: number;
+  /** Time the broker has to confirm one publication. @default 10000 */
+  readonly confirmTimeoutMs?: number;
+  /** Unacknowledged deliveries a consumer holds at once. @default 10 */
+  readonly prefetch?: number;
+  /** Time a subscription waits for deliveries in hand to be acked when it is cancelled. @default 10000 */
+  readonly closeTimeoutMs?: number;
+  /** Confirm channels, and so messages awaiting their confirm, at once. @default 10 */
+  readonly confirmChannels?: number;
+  /** Shown in the broker's connection list (`rabbitmqctl list_connections client_properties`). */
+  readonly connectionName?: string;
+}
+
+/** Rascal 21 also takes a confirm `timeout`, which @types/rascal 10 does not list. */
+type RascalPublication = PublicationConfig & { timeout?: number };
+
+/**
+ * Builds the Rascal configuration of the contract for one broker. Pure: it reads no
+ * environment and opens nothing; the apps pass their settings in.
+ */
+export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
+  const vhost = options.vhost ?? '/';
+  const connectTimeout = options.connectTimeoutMs ?? 5000;
+
+  const rascalQueues = Object.fromEntries(
+    Object.values(queues).map((queue) => {
+      const mode = options.queueModes?.[queue.name] ?? 'assert';
+      return [
+        queue.name,
+        {
+          assert: mode === 'assert',
+          check: mode === 'check',
+          options: { ...queue.options, arguments: { ...queue.options.arguments } },
+        },
+      ];
+    }),
+  );
+
+  const rascalPublications = Object.fromEntries(
+    Object.entries(publications).map(([name, publication]): [string, RascalPublication] => [
+      name,
+      {
+        vhost,
+        queue: publication.queue,
+        // Wait for the broker's confirm: a message counts as sent only once confirmed.
+        confirm: true,
+        timeout: options.confirmTimeoutMs ?? 10_000,
+        options: {
+          // Unroutable messages come back (basic.return) instead of vanishing.
+          mandatory: true,
+          persistent: true,
+        },
+      },
+    ]),
+  );
+
+  // One confirmed publication per dead-letter queue, named after the queue. Its bodies are
+  // the rejected messages' bytes as they arrived, so it takes no schema.
+  for (const subscription of Object.values(subscriptions)) {
+    rascalPublications[deadLetterPublication(subscription.deadLetterQueue)] = {
+      vhost,
+      queue: subscription.deadLetterQueue,
+      confirm: true,
+      timeout: options.confirmTimeoutMs ?? 10_000,
+      options: { mandatory: true, persistent: true },
+    };
+  }
+
+  const rascalSubscriptions = Object.fromEntries(
+    Object.entries(subscriptions).map(([name, subscription]) => [
+      name,
+      {
+        vhost,
+        queue: subscription.queue,
+        prefetch: options.prefetch ?? 10,
+        // Rascal would parse text/plain and application/json bodies itself; the contract's
+        // codec decodes (with size limits first), so Rascal hands over the raw bytes.
+        contentType: 'application/octet-stream',
+        // Manual acks: a message leaves the queue only once the consumer has handled it.
+        options: { noAck: false },
+        closeTimeout: options.closeTimeoutMs ?? 10_000,
+      },
+    ]),
+  );
+
+  return {
+    vhosts: {
+      [vhost]: {
+        connection: {
+          url: options.url,
+          options: {
+            heartbeat: options.heartbeatSeconds ?? 10,
+            connection_timeout: connectTimeout,
+          },
+          socketOptions: {
+            timeout: connectTimeout,
+            ...(options.connectionName === undefined
+              ? {}
+              : { clientProperties: { connection_name: options.connectionName } }),
+          },
+          // Reconnect after a lost connection: 1 s, doubling, at most 30 s between attempts.
+          retry: { min: 1000, max: 30_000, factor: 2, strategy: 'exponential' },
+        },
+        publicationChannelPools: {
+          confirmPool: { max: options.confirmChannels ?? 10 },
+        },
+        queues: rascalQueues,
+        publications: rascalPublications,
+        subscriptions: rascalSubscriptions,
+      },
+    },
+  };
+}
+
+/** The Rascal publication name that feeds a dead-letter queue. */
+export function deadLetterPublication(queue: QueueName): string {
+  return `dead-letters:${queue}`;
+}
+
+/** What a publication takes: a payload of its message kind, checked at compile time. */
+export type PublicationPayload<P extends PublicationName> = MessagePayload<(typeof publications)[P]['message']>;
+
+/** What a subscription delivers, once decoded and checked. */
+export type SubscriptionPayload<S extends SubscriptionName> = MessagePayload<(typeof subscriptions)[S]['message']>;

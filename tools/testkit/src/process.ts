@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface ProcessOptions {
+  /** Added to this process's environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly cwd?: string;
+  /** The process is killed (SIGKILL) and the test fails after this long. @default 30000 */
+  readonly timeoutMs?: number;
+}
+
+export interface ProcessResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A child process whose output is collected, line by line, as it comes. */
+export class RunningProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<ProcessResult>;
+  private stdoutText = '';
+  private stderrText = '';
+  private readonly waiters = new Set<() => void>();
+
+  constructor(command: string, args: readonly string[], options: ProcessOptions = {}) {
+    this.child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdoutText += chunk;
+      this.notify();
+    });
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderrText += chunk;
+      this.notify();
+    });
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    this.exited = new Promise((resolve, reject) => {
+      this.child.on('error', reject);
+      this.child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        this.notify();
+        resolve({ code, signal, stdout: this.stdoutText, stderr: this.stderrText });
+      });
+    });
+  }
+
+  get stdout(): string {
+    return this.stdoutText;
+  }
+
+  get stderr(): string {
+    return this.stderrText;
+  }
+
+  /** Resolves once stdout has a line matching `pattern`; fails on exit or after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const line = this.stdoutText.split('\n').find((l) => pattern.test(l));
+        if (line !== undefined) {
+          done();
+          resolve(line);
+        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          done();
+          reject(new Error(`process exited before printing ${pattern}\nstdout:\n${this.stdoutText}\nstderr:\n${this.stderrText}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms\nstdout:\n${this.stdoutText}\nstderr:\n${this.stderrText}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Sends a signal and waits for the exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<ProcessResult> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/** Runs a command to its end. */
+export function runProcess(command: string, args: readonly string[], options: ProcessOptions = {}): Promise<ProcessResult> {
+  return new RunningProcess(command, args, options).exited;
+}
