@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { BrokerError, ConfigError, createLogger, ExitCode, openBroker } from '@hello-rabbit/broker-client';
-import { InvalidMessageError, PublicationName, publications } from '@hello-rabbit/broker-config';
+import { encodeMessage, InvalidMessageError, PublicationName, publications } from '@hello-rabbit/broker-config';
 import { parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
 import { sendAll } from './send.js';
@@ -24,6 +24,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   const name = PublicationName.hello;
   const queue = publications[name].queue;
   const payloads = count === undefined ? [text] : Array.from({ length: count }, (_, i) => `${text} #${i + 1}`);
+  // Checked against the contract before connecting: a bad message never reaches the broker.
+  const messages = payloads.map((payload) => encodeMessage(publications[name].message, payload));
 
   const broker = await openBroker(
     {
@@ -45,14 +47,14 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   process.once('SIGTERM', onSignal);
 
   try {
-    const report = await sendAll(broker, name, payloads, {
+    const report = await sendAll(broker, name, messages, {
       window: 10,
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
       signal: interrupt.signal,
-      onOutcome: (outcome, payload) => {
+      onOutcome: (outcome, index) => {
         const level = outcome.status === 'confirmed' ? 'debug' : 'error';
         logger[level]({ messageId: outcome.messageId, queue, status: outcome.status }, outcome.status === 'confirmed' ? 'confirmed' : outcome.reason);
-        if (count === undefined && outcome.status === 'confirmed') out(` [x] Sent '${payload}'`);
+        if (count === undefined && outcome.status === 'confirmed') out(` [x] Sent '${payloads[index] ?? ''}'`);
       },
     });
     const ok = report.confirmed === report.total;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Broker } from '@hello-rabbit/broker-client';
-import type { PublicationName, PublicationPayload } from '@hello-rabbit/broker-config';
-import { publishConfirmed, type PublishOutcome } from './publish.js';
+import { publishConfirmed, type Broker, type PublishOutcome } from '@hello-rabbit/broker-client';
+import type { EncodedMessage, PublicationName } from '@hello-rabbit/broker-config';
 
 export interface SendReport {
   readonly total: number;
@@ -21,39 +20,40 @@ export interface SendOptions {
   readonly confirmTimeoutMs: number;
   /** Stops publishing new messages; those in flight still settle. */
   readonly signal?: AbortSignal;
-  readonly onOutcome?: (outcome: PublishOutcome, payload: string) => void;
+  /** Called as each message settles, with its index in `messages`. */
+  readonly onOutcome?: (outcome: PublishOutcome, index: number) => void;
 }
 
 /**
- * Publishes every payload, each with its own messageId, keeping at most `window` of them
- * unconfirmed, and counts how each one ended.
+ * Publishes every message (already checked and encoded by the contract), each with its own
+ * messageId, keeping at most `window` of them unconfirmed, and counts how each one ended.
  */
-export async function sendAll<P extends PublicationName>(
+export async function sendAll(
   broker: Broker,
-  name: P,
-  payloads: readonly PublicationPayload<P>[],
+  publication: PublicationName,
+  messages: readonly EncodedMessage[],
   options: SendOptions,
 ): Promise<SendReport> {
   const counts = { confirmed: 0, returned: 0, nacked: 0, failed: 0 };
   let firstFailure: string | undefined;
   let next = 0;
-  let attempted = 0;
 
   const worker = async () => {
-    while (next < payloads.length && options.signal?.aborted !== true) {
-      const payload = payloads[next++] as PublicationPayload<P>;
-      attempted++;
-      const outcome = await publishConfirmed(broker, name, payload, {
+    while (next < messages.length && options.signal?.aborted !== true) {
+      const index = next++;
+      const { content, contentType } = messages[index] as EncodedMessage;
+      const outcome = await publishConfirmed(broker, publication, content, {
         messageId: randomUUID(),
+        contentType,
+        appId: 'producer',
         timeoutMs: options.confirmTimeoutMs,
       });
       counts[outcome.status]++;
       if (outcome.status !== 'confirmed') firstFailure ??= outcome.reason;
-      options.onOutcome?.(outcome, payload);
+      options.onOutcome?.(outcome, index);
     }
   };
 
-  const workers = Array.from({ length: Math.max(1, Math.min(options.window, payloads.length)) }, worker);
-  await Promise.all(workers);
-  return { total: payloads.length, ...counts, notAttempted: payloads.length - attempted, firstFailure };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.window, messages.length)) }, worker));
+  return { total: messages.length, ...counts, notAttempted: messages.length - next, firstFailure };
 }

@@ -10,3 +10,5 @@ export { toBrokerError } from './broker-errors.js';
 export { withDeadline } from './deadline.js';
 export { openBroker } from './open-broker.js';
 export type { Broker, BrokerSettings } from './open-broker.js';
+export { publishConfirmed } from './publish-confirmed.js';
+export type { PublishOutcome, PublishOptions } from './publish-confirmed.js';

@@ -1,11 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { Broker } from '@hello-rabbit/broker-client';
-import {
-  encodeMessage,
-  publications,
-  type PublicationName,
-  type PublicationPayload,
-} from '@hello-rabbit/broker-config';
+import type { Broker } from './open-broker.js';
 
 /** What the broker sends back with basic.return. */
 interface ReturnedMessage {
@@ -21,22 +15,26 @@ export type PublishOutcome =
 
 export interface PublishOptions {
   readonly messageId: string;
+  readonly contentType?: string | undefined;
+  readonly headers?: Readonly<Record<string, unknown>>;
+  /** Who publishes, as AMQP `app-id`. */
+  readonly appId?: string;
   /** The outcome is `failed` when no confirm came within this time. */
   readonly timeoutMs: number;
 }
 
 /**
- * Publishes one message and resolves once its fate is known: the first of the broker's
- * confirm, a return (unroutable), a nack, a channel or connection error, or the timeout.
- * It settles exactly once, whatever Rascal emits afterwards, and never rejects.
+ * Publishes one message through a confirmed Rascal publication and resolves once its fate
+ * is known: the first of the broker's confirm, a return (unroutable), a nack, a channel or
+ * connection error, or the timeout. It settles exactly once, whatever Rascal emits
+ * afterwards, and never rejects.
  */
-export function publishConfirmed<P extends PublicationName>(
+export function publishConfirmed(
   broker: Broker,
-  name: P,
-  payload: PublicationPayload<P>,
+  publication: string,
+  content: Buffer,
   options: PublishOptions,
 ): Promise<PublishOutcome> {
-  const { content, contentType } = encodeMessage(publications[name].message, payload);
   const { messageId, timeoutMs } = options;
 
   return new Promise((resolve) => {
@@ -52,20 +50,21 @@ export function publishConfirmed<P extends PublicationName>(
     }, timeoutMs);
 
     broker
-      .publish(name, content, {
+      .publish(publication, content, {
         options: {
           messageId,
-          contentType,
+          ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+          ...(options.headers === undefined ? {} : { headers: { ...options.headers } }),
+          ...(options.appId === undefined ? {} : { appId: options.appId }),
           // AMQP timestamps are in seconds.
           timestamp: Math.floor(Date.now() / 1000),
-          appId: 'producer',
         },
       })
       .then(
-        (publication) => {
+        (rascalSession) => {
           // Listened to as a plain emitter: @types/rascal lists neither 'close' (emitted
           // when the channel closes cleanly mid-publish) nor the return's fields we read.
-          const session = publication as EventEmitter;
+          const session = rascalSession as EventEmitter;
           // The broker sends basic.return before the basic.ack of an unroutable message,
           // so 'return' wins over the 'success' that follows it.
           session.on('return', (message: ReturnedMessage) => {
@@ -90,7 +89,7 @@ export function publishConfirmed<P extends PublicationName>(
           });
         },
         (err: unknown) => {
-          settle({ status: 'failed', messageId, reason: (err as Error).message });
+          settle({ status: 'failed', messageId, reason: err instanceof Error ? err.message : String(err) });
         },
       );
   });

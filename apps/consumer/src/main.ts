@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { BrokerError, ConfigError, createLogger, ExitCode, openBroker, withDeadline } from '@hello-rabbit/broker-client';
+import { SubscriptionName } from '@hello-rabbit/broker-config';
+import { parseArgs } from './cli.js';
+import { startConsumer } from './consume.js';
+import { loadEnv } from './load-env.js';
+
+const PROGRAM = 'consumer';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${PROGRAM}: ${line}\n`);
+
+/** Resolves with the exit code once the consumer has stopped. */
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.text);
+    return ExitCode.ok;
+  }
+  const settings = loadEnv(env);
+  const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
+
+  const broker = await openBroker(
+    {
+      endpoint: settings.AMQP_URL,
+      connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
+      heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
+      confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
+      prefetch: settings.CONSUMER_PREFETCH,
+      closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
+      connectionName: PROGRAM,
+    },
+    logger,
+  );
+
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // A second CTRL+C: the user will not wait. Unacked deliveries return to the queue.
+        logger.warn({ signal }, 'second signal; exiting now');
+        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      }
+      stopping = true;
+      logger.info({ signal }, 'stopping: no new deliveries, finishing the ones in hand');
+      // First cancel the consumer and wait for the deliveries in hand to be acked (Rascal
+      // waits up to the subscription's closeTimeout); prefetched deliveries not yet handed
+      // out go back to the queue when the channel closes. Then close the connection.
+      const shutdown = broker.unsubscribeAll().then(() => broker.shutdown());
+      withDeadline(shutdown, settings.SHUTDOWN_TIMEOUT_MS + 2000, () => new Error('shutdown deadline passed')).then(
+        () => {
+          logger.info('stopped');
+          resolve(ExitCode.ok);
+        },
+        (e: unknown) => {
+          logger.error({ err: e }, 'could not stop cleanly; unacked deliveries return to the queue');
+          resolve(ExitCode.software);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+  await startConsumer(
+    broker,
+    SubscriptionName.hello,
+    (payload) => {
+      out(` [x] Received '${payload}'`);
+    },
+    { logger, confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS },
+  );
+  out(' [*] Waiting for messages. To exit press CTRL+C');
+  return stopped;
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exit(code);
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) err(problem);
+      process.exit(error.exitCode);
+    } else if (error instanceof BrokerError) {
+      err(error.message);
+      process.exit(error.exitCode);
+    } else {
+      err(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(ExitCode.software);
+    }
+  },
+);
