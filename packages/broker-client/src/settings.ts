@@ -47,7 +47,7 @@ export const brokerEnvShape = {
   /** pino level of the diagnostic log on stderr. @default info */
   LOG_LEVEL: z.preprocess(
     (value) => (typeof value === 'string' ? unsetIfEmpty(value.trim().toLowerCase()) : value),
-    z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   ),
 };
 

@@ -1,0 +1,60 @@
+import { fileURLToPath } from 'node:url';
+import {
+  createTestVhost,
+  pikaPrograms,
+  pythonWithPika,
+  RunningProcess,
+  runProcess,
+  withChannel,
+  type TestVhost,
+} from '@hello-rabbit/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+let vhost: TestVhost;
+let python: string;
+
+beforeAll(async () => {
+  python = pythonWithPika();
+  vhost = await createTestVhost('producer-interop');
+});
+afterEach(async () => {
+  await withChannel(vhost.url, (channel) => channel.deleteQueue('hello'));
+});
+afterAll(async () => {
+  await vhost.dispose();
+});
+
+const producer = () =>
+  runProcess(process.execPath, [main], { env: { AMQP_URL: vhost.url, LOG_LEVEL: 'warn' } });
+const receive = (...flags: string[]) =>
+  new RunningProcess(python, [pikaPrograms.receive, '--max', '1', ...flags], { env: { AMQP_URL: vhost.url } });
+
+describe.each([
+  ['the original tutorial (classic, not durable)', []],
+  ['the current tutorials (durable quorum)', ['--quorum']],
+])("our producer and pika's receive.py on a 'hello' declared as in %s", (_, flags) => {
+  it('receive.py started first gets our Hello World!', async () => {
+    const receiver = receive(...flags);
+    await receiver.waitForOutput(/Waiting for messages/);
+    const sent = await producer();
+    expect(sent.stdout).toBe(" [x] Sent 'Hello World!'\n");
+    expect(sent.code).toBe(0);
+    await receiver.waitForOutput(/Received 'Hello World!'/);
+    expect((await receiver.exited).code).toBe(0);
+  });
+
+  it('receive.py started after our producer gets the waiting message', async () => {
+    if (flags.includes('--quorum')) {
+      // As a current tutorial program would have left it.
+      await withChannel(vhost.url, (channel) =>
+        channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+      );
+    }
+    const sent = await producer();
+    expect(sent.code).toBe(0);
+    const receiver = receive(...flags);
+    await receiver.waitForOutput(/Received 'Hello World!'/);
+    expect((await receiver.exited).code).toBe(0);
+  });
+});

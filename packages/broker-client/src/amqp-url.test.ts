@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseAmqpUrl, scrubSecret } from './amqp-url.js';
+
+const endpoint = (url: string) => {
+  const parsed = parseAmqpUrl(url);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.endpoint;
+};
+
+describe('parseAmqpUrl', () => {
+  it('reads host, port, user and the default vhost', () => {
+    expect(endpoint('amqp://guest:guest@localhost:5672')).toMatchObject({
+      protocol: 'amqp',
+      host: 'localhost',
+      port: 5672,
+      user: 'guest',
+      password: 'guest',
+      vhost: '/',
+    });
+  });
+
+  it('takes the protocol default ports', () => {
+    expect(endpoint('amqp://h').port).toBe(5672);
+    expect(endpoint('amqps://h').port).toBe(5671);
+  });
+
+  it('decodes a %-encoded password and vhost', () => {
+    const e = endpoint('amqp://app:p%40ss%3Aw%2Frd@broker/%2F');
+    expect(e.password).toBe('p@ss:w/rd');
+    expect(e.vhost).toBe('/');
+    expect(endpoint('amqp://h/orders').vhost).toBe('orders');
+  });
+
+  it('never shows the password in the redacted form', () => {
+    const e = endpoint('amqp://app:p%40ss%3Aw%2Frd@broker:5673/orders');
+    expect(e.redacted).toBe('amqp://app:***@broker:5673/orders');
+  });
+
+  it.each([
+    ['not a url', /not a valid URL/],
+    ['http://guest:guest@localhost:5672', /must start with amqp:\/\/ or amqps:\/\//],
+    ['amqp://guest:guest@localhost:notaport', /not a valid URL/],
+    ['amqp://guest:guest@localhost/a/b', /unencoded "\/"/],
+    ['amqp://guest:%E0%A4%A@localhost', /badly %-encoded/],
+  ])('explains why %s is not a broker URL', (url, reason) => {
+    const parsed = parseAmqpUrl(url);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.reason).toMatch(reason);
+      expect(parsed.reason).not.toContain('guest:');
+    }
+  });
+});
+
+describe('scrubSecret', () => {
+  it('removes the secret, plain and %-encoded', () => {
+    expect(scrubSecret('a p@ss b p%40ss c', 'p@ss')).toBe('a *** b *** c');
+  });
+
+  it('leaves text alone when there is no secret', () => {
+    expect(scrubSecret('guest', '')).toBe('guest');
+  });
+});

@@ -1,0 +1,151 @@
+import { createServer, type Server } from 'node:net';
+import { createTestVhost, inspectQueue, withChannel, type TestVhost } from '@hello-rabbit/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BrokerError } from '../src/errors.js';
+import { openBroker, type Broker } from '../src/open-broker.js';
+import { endpointOf, memoryLogger } from './helpers.js';
+
+let vhost: TestVhost;
+const opened: Broker[] = [];
+
+beforeAll(async () => {
+  vhost = await createTestVhost('open-broker');
+});
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((broker) => broker.shutdown()));
+  await withChannel(vhost.url, async (channel) => {
+    await channel.deleteQueue('hello');
+    await channel.deleteQueue('hello.dlq');
+  });
+});
+afterAll(async () => {
+  await vhost.dispose();
+});
+
+async function open(url = vhost.url, connectTimeoutMs = 5000) {
+  const { logger, lines } = memoryLogger([endpointOf(url).password]);
+  const broker = await openBroker({ endpoint: endpointOf(url), connectionName: 'test', connectTimeoutMs }, logger);
+  opened.push(broker);
+  return { broker, lines };
+}
+
+/** Whether `queue` accepts this declaration (a 406 means it exists with other options). */
+function declares(url: string, queue: string, options: object): Promise<boolean> {
+  return withChannel(url, async (channel) => {
+    channel.on('error', () => undefined);
+    try {
+      await channel.assertQueue(queue, options);
+      return true;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 406) return false;
+      throw err;
+    }
+  });
+}
+
+describe('openBroker, when the queues do not exist', () => {
+  it("declares 'hello' as the original tutorial does: classic, not durable", async () => {
+    await open();
+    expect(await inspectQueue(vhost.url, 'hello')).toBeDefined();
+    // The exact declaration pika's queue_declare(queue='hello') makes is accepted...
+    expect(await declares(vhost.url, 'hello', { durable: false, exclusive: false, autoDelete: false })).toBe(true);
+    // ...and a durable one is not: the queue really is non-durable.
+    expect(await declares(vhost.url, 'hello', { durable: true })).toBe(false);
+  });
+
+  it("declares the dead-letter queue 'hello.dlq' durable and quorum", async () => {
+    await open();
+    expect(await declares(vhost.url, 'hello.dlq', { durable: true, arguments: { 'x-queue-type': 'quorum' } })).toBe(true);
+  });
+});
+
+describe('openBroker, when the queues exist with other properties', () => {
+  it("adopts a durable quorum 'hello', as the current tutorials declare it, instead of failing", async () => {
+    await withChannel(vhost.url, (channel) =>
+      channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+    );
+    const { lines } = await open();
+    expect(lines.join('\n')).toMatch(/queue 'hello' exists with other properties; using it as it is/);
+    // Still the quorum queue it was.
+    expect(await declares(vhost.url, 'hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } })).toBe(true);
+  });
+
+  it('adopts a queue with arguments of its own (here a length limit)', async () => {
+    await withChannel(vhost.url, (channel) => channel.assertQueue('hello', { durable: false, arguments: { 'x-max-length': 5 } }));
+    await open();
+    expect(await declares(vhost.url, 'hello', { durable: false, arguments: { 'x-max-length': 5 } })).toBe(true);
+  });
+});
+
+describe('openBroker, when the broker cannot be used', () => {
+  let silent: Server;
+  let silentPort = 0;
+  let chatty: Server;
+  let chattyPort = 0;
+
+  beforeAll(async () => {
+    // One server that accepts connections and never answers, one that answers in HTTP.
+    silent = createServer(() => undefined);
+    chatty = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    silentPort = await listen(silent);
+    chattyPort = await listen(chatty);
+  });
+  afterAll(() => {
+    silent.close();
+    chatty.close();
+  });
+
+  const failure = async (url: string, timeoutMs = 5000) => {
+    const started = Date.now();
+    const error = await open(url, timeoutMs).then(
+      () => new Error('connected'),
+      (err: unknown) => err as Error,
+    );
+    return { error: error as BrokerError, elapsedMs: Date.now() - started };
+  };
+
+  it('reports wrong credentials without the password', async () => {
+    const url = new URL(vhost.url);
+    url.password = 'not-the-password';
+    const { error } = await failure(url.toString());
+    expect(error).toBeInstanceOf(BrokerError);
+    expect(error.code).toBe('ACCESS_REFUSED');
+    expect(error.message).not.toContain('not-the-password');
+  });
+
+  it('reports a vhost that does not exist', async () => {
+    const url = new URL(vhost.url);
+    url.pathname = '/no-such-vhost';
+    const { error } = await failure(url.toString());
+    expect(error.code).toBe('VHOST_NOT_FOUND');
+    expect(error.message).toContain("vhost 'no-such-vhost'");
+  });
+
+  it('reports a port where nothing listens', async () => {
+    const closed = createServer();
+    const port = await listen(closed);
+    closed.close();
+    const { error } = await failure(`amqp://guest:guest@127.0.0.1:${port}`);
+    expect(error.code).toBe('BROKER_UNREACHABLE');
+  });
+
+  it('gives up on a server that never answers after the connect timeout, not later', async () => {
+    const { error, elapsedMs } = await failure(`amqp://guest:guest@127.0.0.1:${silentPort}`, 1500);
+    expect(error.code).toBe('CONNECT_TIMEOUT');
+    expect(elapsedMs).toBeLessThan(15_000);
+  });
+
+  it('reports a server that does not speak AMQP', async () => {
+    const { error } = await failure(`amqp://guest:guest@127.0.0.1:${chattyPort}`);
+    expect(error.code).toBe('HANDSHAKE_FAILED');
+  });
+});
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : 0);
+    });
+  });
+}
