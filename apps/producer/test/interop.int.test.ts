@@ -8,7 +8,7 @@ import {
   withChannel,
   type TestVhost,
 } from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 let vhost: TestVhost;
@@ -34,6 +34,15 @@ describe.each([
   ['the original tutorial (classic, not durable)', []],
   ['the current tutorials (durable quorum)', ['--quorum']],
 ])("our producer and pika's receive.py on a 'hello' declared as in %s", (_, flags) => {
+  beforeEach(async () => {
+    // Where the current tutorials run, 'hello' is already there as a durable quorum queue.
+    if (flags.includes('--quorum')) {
+      await withChannel(vhost.url, (channel) =>
+        channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+      );
+    }
+  });
+
   it('receive.py started first gets our Hello World!', async () => {
     const receiver = receive(...flags);
     await receiver.waitForOutput(/Waiting for messages/);
@@ -45,12 +54,6 @@ describe.each([
   });
 
   it('receive.py started after our producer gets the waiting message', async () => {
-    if (flags.includes('--quorum')) {
-      // As a current tutorial program would have left it.
-      await withChannel(vhost.url, (channel) =>
-        channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
-      );
-    }
     const sent = await producer();
     expect(sent.code).toBe(0);
     const receiver = receive(...flags);

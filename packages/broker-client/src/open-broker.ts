@@ -105,6 +105,7 @@ async function resolveQueueModes(
 ): Promise<Record<QueueName, QueueMode>> {
   const connection = await amqplib.connect(settings.endpoint.url, {
     timeout: settings.connectTimeoutMs ?? 5000,
+    noDelay: true,
     clientProperties: { connection_name: `${settings.connectionName} (topology check)` },
   });
   // An error after the handshake (the broker closing on us) rejects the pending call below.

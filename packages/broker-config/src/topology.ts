@@ -1,4 +1,4 @@
-import type { BrokerConfig, PublicationConfig } from 'rascal';
+import type { BrokerConfig, ConnectionConfig, PublicationConfig } from 'rascal';
 import type { MessageName, MessagePayload } from './messages.js';
 import { QueueName, type PublicationName, type SubscriptionName } from './names.js';
 
@@ -101,6 +101,8 @@ export interface BrokerConfigOptions {
   readonly connectionName?: string;
 }
 
+type SocketOptions = NonNullable<ConnectionConfig['socketOptions']> & { noDelay?: boolean };
+
 /** Rascal 21 also takes a confirm `timeout`, which @types/rascal 10 does not list. */
 type RascalPublication = PublicationConfig & { timeout?: number };
 
@@ -111,6 +113,15 @@ type RascalPublication = PublicationConfig & { timeout?: number };
 export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
   const vhost = options.vhost ?? '/';
   const connectTimeout = options.connectTimeoutMs ?? 5000;
+
+  // amqplib passes these to net.connect; @types/rascal does not list noDelay.
+  const socketOptions: SocketOptions = {
+    timeout: connectTimeout,
+    // Without TCP_NODELAY small frames (acks, confirms, basic.get) wait on Nagle's
+    // algorithm and the peer's delayed ACK: up to 40 ms a round trip.
+    noDelay: true,
+    ...(options.connectionName === undefined ? {} : { clientProperties: { connection_name: options.connectionName } }),
+  };
 
   const rascalQueues = Object.fromEntries(
     Object.values(queues).map((queue) => {
@@ -182,12 +193,7 @@ export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
             heartbeat: options.heartbeatSeconds ?? 10,
             connection_timeout: connectTimeout,
           },
-          socketOptions: {
-            timeout: connectTimeout,
-            ...(options.connectionName === undefined
-              ? {}
-              : { clientProperties: { connection_name: options.connectionName } }),
-          },
+          socketOptions,
           // Reconnect after a lost connection: 1 s, doubling, at most 30 s between attempts.
           retry: { min: 1000, max: 30_000, factor: 2, strategy: 'exponential' },
         },

@@ -19,7 +19,7 @@ export function redacted(url: string): string {
  */
 export async function requireBroker(url = brokerUrl()): Promise<void> {
   try {
-    const connection = await amqplib.connect(url, { timeout: 5000 });
+    const connection = await amqplib.connect(url, { timeout: 5000, noDelay: true });
     await connection.close();
   } catch (err) {
     throw new Error(
@@ -32,7 +32,7 @@ export async function requireBroker(url = brokerUrl()): Promise<void> {
 
 /** Opens a connection and a channel, runs `fn`, closes both. */
 export async function withChannel<T>(url: string, fn: (channel: amqplib.Channel) => Promise<T>): Promise<T> {
-  const connection = await amqplib.connect(url, { timeout: 5000 });
+  const connection = await amqplib.connect(url, { timeout: 5000, noDelay: true });
   try {
     const channel = await connection.createChannel();
     return await fn(channel);
@@ -48,7 +48,7 @@ export interface QueueState {
 
 /** Whether a queue exists, and its counts. */
 export async function inspectQueue(url: string, queue: string): Promise<QueueState | undefined> {
-  const connection = await amqplib.connect(url, { timeout: 5000 });
+  const connection = await amqplib.connect(url, { timeout: 5000, noDelay: true });
   connection.on('error', () => undefined);
   try {
     const channel = await connection.createChannel();

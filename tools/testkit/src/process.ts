@@ -6,6 +6,8 @@ export interface ProcessOptions {
   readonly cwd?: string;
   /** The process is killed (SIGKILL) and the test fails after this long. @default 30000 */
   readonly timeoutMs?: number;
+  /** Written to the process's stdin, which is then closed. @default no stdin */
+  readonly input?: string | Buffer;
 }
 
 export interface ProcessResult {
@@ -27,8 +29,9 @@ export class RunningProcess {
     this.child = spawn(command, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) this.child.stdin?.end(options.input);
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdoutText += chunk;
       this.notify();

@@ -1,0 +1,29 @@
+import { ConfigError, ExitCode } from '@hello-rabbit/broker-client';
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from './cli.js';
+
+describe('parseArgs', () => {
+  it('runs with no arguments, as the tutorial receiver does', () => {
+    expect(parseArgs([])).toEqual({ kind: 'run' });
+  });
+
+  it('shows help on --help', () => {
+    const parsed = parseArgs(['--help']);
+    expect(parsed.kind).toBe('help');
+    if (parsed.kind === 'help') expect(parsed.text).toMatch(/Usage: consumer \[options\]/);
+  });
+
+  it.each([[['--bogus'], "unknown option '--bogus'"], [['extra'], "too many arguments. Expected 0 arguments but got 1."]])(
+    'refuses %j with a one-line usage error',
+    (argv, message) => {
+      try {
+        parseArgs(argv);
+        expect.unreachable();
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        expect((err as ConfigError).message).toBe(message);
+        expect((err as ConfigError).exitCode).toBe(ExitCode.usage);
+      }
+    },
+  );
+});
