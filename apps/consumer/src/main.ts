@@ -6,6 +6,8 @@ import { startConsumer } from './consume.js';
 import { loadEnv } from './load-env.js';
 
 const PROGRAM = 'consumer';
+/** A repeated signal at least this long after the first forces the exit. */
+const FORCE_AFTER_MS = 1000;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${PROGRAM}: ${line}\n`);
@@ -34,14 +36,17 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   );
 
   const stopped = new Promise<number>((resolve) => {
-    let stopping = false;
+    let stoppingSince: number | undefined;
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        // A second CTRL+C: the user will not wait. Unacked deliveries return to the queue.
+      if (stoppingSince !== undefined) {
+        // A CTRL+C reaches node twice at once when pnpm runs it (the terminal signals the
+        // whole process group and pnpm forwards it too): only a second CTRL+C pressed
+        // later means "do not wait". Unacked deliveries then return to the queue.
+        if (Date.now() - stoppingSince < FORCE_AFTER_MS) return;
         logger.warn({ signal }, 'second signal; exiting now');
         process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
       }
-      stopping = true;
+      stoppingSince = Date.now();
       logger.info({ signal }, 'stopping: no new deliveries, finishing the ones in hand');
       // First cancel the consumer and wait for the deliveries in hand to be acked (Rascal
       // waits up to the subscription's closeTimeout); prefetched deliveries not yet handed

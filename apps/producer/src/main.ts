@@ -38,13 +38,14 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     logger,
   );
 
-  // CTRL+C or SIGTERM: publish nothing new, let what is in flight settle, report.
+  // CTRL+C or SIGTERM: publish nothing new, let what is in flight settle (within the
+  // confirm timeout), report. Repeats are ignored: under pnpm one CTRL+C arrives twice.
   const interrupt = new AbortController();
   const onSignal = () => {
     interrupt.abort();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     const report = await sendAll(broker, name, messages, {

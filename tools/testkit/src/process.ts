@@ -8,6 +8,8 @@ export interface ProcessOptions {
   readonly timeoutMs?: number;
   /** Written to the process's stdin, which is then closed. @default no stdin */
   readonly input?: string | Buffer;
+  /** Runs the process in a process group of its own (signal it all with `kill(-pid)`). */
+  readonly detached?: boolean;
 }
 
 export interface ProcessResult {
@@ -24,12 +26,15 @@ export class RunningProcess {
   private stdoutText = '';
   private stderrText = '';
   private readonly waiters = new Set<() => void>();
+  private readonly detached: boolean;
 
   constructor(command: string, args: readonly string[], options: ProcessOptions = {}) {
+    this.detached = options.detached ?? false;
     this.child = spawn(command, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
     });
     if (options.input !== undefined) this.child.stdin?.end(options.input);
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -41,7 +46,9 @@ export class RunningProcess {
       this.notify();
     });
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      this.kill('SIGKILL');
+    }, timeoutMs);
     this.exited = new Promise((resolve, reject) => {
       this.child.on('error', reject);
       this.child.on('close', (code, signal) => {
@@ -86,10 +93,21 @@ export class RunningProcess {
     });
   }
 
-  /** Sends a signal and waits for the exit. */
+  /** Sends a signal (to the whole group of a detached process) and waits for the exit. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<ProcessResult> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    this.kill(signal);
     return this.exited;
+  }
+
+  private kill(signal: NodeJS.Signals): void {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const { pid } = this.child;
+    try {
+      if (this.detached && pid !== undefined) process.kill(-pid, signal);
+      else this.child.kill(signal);
+    } catch {
+      // already gone
+    }
   }
 
   private notify(): void {
