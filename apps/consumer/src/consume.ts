@@ -70,7 +70,8 @@ export async function startConsumer<S extends SubscriptionName>(
   const deadLetter = async (message: Delivery, reason: string, ackOrNack: AckOrNack) => {
     const messageId = message.properties.messageId;
     // Rascal adds its own `rascal` header on delivery; the copy leaves it behind.
-    const { rascal: _rascal, ...headers } = message.properties.headers ?? {};
+    const headers = { ...message.properties.headers };
+    delete headers.rascal;
     const outcome = await publishConfirmed(broker, deadLetterPublication(declaration.deadLetterQueue), message.content, {
       messageId: messageId ?? randomUUID(),
       contentType: message.properties.contentType,

@@ -98,7 +98,7 @@ describe('the consumer', () => {
     await c.stop('SIGTERM');
 
     const dead = await drainQueue(vhost.url, 'hello.dlq');
-    expect(dead.map((m) => m.properties.headers?.['x-dead-letter-reason'])).toEqual([
+    expect(dead.map((m) => m.properties.headers?.['x-dead-letter-reason'] as unknown)).toEqual([
       'invalid message: body is not valid UTF-8',
       "invalid message: content type 'application/json' is not accepted",
     ]);
