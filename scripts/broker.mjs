@@ -3,6 +3,7 @@
 //
 //   node scripts/broker.mjs up     (pnpm broker:up)
 //   node scripts/broker.mjs down   (pnpm broker:down)
+//   node scripts/broker.mjs status (exit 0 when a broker answers at AMQP_URL)
 //
 // `up` uses the broker AMQP_URL points at when one answers. Otherwise, for a local
 // URL, it starts a throwaway RabbitMQ node whose data, logs, Erlang cookie and pid
@@ -418,11 +419,23 @@ async function down() {
   return 0;
 }
 
+/** Exit 0 when an AMQP 0-9-1 broker answers at AMQP_URL, 1 otherwise: for scripts and CI. */
+async function status() {
+  const target = readTarget(process.env);
+  const answer = await probe(target);
+  if (answer === 'amqp') {
+    console.log(`broker: a RabbitMQ answers at ${target.redacted}`);
+    return 0;
+  }
+  console.error(`broker: no AMQP broker answers at ${target.redacted}`);
+  return 1;
+}
+
 async function main(argv) {
-  const commands = { up, down };
+  const commands = { up, down, status };
   const command = commands[argv[0]];
   if (!command || argv.length > 1) {
-    console.error('usage: node scripts/broker.mjs up|down');
+    console.error('usage: node scripts/broker.mjs up|down|status');
     return 2;
   }
   try {
