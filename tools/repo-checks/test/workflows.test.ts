@@ -24,6 +24,7 @@ const pipelines = [
   { pkg: 'consumer', file: 'consumer.yml' },
   { pkg: '@hello-rabbit/broker-config', file: 'broker-config.yml' },
   { pkg: '@hello-rabbit/repo-checks', file: 'repo.yml' },
+  { pkg: '@hello-rabbit/e2e', file: 'e2e.yml' },
 ] as const;
 
 const sharedPipeline = './.github/workflows/_package.yml';
@@ -136,8 +137,10 @@ describe('the pipelines a change starts', () => {
     );
   });
 
-  it.each(events)('a change confined to the producer starts only the producer pipeline on %s', (event) => {
-    expect(pipelinesStartedBy(event, 'apps/producer/src/main.ts')).toEqual(['producer.yml']);
+  it.each(events)('a change confined to the producer starts only the pipelines of what depends on it, on %s', (event) => {
+    const dependents = pipelines.filter(({ pkg }) => watchedDirs(pkg).includes('apps/producer')).map(({ file }) => file);
+    expect(dependents.sort()).toEqual(['e2e.yml', 'producer.yml']);
+    expect(pipelinesStartedBy(event, 'apps/producer/src/main.ts').sort()).toEqual(dependents.sort());
   });
 
   it.each(events)('a change to the lockfile starts every pipeline on %s', (event) => {
