@@ -3,8 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { parseArgs } from './cli.js';
 
 describe('parseArgs', () => {
-  it('runs with no arguments, as the tutorial receiver does', () => {
-    expect(parseArgs([])).toEqual({ kind: 'run' });
+  it('consumes hello with no arguments, as the tutorial receiver does', () => {
+    expect(parseArgs([])).toEqual({ kind: 'run', args: { from: 'hello' } });
+  });
+
+  it('is the tutorial 2 worker with --from task_queue', () => {
+    expect(parseArgs(['--from', 'task_queue'])).toEqual({ kind: 'run', args: { from: 'task_queue' } });
   });
 
   it('shows help on --help', () => {
@@ -13,7 +17,11 @@ describe('parseArgs', () => {
     if (parsed.kind === 'help') expect(parsed.text).toMatch(/Usage: consumer \[options\]/);
   });
 
-  it.each([[['--bogus'], "unknown option '--bogus'"], [['extra'], "too many arguments. Expected 0 arguments but got 1."]])(
+  it.each([
+    [['--bogus'], "unknown option '--bogus'"],
+    [['extra'], 'too many arguments. Expected 0 arguments but got 1.'],
+    [['--from', 'nowhere'], "option '--from <queue>' argument 'nowhere' is invalid. Allowed choices are hello, task_queue."],
+  ])(
     'refuses %j with a one-line usage error',
     (argv, message) => {
       try {

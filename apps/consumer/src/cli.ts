@@ -1,7 +1,13 @@
 import { ConfigError } from '@hello-rabbit/broker-client';
-import { Command, CommanderError } from 'commander';
+import { SubscriptionName } from '@hello-rabbit/broker-config';
+import { Command, CommanderError, Option } from 'commander';
 
-export type ParsedArgs = { readonly kind: 'run' } | { readonly kind: 'help'; readonly text: string };
+export interface ConsumerArgs {
+  /** The subscription to consume: `hello` (tutorial 1) or `task_queue` (tutorial 2's worker). */
+  readonly from: SubscriptionName;
+}
+
+export type ParsedArgs = { readonly kind: 'run'; readonly args: ConsumerArgs } | { readonly kind: 'help'; readonly text: string };
 
 /**
  * Parses the command line (without `node` and the script).
@@ -11,8 +17,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let output = '';
   const program = new Command('consumer')
     .description(
-      `Consumes the queue 'hello', printing each message and acking it once printed. ` +
-        `SIGINT or SIGTERM stops it cleanly.`,
+      `Consumes a queue, printing each message and acking it once handled: 'hello' prints it, ` +
+        `'task_queue' works one unit per '.' and prints ' [x] Done'. SIGINT or SIGTERM stops it cleanly.`,
+    )
+    .addOption(
+      new Option('--from <queue>', 'the queue to consume').choices(Object.values(SubscriptionName)).default(SubscriptionName.hello),
     )
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false)
@@ -35,5 +44,5 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     throw err;
   }
-  return { kind: 'run' };
+  return { kind: 'run', args: { from: program.opts<{ from: SubscriptionName }>().from } };
 }

@@ -3,22 +3,30 @@ import { describe, expect, it } from 'vitest';
 import { loadEnv } from './load-env.js';
 
 describe('loadEnv', () => {
-  it('defaults to the local broker, prefetch 10 and a 10 s shutdown deadline', () => {
+  it("defaults to the local broker, the subscription's prefetch, a 10 s shutdown deadline and 5 attempts", () => {
     const env = loadEnv({});
     expect(env.AMQP_URL.redacted).toBe('amqp://guest:***@localhost:5672');
-    expect(env.CONSUMER_PREFETCH).toBe(10);
+    expect(env.CONSUMER_PREFETCH).toBeUndefined();
     expect(env.SHUTDOWN_TIMEOUT_MS).toBe(10_000);
+    expect(env.WORK_UNIT_MS).toBe(1000);
+    expect(env.MAX_ATTEMPTS).toBe(5);
+    expect(env.RETRY_DELAYS_MS).toEqual([1000, 5000, 30_000]);
+  });
+
+  it('reads a list of retry delays', () => {
+    expect(loadEnv({ RETRY_DELAYS_MS: '200, 400,800' }).RETRY_DELAYS_MS).toEqual([200, 400, 800]);
   });
 
   it('names each bad variable', () => {
     try {
-      loadEnv({ CONSUMER_PREFETCH: '0', SHUTDOWN_TIMEOUT_MS: 'forever' });
+      loadEnv({ CONSUMER_PREFETCH: '0', SHUTDOWN_TIMEOUT_MS: 'forever', RETRY_DELAYS_MS: '1s,2s' });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).problems).toEqual([
         'CONSUMER_PREFETCH: must be at least 1 messages',
         'SHUTDOWN_TIMEOUT_MS: must be a whole number of milliseconds from 100 to 600000',
+        'RETRY_DELAYS_MS: must be a comma-separated list of milliseconds, e.g. 1000,5000,30000',
       ]);
     }
   });

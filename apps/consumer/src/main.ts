@@ -1,8 +1,18 @@
 #!/usr/bin/env node
-import { BrokerError, ConfigError, createLogger, ExitCode, openBroker, withDeadline } from '@hello-rabbit/broker-client';
-import { SubscriptionName } from '@hello-rabbit/broker-config';
+import {
+  BrokerError,
+  ConfigError,
+  createLogger,
+  ExitCode,
+  MemoryDedupStore,
+  openBroker,
+  startConsumer,
+  withDeadline,
+  type RunningConsumer,
+} from '@hello-rabbit/broker-client';
+import { SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
 import { parseArgs } from './cli.js';
-import { startConsumer } from './consume.js';
+import { doTask, printMessage } from './handlers.js';
 import { loadEnv } from './load-env.js';
 
 const PROGRAM = 'consumer';
@@ -19,6 +29,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     process.stdout.write(parsed.text);
     return ExitCode.ok;
   }
+  const { from } = parsed.args;
   const settings = loadEnv(env);
   const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
 
@@ -28,13 +39,16 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
-      prefetch: settings.CONSUMER_PREFETCH,
+      prefetch: settings.CONSUMER_PREFETCH ?? subscriptions[from].prefetch,
       closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
-      connectionName: PROGRAM,
+      connectionName: `${PROGRAM} (${from})`,
     },
     logger,
   );
 
+  // Signals are handled from here on, before the subscription starts, so that a stop
+  // request is never lost to Node's default handler (which would exit without closing).
+  const running: { consumer?: RunningConsumer } = {};
   const stopped = new Promise<number>((resolve) => {
     let stoppingSince: number | undefined;
     const stop = (signal: NodeJS.Signals) => {
@@ -48,11 +62,15 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       }
       stoppingSince = Date.now();
       logger.info({ signal }, 'stopping: no new deliveries, finishing the ones in hand');
-      // First cancel the consumer and wait for the deliveries in hand to be acked (Rascal
-      // waits up to the subscription's closeTimeout); prefetched deliveries not yet handed
-      // out go back to the queue when the channel closes. Then close the connection.
-      const shutdown = broker.unsubscribeAll().then(() => broker.shutdown());
-      withDeadline(shutdown, settings.SHUTDOWN_TIMEOUT_MS + 2000, () => new Error('shutdown deadline passed')).then(
+      // Cancel the subscription and wait for the deliveries in hand (up to
+      // SHUTDOWN_TIMEOUT_MS, after which their channel closes and the broker requeues
+      // them); deliveries that arrive meanwhile go back unstarted. Then close.
+      const shutdown = Promise.resolve(running.consumer?.stop())
+        .catch((e: unknown) => {
+          logger.warn({ err: e }, 'deliveries still in hand at the deadline go back to the queue');
+        })
+        .then(() => broker.shutdown());
+      withDeadline(shutdown, settings.SHUTDOWN_TIMEOUT_MS + 5000, () => new Error('shutdown deadline passed')).then(
         () => {
           logger.info('stopped');
           resolve(ExitCode.ok);
@@ -67,13 +85,17 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     process.on('SIGTERM', stop);
   });
 
-  await startConsumer(
+  running.consumer = await startConsumer(
     broker,
-    SubscriptionName.hello,
-    (payload) => {
-      out(` [x] Received '${payload}'`);
+    from,
+    from === SubscriptionName.task ? doTask(out, settings.WORK_UNIT_MS) : printMessage(out),
+    {
+      logger,
+      confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
+      maxAttempts: settings.MAX_ATTEMPTS,
+      retryDelaysMs: settings.RETRY_DELAYS_MS,
+      dedup: new MemoryDedupStore(settings.DEDUP_WINDOW),
     },
-    { logger, confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS },
   );
   out(' [*] Waiting for messages. To exit press CTRL+C');
   return stopped;

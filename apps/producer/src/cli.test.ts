@@ -20,7 +20,7 @@ const usageError = (...argv: string[]): ConfigError => {
 
 describe('parseArgs', () => {
   it("sends the tutorial's 'Hello World!' when given nothing", () => {
-    expect(run()).toEqual({ text: DEFAULT_TEXT, count: undefined });
+    expect(run()).toEqual({ text: DEFAULT_TEXT, count: undefined, to: 'hello', report: undefined });
     expect(DEFAULT_TEXT).toBe('Hello World!');
   });
 
@@ -32,6 +32,20 @@ describe('parseArgs', () => {
   it('reads --count in both forms', () => {
     expect(run('--count', '5').count).toBe(5);
     expect(run('--count=7', 'x').count).toBe(7);
+  });
+
+  it('publishes tasks with --to task_queue, as new_task does', () => {
+    expect(run('--to', 'task_queue', 'First', 'message.')).toMatchObject({ to: 'task_queue', text: 'First message.' });
+  });
+
+  it('refuses a queue outside the contract', () => {
+    expect(usageError('--to', 'elsewhere').message).toBe(
+      "option '--to <queue>' argument 'elsewhere' is invalid. Allowed choices are hello, task_queue.",
+    );
+  });
+
+  it('takes a report file', () => {
+    expect(run('--report', '/tmp/out.jsonl').report).toBe('/tmp/out.jsonl');
   });
 
   it('takes text that looks like a flag after --', () => {

@@ -1,5 +1,6 @@
 import { ConfigError } from '@hello-rabbit/broker-client';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { PublicationName } from '@hello-rabbit/broker-config';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 export const DEFAULT_TEXT = 'Hello World!';
 export const MAX_COUNT = 1_000_000;
@@ -9,6 +10,10 @@ export interface ProducerArgs {
   readonly text: string;
   /** With --count, N numbered messages and one summary line. */
   readonly count: number | undefined;
+  /** The publication: `hello` (tutorial 1) or `task_queue` (tutorial 2's tasks). */
+  readonly to: PublicationName;
+  /** A file to write each message's outcome to, one JSON line each. */
+  readonly report: string | undefined;
 }
 
 export type ParsedArgs = { readonly kind: 'run'; readonly args: ProducerArgs } | { readonly kind: 'help'; readonly text: string };
@@ -27,9 +32,13 @@ function parseCount(value: string): number {
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   let output = '';
   const program = new Command('producer')
-    .description(`Publishes a message to the queue 'hello' and waits for the broker's confirm.`)
+    .description(`Publishes a message to a queue ('hello' by default) and waits for the broker's confirm.`)
     .argument('[message...]', `the message text (default: '${DEFAULT_TEXT}')`)
+    .addOption(
+      new Option('--to <queue>', 'the queue to publish to').choices(Object.values(PublicationName)).default(PublicationName.hello),
+    )
     .option('--count <n>', 'publish N messages, the text followed by #1 ... #N, and print one summary line', parseCount)
+    .option('--report <file>', "write each message's outcome to this file, one JSON line each")
     .helpOption('-h, --help', 'show this help')
     .exitOverride()
     .configureOutput({
@@ -50,8 +59,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     throw err;
   }
-  const words = program.args;
-  const text = words.join(' ');
-  const { count } = program.opts<{ count?: number }>();
-  return { kind: 'run', args: { text: text === '' ? DEFAULT_TEXT : text, count } };
+  const text = program.args.join(' ');
+  const { count, to, report } = program.opts<{ count?: number; to: PublicationName; report?: string }>();
+  return { kind: 'run', args: { text: text === '' ? DEFAULT_TEXT : text, count, to, report } };
 }

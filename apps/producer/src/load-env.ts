@@ -5,6 +5,13 @@ const schema = z.object({
   ...brokerEnvShape,
   /** Time the broker has to confirm a message before it counts as failed, in ms. @default 10000 */
   PUBLISH_CONFIRM_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 10_000),
+  /**
+   * How long an unconfirmed message is published again (connection lost, broker
+   * restarting) before it counts as failed, in ms. @default 60000
+   */
+  PUBLISH_DEADLINE_MS: intSetting(0, 86_400_000, 'milliseconds').transform((v) => v ?? 60_000),
+  /** Messages awaiting their confirm at once. @default 10 */
+  PUBLISH_WINDOW: intSetting(1, 100, 'messages').transform((v) => v ?? 10),
 });
 
 export type ProducerEnv = z.output<typeof schema>;

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { BrokerError, ConfigError, createLogger, ExitCode, openBroker } from '@hello-rabbit/broker-client';
-import { encodeMessage, InvalidMessageError, PublicationName, publications } from '@hello-rabbit/broker-config';
+import { encodeMessage, InvalidMessageError, publications } from '@hello-rabbit/broker-config';
 import { parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
 import { sendAll } from './send.js';
@@ -17,15 +19,16 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     process.stdout.write(parsed.text);
     return ExitCode.ok;
   }
-  const { text, count } = parsed.args;
+  const { text, count, to, report } = parsed.args;
   const settings = loadEnv(env);
   const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
 
-  const name = PublicationName.hello;
-  const queue = publications[name].queue;
-  const payloads = count === undefined ? [text] : Array.from({ length: count }, (_, i) => `${text} #${i + 1}`);
-  // Checked against the contract before connecting: a bad message never reaches the broker.
-  const messages = payloads.map((payload) => encodeMessage(publications[name].message, payload));
+  const { queue, message: kind } = publications[to];
+  const total = count ?? 1;
+  const body = (index: number) => (count === undefined ? text : `${text} #${index + 1}`);
+  const message = (index: number) => encodeMessage(kind, body(index));
+  // Checked against the contract before connecting: the longest body is the last one.
+  message(total - 1);
 
   const broker = await openBroker(
     {
@@ -33,6 +36,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
+      confirmChannels: settings.PUBLISH_WINDOW,
       connectionName: PROGRAM,
     },
     logger,
@@ -46,40 +50,49 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const reportFile: WriteStream | undefined = report === undefined ? undefined : createWriteStream(report);
 
   try {
-    const report = await sendAll(broker, name, messages, {
-      window: 10,
+    const result = await sendAll(broker, to, total, message, {
+      window: settings.PUBLISH_WINDOW,
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
+      deadlineMs: settings.PUBLISH_DEADLINE_MS,
+      logger,
       signal: interrupt.signal,
-      onOutcome: (outcome, index) => {
-        const level = outcome.status === 'confirmed' ? 'debug' : 'error';
-        logger[level]({ messageId: outcome.messageId, queue, status: outcome.status }, outcome.status === 'confirmed' ? 'confirmed' : outcome.reason);
-        if (count === undefined && outcome.status === 'confirmed') out(` [x] Sent '${payloads[index] ?? ''}'`);
+      onSettled: (settled) => {
+        const { messageId, status, attempts } = settled;
+        if (status === 'confirmed') logger.debug({ messageId, queue, attempts }, 'confirmed');
+        else logger.error({ messageId, queue, status, attempts }, settled.reason ?? status);
+        reportFile?.write(`${JSON.stringify({ ...settled, body: body(settled.index) })}\n`);
+        if (count === undefined && status === 'confirmed') out(` [x] Sent '${text}'`);
       },
     });
-    const ok = report.confirmed === report.total;
+    const ok = result.confirmed === result.total;
     if (count === undefined) {
-      if (!ok) err(`'${text}' was not sent: ${report.firstFailure ?? 'interrupted'}`);
+      if (!ok) err(`'${text}' was not sent: ${result.firstFailure ?? 'interrupted'}`);
     } else if (ok) {
-      out(` [x] Sent ${report.total} messages to '${queue}', all confirmed by the broker`);
+      out(` [x] Sent ${result.total} messages to '${queue}', all confirmed by the broker`);
     } else {
       const parts = [
-        `${report.confirmed} confirmed`,
-        `${report.returned} returned`,
-        `${report.nacked} nacked`,
-        `${report.failed} failed`,
-        ...(report.notAttempted > 0 ? [`${report.notAttempted} not sent (interrupted)`] : []),
+        `${result.confirmed} confirmed`,
+        `${result.returned} returned`,
+        `${result.nacked} nacked`,
+        `${result.failed} failed`,
+        ...(result.unsent > 0 ? [`${result.unsent} not sent (interrupted)`] : []),
       ];
       err(
-        `sent ${report.confirmed} of ${report.total} messages to '${queue}': ${parts.join(', ')}` +
-          (report.firstFailure === undefined ? '' : `; first failure: ${report.firstFailure}`),
+        `sent ${result.confirmed} of ${result.total} messages to '${queue}': ${parts.join(', ')}` +
+          (result.firstFailure === undefined ? '' : `; first failure: ${result.firstFailure}`),
       );
     }
     return ok ? ExitCode.ok : ExitCode.failure;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (reportFile !== undefined) {
+      reportFile.end();
+      await once(reportFile, 'finish');
+    }
     await broker.shutdown().catch((e: unknown) => {
       logger.warn({ err: e }, 'error while closing the connection');
     });

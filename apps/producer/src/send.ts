@@ -1,6 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { publishConfirmed, type Broker, type PublishOutcome } from '@hello-rabbit/broker-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { publishConfirmed, type Broker, type Logger } from '@hello-rabbit/broker-client';
 import type { EncodedMessage, PublicationName } from '@hello-rabbit/broker-config';
+
+/** How one message ended, after every attempt. */
+export interface MessageResult {
+  readonly index: number;
+  readonly messageId: string;
+  /**
+   * `confirmed`: the broker has it. `returned` (unroutable) and `nacked` (refused): the
+   * broker does not. `failed`: never confirmed before the deadline; the broker may or may
+   * not have it (in doubt). `unsent`: never published (the run was interrupted).
+   */
+  readonly status: 'confirmed' | 'returned' | 'nacked' | 'failed' | 'unsent';
+  readonly attempts: number;
+  readonly reason?: string;
+}
 
 export interface SendReport {
   readonly total: number;
@@ -8,52 +23,83 @@ export interface SendReport {
   readonly returned: number;
   readonly nacked: number;
   readonly failed: number;
-  /** Messages never published because the run was interrupted. */
-  readonly notAttempted: number;
+  readonly unsent: number;
   /** The first failure's reason, for the summary line. */
   readonly firstFailure: string | undefined;
 }
 
 export interface SendOptions {
-  /** Messages awaiting their confirm at once. */
+  /** Messages awaiting their confirm at once: the cap on memory and the back-pressure. */
   readonly window: number;
   readonly confirmTimeoutMs: number;
-  /** Stops publishing new messages; those in flight still settle. */
+  /**
+   * How long an unconfirmed message (connection lost, channel closed, no confirm in time)
+   * is published again, with the same messageId, before it counts as failed.
+   */
+  readonly deadlineMs: number;
+  readonly logger: Logger;
+  /** Stops publishing: nothing new starts, nothing is published again; in-flight ones settle. */
   readonly signal?: AbortSignal;
-  /** Called as each message settles, with its index in `messages`. */
-  readonly onOutcome?: (outcome: PublishOutcome, index: number) => void;
+  /** Called once per message, when it has settled for good. */
+  readonly onSettled?: (result: MessageResult) => void;
 }
 
+/** Waits between attempts: 250 ms, doubling, at most 5 s. */
+const backoff = (attempt: number) => Math.min(5000, 250 * 2 ** (attempt - 1));
+
 /**
- * Publishes every message (already checked and encoded by the contract), each with its own
- * messageId, keeping at most `window` of them unconfirmed, and counts how each one ended.
+ * Publishes `count` messages (made one at a time by `message(i)`, so memory does not grow
+ * with the count), each with its own messageId, keeping at most `window` unconfirmed: a
+ * caller waits here while the broker is slow or away. A message that is not confirmed is
+ * published again, with the same messageId (the consumer suppresses duplicates), until it
+ * is confirmed or the deadline passes. Returned and nacked messages are final failures.
  */
 export async function sendAll(
   broker: Broker,
   publication: PublicationName,
-  messages: readonly EncodedMessage[],
+  count: number,
+  message: (index: number) => EncodedMessage,
   options: SendOptions,
 ): Promise<SendReport> {
-  const counts = { confirmed: 0, returned: 0, nacked: 0, failed: 0 };
+  const counts = { confirmed: 0, returned: 0, nacked: 0, failed: 0, unsent: 0 };
   let firstFailure: string | undefined;
   let next = 0;
+  const deadline = Date.now() + options.deadlineMs;
+  const stopped = () => options.signal?.aborted === true;
 
-  const worker = async () => {
-    while (next < messages.length && options.signal?.aborted !== true) {
-      const index = next++;
-      const { content, contentType } = messages[index] as EncodedMessage;
+  const settle = (result: MessageResult) => {
+    counts[result.status]++;
+    if (result.status !== 'confirmed') firstFailure ??= result.reason;
+    options.onSettled?.(result);
+  };
+
+  const publishOne = async (index: number): Promise<MessageResult> => {
+    const { content, contentType } = message(index);
+    const messageId = randomUUID();
+    for (let attempt = 1; ; attempt++) {
       const outcome = await publishConfirmed(broker, publication, content, {
-        messageId: randomUUID(),
+        messageId,
         contentType,
         appId: 'producer',
         timeoutMs: options.confirmTimeoutMs,
       });
-      counts[outcome.status]++;
-      if (outcome.status !== 'confirmed') firstFailure ??= outcome.reason;
-      options.onOutcome?.(outcome, index);
+      if (outcome.status !== 'failed') {
+        return { index, messageId, status: outcome.status, attempts: attempt, ...(outcome.status === 'confirmed' ? {} : { reason: outcome.reason }) };
+      }
+      const wait = backoff(attempt);
+      if (stopped() || Date.now() + wait >= deadline) {
+        const why = stopped() ? 'interrupted' : `not confirmed within the ${options.deadlineMs} ms deadline`;
+        return { index, messageId, status: 'failed', attempts: attempt, reason: `${outcome.reason} (${why})` };
+      }
+      options.logger.warn({ messageId, attempt, retryInMs: wait, reason: outcome.reason }, 'not confirmed; publishing again');
+      await sleep(wait);
     }
   };
 
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.window, messages.length)) }, worker));
-  return { total: messages.length, ...counts, notAttempted: messages.length - next, firstFailure };
+  const worker = async () => {
+    while (next < count && !stopped()) settle(await publishOne(next++));
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.window, count)) }, worker));
+  for (; next < count; next++) settle({ index: next, messageId: '', status: 'unsent', attempts: 0, reason: 'interrupted' });
+  return { total: count, ...counts, firstFailure };
 }

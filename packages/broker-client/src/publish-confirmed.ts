@@ -19,6 +19,8 @@ export interface PublishOptions {
   readonly headers?: Readonly<Record<string, unknown>>;
   /** Who publishes, as AMQP `app-id`. */
   readonly appId?: string;
+  /** Per-message TTL in ms (AMQP `expiration`): the retry wait queues use it. */
+  readonly expiration?: number;
   /** The outcome is `failed` when no confirm came within this time. */
   readonly timeoutMs: number;
 }
@@ -39,6 +41,7 @@ export function publishConfirmed(
 
   return new Promise((resolve) => {
     let settled = false;
+    let abort: (() => void) | undefined;
     const settle = (outcome: PublishOutcome) => {
       if (settled) return;
       settled = true;
@@ -46,6 +49,9 @@ export function publishConfirmed(
       resolve(outcome);
     };
     const timer = setTimeout(() => {
+      // A publication still waiting for a channel (the connection is down) is dropped
+      // rather than sent later: the caller decides whether to publish it again.
+      abort?.();
       settle({ status: 'failed', messageId, reason: `no confirm from the broker within ${timeoutMs} ms` });
     }, timeoutMs);
 
@@ -56,6 +62,7 @@ export function publishConfirmed(
           ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
           ...(options.headers === undefined ? {} : { headers: { ...options.headers } }),
           ...(options.appId === undefined ? {} : { appId: options.appId }),
+          ...(options.expiration === undefined ? {} : { expiration: String(options.expiration) }),
           // AMQP timestamps are in seconds.
           timestamp: Math.floor(Date.now() / 1000),
         },
@@ -65,6 +72,9 @@ export function publishConfirmed(
           // Listened to as a plain emitter: @types/rascal lists neither 'close' (emitted
           // when the channel closes cleanly mid-publish) nor the return's fields we read.
           const session = rascalSession as EventEmitter;
+          abort = () => {
+            rascalSession.abort();
+          };
           // The broker sends basic.return before the basic.ack of an unroutable message,
           // so 'return' wins over the 'success' that follows it.
           session.on('return', (message: ReturnedMessage) => {

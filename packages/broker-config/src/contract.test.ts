@@ -6,7 +6,8 @@ describe('the contract at compile time', () => {
   it('gives each publication and subscription its payload type', () => {
     expectTypeOf<PublicationPayload<'hello'>>().toEqualTypeOf<string>();
     expectTypeOf<SubscriptionPayload<'hello'>>().toEqualTypeOf<string>();
-    expectTypeOf<PublicationName>().toEqualTypeOf<'hello'>();
+    expectTypeOf<PublicationPayload<'task_queue'>>().toEqualTypeOf<string>();
+    expectTypeOf<PublicationName>().toEqualTypeOf<'hello' | 'task_queue'>();
   });
 
   it('refuses an unknown name or a payload of the wrong shape', () => {

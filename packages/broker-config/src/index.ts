@@ -1,9 +1,9 @@
 export { QueueName, PublicationName, SubscriptionName } from './names.js';
 export { messages, textMessage } from './messages.js';
-export type { MessageKind, MessageName, MessagePayload } from './messages.js';
-export { encodeMessage, decodeMessage, InvalidMessageError } from './codec.js';
+export type { MessageKind, MessageName, MessagePayload, JsonForm } from './messages.js';
+export { encodeMessage, decodeMessage, parseJson, InvalidMessageError } from './codec.js';
 export type { EncodedMessage, DecodeResult } from './codec.js';
-export { queues, publications, subscriptions, createBrokerConfig, deadLetterPublication } from './topology.js';
+export { queues, publications, subscriptions, createBrokerConfig, queuePublication } from './topology.js';
 export type {
   QueueOptions,
   QueueDeclaration,

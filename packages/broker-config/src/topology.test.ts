@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import rascal from 'rascal';
 import { describe, expect, it } from 'vitest';
 import { QueueName } from './names.js';
-import { createBrokerConfig, deadLetterPublication, publications, queues, subscriptions } from './topology.js';
+import { createBrokerConfig, publications, queuePublication, queues, subscriptions } from './topology.js';
 
 type Callback = (err: Error | null, config?: unknown) => void;
 const require = createRequire(import.meta.url);
@@ -26,16 +26,47 @@ function rascalAccepts(config: unknown): Promise<unknown> {
   });
 }
 
+const declared = (name: string) => {
+  const found = Object.values(queues).find((queue) => queue.name === name);
+  if (found === undefined) throw new Error(`queue ${name} is not declared`);
+  return found;
+};
+
 const config = createBrokerConfig({ url: 'amqp://guest:guest@localhost:5672', vhost: '/' });
 
 describe('the topology', () => {
   it('declares every queue that a publication, a subscription or a dead-letter route names', () => {
-    const declared = new Set(Object.values(queues).map((queue) => queue.name));
-    for (const publication of Object.values(publications)) expect(declared).toContain(publication.queue);
+    const names = new Set(Object.values(queues).map((queue) => queue.name));
+    for (const publication of Object.values(publications)) expect(names).toContain(publication.queue);
     for (const subscription of Object.values(subscriptions)) {
-      expect(declared).toContain(subscription.queue);
-      expect(declared).toContain(subscription.deadLetterQueue);
+      expect(names).toContain(subscription.queue);
+      expect(names).toContain(subscription.deadLetterQueue);
+      for (const retry of subscription.retryQueues) expect(names).toContain(retry);
     }
+  });
+
+  it('routes every retry wait queue back to its queue, keeping the message until it is there', () => {
+    for (const subscription of Object.values(subscriptions)) {
+      for (const name of subscription.retryQueues) {
+        expect(declared(name).options.durable).toBe(true);
+        expect(declared(name).options.arguments).toEqual({
+          'x-queue-type': 'quorum',
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': subscription.queue,
+          'x-dead-letter-strategy': 'at-least-once',
+          'x-overflow': 'reject-publish',
+        });
+      }
+    }
+  });
+
+  it('declares task_queue durable and quorum when it creates it, adopting any existing shape', () => {
+    expect(queues.task_queue.options).toMatchObject({ durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    expect(queues.task_queue.adoptExisting).toBe(true);
+  });
+
+  it('dispatches tasks fairly: one unacknowledged task per worker', () => {
+    expect(subscriptions.task_queue.prefetch).toBe(1);
   });
 
   it('keys every queue by its own name', () => {
@@ -49,7 +80,7 @@ describe('the topology', () => {
 
   it('keeps dead letters in durable queues that nothing drops', () => {
     for (const subscription of Object.values(subscriptions)) {
-      const dlq = queues[subscription.deadLetterQueue];
+      const dlq = declared(subscription.deadLetterQueue);
       expect(dlq.options.durable).toBe(true);
       expect(dlq.options.autoDelete).toBe(false);
       expect(dlq.options.arguments).not.toHaveProperty('x-message-ttl');
@@ -79,7 +110,7 @@ describe('createBrokerConfig', () => {
 
   it('publishes with confirms and mandatory routing, so nothing vanishes unreported', () => {
     const published = vhost(config).publications ?? {};
-    for (const name of [...Object.keys(publications), deadLetterPublication(QueueName.helloDeadLetters)]) {
+    for (const name of [...Object.keys(publications), ...Object.values(QueueName).map(queuePublication)]) {
       expect(published[name]).toMatchObject({ confirm: true, options: { mandatory: true, persistent: true } });
     }
   });
@@ -89,9 +120,11 @@ describe('createBrokerConfig', () => {
     expect(vhost(config).publications?.hello).not.toHaveProperty('exchange');
   });
 
-  it('consumes with manual acks and the given prefetch', () => {
+  it('consumes with manual acks and each subscription’s prefetch, unless told otherwise', () => {
+    expect(vhost(config).subscriptions?.hello).toMatchObject({ queue: 'hello', prefetch: 10, options: { noAck: false } });
+    expect(vhost(config).subscriptions?.task_queue).toMatchObject({ queue: 'task_queue', prefetch: 1, options: { noAck: false } });
     const c = createBrokerConfig({ url: 'amqp://localhost', prefetch: 3 });
-    expect(vhost(c).subscriptions?.hello).toMatchObject({ queue: 'hello', prefetch: 3, options: { noAck: false } });
+    expect(vhost(c).subscriptions?.hello).toMatchObject({ prefetch: 3 });
   });
 
   it('declares a queue in assert mode and only checks an adopted one', () => {
@@ -99,6 +132,7 @@ describe('createBrokerConfig', () => {
     expect(vhost(c).queues).toMatchObject({
       hello: { assert: false, check: true },
       'hello.dlq': { assert: true, check: false },
+      task_queue: { assert: true, check: false },
     });
   });
 

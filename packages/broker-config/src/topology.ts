@@ -31,12 +31,49 @@ export interface SubscriptionDeclaration {
   readonly queue: QueueName;
   readonly message: MessageName;
   /**
-   * Where the consumer publishes, with a confirm, the messages it cannot accept, before it
-   * acks them. The consumer does this itself rather than through the queue's
-   * `x-dead-letter-exchange`, so that it also works on an adopted queue whose arguments
-   * are not ours to change (such as the tutorials' `hello`).
+   * Where the consumer publishes, with a confirm, the messages it cannot accept or that
+   * failed every attempt, before it acks them. The consumer does this itself rather than
+   * through the queue's `x-dead-letter-exchange`, so that it also works on an adopted queue
+   * whose arguments are not ours to change (such as the tutorials' `hello`).
    */
   readonly deadLetterQueue: QueueName;
+  /**
+   * The wait queues of retries, one per backoff step: a failed message waits in step N's
+   * queue for its TTL, then the broker dead-letters it back to `queue`. Empty: a failure
+   * goes straight to the dead-letter queue.
+   */
+  readonly retryQueues: readonly QueueName[];
+  /** Deliveries a consumer holds unacknowledged at once, unless told otherwise. */
+  readonly prefetch: number;
+}
+
+/** A durable quorum queue: replicated on a cluster, survives restarts, counts redeliveries. */
+const quorum: QueueOptions = { durable: true, exclusive: false, autoDelete: false, arguments: { 'x-queue-type': 'quorum' } };
+
+/**
+ * A retry wait queue of `target`. Nothing consumes it: each message carries its own
+ * `expiration` (the backoff delay of its step, set by the consumer, all messages of one
+ * step alike so none waits behind a longer one) and, when it expires, the broker
+ * dead-letters it through the default exchange back to `target`, adding an `x-death`
+ * record that counts the attempt. `at-least-once` dead-lettering (RabbitMQ 3.10+, quorum
+ * queues) keeps the message until `target` has confirmed it; it requires
+ * `x-overflow: reject-publish`.
+ */
+function retryQueue(name: QueueName, target: QueueName): QueueDeclaration {
+  return {
+    name,
+    options: {
+      ...quorum,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': target,
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
+      },
+    },
+    adoptExisting: true,
+  };
 }
 
 export const queues = {
@@ -56,19 +93,40 @@ export const queues = {
    * restart and, on a cluster, the loss of a minority of nodes. Nothing consumes it
    * automatically; an operator inspects it.
    */
-  'hello.dlq': {
-    name: QueueName.helloDeadLetters,
-    options: { durable: true, exclusive: false, autoDelete: false, arguments: { 'x-queue-type': 'quorum' } },
-    adoptExisting: true,
-  },
+  'hello.dlq': { name: QueueName.helloDeadLetters, options: quorum, adoptExisting: true },
+  /**
+   * Tutorial 2's work queue: durable, created as a quorum queue (replicated, and it counts
+   * redeliveries in `x-delivery-count`). The tutorials declare it as a durable classic
+   * queue; an existing one of any shape is used as it is.
+   */
+  task_queue: { name: QueueName.task, options: quorum, adoptExisting: true },
+  'task_queue.dlq': { name: QueueName.taskDeadLetters, options: quorum, adoptExisting: true },
+  'task_queue.retry.1': retryQueue(QueueName.taskRetry1, QueueName.task),
+  'task_queue.retry.2': retryQueue(QueueName.taskRetry2, QueueName.task),
+  'task_queue.retry.3': retryQueue(QueueName.taskRetry3, QueueName.task),
 } as const satisfies Record<QueueName, QueueDeclaration>;
 
 export const publications = {
   hello: { queue: QueueName.hello, message: 'hello' },
+  task_queue: { queue: QueueName.task, message: 'task' },
 } as const satisfies Record<PublicationName, PublicationDeclaration>;
 
 export const subscriptions = {
-  hello: { queue: QueueName.hello, message: 'hello', deadLetterQueue: QueueName.helloDeadLetters },
+  hello: {
+    queue: QueueName.hello,
+    message: 'hello',
+    deadLetterQueue: QueueName.helloDeadLetters,
+    retryQueues: [],
+    prefetch: 10,
+  },
+  /** Fair dispatch: one task at a time per worker, as tutorial 2's basic_qos(prefetch_count=1). */
+  task_queue: {
+    queue: QueueName.task,
+    message: 'task',
+    deadLetterQueue: QueueName.taskDeadLetters,
+    retryQueues: [QueueName.taskRetry1, QueueName.taskRetry2, QueueName.taskRetry3],
+    prefetch: 1,
+  },
 } as const satisfies Record<SubscriptionName, SubscriptionDeclaration>;
 
 /**
@@ -91,7 +149,7 @@ export interface BrokerConfigOptions {
   readonly heartbeatSeconds?: number;
   /** Time the broker has to confirm one publication. @default 10000 */
   readonly confirmTimeoutMs?: number;
-  /** Unacknowledged deliveries a consumer holds at once. @default 10 */
+  /** Unacknowledged deliveries a consumer holds at once. @default each subscription's own */
   readonly prefetch?: number;
   /** Time a subscription waits for deliveries in hand to be acked when it is cancelled. @default 10000 */
   readonly closeTimeoutMs?: number;
@@ -155,12 +213,13 @@ export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
     ]),
   );
 
-  // One confirmed publication per dead-letter queue, named after the queue. Its bodies are
-  // the rejected messages' bytes as they arrived, so it takes no schema.
-  for (const subscription of Object.values(subscriptions)) {
-    rascalPublications[deadLetterPublication(subscription.deadLetterQueue)] = {
+  // One confirmed publication per queue, named after it: the consumer's own routes (dead
+  // letters, retries, redelivery copies). Their bodies are the original bytes, so they take
+  // no schema.
+  for (const queue of Object.values(queues)) {
+    rascalPublications[queuePublication(queue.name)] = {
       vhost,
-      queue: subscription.deadLetterQueue,
+      queue: queue.name,
       confirm: true,
       timeout: options.confirmTimeoutMs ?? 10_000,
       options: { mandatory: true, persistent: true },
@@ -173,7 +232,7 @@ export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
       {
         vhost,
         queue: subscription.queue,
-        prefetch: options.prefetch ?? 10,
+        prefetch: options.prefetch ?? subscription.prefetch,
         // Rascal would parse text/plain and application/json bodies itself; the contract's
         // codec decodes (with size limits first), so Rascal hands over the raw bytes.
         contentType: 'application/octet-stream',
@@ -208,9 +267,9 @@ export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
   };
 }
 
-/** The Rascal publication name that feeds a dead-letter queue. */
-export function deadLetterPublication(queue: QueueName): string {
-  return `dead-letters:${queue}`;
+/** The Rascal publication that sends raw bytes to one queue through the default exchange. */
+export function queuePublication(queue: QueueName): string {
+  return `queue:${queue}`;
 }
 
 /** What a publication takes: a payload of its message kind, checked at compile time. */

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 export const pikaPrograms = {
   send: fileURLToPath(new URL('../python/send.py', import.meta.url)),
   receive: fileURLToPath(new URL('../python/receive.py', import.meta.url)),
+  newTask: fileURLToPath(new URL('../python/new_task.py', import.meta.url)),
+  worker: fileURLToPath(new URL('../python/worker.py', import.meta.url)),
 } as const;
 
 let found: string | undefined;

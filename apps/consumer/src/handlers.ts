@@ -1,0 +1,21 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Writes one line of the tutorial's output. */
+export type Print = (line: string) => void;
+
+/** Tutorial 1's receiver: print the message. */
+export function printMessage(print: Print) {
+  return (body: string): void => {
+    print(` [x] Received '${body}'`);
+  };
+}
+
+/** Tutorial 2's worker: print the task, work one unit per '.', print ' [x] Done'. */
+export function doTask(print: Print, unitMs: number) {
+  return async (body: string): Promise<void> => {
+    print(` [x] Received '${body}'`);
+    const units = body.split('.').length - 1;
+    if (units > 0 && unitMs > 0) await sleep(units * unitMs);
+    print(' [x] Done');
+  };
+}

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import {
+  decodeMessage,
+  queuePublication,
+  subscriptions,
+  type QueueName,
+  type SubscriptionName,
+  type SubscriptionPayload,
+} from '@hello-rabbit/broker-config';
+import type { AckOrNack } from 'rascal';
+import { MemoryDedupStore, type DedupStore } from './dedup-store.js';
+import { BROKER_DELIVERY_HEADERS, countAttempts, RecoveryHeader } from './delivery-attempts.js';
+import type { Logger } from './logger.js';
+import type { Broker } from './open-broker.js';
+import { publishConfirmed } from './publish-confirmed.js';
+
+/** What a handler learns about the delivery it handles. */
+export interface DeliveryContext {
+  readonly queue: string;
+  readonly messageId: string | undefined;
+  /** This delivery's attempt number, from 1: retries and crashes count. */
+  readonly attempt: number;
+}
+
+/** A plain function: resolve and the message is acked; throw and it is retried, then dead-lettered. */
+export type Handler<S extends SubscriptionName> = (
+  payload: SubscriptionPayload<S>,
+  context: DeliveryContext,
+) => void | Promise<void>;
+
+export interface ConsumerOptions {
+  readonly logger: Logger;
+  /** Time the broker has to confirm a copy (retry, dead letter, redelivery count). */
+  readonly confirmTimeoutMs: number;
+  /** Attempts, retries and crashes together, before a message is dead-lettered. @default 5 */
+  readonly maxAttempts?: number;
+  /**
+   * The backoff before each retry, one per wait queue of the subscription; the last one
+   * repeats. @default [1000, 5000, 30000]
+   */
+  readonly retryDelaysMs?: readonly number[];
+  /** Where handled messageIds are remembered. @default an in-memory store of 100,000 ids for an hour */
+  readonly dedup?: DedupStore;
+  /** `app-id` of the copies it publishes. @default 'consumer' */
+  readonly appId?: string;
+}
+
+export interface RunningConsumer {
+  /**
+   * Stops taking deliveries: the subscription is cancelled, deliveries that arrive
+   * meanwhile go back to the queue unstarted, and it resolves once the ones in hand are
+   * acked or the subscription's close timeout has passed (their channel then closes and
+   * the broker requeues them).
+   */
+  stop(): Promise<void>;
+}
+
+/** The parts of an amqplib message the consumer reads. */
+interface Delivery {
+  readonly content: Buffer;
+  readonly fields: { readonly redelivered: boolean };
+  readonly properties: {
+    readonly messageId?: string;
+    readonly contentType?: string;
+    readonly headers?: Record<string, unknown>;
+  };
+}
+
+const requeue = { strategy: 'nack', requeue: true } as const;
+
+/**
+ * Subscribes to a contract subscription and runs `handler` for every delivery, with
+ * at-least-once semantics and no redelivery loop. Each delivery ends one way:
+ * - recovery headers malformed, or the body breaks the contract: dead-lettered at once;
+ * - more attempts than `maxAttempts` (retries and unacked redeliveries): dead-lettered;
+ * - a messageId already handled: acked without running the handler (a duplicate);
+ * - the handler resolves: acked, and its messageId remembered;
+ * - the handler throws: a copy waits in the next retry queue, then comes back; after the
+ *   last attempt it is dead-lettered.
+ * Every copy (retry, dead letter) is confirmed by the broker before the original is acked;
+ * if it cannot be, the original goes back to the queue. Nothing is dropped.
+ */
+export async function startConsumer<S extends SubscriptionName>(
+  broker: Broker,
+  name: S,
+  handler: Handler<S>,
+  options: ConsumerOptions,
+): Promise<RunningConsumer> {
+  const { logger } = options;
+  const declaration = subscriptions[name];
+  const queue = declaration.queue;
+  const retryQueues: readonly QueueName[] = declaration.retryQueues;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const delays = options.retryDelaysMs ?? [1000, 5000, 30_000];
+  const dedup = options.dedup ?? new MemoryDedupStore();
+  const appId = options.appId ?? 'consumer';
+  let stopping = false;
+
+  /** Publishes a copy of `message` to `target` and waits for the broker's confirm. */
+  const copyTo = async (target: QueueName, message: Delivery, headers: Record<string, unknown>, expiration?: number) => {
+    const carried = { ...message.properties.headers };
+    for (const header of BROKER_DELIVERY_HEADERS) Reflect.deleteProperty(carried, header);
+    return publishConfirmed(broker, queuePublication(target), message.content, {
+      messageId: message.properties.messageId ?? randomUUID(),
+      contentType: message.properties.contentType,
+      headers: { ...carried, ...headers },
+      appId,
+      ...(expiration === undefined ? {} : { expiration }),
+      timeoutMs: options.confirmTimeoutMs,
+    });
+  };
+
+  /** Acks once the copy is confirmed; otherwise the original goes back to the queue. */
+  const settleAfterCopy = (
+    outcome: Awaited<ReturnType<typeof copyTo>>,
+    ackOrNack: AckOrNack,
+    log: Record<string, unknown>,
+    done: string,
+  ) => {
+    if (outcome.status === 'confirmed') {
+      logger.warn(log, done);
+      ackOrNack();
+    } else {
+      logger.error({ ...log, copyFailure: outcome.reason }, `${done} failed; the message goes back to the queue`);
+      ackOrNack(new Error(outcome.reason), { ...requeue, defer: 1000 });
+    }
+  };
+
+  const deadLetter = async (message: Delivery, reason: string, attempts: number, ackOrNack: AckOrNack) => {
+    const outcome = await copyTo(declaration.deadLetterQueue, message, {
+      [RecoveryHeader.reason]: reason,
+      [RecoveryHeader.queue]: queue,
+      [RecoveryHeader.at]: new Date().toISOString(),
+      [RecoveryHeader.attempts]: attempts,
+    });
+    const log = { messageId: message.properties.messageId, queue, attempt: attempts, deadLetterQueue: declaration.deadLetterQueue, reason };
+    settleAfterCopy(outcome, ackOrNack, log, 'message dead-lettered');
+  };
+
+  const handle = async (message: Delivery, ackOrNack: AckOrNack) => {
+    const { messageId } = message.properties;
+    const counted = countAttempts(message.properties.headers, message.fields.redelivered, retryQueues);
+    if (!counted.ok) {
+      await deadLetter(message, counted.reason, 1, ackOrNack);
+      return;
+    }
+    const { attempt, redeliveries, uncounted } = counted.count;
+    if (attempt > maxAttempts) {
+      await deadLetter(message, `gave up after ${attempt - 1} attempts (the last ones ended without an ack)`, attempt - 1, ackOrNack);
+      return;
+    }
+    if (uncounted) {
+      // Delivered before and never acked, on a queue that does not count: count it in a
+      // copy, so that a message that crashes the consumer every time ends in the
+      // dead-letter queue instead of looping.
+      const outcome = await copyTo(queue, message, { [RecoveryHeader.redeliveries]: redeliveries + 1 });
+      settleAfterCopy(outcome, ackOrNack, { messageId, queue, attempt }, 'redelivered message counted and requeued');
+      return;
+    }
+
+    const decoded = decodeMessage(declaration.message, message.content, message.properties.contentType);
+    if (!decoded.ok) {
+      await deadLetter(message, `invalid message: ${decoded.reason}`, attempt, ackOrNack);
+      return;
+    }
+    if (messageId !== undefined && (await dedup.has(messageId))) {
+      logger.info({ messageId, queue, attempt }, 'duplicate suppressed');
+      ackOrNack();
+      return;
+    }
+
+    try {
+      await handler(decoded.payload as SubscriptionPayload<S>, { queue, messageId, attempt });
+    } catch (err) {
+      const reason = `handler failed: ${err instanceof Error ? err.message : String(err)}`;
+      if (attempt >= maxAttempts || retryQueues.length === 0) {
+        await deadLetter(message, `${reason} (attempt ${attempt} of ${maxAttempts})`, attempt, ackOrNack);
+        return;
+      }
+      const step = Math.min(attempt, retryQueues.length) - 1;
+      const target = retryQueues[step] as QueueName;
+      const delay = delays[Math.min(step, delays.length - 1)] ?? 1000;
+      const outcome = await copyTo(target, message, {}, delay);
+      settleAfterCopy(outcome, ackOrNack, { messageId, queue, attempt, retryIn: delay, reason }, 'message will be retried');
+      return;
+    }
+    ackOrNack();
+    if (messageId !== undefined) await dedup.add(messageId);
+  };
+
+  const session = await broker.subscribe(name);
+  session.on('message', (message: Delivery, _content: unknown, ackOrNack: AckOrNack) => {
+    if (stopping) {
+      // Prefetched but not started: back to the queue for another consumer.
+      ackOrNack(new Error('consumer stopping'), requeue);
+      return;
+    }
+    handle(message, ackOrNack).catch((err: unknown) => {
+      logger.error({ err, queue, messageId: message.properties.messageId }, 'unexpected error; the message goes back to the queue');
+      ackOrNack(err as Error, { ...requeue, defer: 1000 });
+    });
+  });
+  // The subscription asks Rascal for raw bytes, so it should never find content invalid;
+  // if it does, the message is set aside like any other the contract refuses.
+  session.on('invalid_content', (err: Error, message: Delivery, ackOrNack: AckOrNack) => {
+    void deadLetter(message, `invalid content: ${err.message}`, 1, ackOrNack);
+  });
+  session.on('error', (err: Error) => {
+    logger.error({ err, queue }, 'subscription error');
+  });
+  session.on('cancelled', (err: Error) => {
+    logger.warn({ err, queue }, 'the broker cancelled the subscription; resubscribing');
+  });
+
+  return {
+    stop: async () => {
+      stopping = true;
+      await session.cancel();
+    },
+  };
+}

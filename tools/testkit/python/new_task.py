@@ -1,0 +1,22 @@
+#!/usr/bin/env python3
+"""RabbitMQ tutorial 2, new_task.py, with pika, as published (durable task_queue, persistent
+messages). One change for the tests: the broker comes from AMQP_URL instead of 'localhost'."""
+import os
+import sys
+
+import pika
+
+connection = pika.BlockingConnection(
+    pika.URLParameters(os.environ.get('AMQP_URL', 'amqp://guest:guest@localhost:5672/%2F')))
+channel = connection.channel()
+
+channel.queue_declare(queue='task_queue', durable=True)
+
+message = ' '.join(sys.argv[1:]) or "Hello World!"
+channel.basic_publish(
+    exchange='',
+    routing_key='task_queue',
+    body=message,
+    properties=pika.BasicProperties(delivery_mode=2))  # persistent
+print(f" [x] Sent {message}", flush=True)
+connection.close()
