@@ -1,0 +1,145 @@
+import { fileURLToPath } from 'node:url';
+import {
+  createTestVhost,
+  drainQueue,
+  inspectQueue,
+  RunningProcess,
+  withChannel,
+  type TestVhost,
+} from '@hello-rabbit/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const TASK_QUEUES = ['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3'];
+
+let vhost: TestVhost;
+const running: RunningProcess[] = [];
+
+beforeAll(async () => {
+  vhost = await createTestVhost('worker');
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
+  await withChannel(vhost.url, async (channel) => {
+    for (const queue of TASK_QUEUES) await channel.deleteQueue(queue);
+  });
+});
+afterAll(async () => {
+  await vhost.dispose();
+});
+
+/** Starts `consumer --from task_queue`: tutorial 2's worker. */
+function worker(env: Record<string, string> = {}) {
+  const p = new RunningProcess(process.execPath, [main, '--from', 'task_queue'], {
+    env: { AMQP_URL: vhost.url, LOG_LEVEL: 'warn', WORK_UNIT_MS: '100', ...env },
+    timeoutMs: 90_000,
+  });
+  running.push(p);
+  return p;
+}
+
+const sendTasks = (...bodies: string[]) =>
+  withChannel(vhost.url, async (channel) => {
+    for (const body of bodies) channel.sendToQueue('task_queue', Buffer.from(body), { persistent: true });
+    await channel.close();
+  });
+
+const received = (p: RunningProcess) =>
+  p.stdout
+    .split('\n')
+    .filter((line) => line.startsWith(' [x] Received'))
+    .map((line) => line.slice(" [x] Received '".length, -1));
+
+describe('the worker (consumer --from task_queue)', () => {
+  it("prints ' [x] Received', works one unit per '.', prints ' [x] Done', then acks", async () => {
+    const w = worker();
+    await w.waitForOutput(/Waiting for messages/);
+    await sendTasks('First message.', 'Second message..');
+    await w.waitForOutput(/Received 'Second message\.\.'/);
+    await eventuallyDone(w, 2);
+    expect(w.stdout.split('\n').filter(Boolean)).toEqual([
+      ' [*] Waiting for messages. To exit press CTRL+C',
+      " [x] Received 'First message.'",
+      ' [x] Done',
+      " [x] Received 'Second message..'",
+      ' [x] Done',
+    ]);
+    expect((await w.stop('SIGTERM')).code).toBe(0);
+    expect(await inspectQueue(vhost.url, 'task_queue')).toMatchObject({ messageCount: 0 });
+  });
+
+  it('shares the queue fairly: a long task on one worker does not hold back the others', async () => {
+    const a = worker();
+    const b = worker();
+    await Promise.all([a.waitForOutput(/Waiting/), b.waitForOutput(/Waiting/)]);
+    // One long task, then quick ones: with one task at a time per worker (prefetch 1),
+    // the worker that is free takes every quick one.
+    await sendTasks('long..........', 'q1', 'q2', 'q3', 'q4');
+    const slow = await Promise.race([
+      a.waitForOutput(/Received 'long/).then(() => a),
+      b.waitForOutput(/Received 'long/).then(() => b),
+    ]);
+    const fast = slow === a ? b : a;
+    await fast.waitForOutput(/Received 'q4'/);
+    expect(received(fast)).toEqual(['q1', 'q2', 'q3', 'q4']);
+    expect(received(slow)).toEqual(['long..........']);
+  });
+
+  it.each([
+    ['quorum (created by the worker)', undefined],
+    ['classic (as the tutorials declare it, adopted)', { durable: true }],
+  ])('stops a task that kills the worker every time: after the attempts it is in task_queue.dlq, on %s', async (_, shape) => {
+    if (shape !== undefined) await withChannel(vhost.url, (channel) => channel.assertQueue('task_queue', shape));
+    const env = { MAX_ATTEMPTS: '2', WORK_UNIT_MS: '10000' };
+    let w = worker(env);
+    await w.waitForOutput(/Waiting/);
+    await sendTasks('deadly.');
+    // The task takes 10 s; the worker is killed in the middle of it, twice.
+    for (let crash = 0; crash < 2; crash++) {
+      await w.waitForOutput(/Received 'deadly\.'/);
+      await w.stop('SIGKILL');
+      w = worker(env);
+      await w.waitForOutput(/Waiting/);
+    }
+    await eventually(async () => (await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount === 1);
+    expect(received(w)).toEqual([]);
+    const [dead] = await drainQueue(vhost.url, 'task_queue.dlq');
+    expect(dead?.body).toBe('deadly.');
+    expect(String(dead?.properties.headers?.['x-dead-letter-reason'])).toMatch(/^gave up after 2 attempts/);
+  });
+
+  it('on SIGTERM finishes the task in hand and leaves the waiting ones in the queue', async () => {
+    const w = worker({ WORK_UNIT_MS: '300' });
+    await w.waitForOutput(/Waiting/);
+    await sendTasks('in hand...', 'waiting 1', 'waiting 2');
+    await w.waitForOutput(/Received 'in hand\.\.\.'/);
+    const result = await w.stop('SIGTERM');
+    expect(result.code).toBe(0);
+    expect(received(w)).toEqual(['in hand...']);
+    expect(result.stdout).toMatch(/Received 'in hand\.\.\.'\n \[x\] Done\n/);
+    expect((await drainQueue(vhost.url, 'task_queue')).map((m) => m.body)).toEqual(['waiting 1', 'waiting 2']);
+  });
+
+  it('does not hang on a task stuck past the shutdown deadline: it exits and the task goes back', async () => {
+    const w = worker({ WORK_UNIT_MS: '60000', SHUTDOWN_TIMEOUT_MS: '500' });
+    await w.waitForOutput(/Waiting/);
+    await sendTasks('stuck.');
+    await w.waitForOutput(/Received 'stuck\.'/);
+    const result = await w.stop('SIGTERM');
+    expect(result.signal).toBeNull();
+    expect(result.stdout).not.toContain('Done');
+    expect((await drainQueue(vhost.url, 'task_queue')).map((m) => m.body)).toEqual(['stuck.']);
+  });
+});
+
+async function eventually(check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function eventuallyDone(p: RunningProcess, n: number) {
+  return eventually(() => p.stdout.split('\n').filter((line) => line === ' [x] Done').length >= n);
+}
