@@ -108,6 +108,17 @@ describe('the worker (consumer --from task_queue)', () => {
     expect(String(dead?.properties.headers?.['x-dead-letter-reason'])).toMatch(/^gave up after 2 attempts/);
   });
 
+  it('comes back by itself after the broker cancels its subscription (the queue deleted, then made again)', async () => {
+    const w = worker({ LOG_LEVEL: 'info' });
+    await w.waitForOutput(/Waiting/);
+    await withChannel(vhost.url, (channel) => channel.deleteQueue('task_queue'));
+    await eventually(() => /cancelled the subscription/.test(w.stderr));
+    // While the queue is missing the worker keeps trying to subscribe again.
+    await withChannel(vhost.url, (channel) => channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await sendTasks('after the cancel');
+    await w.waitForOutput(/Received 'after the cancel'/, 60_000);
+  });
+
   it('on SIGTERM finishes the task in hand and leaves the waiting ones in the queue', async () => {
     const w = worker({ WORK_UNIT_MS: '300' });
     await w.waitForOutput(/Waiting/);
