@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import {
-  BrokerError,
-  ConfigError,
   createLogger,
+  describeFatal,
   ExitCode,
   MemoryDedupStore,
   openBroker,
@@ -106,15 +105,8 @@ main(process.argv.slice(2), process.env).then(
     process.exit(code);
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) {
-      for (const problem of error.problems) err(problem);
-      process.exit(error.exitCode);
-    } else if (error instanceof BrokerError) {
-      err(error.message);
-      process.exit(error.exitCode);
-    } else {
-      err(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(ExitCode.software);
-    }
+    const { lines, exitCode } = describeFatal(error);
+    for (const line of lines) err(line);
+    process.exit(exitCode);
   },
 );

@@ -1,48 +1,21 @@
 import { fileURLToPath } from 'node:url';
-import {
-  createTestVhost,
-  drainQueue,
-  inspectQueue,
-  RunningProcess,
-  runProcess,
-  withChannel,
-  type TestVhost,
-} from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { drainQueue, HELLO_QUEUES, inspectQueue, runProcess, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const WAITING = ' [*] Waiting for messages. To exit press CTRL+C';
-
-let vhost: TestVhost;
-const running: RunningProcess[] = [];
-
-beforeAll(async () => {
-  vhost = await createTestVhost('consumer');
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
-  await withChannel(vhost.url, async (channel) => {
-    await channel.deleteQueue('hello');
-    await channel.deleteQueue('hello.dlq');
-  });
-});
-afterAll(async () => {
-  await vhost.dispose();
-});
+const broker = useTestVhost('consumer', { queues: HELLO_QUEUES });
 
 /** Starts the built consumer with plain node, as `pnpm --filter consumer start` does. */
-function consumer(env: Record<string, string | undefined> = {}, args: string[] = []) {
-  const p = new RunningProcess(process.execPath, [main, ...args], {
-    env: { AMQP_URL: vhost.url, LOG_LEVEL: 'warn', ...env },
+const consumer = (env: Record<string, string | undefined> = {}, args: string[] = []) =>
+  broker.start(process.execPath, [main, ...args], {
+    env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', ...env },
     timeoutMs: 60_000,
   });
-  running.push(p);
-  return p;
-}
 
 /** Publishes with amqp-tools' amqp-publish, a C client that knows nothing of ours. */
 function amqpPublish(body: string | Buffer, ...flags: string[]) {
-  return runProcess('amqp-publish', [`--url=${vhost.url}`, '-r', 'hello', ...flags], { input: body, timeoutMs: 10_000 }).then(
+  return runProcess('amqp-publish', [`--url=${broker.url}`, '-r', 'hello', ...flags], { input: body, timeoutMs: 10_000 }).then(
     (result) => {
       if (result.code !== 0) throw new Error(`amqp-publish failed: ${result.stderr}`);
     },
@@ -50,7 +23,7 @@ function amqpPublish(body: string | Buffer, ...flags: string[]) {
 }
 
 const sendText = (body: string) =>
-  withChannel(vhost.url, async (channel) => {
+  withChannel(broker.url, async (channel) => {
     channel.sendToQueue('hello', Buffer.from(body), { contentType: 'text/plain' });
     await channel.close();
   });
@@ -70,11 +43,11 @@ describe('the consumer', () => {
     const stopped = await c.stop('SIGTERM');
     expect(stopped.code).toBe(0);
     // Acked, not merely delivered: nothing returns to the queue when the consumer is gone.
-    expect(await inspectQueue(vhost.url, 'hello')).toMatchObject({ messageCount: 0, consumerCount: 0 });
+    expect(await inspectQueue(broker.url, 'hello')).toMatchObject({ messageCount: 0, consumerCount: 0 });
   });
 
   it('takes the messages already waiting in the queue when it starts', async () => {
-    await withChannel(vhost.url, (channel) => channel.assertQueue('hello', { durable: false }));
+    await withChannel(broker.url, (channel) => channel.assertQueue('hello', { durable: false }));
     await sendText('early');
     const c = consumer();
     await c.waitForOutput(/Received 'early'/);
@@ -97,18 +70,18 @@ describe('the consumer', () => {
     expect(c.stdout).not.toMatch(/Received '\{"a":1\}'/);
     await c.stop('SIGTERM');
 
-    const dead = await drainQueue(vhost.url, 'hello.dlq');
+    const dead = await drainQueue(broker.url, 'hello.dlq');
     expect(dead.map((m) => m.properties.headers?.['x-dead-letter-reason'] as unknown)).toEqual([
       'invalid message: body is not valid UTF-8',
       "invalid message: content type 'application/json' is not accepted",
     ]);
     expect(dead[0]?.properties.headers).toMatchObject({ 'x-original-queue': 'hello' });
     expect(dead[0]?.properties.headers?.['x-dead-lettered-at']).toMatch(/^\d{4}-\d\d-\d\dT/);
-    expect(await inspectQueue(vhost.url, 'hello')).toMatchObject({ messageCount: 0 });
+    expect(await inspectQueue(broker.url, 'hello')).toMatchObject({ messageCount: 0 });
   });
 
   it('adopts an existing durable quorum hello, as the current tutorials declare it', async () => {
-    await withChannel(vhost.url, (channel) => channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(broker.url, (channel) => channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
     const c = consumer();
     await c.waitForOutput(/Waiting for messages/);
     await sendText('into quorum');
@@ -121,11 +94,11 @@ describe('the consumer', () => {
     const result = await c.stop(signal);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/"msg":"stopped"/);
-    expect(await inspectQueue(vhost.url, 'hello')).toMatchObject({ consumerCount: 0 });
+    expect(await inspectQueue(broker.url, 'hello')).toMatchObject({ consumerCount: 0 });
   });
 
   it('hands back the deliveries it had not started when it stops, losing none', async () => {
-    await withChannel(vhost.url, async (channel) => {
+    await withChannel(broker.url, async (channel) => {
       await channel.assertQueue('hello', { durable: false });
       for (let i = 1; i <= 500; i++) channel.sendToQueue('hello', Buffer.from(`n${i}`));
       await channel.close();
@@ -135,7 +108,7 @@ describe('the consumer', () => {
     const result = await c.stop('SIGTERM');
     expect(result.code).toBe(0);
     const printed = result.stdout.split('\n').filter((l) => l.startsWith(' [x] Received')).length;
-    const left = await drainQueue(vhost.url, 'hello');
+    const left = await drainQueue(broker.url, 'hello');
     // Every message was either handled (printed, then acked) or is back in the queue.
     expect(printed + left.length).toBe(500);
   });
@@ -151,7 +124,7 @@ describe('the consumer, given bad input', () => {
     ['no broker on the port', 69, [], { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' }, /^consumer: cannot reach the broker at 127\.0\.0\.1:1: connection refused/],
     ['wrong credentials', 77, [], { AMQP_URL: 'amqp://guest:N0tTheP4ss@localhost:5672' }, /^consumer: the broker at localhost:5672 refused the login of user 'guest'/],
   ])('%s gets a one-line error and exit code %i', async (_, code, args, env, message) => {
-    const result = await runProcess(process.execPath, [main, ...args], { env: { AMQP_URL: vhost.url, LOG_LEVEL: undefined, ...env } });
+    const result = await runProcess(process.execPath, [main, ...args], { env: { AMQP_URL: broker.url, LOG_LEVEL: undefined, ...env } });
     expect(result.code).toBe(code);
     expect(lines(result.stderr)).toHaveLength(1);
     expect(lines(result.stderr)[0]).toMatch(message);

@@ -1,41 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import {
-  createTestVhost,
-  pikaPrograms,
-  pythonWithPika,
-  RunningProcess,
-  runProcess,
-  withChannel,
-  type TestVhost,
-} from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HELLO_QUEUES, pikaPrograms, pythonWithPika, runProcess, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-let vhost: TestVhost;
-let python: string;
-const running: RunningProcess[] = [];
+const broker = useTestVhost('consumer-interop', { queues: HELLO_QUEUES });
 
-beforeAll(async () => {
-  python = pythonWithPika();
-  vhost = await createTestVhost('consumer-interop');
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
-  await withChannel(vhost.url, async (channel) => {
-    await channel.deleteQueue('hello');
-    await channel.deleteQueue('hello.dlq');
-  });
-});
-afterAll(async () => {
-  await vhost.dispose();
-});
-
-const consumer = () => {
-  const p = new RunningProcess(process.execPath, [main], { env: { AMQP_URL: vhost.url, LOG_LEVEL: 'warn' } });
-  running.push(p);
-  return p;
-};
-const send = (...flags: string[]) => runProcess(python, [pikaPrograms.send, ...flags], { env: { AMQP_URL: vhost.url } });
+const consumer = () => broker.start(process.execPath, [main], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
+const send = (...flags: string[]) =>
+  runProcess(pythonWithPika(), [pikaPrograms.send, ...flags], { env: { AMQP_URL: broker.url } });
 
 describe.each([
   ['the original tutorial (classic, not durable)', []],
@@ -44,7 +16,7 @@ describe.each([
   beforeEach(async () => {
     // Where the current tutorials run, 'hello' is already there as a durable quorum queue.
     if (flags.includes('--quorum')) {
-      await withChannel(vhost.url, (channel) =>
+      await withChannel(broker.url, (channel) =>
         channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
       );
     }

@@ -1,6 +1,6 @@
-import { ConfigError } from '@hello-rabbit/broker-client';
+import { parseCommandLine } from '@hello-rabbit/broker-client';
 import { PublicationName } from '@hello-rabbit/broker-config';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 export const DEFAULT_TEXT = 'Hello World!';
 export const MAX_COUNT = 1_000_000;
@@ -30,7 +30,6 @@ function parseCount(value: string): number {
  * @throws ConfigError (usage) with commander's one-line explanation.
  */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  let output = '';
   const program = new Command('producer')
     .description(`Publishes a message to a queue ('hello' by default) and waits for the broker's confirm.`)
     .argument('[message...]', `the message text (default: '${DEFAULT_TEXT}')`)
@@ -38,27 +37,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       new Option('--to <queue>', 'the queue to publish to').choices(Object.values(PublicationName)).default(PublicationName.hello),
     )
     .option('--count <n>', 'publish N messages, the text followed by #1 ... #N, and print one summary line', parseCount)
-    .option('--report <file>', "write each message's outcome to this file, one JSON line each")
-    .helpOption('-h, --help', 'show this help')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => {
-        output += text;
-      },
-      writeErr: (text) => {
-        output += text;
-      },
-      outputError: () => undefined,
-    });
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return { kind: 'help', text: output };
-      throw new ConfigError(err.message.replace(/^error: /, ''), undefined, 'usage');
-    }
-    throw err;
-  }
+    .option('--report <file>', "write each message's outcome to this file, one JSON line each");
+  const parsed = parseCommandLine(program, argv);
+  if (parsed.kind === 'help') return parsed;
   const text = program.args.join(' ');
   const { count, to, report } = program.opts<{ count?: number; to: PublicationName; report?: string }>();
   return { kind: 'run', args: { text: text === '' ? DEFAULT_TEXT : text, count, to, report } };

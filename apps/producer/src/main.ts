@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { BrokerError, ConfigError, createLogger, ExitCode, openBroker } from '@hello-rabbit/broker-client';
-import { encodeMessage, InvalidMessageError, publications } from '@hello-rabbit/broker-config';
+import { createLogger, describeFatal, ExitCode, openBroker } from '@hello-rabbit/broker-client';
+import { encodeMessage, publications } from '@hello-rabbit/broker-config';
 import { parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
 import { sendAll } from './send.js';
@@ -104,15 +104,8 @@ main(process.argv.slice(2), process.env).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) {
-      for (const problem of error.problems) err(problem);
-      process.exitCode = error.exitCode;
-    } else if (error instanceof BrokerError || error instanceof InvalidMessageError) {
-      err(error.message);
-      process.exitCode = error instanceof BrokerError ? error.exitCode : ExitCode.usage;
-    } else {
-      err(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = ExitCode.software;
-    }
+    const { lines, exitCode } = describeFatal(error);
+    for (const line of lines) err(line);
+    process.exitCode = exitCode;
   },
 );

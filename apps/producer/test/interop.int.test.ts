@@ -1,34 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import {
-  createTestVhost,
-  pikaPrograms,
-  pythonWithPika,
-  RunningProcess,
-  runProcess,
-  withChannel,
-  type TestVhost,
-} from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HELLO_QUEUES, pikaPrograms, pythonWithPika, runProcess, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-let vhost: TestVhost;
-let python: string;
+const broker = useTestVhost('producer-interop', { queues: HELLO_QUEUES });
 
-beforeAll(async () => {
-  python = pythonWithPika();
-  vhost = await createTestVhost('producer-interop');
-});
-afterEach(async () => {
-  await withChannel(vhost.url, (channel) => channel.deleteQueue('hello'));
-});
-afterAll(async () => {
-  await vhost.dispose();
-});
-
-const producer = () =>
-  runProcess(process.execPath, [main], { env: { AMQP_URL: vhost.url, LOG_LEVEL: 'warn' } });
+const producer = () => runProcess(process.execPath, [main], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
 const receive = (...flags: string[]) =>
-  new RunningProcess(python, [pikaPrograms.receive, '--max', '1', ...flags], { env: { AMQP_URL: vhost.url } });
+  broker.start(pythonWithPika(), [pikaPrograms.receive, '--max', '1', ...flags], { env: { AMQP_URL: broker.url } });
 
 describe.each([
   ['the original tutorial (classic, not durable)', []],
@@ -37,7 +16,7 @@ describe.each([
   beforeEach(async () => {
     // Where the current tutorials run, 'hello' is already there as a durable quorum queue.
     if (flags.includes('--quorum')) {
-      await withChannel(vhost.url, (channel) =>
+      await withChannel(broker.url, (channel) =>
         channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
       );
     }

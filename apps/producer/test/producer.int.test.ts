@@ -1,29 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import { createTestVhost, drainQueue, runProcess, withChannel, type TestVhost } from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { drainQueue, HELLO_QUEUES, runProcess, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-let vhost: TestVhost;
-
-beforeAll(async () => {
-  vhost = await createTestVhost('producer');
-});
-afterEach(async () => {
-  await withChannel(vhost.url, async (channel) => {
-    await channel.deleteQueue('hello');
-    await channel.deleteQueue('hello.dlq');
-  });
-});
-afterAll(async () => {
-  await vhost.dispose();
-});
+const broker = useTestVhost('producer', { queues: HELLO_QUEUES });
 
 /** Runs the built producer with plain node, as `pnpm --filter producer start` does. */
 function producer(args: string[], env: Record<string, string | undefined> = {}) {
   return runProcess(process.execPath, [main, ...args], {
-    env: { AMQP_URL: vhost.url, LOG_LEVEL: 'warn', ...env },
+    env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', ...env },
     timeoutMs: 30_000,
   });
 }
@@ -38,7 +24,7 @@ describe('the producer', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(" [x] Sent 'Hello World!'\n");
     expect(result.code).toBe(0);
-    const messages = await drainQueue(vhost.url, 'hello');
+    const messages = await drainQueue(broker.url, 'hello');
     expect(messages).toHaveLength(1);
     expect(messages[0]?.body).toBe('Hello World!');
     expect(messages[0]?.properties).toMatchObject({ contentType: 'text/plain', appId: 'producer', messageId: expect.stringMatching(UUID) as unknown });
@@ -47,20 +33,20 @@ describe('the producer', () => {
   it('sends its arguments, joined by spaces, instead', async () => {
     const result = await producer(['Hi', 'there']);
     expect(result.stdout).toBe(" [x] Sent 'Hi there'\n");
-    expect((await drainQueue(vhost.url, 'hello')).map((m) => m.body)).toEqual(['Hi there']);
+    expect((await drainQueue(broker.url, 'hello')).map((m) => m.body)).toEqual(['Hi there']);
   });
 
   it('with --count N sends N numbered messages, each with its own messageId, and prints one summary line', async () => {
     const result = await producer(['--count', '25', 'Hi']);
     expect(result.code).toBe(0);
     expect(lines(result.stdout)).toEqual([" [x] Sent 25 messages to 'hello', all confirmed by the broker"]);
-    const messages = await drainQueue(vhost.url, 'hello');
+    const messages = await drainQueue(broker.url, 'hello');
     expect(messages.map((m) => m.body).sort()).toEqual(Array.from({ length: 25 }, (_, i) => `Hi #${i + 1}`).sort());
     expect(new Set(messages.map((m) => m.properties.messageId as unknown)).size).toBe(25);
   });
 
   it('exits 1 and says why when the broker refuses the message (nack), never reporting it sent', async () => {
-    await withChannel(vhost.url, (channel) =>
+    await withChannel(broker.url, (channel) =>
       channel.assertQueue('hello', { durable: false, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }),
     );
     const single = await producer([]);
@@ -77,10 +63,10 @@ describe('the producer', () => {
   });
 
   it('adopts an existing durable quorum hello, as the current tutorials declare it', async () => {
-    await withChannel(vhost.url, (channel) => channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(broker.url, (channel) => channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
     const result = await producer([]);
     expect(result.code).toBe(0);
-    expect((await drainQueue(vhost.url, 'hello')).map((m) => m.body)).toEqual(['Hello World!']);
+    expect((await drainQueue(broker.url, 'hello')).map((m) => m.body)).toEqual(['Hello World!']);
   });
 });
 
@@ -92,7 +78,7 @@ describe('the producer, given bad input', () => {
     return u.toString();
   };
   const noVhost = () => {
-    const u = new URL(vhost.url);
+    const u = new URL(broker.url);
     u.pathname = '/no-such-vhost';
     return u.toString();
   };
@@ -115,7 +101,7 @@ describe('the producer, given bad input', () => {
   });
 
   it('wrong credentials get a one-line error without the password', async () => {
-    const result = await producer([], { LOG_LEVEL: 'trace', AMQP_URL: withPassword(vhost.url, password) });
+    const result = await producer([], { LOG_LEVEL: 'trace', AMQP_URL: withPassword(broker.url, password) });
     expect(result.code).toBe(77);
     expect(result.stderr).toContain("producer: the broker at localhost:5672 refused the login of user 'guest': wrong username or password");
     expect(`${result.stdout}${result.stderr}`).not.toContain(password);

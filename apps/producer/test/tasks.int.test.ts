@@ -2,50 +2,33 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createTestVhost,
-  drainQueue,
-  pikaPrograms,
-  pythonWithPika,
-  RunningProcess,
-  runProcess,
-  withChannel,
-  type TestVhost,
-} from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { drainQueue, pikaPrograms, pythonWithPika, runProcess, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const TASK_QUEUES = ['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3'];
-let vhost: TestVhost;
+const broker = useTestVhost('producer-tasks', { queues: TASK_QUEUES });
 let scratch: string;
 
 beforeAll(async () => {
-  vhost = await createTestVhost('producer-tasks');
   scratch = await mkdtemp(join(tmpdir(), 'producer-report-'));
 });
-afterEach(async () => {
-  await withChannel(vhost.url, async (channel) => {
-    for (const queue of TASK_QUEUES) await channel.deleteQueue(queue);
-  });
-});
 afterAll(async () => {
-  await vhost.dispose();
   await rm(scratch, { recursive: true, force: true });
 });
 
 const producer = (args: string[], env: Record<string, string> = {}) =>
-  runProcess(process.execPath, [main, ...args], { env: { AMQP_URL: vhost.url, LOG_LEVEL: 'warn', ...env } });
+  runProcess(process.execPath, [main, ...args], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', ...env } });
 
 describe('the producer with --to task_queue (tutorial 2, new_task)', () => {
   it('publishes a persistent task, confirmed, to a durable quorum task_queue it creates', async () => {
     const result = await producer(['--to', 'task_queue', 'First', 'message.']);
     expect(result.stdout).toBe(" [x] Sent 'First message.'\n");
     expect(result.code).toBe(0);
-    const [task] = await drainQueue(vhost.url, 'task_queue');
+    const [task] = await drainQueue(broker.url, 'task_queue');
     expect(task?.body).toBe('First message.');
     expect(task?.properties).toMatchObject({ deliveryMode: 2, contentType: 'text/plain' });
     // The queue it made is durable and quorum: this declaration is equivalent.
-    await withChannel(vhost.url, (channel) => channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(broker.url, (channel) => channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
   });
 
   it("writes each message's outcome to --report, one JSON line each", async () => {
@@ -59,7 +42,7 @@ describe('the producer with --to task_queue (tutorial 2, new_task)', () => {
 
   it('reports messages the broker refuses (nack) as failures at once, without publishing them again', async () => {
     // A queue that refuses everything makes every publish fail for good (nacked) at once.
-    await withChannel(vhost.url, (channel) =>
+    await withChannel(broker.url, (channel) =>
       channel.assertQueue('task_queue', { durable: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }),
     );
     const report = join(scratch, 'nacked.jsonl');
@@ -73,8 +56,8 @@ describe('the producer with --to task_queue (tutorial 2, new_task)', () => {
 
 describe("our producer and pika's tutorial 2 worker.py", () => {
   const worker = (...flags: string[]) =>
-    new RunningProcess(pythonWithPika(), [pikaPrograms.worker, '--max', '1', ...flags], {
-      env: { AMQP_URL: vhost.url, WORK_UNIT_MS: '10' },
+    broker.start(pythonWithPika(), [pikaPrograms.worker, '--max', '1', ...flags], {
+      env: { AMQP_URL: broker.url, WORK_UNIT_MS: '10' },
     });
 
   it('worker.py (the original tutorial: durable classic task_queue) started first does our task', async () => {

@@ -18,3 +18,5 @@ export { MemoryDedupStore } from './dedup-store.js';
 export type { DedupStore } from './dedup-store.js';
 export { countAttempts, RecoveryHeader } from './delivery-attempts.js';
 export type { AttemptCount } from './delivery-attempts.js';
+export { parseCommandLine, describeFatal } from './command-line.js';
+export type { CommandLine } from './command-line.js';

@@ -10,6 +10,7 @@ import {
 import type { AckOrNack } from 'rascal';
 import { MemoryDedupStore, type DedupStore } from './dedup-store.js';
 import { BROKER_DELIVERY_HEADERS, countAttempts, RecoveryHeader } from './delivery-attempts.js';
+import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Broker } from './open-broker.js';
 import { publishConfirmed } from './publish-confirmed.js';
@@ -189,6 +190,12 @@ export async function startConsumer<S extends SubscriptionName>(
   };
 
   const session = await broker.subscribe(name);
+  // Rascal starts consuming when the 'message' listener is attached, and says 'subscribed'
+  // once the broker has answered basic.consume; the consumer is ready only then.
+  const subscribed = new Promise<void>((resolve, reject) => {
+    session.once('subscribed', resolve);
+    session.once('error', reject);
+  });
   session.on('message', (message: Delivery, _content: unknown, ackOrNack: AckOrNack) => {
     if (stopping) {
       // Prefetched but not started: back to the queue for another consumer.
@@ -210,6 +217,12 @@ export async function startConsumer<S extends SubscriptionName>(
   });
   session.on('cancelled', (err: Error) => {
     logger.warn({ err, queue }, 'the broker cancelled the subscription; resubscribing');
+  });
+
+  await subscribed.catch((err: unknown) => {
+    throw new BrokerError('BROKER_ERROR', `cannot consume queue '${queue}': ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   });
 
   return {

@@ -1,25 +1,15 @@
 import { createServer, type Server } from 'node:net';
-import { createTestVhost, inspectQueue, withChannel, type TestVhost } from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HELLO_QUEUES, inspectQueue, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { BrokerError } from '../src/errors.js';
 import { openBroker, type Broker } from '../src/open-broker.js';
 import { endpointOf, memoryLogger } from './helpers.js';
 
-let vhost: TestVhost;
+const vhost = useTestVhost('open-broker', { queues: [...HELLO_QUEUES, ...TASK_QUEUES] });
 const opened: Broker[] = [];
 
-beforeAll(async () => {
-  vhost = await createTestVhost('open-broker');
-});
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((broker) => broker.shutdown()));
-  await withChannel(vhost.url, async (channel) => {
-    await channel.deleteQueue('hello');
-    await channel.deleteQueue('hello.dlq');
-  });
-});
-afterAll(async () => {
-  await vhost.dispose();
 });
 
 async function open(url = vhost.url, connectTimeoutMs = 5000) {

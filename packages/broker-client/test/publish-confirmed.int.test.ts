@@ -1,25 +1,15 @@
-import { createTestVhost, drainQueue, withChannel, type TestVhost } from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { drainQueue, HELLO_QUEUES, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openBroker, type Broker } from '../src/open-broker.js';
 import { publishConfirmed } from '../src/publish-confirmed.js';
 import { endpointOf, memoryLogger } from './helpers.js';
 
-let vhost: TestVhost;
+const vhost = useTestVhost('publish', { queues: [...HELLO_QUEUES, ...TASK_QUEUES] });
 let broker: Broker | undefined;
 
-beforeAll(async () => {
-  vhost = await createTestVhost('publish');
-});
 afterEach(async () => {
   await broker?.shutdown();
   broker = undefined;
-  await withChannel(vhost.url, async (channel) => {
-    await channel.deleteQueue('hello');
-    await channel.deleteQueue('hello.dlq');
-  });
-});
-afterAll(async () => {
-  await vhost.dispose();
 });
 
 async function open(): Promise<Broker> {

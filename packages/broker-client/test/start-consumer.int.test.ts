@@ -1,29 +1,18 @@
-import { createTestVhost, drainQueue, inspectQueue, withChannel, type TestVhost } from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { drainQueue, eventually, inspectQueue, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openBroker, type Broker } from '../src/open-broker.js';
 import { startConsumer, type DeliveryContext, type RunningConsumer } from '../src/start-consumer.js';
 import { endpointOf, memoryLogger } from './helpers.js';
 
-const TASK_QUEUES = ['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3'];
-
-let vhost: TestVhost;
+const vhost = useTestVhost('start-consumer', { queues: TASK_QUEUES });
 let broker: Broker | undefined;
 let consumer: RunningConsumer | undefined;
 
-beforeAll(async () => {
-  vhost = await createTestVhost('start-consumer');
-});
 afterEach(async () => {
   await consumer?.stop();
   await broker?.shutdown();
   consumer = undefined;
   broker = undefined;
-  await withChannel(vhost.url, async (channel) => {
-    for (const queue of [...TASK_QUEUES, 'hello', 'hello.dlq']) await channel.deleteQueue(queue);
-  });
-});
-afterAll(async () => {
-  await vhost.dispose();
 });
 
 interface Call {
@@ -52,15 +41,6 @@ function publish(body: string, options: { messageId?: string; contentType?: stri
     channel.sendToQueue('task_queue', Buffer.from(body), { persistent: true, ...options });
     await channel.close();
   });
-}
-
-/** Waits until `check` holds, polling; fails after `ms`. */
-async function eventually(check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const dlqCount = async () => (await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount ?? 0;

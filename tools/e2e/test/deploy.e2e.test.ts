@@ -1,24 +1,18 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestVhost, RunningProcess, runProcess, withChannel, type TestVhost } from '@hello-rabbit/testkit';
+import { HELLO_QUEUES, runProcess, useTestVhost } from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './repo.js';
 
-let vhost: TestVhost;
+const vhost = useTestVhost('e2e-deploy', { queues: HELLO_QUEUES });
 let outside: string;
 
 beforeAll(async () => {
-  vhost = await createTestVhost('e2e-deploy');
   // Outside the repository: nothing can be found in the workspace's node_modules.
   outside = await mkdtemp(join(tmpdir(), 'hello-rabbit-deploy-'));
 });
 afterAll(async () => {
-  await withChannel(vhost.url, async (channel) => {
-    await channel.deleteQueue('hello');
-    await channel.deleteQueue('hello.dlq');
-  });
-  await vhost.dispose();
   await rm(outside, { recursive: true, force: true });
 });
 
@@ -39,7 +33,7 @@ describe('pnpm deploy', () => {
     expect(installed).not.toContain('typescript');
 
     const env = { AMQP_URL: vhost.url, LOG_LEVEL: 'warn' };
-    const consumer = new RunningProcess('node', ['dist/main.js'], { cwd: consumerDir, env, timeoutMs: 90_000 });
+    const consumer = vhost.start('node', ['dist/main.js'], { cwd: consumerDir, env, timeoutMs: 90_000 });
     try {
       await consumer.waitForOutput(/Waiting for messages/);
       const sent = await runProcess('node', ['dist/main.js', 'from a deployed producer'], { cwd: producerDir, env });

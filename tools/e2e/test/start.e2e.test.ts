@@ -1,23 +1,8 @@
-import { createTestVhost, RunningProcess, withChannel, type TestVhost } from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HELLO_QUEUES, useTestVhost, type RunningProcess } from '@hello-rabbit/testkit';
+import { describe, expect, it } from 'vitest';
 import { repoRoot } from './repo.js';
 
-let vhost: TestVhost;
-const running: RunningProcess[] = [];
-
-beforeAll(async () => {
-  vhost = await createTestVhost('e2e-start');
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
-  await withChannel(vhost.url, async (channel) => {
-    await channel.deleteQueue('hello');
-    await channel.deleteQueue('hello.dlq');
-  });
-});
-afterAll(async () => {
-  await vhost.dispose();
-});
+const broker = useTestVhost('e2e-start', { queues: HELLO_QUEUES });
 
 /**
  * Runs `pnpm --filter <app> start [args]` from the repository root, exactly as the README
@@ -25,14 +10,12 @@ afterAll(async () => {
  * would.
  */
 function start(app: 'producer' | 'consumer', ...args: string[]) {
-  const p = new RunningProcess('pnpm', ['--filter', app, 'start', ...args], {
+  return broker.start('pnpm', ['--filter', app, 'start', ...args], {
     cwd: repoRoot,
-    env: { AMQP_URL: vhost.url, LOG_LEVEL: 'warn' },
+    env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' },
     detached: true,
     timeoutMs: 90_000,
   });
-  running.push(p);
-  return p;
 }
 
 /** CTRL+C in a terminal: SIGINT to every process of the foreground group. */

@@ -1,0 +1,44 @@
+import { InvalidMessageError } from '@hello-rabbit/broker-config';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { describeFatal, parseCommandLine } from './command-line.js';
+import { BrokerError, ConfigError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+
+describe('parseCommandLine', () => {
+  const program = () => new Command('tool').option('--n <n>', 'a number');
+
+  it('parses, leaving the values on the program', () => {
+    const p = program();
+    expect(parseCommandLine(p, ['--n', '3'])).toEqual({ kind: 'run' });
+    expect(p.opts()).toEqual({ n: '3' });
+  });
+
+  it('returns the help text instead of printing it and exiting', () => {
+    const parsed = parseCommandLine(program(), ['--help']);
+    expect(parsed.kind).toBe('help');
+    if (parsed.kind === 'help') expect(parsed.text).toContain('Usage: tool [options]');
+  });
+
+  it('turns a mistake into a one-line usage error', () => {
+    expect(() => parseCommandLine(program(), ['--nope'])).toThrow(ConfigError);
+    try {
+      parseCommandLine(program(), ['--nope']);
+    } catch (err) {
+      expect((err as ConfigError).message).toBe("unknown option '--nope'");
+      expect((err as ConfigError).exitCode).toBe(ExitCode.usage);
+    }
+  });
+});
+
+describe('describeFatal', () => {
+  it.each([
+    [new ConfigError('bad', ['A: bad', 'B: worse']), ['A: bad', 'B: worse'], ExitCode.config],
+    [new ConfigError('unknown option', undefined, 'usage'), ['unknown option'], ExitCode.usage],
+    [new BrokerError('ACCESS_REFUSED', 'refused'), ['refused'], ExitCode.noPermission],
+    [new InvalidMessageError('too big'), ['too big'], ExitCode.usage],
+    [new Error('surprise'), ['unexpected error: surprise'], ExitCode.software],
+  ])('reports %s', (error, lines, exitCode) => {
+    expect(describeFatal(error)).toEqual({ lines, exitCode });
+  });
+});

@@ -1,0 +1,69 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { requireBroker, withChannel } from './broker.js';
+import { RunningProcess, type ProcessOptions } from './process.js';
+import { createTestVhost, type TestVhost } from './vhost.js';
+
+/** A test file's own corner of the broker, and the processes its tests start. */
+export interface BrokerFixture {
+  /** AMQP_URL of the file's vhost (set once its `beforeAll` has run). */
+  readonly url: string;
+  /** Starts a process that is killed (SIGKILL) after the test, if still running. */
+  start(command: string, args: readonly string[], options?: ProcessOptions): RunningProcess;
+}
+
+export interface FixtureOptions {
+  /** Queues deleted after each test, so each test starts from a broker without them. */
+  readonly queues?: readonly string[];
+}
+
+/**
+ * Registers, for the calling test file: a vhost of its own before all tests (failing with
+ * a clear message when no broker answers), the clean-up after each test, and the vhost's
+ * deletion after all of them.
+ */
+export function useTestVhost(label: string, options: FixtureOptions = {}): BrokerFixture {
+  let vhost: TestVhost | undefined;
+  const running: RunningProcess[] = [];
+
+  beforeAll(async () => {
+    await requireBroker();
+    vhost = await createTestVhost(label);
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
+    const queues = options.queues ?? [];
+    if (vhost !== undefined && queues.length > 0) {
+      await withChannel(vhost.url, async (channel) => {
+        for (const queue of queues) await channel.deleteQueue(queue);
+      });
+    }
+  });
+  afterAll(async () => {
+    await vhost?.dispose();
+  });
+
+  return {
+    get url() {
+      if (vhost === undefined) throw new Error('the test vhost is made in beforeAll: use it inside a test or a hook');
+      return vhost.url;
+    },
+    start(command, args, processOptions) {
+      const p = new RunningProcess(command, args, processOptions);
+      running.push(p);
+      return p;
+    },
+  };
+}
+
+/** The queues of the hello pattern and of the work queue, for `useTestVhost`'s clean-up. */
+export const HELLO_QUEUES = ['hello', 'hello.dlq'] as const;
+export const TASK_QUEUES = ['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3'] as const;
+
+/** Waits until `check` holds, polling; fails after `ms`. */
+export async function eventually(check: () => Promise<boolean> | boolean, ms = 30_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`${what} not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
