@@ -5,6 +5,7 @@ import { createLogger, describeFatal, ExitCode, openBroker } from '@hello-rabbit
 import { encodeMessage, publications } from '@hello-rabbit/broker-config';
 import { parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
+import { createProgress } from './progress.js';
 import { sendAll } from './send.js';
 
 const PROGRAM = 'producer';
@@ -51,6 +52,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const reportFile: WriteStream | undefined = report === undefined ? undefined : createWriteStream(report);
+  const progress = createProgress(count ?? 0);
 
   try {
     const result = await sendAll(broker, to, total, message, {
@@ -61,12 +63,14 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       signal: interrupt.signal,
       onSettled: (settled) => {
         const { messageId, status, attempts } = settled;
+        progress.settled(status === 'confirmed');
         if (status === 'confirmed') logger.debug({ messageId, queue, attempts }, 'confirmed');
         else logger.error({ messageId, queue, status, attempts }, settled.reason ?? status);
         reportFile?.write(`${JSON.stringify({ ...settled, body: body(settled.index) })}\n`);
         if (count === undefined && status === 'confirmed') out(` [x] Sent '${text}'`);
       },
     });
+    progress.stop();
     const ok = result.confirmed === result.total;
     if (count === undefined) {
       if (!ok) err(`'${text}' was not sent: ${result.firstFailure ?? 'interrupted'}`);
@@ -87,6 +91,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     }
     return ok ? ExitCode.ok : ExitCode.failure;
   } finally {
+    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (reportFile !== undefined) {
