@@ -10,8 +10,8 @@ const schema = z.object({
    * restarting) before it counts as failed, in ms. @default 60000
    */
   PUBLISH_DEADLINE_MS: intSetting(0, 86_400_000, 'milliseconds').transform((v) => v ?? 60_000),
-  /** Messages awaiting their confirm at once. @default 10 */
-  PUBLISH_WINDOW: intSetting(1, 100, 'messages').transform((v) => v ?? 10),
+  /** Messages awaiting their confirm at once: the memory cap, and the back-pressure. @default 1000 */
+  PUBLISH_WINDOW: intSetting(1, 100_000, 'messages').transform((v) => v ?? 1000),
 });
 
 export type ProducerEnv = z.output<typeof schema>;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { createLogger, describeFatal, ExitCode, openBroker } from '@hello-rabbit/broker-client';
+import { createLogger, createPublisher, describeFatal, ExitCode, openBroker } from '@hello-rabbit/broker-client';
 import { encodeMessage, publications } from '@hello-rabbit/broker-config';
 import { parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
@@ -37,7 +37,6 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
-      confirmChannels: settings.PUBLISH_WINDOW,
       connectionName: PROGRAM,
     },
     logger,
@@ -51,11 +50,12 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const publisher = createPublisher(broker, { logger, maxInFlight: settings.PUBLISH_WINDOW });
   const reportFile: WriteStream | undefined = report === undefined ? undefined : createWriteStream(report);
   const progress = createProgress(count ?? 0);
 
   try {
-    const result = await sendAll(broker, to, total, message, {
+    const result = await sendAll(publisher, queue, total, message, {
       window: settings.PUBLISH_WINDOW,
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
       deadlineMs: settings.PUBLISH_DEADLINE_MS,
@@ -98,6 +98,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       reportFile.end();
       await once(reportFile, 'finish');
     }
+    await publisher.close();
     await broker.shutdown().catch((e: unknown) => {
       logger.warn({ err: e }, 'error while closing the connection');
     });

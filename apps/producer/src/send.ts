@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { publishConfirmed, type Broker, type Logger } from '@hello-rabbit/broker-client';
-import type { EncodedMessage, PublicationName } from '@hello-rabbit/broker-config';
+import type { Logger, Publisher } from '@hello-rabbit/broker-client';
+import type { EncodedMessage } from '@hello-rabbit/broker-config';
 
 /** How one message ended, after every attempt. */
 export interface MessageResult {
@@ -55,8 +55,8 @@ const backoff = (attempt: number) => Math.min(5000, 250 * 2 ** (attempt - 1));
  * is confirmed or the deadline passes. Returned and nacked messages are final failures.
  */
 export async function sendAll(
-  broker: Broker,
-  publication: PublicationName,
+  publisher: Publisher,
+  queue: string,
   count: number,
   message: (index: number) => EncodedMessage,
   options: SendOptions,
@@ -77,7 +77,7 @@ export async function sendAll(
     const { content, contentType } = message(index);
     const messageId = randomUUID();
     for (let attempt = 1; ; attempt++) {
-      const outcome = await publishConfirmed(broker, publication, content, {
+      const outcome = await publisher.publish(queue, content, {
         messageId,
         contentType,
         appId: 'producer',

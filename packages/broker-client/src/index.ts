@@ -20,3 +20,5 @@ export { countAttempts, RecoveryHeader } from './delivery-attempts.js';
 export type { AttemptCount } from './delivery-attempts.js';
 export { parseCommandLine, describeFatal } from './command-line.js';
 export type { CommandLine } from './command-line.js';
+export { createPublisher } from './publisher.js';
+export type { Publisher, PublisherOptions } from './publisher.js';

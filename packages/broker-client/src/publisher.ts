@@ -1,0 +1,245 @@
+import type { EventEmitter } from 'node:events';
+import type { Options } from 'amqplib';
+import type { Logger } from './logger.js';
+import type { Broker } from './open-broker.js';
+import type { PublishOptions, PublishOutcome } from './publish-confirmed.js';
+
+export interface PublisherOptions {
+  readonly logger: Logger;
+  /** Messages published and not yet confirmed, at most: the memory cap and the back-pressure. @default 1000 */
+  readonly maxInFlight?: number;
+}
+
+/** Publishes to queues through the default exchange, many messages in flight on one confirm channel. */
+export interface Publisher {
+  /**
+   * Publishes one message (persistent, mandatory) and resolves once its fate is known:
+   * confirmed, returned (unroutable), nacked, or failed (channel or connection lost, not
+   * connected, no confirm within `timeoutMs`). Waits first while `maxInFlight` messages
+   * await their confirm. Never rejects. One publish at a time per messageId.
+   */
+  publish(queue: string, content: Buffer, options: PublishOptions): Promise<PublishOutcome>;
+  /** Messages published and awaiting their confirm. */
+  readonly inFlight: number;
+  /** Waits for the messages in flight to settle, then closes the channel. */
+  close(): Promise<void>;
+}
+
+/**
+ * The part of an amqplib callback-API confirm channel (what Rascal hands out) the publisher
+ * uses.
+ */
+interface ConfirmChannel extends EventEmitter {
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, callback: (err: unknown) => void): boolean;
+  close(callback: (err?: unknown) => void): void;
+}
+
+/** What the broker sends back with basic.return. */
+interface ReturnedMessage {
+  readonly fields: { readonly replyText: string; readonly routingKey: string };
+  readonly properties: { readonly messageId?: unknown };
+}
+
+/** The part of Rascal's Vhost the publisher uses (exposed by patches/rascal@21.0.1.patch). */
+interface RascalVhost {
+  getConfirmChannel(next: (err: Error | null | undefined, channel?: ConfirmChannel) => void): void;
+}
+
+interface Pending {
+  readonly messageId: string;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly channel: ConfirmChannel;
+  readonly resolve: (outcome: PublishOutcome) => void;
+  returned?: string;
+}
+
+/**
+ * A pipelined confirmed publisher. Rascal still owns the connection, its recovery and the
+ * topology; the publisher keeps one confirm channel of its own on Rascal's connection and
+ * writes every message straight to it, the broker confirming them as they come: no
+ * channel borrowed per message, no per-message configuration merge, no listener per
+ * message. When the connection is lost, every message in flight fails (the caller
+ * publishes it again) and the next publish opens a channel on the new connection.
+ */
+export function createPublisher(broker: Broker, options: PublisherOptions): Publisher {
+  const { logger } = options;
+  const maxInFlight = options.maxInFlight ?? 1000;
+  const vhostName = broker.getConnections()[0]?.vhost;
+  const vhost = (broker as unknown as { getVhost(name: string): RascalVhost | undefined }).getVhost(vhostName ?? '/');
+  if (vhost === undefined) throw new Error('the broker has no vhost to publish on');
+
+  // Insertion order is publish order: the oldest entries come first when checking timeouts.
+  const pending = new Map<string, Pending>();
+  const slotWaiters: (() => void)[] = [];
+  let channel: ConfirmChannel | undefined;
+  let opening: Promise<ConfirmChannel> | undefined;
+  let drained: Promise<void> | undefined;
+  let closed = false;
+
+  const settle = (entry: Pending, outcome: PublishOutcome) => {
+    if (pending.get(entry.messageId) !== entry) return;
+    pending.delete(entry.messageId);
+    slotWaiters.shift()?.();
+    entry.resolve(outcome);
+  };
+
+  const failAll = (on: ConfirmChannel, reason: string) => {
+    for (const entry of [...pending.values()]) {
+      if (entry.channel === on) settle(entry, { status: 'failed', messageId: entry.messageId, reason });
+    }
+  };
+
+  const openChannel = (): Promise<ConfirmChannel> => {
+    opening ??= new Promise<ConfirmChannel>((resolve, reject) => {
+      vhost.getConfirmChannel((err, ch) => {
+        opening = undefined;
+        if (err || ch === undefined) {
+          reject(err ?? new Error('the connection is shutting down'));
+          return;
+        }
+        const lost = (why: string) => () => {
+          if (channel === ch) channel = undefined;
+          failAll(ch, why);
+        };
+        ch.on('error', (e: Error) => {
+          logger.warn({ err: e }, 'publisher channel error');
+        });
+        ch.on('close', lost('the channel closed before the broker confirmed'));
+        ch.on('return', (message: ReturnedMessage) => {
+          const { messageId } = message.properties;
+          const entry = typeof messageId === 'string' ? pending.get(messageId) : undefined;
+          // basic.return comes before the basic.ack of the same message: remember it.
+          if (entry !== undefined) {
+            entry.returned = `returned by the broker: ${message.fields.replyText} (no queue for routing key '${message.fields.routingKey}')`;
+          }
+        });
+        channel = ch;
+        resolve(ch);
+      });
+    });
+    return opening;
+  };
+
+  // One timer for every timeout: the oldest pending message is checked first.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const entry of pending.values()) {
+      if (entry.deadline > now) break;
+      settle(entry, { status: 'failed', messageId: entry.messageId, reason: `no confirm from the broker within ${entry.timeoutMs} ms` });
+    }
+  }, 100);
+  sweep.unref();
+
+  const publish = async (queue: string, content: Buffer, publishOptions: PublishOptions): Promise<PublishOutcome> => {
+    const { messageId, timeoutMs } = publishOptions;
+    if (closed) return { status: 'failed', messageId, reason: 'the publisher is closed' };
+    while (pending.size >= maxInFlight) await new Promise<void>((resolve) => slotWaiters.push(resolve));
+    if (drained !== undefined) await drained;
+
+    let ch: ConfirmChannel;
+    try {
+      ch = channel ?? (await withTimeout(openChannel(), timeoutMs));
+    } catch (err) {
+      // Let I/O and timers run: a caller that publishes again at once must not spin.
+      await new Promise((resolve) => setImmediate(resolve));
+      return { status: 'failed', messageId, reason: `not connected: ${err instanceof Error ? err.message : String(err)}` };
+    }
+
+    return new Promise<PublishOutcome>((resolve) => {
+      const entry: Pending = { messageId, deadline: Date.now() + timeoutMs, timeoutMs, channel: ch, resolve };
+      pending.set(messageId, entry);
+      try {
+        const ok = ch.publish(
+          '',
+          queue,
+          content,
+          {
+            messageId,
+            persistent: true,
+            mandatory: true,
+            timestamp: Math.floor(Date.now() / 1000),
+            contentType: publishOptions.contentType,
+            appId: publishOptions.appId,
+            headers: publishOptions.headers,
+            expiration: publishOptions.expiration,
+          },
+          (err: unknown) => {
+            if (err === null || err === undefined) {
+              settle(entry, entry.returned === undefined ? { status: 'confirmed', messageId } : { status: 'returned', messageId, reason: entry.returned });
+            } else {
+              const message = err instanceof Error ? err.message : 'the broker did not confirm';
+              settle(
+                entry,
+                /nack/i.test(message)
+                  ? { status: 'nacked', messageId, reason: 'rejected by the broker (basic.nack)' }
+                  : { status: 'failed', messageId, reason: message },
+              );
+            }
+          },
+        );
+        if (!ok && drained === undefined) {
+          // The socket's buffer is full: later publishes wait until it drains.
+          drained = new Promise<void>((resolveDrain) => {
+            ch.once('drain', () => {
+              drained = undefined;
+              resolveDrain();
+            });
+            ch.once('close', () => {
+              drained = undefined;
+              resolveDrain();
+            });
+          });
+        }
+      } catch (err) {
+        // amqplib throws when the channel is already closing.
+        if (channel === ch) channel = undefined;
+        settle(entry, { status: 'failed', messageId, reason: err instanceof Error ? err.message : String(err) });
+      }
+    });
+  };
+
+  return {
+    publish,
+    get inFlight() {
+      return pending.size;
+    },
+    close: async () => {
+      closed = true;
+      while (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      clearInterval(sweep);
+      const ch = channel;
+      channel = undefined;
+      if (ch !== undefined) {
+        await new Promise<void>((resolve) => {
+          try {
+            ch.close(() => {
+              resolve();
+            });
+          } catch {
+            resolve();
+          }
+        });
+      }
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`no channel within ${ms} ms`));
+    }, ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
