@@ -1,0 +1,133 @@
+import type { BenchResults, ClientSummary, ScenarioSummary } from './results.js';
+
+const MiB = 2 ** 20;
+
+function fixed(value: number | null | undefined, digits: number): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+}
+
+function thousands(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '–' : Math.round(value).toLocaleString('en-US');
+}
+
+function ms(value: number | undefined): string {
+  if (value === undefined) return '–';
+  return value < 10 ? value.toFixed(2) : value.toFixed(1);
+}
+
+function ratioCell(scenario: ScenarioSummary, summary: ClientSummary): string {
+  if (scenario.ratioOf === 'p99') return summary.p99Ratio === null ? '–' : `p99 ×${summary.p99Ratio.toFixed(2)}`;
+  return fixed(summary.throughputRatio, 2);
+}
+
+function rssCell(summary: ClientSummary): string {
+  if (summary.producerPeakRssBytes !== undefined && summary.consumerPeakRssBytes !== undefined) {
+    return `${(summary.producerPeakRssBytes / MiB).toFixed(0)} / ${(summary.consumerPeakRssBytes / MiB).toFixed(0)}`;
+  }
+  return summary.peakRssBytes === null ? '–' : (summary.peakRssBytes / MiB).toFixed(0);
+}
+
+/** The results table: one row per scenario and client. */
+export function resultsTable(results: BenchResults): string {
+  const lines = [
+    '| scenario | client | msg/s median | msg/s min–max | ratio to raw | CPU µs/msg | CPU ratio | p50 ms | p99 ms | max ms | peak RSS MiB |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const scenario of results.scenarios) {
+    for (const summary of scenario.clients) {
+      const rate = summary.messagesPerSecond;
+      const failed = summary.rounds === 0;
+      lines.push(
+        [
+          '',
+          scenario.title,
+          summary.label,
+          failed ? 'failed' : thousands(rate?.median),
+          rate === null ? '–' : `${thousands(rate.min)}–${thousands(rate.max)}`,
+          ratioCell(scenario, summary),
+          fixed(summary.cpuMicrosPerMessage, 1),
+          fixed(summary.cpuRatio, 2),
+          ms(summary.latency?.p50Ms),
+          ms(summary.latency?.p99Ms),
+          ms(summary.latency?.maxMs),
+          rssCell(summary),
+          '',
+        ]
+          .join(' | ')
+          .trim(),
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The whole report: the table, the goals, the overload check, the machine. */
+export function renderMarkdown(results: BenchResults): string {
+  const { meta } = results;
+  const out: string[] = [];
+  out.push(`# Benchmark results${meta.quick ? ' (quick smoke run: figures not meaningful)' : ''}`);
+  out.push('');
+  out.push(
+    `${meta.broker} on ${meta.platform}, ${String(meta.cpus)} × ${meta.cpuModel}, Node ${meta.node}; ` +
+      `${meta.startedAt}, ${String(meta.rounds)} round${meta.rounds === 1 ? '' : 's'} in ${meta.durationSeconds.toFixed(0)} s. ` +
+      `Persistent messages, publisher confirms, at most ${String(meta.settings.window)} unconfirmed, prefetch ${String(meta.settings.prefetch)}; ` +
+      `${meta.settings.count.toLocaleString('en-US')} messages a run (${meta.settings.largeCount.toLocaleString('en-US')} of 10 KB). ` +
+      'Clients alternate within each round; each run is a fresh process (end to end: two). ' +
+      `Load average ${meta.loadAverage.start.toFixed(1)} at the start, ${meta.loadAverage.end.toFixed(1)} at the end.`,
+  );
+  out.push('');
+  out.push(resultsTable(results));
+  out.push('');
+  out.push(
+    '*ratio to raw*: the median over rounds of the client\'s messages/s divided by raw amqplib\'s in the same round ' +
+      '(higher is better); for the half-rate run, its p99 latency divided by the raw pair\'s (lower is better). ' +
+      '*CPU*: user + system time of the client\'s process per message (end to end: producer and consumer together). ' +
+      '*Latency*: publish to confirm (publishes), publish to delivery (end to end), every round together. ' +
+      '*Peak RSS*: the measuring process (end to end: producer / consumer), Node and tsx included.',
+  );
+  const unavailable = results.clients.filter((client) => !client.available);
+  if (unavailable.length > 0) {
+    out.push('');
+    for (const client of unavailable) out.push(`- ${client.label}: unavailable (${client.reason ?? 'did not load'})`);
+  }
+  const errors = results.scenarios.flatMap((scenario) =>
+    scenario.clients.flatMap((summary) => summary.errors.map((error) => `- ${scenario.title}, ${summary.label}, ${error}`)),
+  );
+  if (errors.length > 0) {
+    out.push('', '### Failed runs', '', ...errors);
+  }
+
+  if (results.overload.length > 0) {
+    const [first] = results.overload;
+    out.push('', '## Overload', '');
+    if (first !== undefined) {
+      out.push(
+        `Offered ${thousands(first.offeredRate)} msg/s of ${String(first.bodySize / 1024)} KB to a ${first.queueType} queue for ${String(first.seconds)} s: ` +
+          "ten times what the broker took from raw amqplib. What a client has not taken yet is a backlog count, never a buffer; the project's " +
+          'publisher is given twice its in-flight cap in concurrent publishes (its back-pressure holds the rest), raw amqplib exactly its window. ' +
+          `The cap is ${(first.memoryCapBytes / MiB).toFixed(0)} MiB of peak RSS (\`--memory-cap-mb\`).`,
+        '',
+        '| client | confirmed msg/s | concurrent publishes | in flight at most | RSS connected MiB | peak 1st half | peak 2nd half | peak RSS MiB | |',
+        '|---|--:|--:|--:|--:|--:|--:|--:|---|',
+      );
+    }
+    for (const o of results.overload) {
+      if (o.error !== undefined) {
+        out.push(`| ${o.label} | failed: ${o.error.split('\n')[0] ?? ''} | | | | | | | |`);
+        continue;
+      }
+      out.push(
+        `| ${o.label} | ${thousands(o.confirmedPerSecond)} | ${String(o.concurrency)} | ${String(o.maxInFlight)} | ` +
+          `${(o.readyRssBytes / MiB).toFixed(0)} | ${(o.firstHalfPeakRssBytes / MiB).toFixed(0)} | ${(o.secondHalfPeakRssBytes / MiB).toFixed(0)} | ` +
+          `${(o.peakRssBytes / MiB).toFixed(0)} | ${o.withinCap ? 'within the cap' : '**over the cap**'} |`,
+      );
+    }
+  }
+
+  out.push('', '## Goals (the project\'s path)', '', '| goal | value | target | |', '|---|--:|--:|---|');
+  for (const goal of results.goals) {
+    out.push(`| ${goal.goal} | ${fixed(goal.value, 2)} | ${goal.target} | ${goal.met ? 'met' : '**short**'} |`);
+  }
+  out.push('');
+  return out.join('\n');
+}

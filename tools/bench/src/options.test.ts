@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseOptions, UsageError } from './options.js';
+
+describe('bench options', () => {
+  it('runs three rounds of every scenario and client by default, one small round with --quick', () => {
+    const full = parseOptions([]);
+    expect(full).toMatchObject({ quick: false, rounds: 5, overload: true });
+    expect(full?.scenarios).toHaveLength(6);
+    expect(full?.clients).toContain('amqp-connection-manager');
+    expect(full?.outDir).toMatch(/tools\/bench\/results$/);
+    const quick = parseOptions(['--quick']);
+    expect(quick).toMatchObject({ quick: true, rounds: 1 });
+    expect(quick?.outDir).toMatch(/results\/quick$/);
+  });
+
+  it('takes rounds, counts and lists', () => {
+    const options = parseOptions(['--rounds', '5', '--count', '100', '--clients', 'amqplib,project', '--scenarios', 'consume']);
+    expect(options).toMatchObject({ rounds: 5, count: 100, clients: ['amqplib', 'project'], scenarios: ['consume'], overload: false });
+  });
+
+  it('refuses a bad value, an unknown client, and leaving the baseline out', () => {
+    expect(() => parseOptions(['--rounds', '0'])).toThrow(UsageError);
+    expect(() => parseOptions(['--clients', 'amqplib,rascal'])).toThrow(/unknown rascal/);
+    expect(() => parseOptions(['--clients', 'project'])).toThrow(/baseline/);
+    expect(() => parseOptions(['--nope'])).toThrow(UsageError);
+  });
+
+  it('asks for the usage text with --help', () => {
+    expect(parseOptions(['--help'])).toBeUndefined();
+  });
+});
