@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { createLogger, createPublisher, describeFatal, ExitCode, openBroker } from '@hello-rabbit/broker-client';
+import { createLogger, createPublisher, describeFatal, ExitCode, openBroker, withDeadline } from '@hello-rabbit/broker-client';
 import { encodeMessage, publications } from '@hello-rabbit/broker-config';
 import { parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
@@ -9,6 +9,8 @@ import { createProgress } from './progress.js';
 import { sendAll } from './send.js';
 
 const PROGRAM = 'producer';
+/** Time allowed to close the connection once every message has settled. */
+const CLOSE_DEADLINE_MS = 5000;
 
 /** Writes a line to stdout (the tutorial's output) or stderr (a one-line error). */
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -98,20 +100,25 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       reportFile.end();
       await once(reportFile, 'finish');
     }
-    await publisher.close();
-    await broker.shutdown().catch((e: unknown) => {
-      logger.warn({ err: e }, 'error while closing the connection');
-    });
+    // Every message has settled by now: closing cannot lose one. A connection that dies
+    // while closing must not hold the exit, so closing has a deadline.
+    const closing = publisher.close().then(() => broker.shutdown());
+    await withDeadline(closing, CLOSE_DEADLINE_MS, () => new Error(`the connection did not close within ${CLOSE_DEADLINE_MS} ms`)).catch(
+      (e: unknown) => {
+        logger.warn({ err: e }, 'error while closing the connection');
+      },
+    );
   }
 }
 
+// Exit explicitly: a connection abandoned at its close deadline must not keep the process.
 main(process.argv.slice(2), process.env).then(
   (code) => {
-    process.exitCode = code;
+    process.exit(code);
   },
   (error: unknown) => {
     const { lines, exitCode } = describeFatal(error);
     for (const line of lines) err(line);
-    process.exitCode = exitCode;
+    process.exit(exitCode);
   },
 );
