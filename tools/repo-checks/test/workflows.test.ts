@@ -25,6 +25,7 @@ const pipelines = [
   { pkg: '@hello-rabbit/broker-config', file: 'broker-config.yml' },
   { pkg: '@hello-rabbit/repo-checks', file: 'repo.yml' },
   { pkg: '@hello-rabbit/e2e', file: 'e2e.yml' },
+  { pkg: '@hello-rabbit/faults', file: 'faults.yml' },
 ] as const;
 
 const sharedPipeline = './.github/workflows/_package.yml';
@@ -139,7 +140,7 @@ describe('the pipelines a change starts', () => {
 
   it.each(events)('a change confined to the producer starts only the pipelines of what depends on it, on %s', (event) => {
     const dependents = pipelines.filter(({ pkg }) => watchedDirs(pkg).includes('apps/producer')).map(({ file }) => file);
-    expect(dependents.sort()).toEqual(['e2e.yml', 'producer.yml']);
+    expect(dependents.sort()).toEqual(['e2e.yml', 'faults.yml', 'producer.yml']);
     expect(pipelinesStartedBy(event, 'apps/producer/src/main.ts').sort()).toEqual(dependents.sort());
   });
 

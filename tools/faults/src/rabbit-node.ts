@@ -1,0 +1,389 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * Debian's /usr/sbin/rabbitmq-server switches to the rabbitmq user and drops our
+ * environment (our HOME, ports and paths), so the real scripts are called directly.
+ */
+const RABBITMQ_BIN = process.env.RABBITMQ_BIN ?? '/usr/lib/rabbitmq/bin';
+/** RabbitMQ's own rule: a node's Erlang distribution port is its AMQP port + 20000. */
+const DIST_PORT_OFFSET = 20_000;
+/** AMQP ports are picked here, so that the distribution port stays below 50000. */
+const PORT_RANGE = { from: 20_000, to: 30_000 } as const;
+const BOOT_TIMEOUT_MS = 120_000;
+/** An AMQP 0-9-1 server answers this header with a connection.start method frame (type 1). */
+const AMQP_091_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
+
+/** Everything that identifies a private node; enough to reach it from another process. */
+export interface NodeDescriptor {
+  /** Erlang node name, unique per suite run, e.g. `faults-23456-1a2b3c@localhost`. */
+  readonly name: string;
+  /** AMQP port, on 127.0.0.1 only. */
+  readonly port: number;
+  /** Erlang distribution port (port + 20000), on 127.0.0.1 only. */
+  readonly distPort: number;
+  /** Temporary directory holding the node's data, logs, Erlang cookie and pid file. */
+  readonly dir: string;
+}
+
+/**
+ * A throwaway RabbitMQ node of its own, on free ports, with everything under a temporary
+ * directory: never the shared broker on 5672. The node keeps RabbitMQ's defaults (user
+ * guest, who may log in from loopback only; vhost "/"; no plugins).
+ *
+ * Every method works from any process that knows the descriptor (vitest's global setup
+ * boots the node, test files bounce, crash and restart it).
+ */
+export class RabbitNode {
+  private constructor(readonly descriptor: NodeDescriptor) {}
+
+  /** Boots a new node on free ports; resolves once it answers AMQP. Takes 5 to 30 s. */
+  static async boot(): Promise<RabbitNode> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'hello-rabbit-faults-'));
+    const port = await freePortPair();
+    const node = new RabbitNode({
+      name: `faults-${port}-${randomBytes(3).toString('hex')}@localhost`,
+      port,
+      distPort: port + DIST_PORT_OFFSET,
+      dir,
+    });
+    node.writeFiles();
+    try {
+      await node.launch();
+    } catch (err) {
+      await node.stop();
+      throw err;
+    }
+    return node;
+  }
+
+  /** The node another process booted. */
+  static attach(descriptor: NodeDescriptor): RabbitNode {
+    return new RabbitNode(descriptor);
+  }
+
+  get name(): string {
+    return this.descriptor.name;
+  }
+
+  get port(): number {
+    return this.descriptor.port;
+  }
+
+  private get pidFile(): string {
+    return path.join(this.descriptor.dir, 'pid');
+  }
+
+  private get logDir(): string {
+    return path.join(this.descriptor.dir, 'log');
+  }
+
+  /** AMQP URL for a vhost of this node, as user guest. */
+  url(vhost = '/', port = this.port): string {
+    return `amqp://guest:guest@127.0.0.1:${port}/${encodeURIComponent(vhost)}`;
+  }
+
+  /** Runs `rabbitmqctl -n <node> ...args` and returns its stdout. */
+  async ctl(args: readonly string[], timeoutMs = 90_000): Promise<string> {
+    try {
+      const { stdout } = await run(path.join(RABBITMQ_BIN, 'rabbitmqctl'), ['-n', this.name, ...args], {
+        env: this.env(),
+        timeout: timeoutMs,
+      });
+      return stdout;
+    } catch (err) {
+      throw new Error(`rabbitmqctl -n ${this.name} ${args.join(' ')} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** A fresh vhost, guest with full rights on it. */
+  async addVhost(label: string): Promise<{ name: string; url: string; dispose(): Promise<void> }> {
+    const name = `${label}-${randomBytes(3).toString('hex')}`;
+    await this.ctl(['add_vhost', name]);
+    await this.ctl(['set_permissions', '-p', name, 'guest', '.*', '.*', '.*']);
+    return {
+      name,
+      url: this.url(name),
+      dispose: async () => {
+        await this.ctl(['delete_vhost', name]);
+      },
+    };
+  }
+
+  /** `rabbitmqctl stop_app`: the broker application stops, every connection is closed; the VM stays. */
+  async stopApp(): Promise<void> {
+    await this.ctl(['stop_app']);
+  }
+
+  /**
+   * `stop_app` at the moment the test chooses. rabbitmqctl takes a few hundred ms to start,
+   * too long to land a stop at a precise point of a fast run; so this starts it now
+   * (`rabbitmqctl eval`), connected to the node and waiting, and `fire()` makes it run what
+   * `rabbitmqctl stop_app` runs (`rabbit:stop()`) within a few ms. `fire()` resolves once
+   * the broker application has stopped.
+   */
+  async armStopApp(timeoutMs = 120_000): Promise<{ fire(): Promise<void> }> {
+    const id = randomBytes(4).toString('hex');
+    const armed = path.join(this.descriptor.dir, `stop-app-${id}.armed`);
+    const go = path.join(this.descriptor.dir, `stop-app-${id}.go`);
+    const polls = Math.ceil(timeoutMs / 2);
+    const expression =
+      `ok = file:write_file("${armed}", <<>>), ` +
+      `Wait = fun W(0) -> not_fired; W(N) -> case filelib:is_file("${go}") of ` +
+      `true -> rabbit:stop(); false -> timer:sleep(2), W(N - 1) end end, Wait(${polls}).`;
+    const result = this.ctl(['eval', expression], timeoutMs + 60_000);
+    result.catch(() => undefined);
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(armed)) {
+      if (Date.now() > deadline) throw new Error(`rabbitmqctl eval did not reach ${this.name} within 60 s`);
+      await Promise.race([sleep(10), result]);
+    }
+    return {
+      fire: async () => {
+        writeFileSync(go, '');
+        const outcome = (await result).trim();
+        if (outcome !== 'ok') throw new Error(`the armed stop_app of ${this.name} answered ${outcome}`);
+      },
+    };
+  }
+
+  /** `rabbitmqctl start_app`; resolves once the node answers AMQP again. */
+  async startApp(): Promise<void> {
+    await this.ctl(['start_app']);
+    await this.waitUntilAnswering();
+  }
+
+  /** The Erlang VM's pid, from the pid file, when that process is alive. */
+  pid(): number | undefined {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(this.pidFile, 'utf8').trim());
+    } catch {
+      return undefined;
+    }
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  }
+
+  /** `kill -9` of the Erlang VM: a crash, no clean shutdown; resolves once it is gone. */
+  async kill9(): Promise<void> {
+    const pid = this.pid();
+    if (pid === undefined) throw new Error(`${this.name} has no live pid to kill`);
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
+    if (isAlive(pid)) throw new Error(`${this.name} (pid ${pid}) survived SIGKILL`);
+    // The pid file is the node's "I am running" mark; a killed node leaves it behind.
+    rmSync(this.pidFile, { force: true });
+  }
+
+  /** Starts the node again on the same data directory (after kill9 or stop). */
+  async restart(): Promise<void> {
+    if (this.pid() !== undefined) throw new Error(`${this.name} is still running`);
+    await this.launch();
+  }
+
+  /** Whether the node answers AMQP now. */
+  async isAnswering(): Promise<boolean> {
+    return (await probeAmqp(this.port, 2000)) === 'amqp';
+  }
+
+  /**
+   * Stops the node (rabbitmqctl stop), kills -9 whatever of it is left, removes its
+   * directory. Safe to call more than once, and on a node that is already gone.
+   */
+  async stop(): Promise<void> {
+    if (this.pid() !== undefined) {
+      await this.ctl(['stop', this.pidFile], 60_000).catch(() => undefined);
+    }
+    for (const pid of this.processes()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    for (let i = 0; i < 50 && this.processes().length > 0; i++) await sleep(100);
+    rmSync(this.descriptor.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+
+  /**
+   * The processes of this node still alive (the server script, the VM and its helpers),
+   * found by the node name in their environment. epmd is shared by every node on the
+   * machine and is never one of them.
+   */
+  processes(): number[] {
+    const mark = `RABBITMQ_NODENAME=${this.name}`;
+    const found: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      try {
+        const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+        if (comm === 'epmd') continue;
+        const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+        if (environ.includes(mark)) found.push(Number(entry));
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+    return found;
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    const { dir, name, port, distPort } = this.descriptor;
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('RABBITMQ_')));
+    return {
+      ...inherited,
+      // The Erlang cookie lives in HOME; rabbitmqctl needs the same one to reach the node.
+      HOME: path.join(dir, 'home'),
+      RABBITMQ_NODENAME: name,
+      RABBITMQ_NODE_PORT: String(port),
+      RABBITMQ_DIST_PORT: String(distPort),
+      RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
+      RABBITMQ_LOG_BASE: this.logDir,
+      RABBITMQ_PID_FILE: this.pidFile,
+      RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq.conf'),
+      RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, 'advanced.config'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+      // An empty file, so that the system's rabbitmq-env.conf (the shared node's) is not read.
+      RABBITMQ_CONF_ENV_FILE: path.join(dir, 'rabbitmq-env.conf'),
+      // Erlang distribution on loopback too.
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+    };
+  }
+
+  private writeFiles(): void {
+    const { dir, port } = this.descriptor;
+    for (const sub of ['home', 'mnesia', 'log']) mkdirSync(path.join(dir, sub), { recursive: true });
+    writeFileSync(
+      path.join(dir, 'rabbitmq.conf'),
+      [
+        '# A throwaway node of the fault suite (tools/faults).',
+        `listeners.tcp.default = 127.0.0.1:${port}`,
+        // The suite fills the disk with a few tens of MB of messages at most.
+        'disk_free_limit.absolute = 50MB',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(path.join(dir, 'enabled_plugins'), '[].\n');
+    writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
+  }
+
+  /**
+   * Runs rabbitmq-server in the foreground, in a session of its own so that it outlives the
+   * process that started it (a test file's worker), then waits until it answers AMQP. The
+   * wrapper script exits 0 even when the VM fails to boot, so its exit only means "gone".
+   */
+  private async launch(): Promise<void> {
+    const out = openSync(path.join(this.logDir, 'server.out'), 'a');
+    let exited = false;
+    try {
+      const child = spawn(path.join(RABBITMQ_BIN, 'rabbitmq-server'), [], {
+        cwd: this.descriptor.dir,
+        env: this.env(),
+        detached: true,
+        stdio: ['ignore', out, out],
+      });
+      child.once('exit', () => {
+        exited = true;
+      });
+      child.once('error', () => {
+        exited = true;
+      });
+      child.unref();
+    } finally {
+      closeSync(out);
+    }
+    await this.waitUntilAnswering(() => exited);
+  }
+
+  private async waitUntilAnswering(gone: () => boolean = () => false): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      if ((await probeAmqp(this.port, 2000)) === 'amqp') return;
+      if (gone()) throw new Error(`${this.name} stopped while booting; see ${this.bootLog()}`);
+      if (Date.now() - started > BOOT_TIMEOUT_MS) {
+        throw new Error(`${this.name} did not answer on port ${this.port} within ${BOOT_TIMEOUT_MS / 1000} s; see ${this.bootLog()}`);
+      }
+      await sleep(250);
+    }
+  }
+
+  private bootLog(): string {
+    const file = path.join(this.logDir, 'server.out');
+    const tail = existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-20).join('\n') : '(no output)';
+    return `${file}:\n${tail}`;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * 'amqp' when an AMQP 0-9-1 server answers the protocol header with a method frame,
+ * 'none' when nothing does (refused, or no answer in time), 'other' otherwise.
+ */
+export function probeAmqp(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<'amqp' | 'none' | 'other'> {
+  return new Promise((resolve) => {
+    let connected = false;
+    const socket = net.connect({ host, port });
+    const finish = (result: 'amqp' | 'none' | 'other') => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => {
+      finish(connected ? 'other' : 'none');
+    }, timeoutMs);
+    socket.once('connect', () => {
+      connected = true;
+      socket.write(AMQP_091_HEADER);
+    });
+    socket.once('data', (chunk: Buffer) => {
+      finish(chunk[0] === 1 ? 'amqp' : 'other');
+    });
+    socket.once('end', () => {
+      finish(connected ? 'other' : 'none');
+    });
+    socket.once('error', () => {
+      finish('none');
+    });
+  });
+}
+
+/** Whether a TCP port on 127.0.0.1 can be listened on now. */
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
+      server.close(() => {
+        resolve(true);
+      });
+    });
+  });
+}
+
+/** A port P free on 127.0.0.1 whose distribution port P + 20000 is free too. */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if ((await isPortFree(port)) && (await isPortFree(port + DIST_PORT_OFFSET))) return port;
+  }
+  throw new Error(`no free pair of ports (P, P + ${DIST_PORT_OFFSET}) for a RabbitMQ node`);
+}
