@@ -24,6 +24,13 @@ describe('toBrokerError', () => {
     [error('Expected ConnectionOpenOk; got <ConnectionClose channel:0>'), 'VHOST_NOT_FOUND', ExitCode.noPermission, /vhost 'orders'/],
     [error('Frame size 1345270062 exceeds maxFrameSize 67108864'), 'HANDSHAKE_FAILED', ExitCode.unavailable, /AMQP handshake/],
     [error('Socket closed abruptly during opening handshake'), 'HANDSHAKE_FAILED', ExitCode.unavailable, /AMQP handshake/],
+    [error('Channel ended, no reply will be forthcoming'), 'BROKER_UNREACHABLE', ExitCode.unavailable, /closed the connection during start-up/],
+    [
+      error('Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - broker forced connection closure with reason \'shutdown\'"'),
+      'BROKER_UNREACHABLE',
+      ExitCode.unavailable,
+      /closed the connection during start-up/,
+    ],
   ])('classifies %s', (cause, code, exitCode, message) => {
     const result = toBrokerError(cause, endpoint);
     expect(result).toBeInstanceOf(BrokerError);

@@ -56,6 +56,13 @@ export function toBrokerError(err: unknown, endpoint: AmqpEndpoint): BrokerError
       { cause: err },
     );
   }
+  // The connection went away after the handshake, while the topology was being set up
+  // (a broker restarting, a node going down).
+  if (/Channel ended|Connection closed|CONNECTION[-_]FORCED|\b320\b/.test(text)) {
+    return new BrokerError('BROKER_UNREACHABLE', `the broker at ${where} closed the connection during start-up (is it restarting?)`, {
+      cause: err,
+    });
+  }
   if (/ETIMEDOUT|timed? ?out/i.test(text)) {
     return new BrokerError('CONNECT_TIMEOUT', `cannot reach the broker at ${where}: no answer in time`, { cause: err });
   }
