@@ -27,8 +27,6 @@ export interface BrokerSettings {
   readonly prefetch?: number;
   /** @default 10000 */
   readonly closeTimeoutMs?: number;
-  /** Confirm channels: publishes awaiting their confirm at once. @default 10 */
-  readonly confirmChannels?: number;
   /** Shown in the broker's connection list, e.g. `producer`. */
   readonly connectionName: string;
 }
@@ -71,7 +69,6 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     ...(settings.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: settings.confirmTimeoutMs }),
     ...(settings.prefetch === undefined ? {} : { prefetch: settings.prefetch }),
     ...(settings.closeTimeoutMs === undefined ? {} : { closeTimeoutMs: settings.closeTimeoutMs }),
-    ...(settings.confirmChannels === undefined ? {} : { confirmChannels: settings.confirmChannels }),
   });
 
   const creating = rascal.BrokerAsPromised.create(rascal.withDefaultConfig(config));

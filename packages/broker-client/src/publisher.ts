@@ -2,7 +2,25 @@ import type { EventEmitter } from 'node:events';
 import type { Options } from 'amqplib';
 import type { Logger } from './logger.js';
 import type { Broker } from './open-broker.js';
-import type { PublishOptions, PublishOutcome } from './publish-confirmed.js';
+
+/** How one publish ended. Only `confirmed` means the broker has the message. */
+export type PublishOutcome =
+  | { readonly status: 'confirmed'; readonly messageId: string }
+  | { readonly status: 'returned'; readonly messageId: string; readonly reason: string }
+  | { readonly status: 'nacked'; readonly messageId: string; readonly reason: string }
+  | { readonly status: 'failed'; readonly messageId: string; readonly reason: string };
+
+export interface PublishOptions {
+  readonly messageId: string;
+  readonly contentType?: string | undefined;
+  readonly headers?: Readonly<Record<string, unknown>>;
+  /** Who publishes, as AMQP `app-id`. */
+  readonly appId?: string;
+  /** Per-message TTL in ms (AMQP `expiration`): the retry wait queues use it. */
+  readonly expiration?: number;
+  /** The outcome is `failed` when no confirm came within this time. */
+  readonly timeoutMs: number;
+}
 
 export interface PublisherOptions {
   readonly logger: Logger;
@@ -16,7 +34,7 @@ export interface Publisher {
    * Publishes one message (persistent, mandatory) and resolves once its fate is known:
    * confirmed, returned (unroutable), nacked, or failed (channel or connection lost, not
    * connected, no confirm within `timeoutMs`). Waits first while `maxInFlight` messages
-   * await their confirm. Never rejects. One publish at a time per messageId.
+   * await their confirm. Never rejects.
    */
   publish(queue: string, content: Buffer, options: PublishOptions): Promise<PublishOutcome>;
   /** Messages published and awaiting their confirm. */
@@ -46,6 +64,7 @@ interface RascalVhost {
 }
 
 interface Pending {
+  readonly seq: number;
   readonly messageId: string;
   readonly deadline: number;
   readonly timeoutMs: number;
@@ -70,7 +89,8 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   if (vhost === undefined) throw new Error('the broker has no vhost to publish on');
 
   // Insertion order is publish order: the oldest entries come first when checking timeouts.
-  const pending = new Map<string, Pending>();
+  const pending = new Map<number, Pending>();
+  let nextSeq = 0;
   const slotWaiters: (() => void)[] = [];
   let channel: ConfirmChannel | undefined;
   let opening: Promise<ConfirmChannel> | undefined;
@@ -78,8 +98,7 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   let closed = false;
 
   const settle = (entry: Pending, outcome: PublishOutcome) => {
-    if (pending.get(entry.messageId) !== entry) return;
-    pending.delete(entry.messageId);
+    if (!pending.delete(entry.seq)) return;
     slotWaiters.shift()?.();
     entry.resolve(outcome);
   };
@@ -107,8 +126,16 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
         });
         ch.on('close', lost('the channel closed before the broker confirmed'));
         ch.on('return', (message: ReturnedMessage) => {
+          // Returns are rare: finding the message by its id (the oldest one not yet
+          // returned, should two share it) costs nothing on the confirmed path.
           const { messageId } = message.properties;
-          const entry = typeof messageId === 'string' ? pending.get(messageId) : undefined;
+          let entry: Pending | undefined;
+          for (const candidate of pending.values()) {
+            if (candidate.channel === ch && candidate.messageId === messageId && candidate.returned === undefined) {
+              entry = candidate;
+              break;
+            }
+          }
           // basic.return comes before the basic.ack of the same message: remember it.
           if (entry !== undefined) {
             entry.returned = `returned by the broker: ${message.fields.replyText} (no queue for routing key '${message.fields.routingKey}')`;
@@ -147,8 +174,8 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
     }
 
     return new Promise<PublishOutcome>((resolve) => {
-      const entry: Pending = { messageId, deadline: Date.now() + timeoutMs, timeoutMs, channel: ch, resolve };
-      pending.set(messageId, entry);
+      const entry: Pending = { seq: nextSeq++, messageId, deadline: Date.now() + timeoutMs, timeoutMs, channel: ch, resolve };
+      pending.set(entry.seq, entry);
       try {
         const ok = ch.publish(
           '',

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   decodeMessage,
-  queuePublication,
   subscriptions,
   type QueueName,
   type SubscriptionName,
@@ -13,7 +12,7 @@ import { BROKER_DELIVERY_HEADERS, countAttempts, RecoveryHeader } from './delive
 import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Broker } from './open-broker.js';
-import { publishConfirmed } from './publish-confirmed.js';
+import { createPublisher } from './publisher.js';
 
 /** What a handler learns about the delivery it handles. */
 export interface DeliveryContext {
@@ -96,12 +95,14 @@ export async function startConsumer<S extends SubscriptionName>(
   const dedup = options.dedup ?? new MemoryDedupStore();
   const appId = options.appId ?? 'consumer';
   let stopping = false;
+  // Copies (retries, dead letters, redelivery counts) go out on a confirm channel of their own.
+  const publisher = createPublisher(broker, { logger, maxInFlight: 100 });
 
   /** Publishes a copy of `message` to `target` and waits for the broker's confirm. */
   const copyTo = async (target: QueueName, message: Delivery, headers: Record<string, unknown>, expiration?: number) => {
     const carried = { ...message.properties.headers };
     for (const header of BROKER_DELIVERY_HEADERS) Reflect.deleteProperty(carried, header);
-    return publishConfirmed(broker, queuePublication(target), message.content, {
+    return publisher.publish(target, message.content, {
       messageId: message.properties.messageId ?? randomUUID(),
       contentType: message.properties.contentType,
       headers: { ...carried, ...headers },
@@ -228,7 +229,11 @@ export async function startConsumer<S extends SubscriptionName>(
   return {
     stop: async () => {
       stopping = true;
-      await session.cancel();
+      try {
+        await session.cancel();
+      } finally {
+        await publisher.close();
+      }
     },
   };
 }

@@ -1,8 +1,7 @@
 import { ctl, drainQueue, eventually, HELLO_QUEUES, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openBroker, type Broker } from '../src/open-broker.js';
-import type { PublishOutcome } from '../src/publish-confirmed.js';
-import { createPublisher, type Publisher } from '../src/publisher.js';
+import { createPublisher, type Publisher, type PublishOutcome } from '../src/publisher.js';
 import { endpointOf, memoryLogger } from './helpers.js';
 
 const vhost = useTestVhost('publisher', { queues: [...HELLO_QUEUES, ...TASK_QUEUES] });

@@ -3,7 +3,7 @@ export { messages, textMessage } from './messages.js';
 export type { MessageKind, MessageName, MessagePayload, JsonForm } from './messages.js';
 export { encodeMessage, decodeMessage, parseJson, InvalidMessageError } from './codec.js';
 export type { EncodedMessage, DecodeResult } from './codec.js';
-export { queues, publications, subscriptions, createBrokerConfig, queuePublication } from './topology.js';
+export { queues, publications, subscriptions, createBrokerConfig } from './topology.js';
 export type {
   QueueOptions,
   QueueDeclaration,

@@ -213,19 +213,6 @@ export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
     ]),
   );
 
-  // One confirmed publication per queue, named after it: the consumer's own routes (dead
-  // letters, retries, redelivery copies). Their bodies are the original bytes, so they take
-  // no schema.
-  for (const queue of Object.values(queues)) {
-    rascalPublications[queuePublication(queue.name)] = {
-      vhost,
-      queue: queue.name,
-      confirm: true,
-      timeout: options.confirmTimeoutMs ?? 10_000,
-      options: { mandatory: true, persistent: true },
-    };
-  }
-
   const rascalSubscriptions = Object.fromEntries(
     Object.entries(subscriptions).map(([name, subscription]) => [
       name,
@@ -265,11 +252,6 @@ export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
       },
     },
   };
-}
-
-/** The Rascal publication that sends raw bytes to one queue through the default exchange. */
-export function queuePublication(queue: QueueName): string {
-  return `queue:${queue}`;
 }
 
 /** What a publication takes: a payload of its message kind, checked at compile time. */
