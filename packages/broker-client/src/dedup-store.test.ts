@@ -27,3 +27,44 @@ describe('MemoryDedupStore', () => {
     expect(store.has('a')).toBe(false);
   });
 });
+
+describe('MemoryDedupStore, long after it filled up', () => {
+  it('keeps exactly the last maxEntries distinct ids through many rounds of eviction', () => {
+    const store = new MemoryDedupStore(1000);
+    for (let i = 0; i < 25_000; i++) store.add(`id-${i}`);
+    expect(store.size).toBe(1000);
+    expect(store.has('id-23999')).toBe(false);
+    expect(store.has('id-24000')).toBe(true);
+    expect(store.has('id-24999')).toBe(true);
+  });
+
+  it('remembers the ids of the last maxEntries adds; an id added again lives from its latest add', () => {
+    const store = new MemoryDedupStore(3);
+    store.add('a');
+    store.add('b');
+    store.add('a'); // again: its first add no longer counts
+    store.add('c');
+    expect([store.has('a'), store.has('b'), store.has('c')]).toEqual([true, true, true]);
+    store.add('d'); // 'b' leaves
+    expect([store.has('a'), store.has('b'), store.has('c'), store.has('d')]).toEqual([true, false, true, true]);
+    store.add('e'); // 'a' leaves with its latest add
+    expect([store.has('a'), store.has('c'), store.has('d'), store.has('e')]).toEqual([false, true, true, true]);
+    expect(store.size).toBe(3);
+  });
+
+  it('the time to live counts from the latest add', () => {
+    let now = 0;
+    const store = new MemoryDedupStore(10, 1000, () => now);
+    store.add('a');
+    now = 900;
+    store.add('a');
+    now = 1500;
+    expect(store.has('a')).toBe(true);
+    now = 1901;
+    expect(store.has('a')).toBe(false);
+  });
+
+  it('refuses a size that cannot bound anything', () => {
+    expect(() => new MemoryDedupStore(0)).toThrow(RangeError);
+  });
+});

@@ -9,6 +9,7 @@ import {
 } from '@hello-rabbit/broker-config';
 import type { AmqpEndpoint } from './amqp-url.js';
 import { toBrokerError } from './broker-errors.js';
+import { coalesceVhostWrites } from './coalesce-writes.js';
 import { withDeadline } from './deadline.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -77,6 +78,11 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     creating.then((late) => late.shutdown()).catch(() => undefined);
     throw toBrokerError(err, endpoint);
   });
+
+  const vhost = (broker as unknown as { getVhost(name: string): Parameters<typeof coalesceVhostWrites>[0] | undefined }).getVhost(
+    endpoint.vhost,
+  );
+  if (vhost !== undefined) coalesceVhostWrites(vhost);
 
   const where = { broker: endpoint.redacted, vhost: endpoint.vhost };
   broker.on('error', (err: Error) => {

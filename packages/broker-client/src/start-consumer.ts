@@ -165,14 +165,17 @@ export async function startConsumer<S extends SubscriptionName>(
       await deadLetter(message, `invalid message: ${decoded.reason}`, attempt, ackOrNack);
       return;
     }
-    if (messageId !== undefined && (await dedup.has(messageId))) {
+    // A store answering at once (the in-memory one) is not awaited: no extra turn per message.
+    const seen = messageId === undefined ? false : dedup.has(messageId);
+    if (seen === true || (seen !== false && (await seen))) {
       logger.info({ messageId, queue, attempt }, 'duplicate suppressed');
       ackOrNack();
       return;
     }
 
     try {
-      await handler(decoded.payload as SubscriptionPayload<S>, { queue, messageId, attempt });
+      const handled = handler(decoded.payload as SubscriptionPayload<S>, { queue, messageId, attempt });
+      if (handled !== undefined) await handled;
     } catch (err) {
       const reason = `handler failed: ${err instanceof Error ? err.message : String(err)}`;
       if (attempt >= maxAttempts || retryQueues.length === 0) {
@@ -187,7 +190,10 @@ export async function startConsumer<S extends SubscriptionName>(
       return;
     }
     ackOrNack();
-    if (messageId !== undefined) await dedup.add(messageId);
+    if (messageId !== undefined) {
+      const added = dedup.add(messageId);
+      if (added !== undefined) await added;
+    }
   };
 
   const session = await broker.subscribe(name);

@@ -78,7 +78,8 @@ export function decodeMessage<M extends MessageName>(
 
 /** Which form a content type announces: text (also when absent), JSON, or neither. */
 function formOf(contentType: string | undefined): 'text' | 'json' | undefined {
-  if (contentType === undefined) return 'text';
+  if (contentType === undefined || contentType === 'text/plain') return 'text';
+  if (contentType === 'application/json') return 'json';
   const [type = '', ...parameters] = contentType.toLowerCase().split(';').map((part) => part.trim());
   const charset = parameters.find((p) => p.startsWith('charset='));
   if (charset !== undefined && charset !== 'charset=utf-8') return undefined;
