@@ -16,15 +16,15 @@
 
 /** The parts of amqplib's `Mux` (lib/mux.js) this relies on. */
 interface Socket {
-  cork(): void;
-  uncork(): void;
-  write(chunk: Buffer): boolean;
+  cork(this: Socket): void;
+  uncork(this: Socket): void;
+  write: (this: Socket, chunk: Buffer) => boolean;
   readonly writableLength: number;
 }
 
 interface Muxer {
   out: Socket;
-  _readIncoming(): void;
+  _readIncoming: (this: Muxer) => void;
   [coalesced]?: true;
 }
 
@@ -33,17 +33,12 @@ const BATCH_BYTES = 1024 * 1024;
 
 const coalesced = Symbol('hello-rabbit.coalesced');
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
 function isMuxer(value: unknown): value is Muxer {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Partial<Muxer>;
-  return (
-    typeof candidate._readIncoming === 'function' &&
-    typeof candidate.out === 'object' &&
-    candidate.out !== null &&
-    typeof candidate.out.cork === 'function' &&
-    typeof candidate.out.uncork === 'function' &&
-    typeof candidate.out.write === 'function'
-  );
+  if (!isObject(value) || typeof value._readIncoming !== 'function') return false;
+  const out = value.out;
+  return isObject(out) && typeof out.cork === 'function' && typeof out.uncork === 'function' && typeof out.write === 'function';
 }
 
 /**
