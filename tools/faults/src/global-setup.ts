@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { requireWorkQueueApps } from './apps.js';
 import { readRows, renderTable } from './books.js';
-import { RabbitNode, type NodeDescriptor } from './rabbit-node.js';
+import { RabbitNode, type NodeDescriptor } from '@hello-rabbit/testkit';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,7 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   requireWorkQueueApps();
   const rowsDir = mkdtempSync(path.join(tmpdir(), 'hello-rabbit-faults-books-'));
   const rowsFile = path.join(rowsDir, 'rows.jsonl');
-  const node = await RabbitNode.boot();
+  const node = await RabbitNode.boot({ label: 'faults' });
   project.provide('faultNode', node.descriptor);
   project.provide('faultRows', rowsFile);
   return async () => {

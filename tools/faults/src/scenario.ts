@@ -1,7 +1,7 @@
 import { FaultRun } from './fault-run.js';
-import type { RabbitNode } from './rabbit-node.js';
+import type { RabbitNode } from '@hello-rabbit/testkit';
 import { ensureNodeUp, rowsFile, suiteNode } from './suite.js';
-import { TcpProxy, type TcpProxyOptions } from './tcp-proxy.js';
+import { TcpProxy, type TcpProxyOptions } from '@hello-rabbit/testkit';
 
 /**
  * What one scenario works with: a vhost of its own on the suite's node (so its task_queue

@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { RabbitNode } from './rabbit-node.js';
+import { RabbitNode } from '@hello-rabbit/testkit';
 
 /** The suite's own node, booted by the global setup (never the shared broker). */
 export function suiteNode(): RabbitNode {

@@ -1,8 +1,7 @@
-import { withChannel } from '@hello-rabbit/testkit';
+import { TcpProxy, withChannel } from '@hello-rabbit/testkit';
 import amqplib from 'amqplib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TcpProxy } from '../src/tcp-proxy.js';
 import { ensureNodeUp, suiteNode } from '../src/suite.js';
 
 // The harness itself, against the suite's node with a plain AMQP client, before any app.

@@ -7,3 +7,7 @@ export type { ProcessOptions, ProcessResult } from './process.js';
 export { pikaPrograms, pythonWithPika } from './python.js';
 export { useTestVhost, eventually, HELLO_QUEUES, TASK_QUEUES } from './fixture.js';
 export type { BrokerFixture, FixtureOptions } from './fixture.js';
+export { RabbitNode, probeAmqp, isPortFree } from './rabbit-node.js';
+export type { BootOptions, NodeDescriptor } from './rabbit-node.js';
+export { TcpProxy } from './tcp-proxy.js';
+export type { TcpProxyOptions } from './tcp-proxy.js';

@@ -23,9 +23,19 @@ const BOOT_TIMEOUT_MS = 120_000;
 /** An AMQP 0-9-1 server answers this header with a connection.start method frame (type 1). */
 const AMQP_091_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
 
+/** How a private node is set up, beyond the defaults. */
+export interface BootOptions {
+  /** Starts the node's name and temporary directory, e.g. `faults`. @default 'node' */
+  readonly label?: string;
+  /** More lines of `rabbitmq.conf` (a TLS listener, limits, ...). */
+  readonly config?: readonly string[];
+  /** Plugins to enable, e.g. `rabbitmq_management`. @default none */
+  readonly plugins?: readonly string[];
+}
+
 /** Everything that identifies a private node; enough to reach it from another process. */
 export interface NodeDescriptor {
-  /** Erlang node name, unique per suite run, e.g. `faults-23456-1a2b3c@localhost`. */
+  /** Erlang node name, unique per boot, e.g. `faults-23456-1a2b3c@localhost`. */
   readonly name: string;
   /** AMQP port, on 127.0.0.1 only. */
   readonly port: number;
@@ -47,16 +57,17 @@ export class RabbitNode {
   private constructor(readonly descriptor: NodeDescriptor) {}
 
   /** Boots a new node on free ports; resolves once it answers AMQP. Takes 5 to 30 s. */
-  static async boot(): Promise<RabbitNode> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'hello-rabbit-faults-'));
+  static async boot(options: BootOptions = {}): Promise<RabbitNode> {
+    const label = options.label ?? 'node';
+    const dir = await mkdtemp(path.join(tmpdir(), `hello-rabbit-${label}-`));
     const port = await freePortPair();
     const node = new RabbitNode({
-      name: `faults-${port}-${randomBytes(3).toString('hex')}@localhost`,
+      name: `${label}-${port}-${randomBytes(3).toString('hex')}@localhost`,
       port,
       distPort: port + DIST_PORT_OFFSET,
       dir,
     });
-    node.writeFiles();
+    node.writeFiles(options);
     try {
       await node.launch();
     } catch (err) {
@@ -259,20 +270,21 @@ export class RabbitNode {
     };
   }
 
-  private writeFiles(): void {
+  private writeFiles(options: BootOptions): void {
     const { dir, port } = this.descriptor;
     for (const sub of ['home', 'mnesia', 'log']) mkdirSync(path.join(dir, sub), { recursive: true });
     writeFileSync(
       path.join(dir, 'rabbitmq.conf'),
       [
-        '# A throwaway node of the fault suite (tools/faults).',
+        '# A throwaway node of the tests (@hello-rabbit/testkit).',
         `listeners.tcp.default = 127.0.0.1:${port}`,
-        // The suite fills the disk with a few tens of MB of messages at most.
+        // The tests fill the disk with a few tens of MB of messages at most.
         'disk_free_limit.absolute = 50MB',
+        ...(options.config ?? []),
         '',
       ].join('\n'),
     );
-    writeFileSync(path.join(dir, 'enabled_plugins'), '[].\n');
+    writeFileSync(path.join(dir, 'enabled_plugins'), `[${(options.plugins ?? []).join(',')}].\n`);
     writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
   }
 
