@@ -26,6 +26,7 @@ const pipelines = [
   { pkg: '@hello-rabbit/repo-checks', file: 'repo.yml' },
   { pkg: '@hello-rabbit/e2e', file: 'e2e.yml' },
   { pkg: '@hello-rabbit/faults', file: 'faults.yml' },
+  { pkg: 'ops', file: 'ops.yml' },
 ] as const;
 
 const sharedPipeline = './.github/workflows/_package.yml';

@@ -2,6 +2,8 @@ export { brokerUrl, redacted, requireBroker, withChannel, inspectQueue, drainQue
 export type { QueueState, DrainedMessage } from './broker.js';
 export { createTestVhost, ctl } from './vhost.js';
 export type { TestVhost } from './vhost.js';
+export { enableManagement, managementEndpoint } from './management.js';
+export type { ManagementEndpoint } from './management.js';
 export { RunningProcess, runProcess } from './process.js';
 export type { ProcessOptions, ProcessResult } from './process.js';
 export { pikaPrograms, pythonWithPika } from './python.js';

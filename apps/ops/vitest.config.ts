@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The management plugin is enabled once, before any test file runs (idempotent).
+    globalSetup: ['./test/global-setup.ts'],
+    // Integration tests start processes and talk to a real broker on a shared 2-core machine.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
