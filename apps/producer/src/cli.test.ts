@@ -69,3 +69,33 @@ describe('parseArgs', () => {
     if (parsed.kind === 'help') expect(parsed.text).toMatch(/Usage: producer \[options\] \[message\.\.\.\]/);
   });
 });
+
+describe('parseArgs, serve', () => {
+  it("runs the service when the first argument is 'serve'", () => {
+    expect(parseArgs(['serve'])).toEqual({ kind: 'serve' });
+  });
+
+  it("sends the text 'serve' after --, or anywhere but first", () => {
+    expect(run('--', 'serve').text).toBe('serve');
+    expect(run('please', 'serve').text).toBe('please serve');
+    expect(run('--to', 'task_queue', 'serve')).toMatchObject({ to: 'task_queue', text: 'serve' });
+  });
+
+  it('shows the routes and every setting with its default on serve --help, and mentions serve in the main help', () => {
+    const help = parseArgs(['serve', '--help']);
+    expect(help.kind).toBe('help');
+    if (help.kind !== 'help') return;
+    expect(help.text).toMatch(/^Usage: producer serve \[options\]/);
+    expect(help.text).toContain('POST /publications/{hello,task_queue}/messages');
+    expect(help.text).toMatch(/^ {2}HTTP_PORT +port of the API, \/metrics and \/health\/\* \(default: 8080\)$/m);
+    expect(help.text).toMatch(/^ {2}LOG_PAYLOADS +log each message's text \(default: false\)$/m);
+
+    const main = parseArgs(['--help']);
+    if (main.kind === 'help') expect(main.text).toContain("producer serve    POST /publications/<name>/messages; see 'producer serve --help'");
+  });
+
+  it('refuses arguments after serve: the service takes its settings from the environment', () => {
+    expect(usageError('serve', '--port', '80').message).toBe("unknown option '--port'");
+    expect(usageError('serve', 'extra').message).toBe('too many arguments. Expected 0 arguments but got 1.');
+  });
+});

@@ -1,7 +1,8 @@
 import { brokerEnvShape, intSetting, parseEnv } from '@hello-rabbit/broker-client';
 import { z } from 'zod';
 
-const schema = z.object({
+/** The settings of the producer, as a command and as a service. */
+export const producerEnvShape = {
   ...brokerEnvShape,
   /** Time the broker has to confirm a message before it counts as failed, in ms. @default 10000 */
   PUBLISH_CONFIRM_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 10_000),
@@ -12,7 +13,9 @@ const schema = z.object({
   PUBLISH_DEADLINE_MS: intSetting(0, 86_400_000, 'milliseconds').transform((v) => v ?? 60_000),
   /** Messages awaiting their confirm at once: the memory cap, and the back-pressure. @default 1000 */
   PUBLISH_WINDOW: intSetting(1, 100_000, 'messages').transform((v) => v ?? 1000),
-});
+};
+
+const schema = z.object(producerEnvShape);
 
 export type ProducerEnv = z.output<typeof schema>;
 

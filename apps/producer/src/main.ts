@@ -7,6 +7,7 @@ import { parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
 import { createProgress } from './progress.js';
 import { sendAll } from './send.js';
+import { serve } from './serve/run.js';
 
 const PROGRAM = 'producer';
 /** Time allowed to close the connection once every message has settled. */
@@ -22,6 +23,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     process.stdout.write(parsed.text);
     return ExitCode.ok;
   }
+  if (parsed.kind === 'serve') return serve(env, out);
   const { text, count, to, report } = parsed.args;
   const settings = loadEnv(env);
   const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
@@ -52,7 +54,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const publisher = createPublisher(broker, { logger, maxInFlight: settings.PUBLISH_WINDOW });
+  const publisher = createPublisher(broker, { logger, maxInFlight: settings.PUBLISH_WINDOW, userId: settings.AMQP_URL.user });
   const reportFile: WriteStream | undefined = report === undefined ? undefined : createWriteStream(report);
   const progress = createProgress(count ?? 0);
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger, Publisher } from '@hello-rabbit/broker-client';
+import { PublishFailureReason, type Logger, type Metrics, type Publisher } from '@hello-rabbit/broker-client';
 import type { EncodedMessage } from '@hello-rabbit/broker-config';
 
 /** How one message ended, after every attempt. */
@@ -42,6 +43,8 @@ export interface SendOptions {
   readonly signal?: AbortSignal;
   /** Called once per message, when it has settled for good. */
   readonly onSettled?: (result: MessageResult) => void;
+  /** Where published, resent, confirmed, returned and failed messages are counted. */
+  readonly metrics?: Metrics;
 }
 
 /** Waits between attempts: 250 ms, doubling, at most 5 s. */
@@ -74,26 +77,16 @@ export async function sendAll(
   };
 
   const publishOne = async (index: number): Promise<MessageResult> => {
-    const { content, contentType } = message(index);
     const messageId = randomUUID();
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await publisher.publish(queue, content, {
-        messageId,
-        contentType,
-        appId: 'producer',
-        timeoutMs: options.confirmTimeoutMs,
-      });
-      if (outcome.status !== 'failed') {
-        return { index, messageId, status: outcome.status, attempts: attempt, ...(outcome.status === 'confirmed' ? {} : { reason: outcome.reason }) };
-      }
-      const wait = backoff(attempt);
-      if (stopped() || Date.now() + wait >= deadline) {
-        const why = stopped() ? 'interrupted' : `not confirmed within the ${options.deadlineMs} ms deadline`;
-        return { index, messageId, status: 'failed', attempts: attempt, reason: `${outcome.reason} (${why})` };
-      }
-      options.logger.warn({ messageId, attempt, retryInMs: wait, reason: outcome.reason }, 'not confirmed; publishing again');
-      await sleep(wait);
-    }
+    const settled = await publishUntilSettled(publisher, queue, message(index), messageId, {
+      confirmTimeoutMs: options.confirmTimeoutMs,
+      deadline,
+      deadlineMs: options.deadlineMs,
+      logger: options.logger,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    });
+    return { index, messageId, ...settled };
   };
 
   const worker = async () => {
@@ -102,4 +95,83 @@ export async function sendAll(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.window, count)) }, worker));
   for (; next < count; next++) settle({ index: next, messageId: '', status: 'unsent', attempts: 0, reason: 'interrupted' });
   return { total: count, ...counts, firstFailure };
+}
+
+/** How one message ended, after every attempt. */
+export interface Settled {
+  readonly status: 'confirmed' | 'returned' | 'nacked' | 'failed';
+  readonly attempts: number;
+  readonly reason?: string;
+}
+
+export interface SettleOptions {
+  readonly confirmTimeoutMs: number;
+  /** When (epoch ms) a message not yet confirmed stops being published again. */
+  readonly deadline: number;
+  /** The deadline as configured, for the failure's reason. */
+  readonly deadlineMs: number;
+  readonly logger: Logger;
+  /** Once aborted, a failed attempt is not published again. */
+  readonly signal?: AbortSignal;
+  /**
+   * Asked after a failed attempt: a reason not to publish again now (say, the broker is
+   * away), or undefined to go on until the deadline.
+   */
+  readonly holdResend?: () => string | undefined;
+  readonly metrics?: Metrics;
+}
+
+/**
+ * Publishes one message and, while it is not confirmed (connection lost, channel closed,
+ * no confirm in time), publishes it again with the same messageId, with backoff, until the
+ * deadline, the signal or `holdResend` stops it. Returned and nacked are final. Counts the
+ * message in `metrics`: published once, resent per extra attempt, then confirmed (with the
+ * confirmed attempt's latency), returned or failed.
+ */
+export async function publishUntilSettled(
+  publisher: Publisher,
+  queue: string,
+  message: EncodedMessage,
+  messageId: string,
+  options: SettleOptions,
+): Promise<Settled> {
+  const { metrics } = options;
+  const { content, contentType } = message;
+  for (let attempt = 1; ; attempt++) {
+    if (attempt === 1) metrics?.messagePublished(queue);
+    else metrics?.messageResent(queue);
+    const started = performance.now();
+    const outcome = await publisher.publish(queue, content, {
+      messageId,
+      contentType,
+      appId: 'producer',
+      timeoutMs: options.confirmTimeoutMs,
+    });
+    switch (outcome.status) {
+      case 'confirmed':
+        metrics?.messageConfirmed(queue, (performance.now() - started) / 1000);
+        return { status: 'confirmed', attempts: attempt };
+      case 'returned':
+        metrics?.messageReturned(queue);
+        return { status: 'returned', attempts: attempt, reason: outcome.reason };
+      case 'nacked':
+        metrics?.messagePublishFailed(queue, PublishFailureReason.nacked);
+        return { status: 'nacked', attempts: attempt, reason: outcome.reason };
+      case 'failed':
+        break;
+    }
+    const wait = backoff(attempt);
+    const held = options.signal?.aborted === true ? 'interrupted' : options.holdResend?.();
+    if (held !== undefined || Date.now() + wait >= options.deadline) {
+      metrics?.messagePublishFailed(queue, PublishFailureReason.unconfirmed);
+      const why = held ?? `not confirmed within the ${options.deadlineMs} ms deadline`;
+      return { status: 'failed', attempts: attempt, reason: `${outcome.reason} (${why})` };
+    }
+    options.logger.warn({ messageId, queue, attempt, retryInMs: wait, reason: outcome.reason }, 'not confirmed; publishing again');
+    await sleep(wait, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
+    if (options.signal?.aborted === true) {
+      metrics?.messagePublishFailed(queue, PublishFailureReason.unconfirmed);
+      return { status: 'failed', attempts: attempt, reason: `${outcome.reason} (interrupted)` };
+    }
+  }
 }

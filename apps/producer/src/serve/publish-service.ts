@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import type { ConnectionState, Logger, Metrics, Publisher } from '@hello-rabbit/broker-client';
+import { encodeMessage, InvalidMessageError, messages, publications, type PublicationName } from '@hello-rabbit/broker-config';
+import { publishUntilSettled, type Settled } from '../send.js';
+
+/** What a request to publish gets: 202 only once the broker has confirmed the message. */
+export type PublishAnswer =
+  | { readonly statusCode: 202; readonly messageId: string; readonly publication: PublicationName; readonly queue: string }
+  | {
+      readonly statusCode: 400 | 413 | 502 | 503;
+      readonly messageId: string;
+      readonly message: string;
+      /** For a 503: seconds to wait before retrying (`Retry-After`). */
+      readonly retryAfterSeconds?: number;
+    };
+
+export interface PublishServiceOptions {
+  readonly publisher: Publisher;
+  readonly connection: Pick<ConnectionState, 'connected' | 'blocked'>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Messages awaiting their confirm at once; one more is answered 503 (never queued). */
+  readonly window: number;
+  readonly confirmTimeoutMs: number;
+  /** How long a request publishes an unconfirmed message again. */
+  readonly deadlineMs: number;
+  readonly retryAfterSeconds: number;
+  /** Log each message's text. */
+  readonly logPayloads: boolean;
+}
+
+export interface PublishService {
+  /**
+   * Checks `payload` against the publication's message kind, publishes it and waits for the
+   * broker's confirm, publishing it again (same messageId) while it is not confirmed and
+   * the broker is connected, until the deadline. Every outcome is an answer; it rejects only
+   * on a bug (the route then answers 500).
+   */
+  publish(publication: PublicationName, payload: string, idempotencyKey: string | undefined): Promise<PublishAnswer>;
+  /** Requests awaiting their message's fate now. */
+  readonly inFlight: number;
+  /** From now on: new messages are answered 503, and failed attempts are not published again. */
+  stopAccepting(): void;
+  /** Answers 503 at once to every request still awaiting its confirm (the shutdown deadline passed). */
+  abandonInFlight(): void;
+  /** Resolves once no request awaits its message's fate. */
+  drained(): Promise<void>;
+}
+
+/** Why a request ended before its message settled. */
+const ABANDONED = Symbol('abandoned');
+
+/**
+ * The service's publishing: the HTTP route only translates requests and answers. At most
+ * `window` messages await their confirm at once; one more, or any while the broker is away
+ * or blocks publishing, is answered 503 with `Retry-After` at once, never queued. A message
+ * is answered 202 only once the broker confirmed it: nothing is accepted and then lost.
+ */
+export function createPublishService(options: PublishServiceOptions): PublishService {
+  const { publisher, connection, logger, metrics } = options;
+  const stopping = new AbortController();
+  // One per request awaiting its confirm (a promise per request, not one shared by all:
+  // every race against a shared, never-settling promise would stay attached to it).
+  const waiting = new Set<() => void>();
+  const drainWaiters = new Set<() => void>();
+  let inFlight = 0;
+
+  const unavailable = (messageId: string, message: string): PublishAnswer => ({
+    statusCode: 503,
+    messageId,
+    message,
+    retryAfterSeconds: options.retryAfterSeconds,
+  });
+
+  /** Why the service cannot take a message now, if it cannot. */
+  const refusal = (): string | undefined => {
+    if (stopping.signal.aborted) return 'the service is shutting down';
+    if (!connection.connected) return 'not connected to the broker (reconnecting)';
+    if (connection.blocked) return 'the broker blocks publishing (resource alarm)';
+    if (inFlight >= options.window) return `${options.window} messages already await their confirm (PUBLISH_WINDOW)`;
+    return undefined;
+  };
+
+  const publishChecked = async (publication: PublicationName, payload: string, messageId: string): Promise<PublishAnswer> => {
+    const { queue, message: kind } = publications[publication];
+    const { maxBytes } = messages[kind];
+    const bytes = Buffer.byteLength(payload, 'utf8');
+    if (bytes > maxBytes) {
+      return { statusCode: 413, messageId, message: `invalid '${kind}' message: ${bytes} bytes is over the limit of ${maxBytes}` };
+    }
+    let encoded;
+    try {
+      encoded = encodeMessage(kind, payload);
+    } catch (err) {
+      if (err instanceof InvalidMessageError) return { statusCode: 400, messageId, message: err.message };
+      throw err;
+    }
+    const refused = refusal();
+    if (refused !== undefined) return unavailable(messageId, refused);
+
+    inFlight++;
+    let giveUp: () => void = () => undefined;
+    const abandoned = new Promise<typeof ABANDONED>((resolve) => {
+      giveUp = () => {
+        resolve(ABANDONED);
+      };
+    });
+    waiting.add(giveUp);
+    let settled: Settled | typeof ABANDONED;
+    try {
+      const settling = publishUntilSettled(publisher, queue, encoded, messageId, {
+        confirmTimeoutMs: options.confirmTimeoutMs,
+        deadline: Date.now() + options.deadlineMs,
+        deadlineMs: options.deadlineMs,
+        logger,
+        signal: stopping.signal,
+        // The client retries (with the same Idempotency-Key) better than a request held
+        // while the broker is away or blocks publishing.
+        holdResend: () => {
+          if (!connection.connected) return 'not connected to the broker';
+          if (connection.blocked) return 'the broker blocks publishing (resource alarm)';
+          return undefined;
+        },
+        metrics,
+      });
+      settled = await Promise.race([settling, abandoned]);
+    } finally {
+      waiting.delete(giveUp);
+      inFlight--;
+      if (inFlight === 0) {
+        for (const resolve of drainWaiters) resolve();
+        drainWaiters.clear();
+      }
+    }
+    if (settled === ABANDONED) {
+      return unavailable(messageId, 'the service stopped before the broker confirmed the message; retry with the same Idempotency-Key');
+    }
+    switch (settled.status) {
+      case 'confirmed':
+        return { statusCode: 202, messageId, publication, queue };
+      case 'returned':
+        // Unroutable on the default exchange: no queue of that name (deleted since the
+        // topology was declared). Retrying will not help until the queue is back.
+        return { statusCode: 502, messageId, message: settled.reason ?? 'returned by the broker' };
+      case 'nacked':
+        return unavailable(messageId, settled.reason ?? 'rejected by the broker');
+      case 'failed':
+        return unavailable(
+          messageId,
+          `not confirmed: ${settled.reason ?? 'no confirm'}; it may have reached the broker: retry with the same Idempotency-Key`,
+        );
+    }
+  };
+
+  return {
+    publish: async (publication, payload, idempotencyKey) => {
+      const messageId = idempotencyKey ?? randomUUID();
+      const { queue } = publications[publication];
+      const answer = await publishChecked(publication, payload, messageId);
+      const line = {
+        messageId,
+        queue,
+        publication,
+        statusCode: answer.statusCode,
+        ...(answer.statusCode === 202 ? {} : { reason: answer.message }),
+        ...(options.logPayloads ? { payload } : {}),
+      };
+      if (answer.statusCode === 202) logger.info(line, 'message confirmed');
+      else if (answer.statusCode < 500) logger.info(line, 'message refused');
+      else logger.warn(line, 'message not accepted');
+      return answer;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    stopAccepting: () => {
+      stopping.abort();
+    },
+    abandonInFlight: () => {
+      for (const giveUp of waiting) giveUp();
+    },
+    drained: () =>
+      inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            drainWaiters.add(resolve);
+          }),
+  };
+}

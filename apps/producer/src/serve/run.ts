@@ -1,0 +1,44 @@
+import { createLogger, ExitCode } from '@hello-rabbit/broker-client';
+import { startService } from './service.js';
+import { loadServiceEnv } from './settings.js';
+
+/** A repeated signal at least this long after the first forces the exit. */
+const FORCE_AFTER_MS = 1000;
+
+/**
+ * `producer serve`: runs the HTTP service until SIGTERM or SIGINT, then stops cleanly.
+ * Resolves with the exit code.
+ */
+export async function serve(env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
+  const settings = loadServiceEnv(env);
+  const logger = createLogger({ name: 'producer', level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
+  const service = await startService(settings, logger);
+  out(` [*] Listening on ${service.url}. To exit press CTRL+C`);
+
+  return new Promise<number>((resolve) => {
+    let stoppingSince: number | undefined;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stoppingSince !== undefined) {
+        // Under pnpm one CTRL+C reaches node twice at once; only a later one means "now".
+        if (Date.now() - stoppingSince < FORCE_AFTER_MS) return;
+        logger.warn({ signal }, 'second signal; exiting now');
+        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      }
+      stoppingSince = Date.now();
+      logger.info({ signal }, 'stopping');
+      // SIGTERM comes from an orchestrator: wait for load balancers to see the readiness
+      // drop before refusing messages. CTRL+C comes from a person: no need.
+      service.stop(signal === 'SIGTERM' ? settings.SHUTDOWN_DELAY_MS : 0).then(
+        () => {
+          resolve(ExitCode.ok);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'could not stop cleanly');
+          resolve(ExitCode.software);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

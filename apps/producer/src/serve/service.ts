@@ -1,0 +1,135 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ConfigError,
+  createHttpServer,
+  createMetrics,
+  createPublisher,
+  createReadiness,
+  openBroker,
+  watchBrokerConnection,
+  withDeadline,
+  type Logger,
+} from '@hello-rabbit/broker-client';
+import { createPublishService } from './publish-service.js';
+import { registerPublishRoutes } from './publish-routes.js';
+import type { ServiceEnv } from './settings.js';
+
+/** Time allowed to close the connection once every message has settled. */
+const CLOSE_DEADLINE_MS = 5000;
+
+export interface RunningService {
+  /** Where it listens, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /**
+   * Stops, in this order: readiness drops (`/health/ready` answers 503); after `delayMs`
+   * new messages are answered 503 (with `Retry-After`); the messages in flight get their
+   * confirm and their 202 (those still waiting after `SHUTDOWN_TIMEOUT_MS` are answered
+   * 503); the HTTP server closes; the connection closes. Resolves once done.
+   */
+  stop(delayMs: number): Promise<void>;
+}
+
+/**
+ * Connects to the broker (the contract's topology checked), then serves the API, the
+ * metrics and the health endpoints on one HTTP server.
+ * @throws BrokerError when the broker cannot be used, ConfigError when the address cannot
+ *   be listened on.
+ */
+export async function startService(settings: ServiceEnv, logger: Logger): Promise<RunningService> {
+  const metrics = createMetrics();
+  const readiness = createReadiness({ startup: 'starting' });
+
+  const broker = await openBroker(
+    {
+      endpoint: settings.AMQP_URL,
+      connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
+      heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
+      confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
+      connectionName: 'producer (service)',
+    },
+    logger,
+  );
+  const connection = watchBrokerConnection(broker, { metrics, readiness });
+  const publisher = createPublisher(broker, { logger, maxInFlight: settings.PUBLISH_WINDOW, userId: settings.AMQP_URL.user });
+  const service = createPublishService({
+    publisher,
+    connection,
+    logger,
+    metrics,
+    window: settings.PUBLISH_WINDOW,
+    confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
+    deadlineMs: settings.PUBLISH_DEADLINE_MS,
+    retryAfterSeconds: settings.HTTP_RETRY_AFTER_SECONDS,
+    logPayloads: settings.LOG_PAYLOADS,
+  });
+  metrics.trackInFlight('publish', () => service.inFlight);
+
+  const server = createHttpServer({
+    host: settings.HTTP_HOST,
+    port: settings.HTTP_PORT,
+    logger,
+    metrics,
+    readiness,
+    maxEventLoopDelayMs: settings.LIVENESS_MAX_EVENT_LOOP_DELAY_MS,
+  });
+  registerPublishRoutes(server.app, service);
+
+  const closeBroker = async () => {
+    connection.stop();
+    const closing = publisher.close().then(() => broker.shutdown());
+    await withDeadline(closing, CLOSE_DEADLINE_MS, () => new Error(`the connection did not close within ${CLOSE_DEADLINE_MS} ms`)).catch(
+      (err: unknown) => {
+        logger.warn({ err }, 'error while closing the connection');
+      },
+    );
+  };
+
+  let url: string;
+  try {
+    ({ url } = await server.listen());
+  } catch (err) {
+    await closeBroker();
+    throw listenError(err, settings);
+  }
+  readiness.pass('startup');
+  logger.info({ url }, 'listening');
+
+  return {
+    url,
+    stop: async (delayMs) => {
+      // The probes keep answering until the very end: ready 503 from now, live 200.
+      readiness.fail('shutdown', 'shutting down');
+      logger.info({ delayMs, inFlight: service.inFlight }, 'stopping: not ready any more; new messages are refused after the delay');
+      if (delayMs > 0) await sleep(delayMs);
+      service.stopAccepting();
+      logger.info({ inFlight: service.inFlight }, 'new messages are refused; waiting for the ones in flight');
+      const inTime = await withDeadline(service.drained(), settings.SHUTDOWN_TIMEOUT_MS, () => new Error('shutdown timeout')).then(
+        () => true,
+        () => false,
+      );
+      if (!inTime) {
+        logger.warn({ inFlight: service.inFlight }, 'messages still unconfirmed at SHUTDOWN_TIMEOUT_MS are answered 503');
+        service.abandonInFlight();
+      }
+      await withDeadline(server.close(), CLOSE_DEADLINE_MS, () => new Error('the HTTP server did not close in time')).catch(
+        (err: unknown) => {
+          logger.warn({ err }, 'error while closing the HTTP server');
+        },
+      );
+      await closeBroker();
+      logger.info('stopped');
+    },
+  };
+}
+
+/** A listen failure that a setting explains, as one line naming the setting. */
+function listenError(err: unknown, settings: ServiceEnv): unknown {
+  const code = (err as { code?: unknown }).code;
+  const where = `${settings.HTTP_HOST}:${settings.HTTP_PORT}`;
+  if (code === 'EADDRINUSE') return new ConfigError(`HTTP_PORT: ${where} is already in use`);
+  if (code === 'EACCES') return new ConfigError(`HTTP_PORT: no permission to listen on ${where}`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ConfigError(`HTTP_HOST: '${settings.HTTP_HOST}' is not an address of this machine`);
+  }
+  return err;
+}
