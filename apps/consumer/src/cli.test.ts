@@ -1,6 +1,9 @@
 import { ConfigError, ExitCode } from '@hello-rabbit/broker-client';
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from './cli.js';
+import { CONSUMER_SETTINGS, consumerEnvShape } from './load-env.js';
 
 describe('parseArgs', () => {
   it('consumes hello with no arguments, as the tutorial receiver does', () => {
@@ -34,4 +37,20 @@ describe('parseArgs', () => {
       }
     },
   );
+});
+
+describe('the settings, in --help and in the README', () => {
+  const names = Object.keys(consumerEnvShape);
+
+  it('--help lists every setting with its default', () => {
+    const parsed = parseArgs(['--help']);
+    if (parsed.kind !== 'help') throw new Error('no help');
+    for (const name of names) expect(parsed.text).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
+    expect(CONSUMER_SETTINGS.map(([name]) => name).sort()).toEqual([...names].sort());
+  });
+
+  it("the app's README has a row for every setting", () => {
+    const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+    for (const name of names) expect(readme).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
+  });
 });

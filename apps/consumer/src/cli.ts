@@ -1,6 +1,7 @@
 import { parseCommandLine } from '@hello-rabbit/broker-client';
 import { SubscriptionName } from '@hello-rabbit/broker-config';
 import { Command, Option } from 'commander';
+import { CONSUMER_SETTINGS } from './load-env.js';
 
 export interface ConsumerArgs {
   /** The subscription to consume: `hello` (tutorial 1) or `task_queue` (tutorial 2's worker). */
@@ -22,8 +23,16 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     .addOption(
       new Option('--from <queue>', 'the queue to consume').choices(Object.values(SubscriptionName)).default(SubscriptionName.hello),
     )
-    .allowExcessArguments(false);
+    .allowExcessArguments(false)
+    .addHelpText('after', `\nSettings (environment, with their defaults):\n${formatSettings()}`);
   const parsed = parseCommandLine(program, argv);
   if (parsed.kind === 'help') return parsed;
   return { kind: 'run', args: { from: program.opts<{ from: SubscriptionName }>().from } };
+}
+
+/** The settings as aligned lines: name, default, meaning. */
+function formatSettings(): string {
+  const width = Math.max(...CONSUMER_SETTINGS.map(([name]) => name.length));
+  const fallbackWidth = Math.max(...CONSUMER_SETTINGS.map(([, fallback]) => fallback.length));
+  return CONSUMER_SETTINGS.map(([name, fallback, meaning]) => `  ${name.padEnd(width)}  ${fallback.padEnd(fallbackWidth)}  ${meaning}`).join('\n');
 }

@@ -31,3 +31,33 @@ describe('loadEnv', () => {
     }
   });
 });
+
+describe('loadEnv: metrics, health and drills', () => {
+  it('serves no HTTP by default; HTTP_PORT turns it on, on 127.0.0.1 unless HTTP_HOST says otherwise', () => {
+    const none = loadEnv({});
+    expect(none.HTTP_PORT).toBeUndefined();
+    expect(none.HTTP_HOST).toBe('127.0.0.1');
+    expect(none.FAIL_TASKS_MATCHING).toBeUndefined();
+    const on = loadEnv({ HTTP_PORT: '9464', HTTP_HOST: '0.0.0.0' });
+    expect(on.HTTP_PORT).toBe(9464);
+    expect(on.HTTP_HOST).toBe('0.0.0.0');
+  });
+
+  it('refuses a bad port, a bad host and a bad regular expression, naming each', () => {
+    try {
+      loadEnv({ HTTP_PORT: '70000', HTTP_HOST: 'a host', FAIL_TASKS_MATCHING: '(' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems;
+      expect(problems).toHaveLength(3);
+      expect(problems[0]).toMatch(/^HTTP_PORT: must be a port number from 0 to 65535$/);
+      expect(problems[1]).toMatch(/^HTTP_HOST: must be a host name or an IP address/);
+      expect(problems[2]).toMatch(/^FAIL_TASKS_MATCHING: must be a regular expression: /);
+    }
+  });
+
+  it('reads FAIL_TASKS_MATCHING as a regular expression', () => {
+    expect(loadEnv({ FAIL_TASKS_MATCHING: '^boom' }).FAIL_TASKS_MATCHING?.test('boom...')).toBe(true);
+  });
+});

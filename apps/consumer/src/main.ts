@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 import {
+  createHttpServer,
   createLogger,
+  createMetrics,
+  createReadiness,
   describeFatal,
   ExitCode,
   MemoryDedupStore,
   openBroker,
   startConsumer,
+  watchBrokerConnection,
   withDeadline,
+  type DedupStore,
+  type HttpServer,
   type RunningConsumer,
 } from '@hello-rabbit/broker-client';
 import { SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
@@ -17,6 +23,9 @@ import { loadEnv } from './load-env.js';
 const PROGRAM = 'consumer';
 /** A repeated signal at least this long after the first forces the exit. */
 const FORCE_AFTER_MS = 1000;
+
+/** DEDUP_WINDOW=0: no duplicate suppression. */
+const REMEMBERS_NOTHING: DedupStore = { has: () => false, add: () => undefined };
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${PROGRAM}: ${line}\n`);
@@ -32,6 +41,29 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   const settings = loadEnv(env);
   const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
 
+  // Metrics and health, when HTTP_PORT asks for them: ready once subscribed, not while
+  // the broker is away, and no longer from the first signal on.
+  const metrics = settings.HTTP_PORT === undefined ? undefined : createMetrics();
+  const readiness = createReadiness({ startup: 'starting: connecting and subscribing' });
+  let http: HttpServer | undefined;
+  if (metrics !== undefined) {
+    http = createHttpServer({
+      host: settings.HTTP_HOST,
+      port: settings.HTTP_PORT ?? 0,
+      logger,
+      metrics,
+      readiness,
+      maxEventLoopDelayMs: settings.LIVENESS_MAX_EVENT_LOOP_DELAY_MS,
+    });
+    const { url } = await http.listen();
+    logger.info({ url }, 'metrics and health endpoints listening');
+  }
+  const closeHttp = async () => {
+    await http?.close().catch((e: unknown) => {
+      logger.warn({ err: e }, 'could not close the HTTP server');
+    });
+  };
+
   const broker = await openBroker(
     {
       endpoint: settings.AMQP_URL,
@@ -43,7 +75,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       connectionName: `${PROGRAM} (${from})`,
     },
     logger,
-  );
+  ).catch(async (e: unknown) => {
+    await closeHttp();
+    throw e;
+  });
+  watchBrokerConnection(broker, { ...(metrics === undefined ? {} : { metrics }), readiness });
 
   // Signals are handled from here on, before the subscription starts, so that a stop
   // request is never lost to Node's default handler (which would exit without closing).
@@ -60,6 +96,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
         process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
       }
       stoppingSince = Date.now();
+      readiness.fail('shutdown', 'shutting down');
       logger.info({ signal }, 'stopping: no new deliveries, finishing the ones in hand');
       // Cancel the subscription and wait for the deliveries in hand (up to
       // SHUTDOWN_TIMEOUT_MS, after which their channel closes and the broker requeues
@@ -68,7 +105,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
         .catch((e: unknown) => {
           logger.warn({ err: e }, 'deliveries still in hand at the deadline go back to the queue');
         })
-        .then(() => broker.shutdown());
+        .then(() => broker.shutdown())
+        .finally(closeHttp);
       withDeadline(shutdown, settings.SHUTDOWN_TIMEOUT_MS + 5000, () => new Error('shutdown deadline passed')).then(
         () => {
           logger.info('stopped');
@@ -87,15 +125,19 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   running.consumer = await startConsumer(
     broker,
     from,
-    from === SubscriptionName.task ? doTask(out, settings.WORK_UNIT_MS) : printMessage(out),
+    from === SubscriptionName.task ? doTask(out, settings.WORK_UNIT_MS, settings.FAIL_TASKS_MATCHING) : printMessage(out),
     {
       logger,
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
       maxAttempts: settings.MAX_ATTEMPTS,
       retryDelaysMs: settings.RETRY_DELAYS_MS,
-      dedup: new MemoryDedupStore(settings.DEDUP_WINDOW),
+      dedup: settings.DEDUP_WINDOW === 0 ? REMEMBERS_NOTHING : new MemoryDedupStore(settings.DEDUP_WINDOW),
+      ...(metrics === undefined ? {} : { metrics }),
+      userId: settings.AMQP_URL.user,
+      ...(settings.ALLOWED_PUBLISHERS === undefined ? {} : { allowedPublishers: settings.ALLOWED_PUBLISHERS }),
     },
   );
+  readiness.pass('startup');
   out(' [*] Waiting for messages. To exit press CTRL+C');
   return stopped;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countAttempts } from './delivery-attempts.js';
+import { countAttempts, HEADERS_TRUNCATED } from './delivery-attempts.js';
 
 const retries = ['q.retry.1', 'q.retry.2'];
 const death = (queue: string, count: number, reason = 'expired') => ({ queue, count, reason, exchange: '', time: new Date() });
@@ -45,5 +45,14 @@ describe('countAttempts', () => {
     const result = countAttempts(headers, false, retries);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toMatch(reason);
+  });
+});
+
+describe('countAttempts on headers the decoder could not decode in full', () => {
+  it('refuses a header table marked truncated (nested too deep)', () => {
+    const headers: Record<string, unknown> = { a: '[not decoded: nested deeper than 64 levels]' };
+    Object.defineProperty(headers, HEADERS_TRUNCATED, { value: true });
+    expect(countAttempts(headers, false, [])).toEqual({ ok: false, reason: 'malformed headers: a table nested too deep to decode' });
+    expect(countAttempts({ a: 'plain' }, false, []).ok).toBe(true);
   });
 });

@@ -14,7 +14,19 @@ export const RecoveryHeader = {
   reason: 'x-dead-letter-reason',
   queue: 'x-original-queue',
   at: 'x-dead-lettered-at',
+  /**
+   * On a copy (retry, dead letter, redelivery count): the `user-id` of the original, since
+   * the copy is published, and signed by the broker, as the consumer's own user.
+   */
+  publisher: 'x-original-user-id',
 } as const;
+
+/**
+ * Set (non-enumerable) on a header table that the decoder did not decode in full: a table
+ * or array in it was nested too deep (see patches/amqplib@2.3.1.patch). Such a message is
+ * hostile or broken; it is dead-lettered, never handled.
+ */
+export const HEADERS_TRUNCATED = Symbol.for('amqplib.fieldsTruncated');
 
 /** Headers the broker sets on delivery, never copied onto a message the consumer publishes. */
 export const BROKER_DELIVERY_HEADERS = ['x-delivery-count', 'rascal'] as const;
@@ -47,6 +59,9 @@ export function countAttempts(
   redelivered: boolean,
   retryQueues: readonly string[],
 ): { ok: true; count: AttemptCount } | { ok: false; reason: string } {
+  if (headers !== undefined && (headers as Readonly<Record<symbol, unknown>>)[HEADERS_TRUNCATED] === true) {
+    return { ok: false, reason: 'malformed headers: a table nested too deep to decode' };
+  }
   const xDeath = headers?.['x-death'];
   let retries = 0;
   if (xDeath !== undefined) {

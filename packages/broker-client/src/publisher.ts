@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Options } from 'amqplib';
 import type { Logger } from './logger.js';
 import type { Broker } from './open-broker.js';
+import { startPublishSpan, type PublishSpan } from './tracing.js';
 
 /** How one publish ended. Only `confirmed` means the broker has the message. */
 export type PublishOutcome =
@@ -26,6 +27,12 @@ export interface PublisherOptions {
   readonly logger: Logger;
   /** Messages published and not yet confirmed, at most: the memory cap and the back-pressure. @default 1000 */
   readonly maxInFlight?: number;
+  /**
+   * The AMQP `user-id` of every message: the user the connection logged in as. The broker
+   * checks it (a message claiming another user is refused), so a consumer can trust it to
+   * tell who published. @default not set
+   */
+  readonly userId?: string;
 }
 
 /** Publishes to queues through the default exchange, many messages in flight on one confirm channel. */
@@ -70,6 +77,7 @@ interface Pending {
   readonly timeoutMs: number;
   readonly channel: ConfirmChannel;
   readonly resolve: (outcome: PublishOutcome) => void;
+  readonly span: PublishSpan;
   returned?: string;
 }
 
@@ -100,6 +108,7 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   const settle = (entry: Pending, outcome: PublishOutcome) => {
     if (!pending.delete(entry.seq)) return;
     slotWaiters.shift()?.();
+    entry.span.end(outcome.status === 'confirmed', outcome.status === 'confirmed' ? undefined : outcome.reason);
     entry.resolve(outcome);
   };
 
@@ -161,6 +170,8 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   const publish = async (queue: string, content: Buffer, publishOptions: PublishOptions): Promise<PublishOutcome> => {
     const { messageId, timeoutMs } = publishOptions;
     if (closed) return { status: 'failed', messageId, reason: 'the publisher is closed' };
+    // The span covers the wait for a slot too: it is part of what the caller waits for.
+    const span = startPublishSpan(queue, messageId, publishOptions.headers);
     while (pending.size >= maxInFlight) await new Promise<void>((resolve) => slotWaiters.push(resolve));
     if (drained !== undefined) await drained;
 
@@ -170,11 +181,13 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
     } catch (err) {
       // Let I/O and timers run: a caller that publishes again at once must not spin.
       await new Promise((resolve) => setImmediate(resolve));
-      return { status: 'failed', messageId, reason: `not connected: ${err instanceof Error ? err.message : String(err)}` };
+      const reason = `not connected: ${err instanceof Error ? err.message : String(err)}`;
+      span.end(false, reason);
+      return { status: 'failed', messageId, reason };
     }
 
     return new Promise<PublishOutcome>((resolve) => {
-      const entry: Pending = { seq: nextSeq++, messageId, deadline: Date.now() + timeoutMs, timeoutMs, channel: ch, resolve };
+      const entry: Pending = { seq: nextSeq++, messageId, deadline: Date.now() + timeoutMs, timeoutMs, channel: ch, resolve, span };
       pending.set(entry.seq, entry);
       try {
         const ok = ch.publish(
@@ -188,7 +201,8 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
             timestamp: Math.floor(Date.now() / 1000),
             contentType: publishOptions.contentType,
             appId: publishOptions.appId,
-            headers: publishOptions.headers,
+            userId: options.userId,
+            headers: span.headers,
             expiration: publishOptions.expiration,
           },
           (err: unknown) => {

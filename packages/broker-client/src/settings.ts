@@ -34,6 +34,28 @@ export const amqpUrlSetting = z.preprocess(
     }),
 );
 
+/** A host name or an IP address to listen on. @default 127.0.0.1 */
+export const httpHostSetting = z.preprocess(
+  (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+  z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.:%-]+$/, 'must be a host name or an IP address, e.g. 0.0.0.0 or ::')
+    .default('127.0.0.1'),
+);
+
+/** A TCP port to listen on, 0 for any free one; unset stays unset. */
+export const httpPortSetting = z.preprocess(
+  (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a port number from 0 to 65535')
+    .transform(Number)
+    .pipe(z.number().int().max(65_535, 'must be a port number from 0 to 65535'))
+    .optional(),
+);
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The settings both apps read, with their defaults. */

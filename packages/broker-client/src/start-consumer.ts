@@ -8,11 +8,13 @@ import {
 } from '@hello-rabbit/broker-config';
 import type { AckOrNack } from 'rascal';
 import { MemoryDedupStore, type DedupStore } from './dedup-store.js';
-import { BROKER_DELIVERY_HEADERS, countAttempts, RecoveryHeader } from './delivery-attempts.js';
+import { BROKER_DELIVERY_HEADERS, countAttempts, RecoveryHeader, type AttemptCount } from './delivery-attempts.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { DeadLetterReason, Metrics } from './metrics.js';
 import type { Broker } from './open-broker.js';
 import { createPublisher } from './publisher.js';
+import { inProcessSpan, recordFailure } from './tracing.js';
 
 /** What a handler learns about the delivery it handles. */
 export interface DeliveryContext {
@@ -43,7 +45,33 @@ export interface ConsumerOptions {
   readonly dedup?: DedupStore;
   /** `app-id` of the copies it publishes. @default 'consumer' */
   readonly appId?: string;
+  /**
+   * The user the consumer's connection logged in as: the `user-id` of the copies it
+   * publishes (the broker checks it). @default not set
+   */
+  readonly userId?: string;
+  /**
+   * Only messages whose AMQP `user-id` (checked by the broker against the publisher's
+   * login) is one of these are handled; the others are dead-lettered. A copy the consumer
+   * made itself (a retry) counts as its original's publisher. @default any publisher
+   */
+  readonly allowedPublishers?: readonly string[];
+  /** Where deliveries, acks, retries, dead letters, duplicates and timings are counted. */
+  readonly metrics?: ConsumerMetrics;
 }
+
+/** The part of the metrics (see `createMetrics`) the consumer records. */
+export type ConsumerMetrics = Pick<
+  Metrics,
+  | 'messageDelivered'
+  | 'messageAcked'
+  | 'messageRetried'
+  | 'messageDeadLettered'
+  | 'duplicateSuppressed'
+  | 'observeHandlerDuration'
+  | 'observeEndToEndLatency'
+  | 'trackInFlight'
+>;
 
 export interface RunningConsumer {
   /**
@@ -63,6 +91,10 @@ interface Delivery {
     readonly messageId?: string;
     readonly contentType?: string;
     readonly headers?: Record<string, unknown>;
+    /** AMQP user-id: the user the publisher logged in as, when it said so (the broker checks it). */
+    readonly userId?: string;
+    /** AMQP timestamp: seconds since the epoch, as the publisher set it. */
+    readonly timestamp?: number;
   };
 }
 
@@ -94,14 +126,31 @@ export async function startConsumer<S extends SubscriptionName>(
   const delays = options.retryDelaysMs ?? [1000, 5000, 30_000];
   const dedup = options.dedup ?? new MemoryDedupStore();
   const appId = options.appId ?? 'consumer';
+  const { metrics } = options;
   let stopping = false;
+  /** Deliveries received and not yet acked or nacked. */
+  let inHand = 0;
+  const untrackInFlight = metrics?.trackInFlight('consume', () => inHand);
   // Copies (retries, dead letters, redelivery counts) go out on a confirm channel of their own.
-  const publisher = createPublisher(broker, { logger, maxInFlight: 100 });
+  const publisher = createPublisher(broker, { logger, maxInFlight: 100, ...(options.userId === undefined ? {} : { userId: options.userId }) });
+  const allowedPublishers = options.allowedPublishers === undefined ? undefined : new Set(options.allowedPublishers);
+
+  /** Who published a delivery: its user-id, or, on the consumer's own copy, its original's. */
+  const publishedBy = (message: Delivery): string | undefined => {
+    const { userId, headers } = message.properties;
+    if (userId === undefined || userId !== options.userId) return userId;
+    const original = headers?.[RecoveryHeader.publisher];
+    return typeof original === 'string' ? original : Buffer.isBuffer(original) ? original.toString('utf8') : undefined;
+  };
 
   /** Publishes a copy of `message` to `target` and waits for the broker's confirm. */
   const copyTo = async (target: QueueName, message: Delivery, headers: Record<string, unknown>, expiration?: number) => {
     const carried = { ...message.properties.headers };
     for (const header of BROKER_DELIVERY_HEADERS) Reflect.deleteProperty(carried, header);
+    // The copy is published as the consumer's user: who published the original goes along.
+    const origin = publishedBy(message);
+    if (origin === undefined) Reflect.deleteProperty(carried, RecoveryHeader.publisher);
+    else carried[RecoveryHeader.publisher] = origin;
     return publisher.publish(target, message.content, {
       messageId: message.properties.messageId ?? randomUUID(),
       contentType: message.properties.contentType,
@@ -118,9 +167,11 @@ export async function startConsumer<S extends SubscriptionName>(
     ackOrNack: AckOrNack,
     log: Record<string, unknown>,
     done: string,
+    onConfirmed?: () => void,
   ) => {
     if (outcome.status === 'confirmed') {
       logger.warn(log, done);
+      onConfirmed?.();
       ackOrNack();
     } else {
       logger.error({ ...log, copyFailure: outcome.reason }, `${done} failed; the message goes back to the queue`);
@@ -128,7 +179,7 @@ export async function startConsumer<S extends SubscriptionName>(
     }
   };
 
-  const deadLetter = async (message: Delivery, reason: string, attempts: number, ackOrNack: AckOrNack) => {
+  const deadLetter = async (message: Delivery, category: DeadLetterReason, reason: string, attempts: number, ackOrNack: AckOrNack) => {
     const outcome = await copyTo(declaration.deadLetterQueue, message, {
       [RecoveryHeader.reason]: reason,
       [RecoveryHeader.queue]: queue,
@@ -136,19 +187,37 @@ export async function startConsumer<S extends SubscriptionName>(
       [RecoveryHeader.attempts]: attempts,
     });
     const log = { messageId: message.properties.messageId, queue, attempt: attempts, deadLetterQueue: declaration.deadLetterQueue, reason };
-    settleAfterCopy(outcome, ackOrNack, log, 'message dead-lettered');
+    settleAfterCopy(outcome, ackOrNack, log, 'message dead-lettered', () => metrics?.messageDeadLettered(queue, category));
   };
 
   const handle = async (message: Delivery, ackOrNack: AckOrNack) => {
-    const { messageId } = message.properties;
-    const counted = countAttempts(message.properties.headers, message.fields.redelivered, retryQueues);
+    const { messageId, headers } = message.properties;
+    const counted = countAttempts(headers, message.fields.redelivered, retryQueues);
     if (!counted.ok) {
-      await deadLetter(message, counted.reason, 1, ackOrNack);
+      await deadLetter(message, 'malformed_headers', counted.reason, 1, ackOrNack);
       return;
     }
-    const { attempt, redeliveries, uncounted } = counted.count;
+    if (allowedPublishers !== undefined) {
+      const publisherId = publishedBy(message);
+      if (publisherId === undefined || !allowedPublishers.has(publisherId)) {
+        const who = publisherId === undefined ? 'a publisher that did not say who it is (no user-id)' : `user '${publisherId}'`;
+        await deadLetter(message, 'untrusted_publisher', `published by ${who}, not allowed on '${queue}'`, counted.count.attempt, ackOrNack);
+        return;
+      }
+    }
+    await inProcessSpan(queue, { messageId, attempt: counted.count.attempt, headers }, (span) =>
+      processDelivery(message, counted.count, ackOrNack, (err) => {
+        recordFailure(span, err);
+      }),
+    );
+  };
+
+  /** One delivery whose attempts are counted: see startConsumer's description. */
+  const processDelivery = async (message: Delivery, count: AttemptCount, ackOrNack: AckOrNack, failed: (err: unknown) => void) => {
+    const { messageId } = message.properties;
+    const { attempt, redeliveries, uncounted } = count;
     if (attempt > maxAttempts) {
-      await deadLetter(message, `gave up after ${attempt - 1} attempts (the last ones ended without an ack)`, attempt - 1, ackOrNack);
+      await deadLetter(message, 'max_attempts', `gave up after ${attempt - 1} attempts (the last ones ended without an ack)`, attempt - 1, ackOrNack);
       return;
     }
     if (uncounted) {
@@ -162,32 +231,48 @@ export async function startConsumer<S extends SubscriptionName>(
 
     const decoded = decodeMessage(declaration.message, message.content, message.properties.contentType);
     if (!decoded.ok) {
-      await deadLetter(message, `invalid message: ${decoded.reason}`, attempt, ackOrNack);
+      await deadLetter(message, 'invalid', `invalid message: ${decoded.reason}`, attempt, ackOrNack);
       return;
     }
     // A store answering at once (the in-memory one) is not awaited: no extra turn per message.
     const seen = messageId === undefined ? false : dedup.has(messageId);
     if (seen === true || (seen !== false && (await seen))) {
       logger.info({ messageId, queue, attempt }, 'duplicate suppressed');
+      metrics?.duplicateSuppressed(queue);
       ackOrNack();
       return;
     }
 
+    const started = metrics === undefined ? 0 : performance.now();
     try {
       const handled = handler(decoded.payload as SubscriptionPayload<S>, { queue, messageId, attempt });
       if (handled !== undefined) await handled;
     } catch (err) {
+      metrics?.observeHandlerDuration(queue, (performance.now() - started) / 1000, 'failure');
+      failed(err);
       const reason = `handler failed: ${err instanceof Error ? err.message : String(err)}`;
       if (attempt >= maxAttempts || retryQueues.length === 0) {
-        await deadLetter(message, `${reason} (attempt ${attempt} of ${maxAttempts})`, attempt, ackOrNack);
+        await deadLetter(
+          message,
+          retryQueues.length === 0 ? 'handler_failed' : 'max_attempts',
+          `${reason} (attempt ${attempt} of ${maxAttempts})`,
+          attempt,
+          ackOrNack,
+        );
         return;
       }
       const step = Math.min(attempt, retryQueues.length) - 1;
       const target = retryQueues[step] as QueueName;
       const delay = delays[Math.min(step, delays.length - 1)] ?? 1000;
       const outcome = await copyTo(target, message, {}, delay);
-      settleAfterCopy(outcome, ackOrNack, { messageId, queue, attempt, retryIn: delay, reason }, 'message will be retried');
+      settleAfterCopy(outcome, ackOrNack, { messageId, queue, attempt, retryIn: delay, reason }, 'message will be retried', () =>
+        metrics?.messageRetried(queue),
+      );
       return;
+    }
+    if (metrics !== undefined) {
+      metrics.observeHandlerDuration(queue, (performance.now() - started) / 1000, 'success');
+      metrics.messageAcked(queue);
     }
     ackOrNack();
     if (messageId !== undefined) {
@@ -209,15 +294,26 @@ export async function startConsumer<S extends SubscriptionName>(
       ackOrNack(new Error('consumer stopping'), requeue);
       return;
     }
-    handle(message, ackOrNack).catch((err: unknown) => {
+    let settle = ackOrNack;
+    if (metrics !== undefined) {
+      metrics.messageDelivered(queue);
+      metrics.observeEndToEndLatency(queue, message.properties.timestamp);
+      inHand++;
+      // Rascal's ackOrNack reads its arity: pass the arguments on as they came.
+      settle = (...args: Parameters<AckOrNack>) => {
+        inHand--;
+        ackOrNack(...args);
+      };
+    }
+    handle(message, settle).catch((err: unknown) => {
       logger.error({ err, queue, messageId: message.properties.messageId }, 'unexpected error; the message goes back to the queue');
-      ackOrNack(err as Error, { ...requeue, defer: 1000 });
+      settle(err as Error, { ...requeue, defer: 1000 });
     });
   });
   // The subscription asks Rascal for raw bytes, so it should never find content invalid;
   // if it does, the message is set aside like any other the contract refuses.
   session.on('invalid_content', (err: Error, message: Delivery, ackOrNack: AckOrNack) => {
-    void deadLetter(message, `invalid content: ${err.message}`, 1, ackOrNack);
+    void deadLetter(message, 'invalid', `invalid content: ${err.message}`, 1, ackOrNack);
   });
   session.on('error', (err: Error) => {
     logger.error({ err, queue }, 'subscription error');
@@ -235,6 +331,7 @@ export async function startConsumer<S extends SubscriptionName>(
   return {
     stop: async () => {
       stopping = true;
+      untrackInFlight?.();
       try {
         await session.cancel();
       } finally {

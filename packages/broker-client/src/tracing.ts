@@ -1,0 +1,129 @@
+import {
+  context as otelContext,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
+
+/**
+ * Tracing through `@opentelemetry/api`: a no-op until the application registers an SDK
+ * (a tracer provider, the W3C trace-context propagator and, for spans to nest, a context
+ * manager). The publisher makes a `<queue> publish` span and carries its context in the
+ * message's headers (`traceparent`, `tracestate`, as W3C trace context says); the consumer
+ * makes a `<queue> process` span that continues it, so one trace runs from the producer
+ * through the broker to the consumer, across processes and languages, retries included
+ * (a retry's copy keeps the headers).
+ *
+ * Attribute names follow OpenTelemetry's messaging semantic conventions.
+ */
+
+const TRACER_NAME = '@hello-rabbit/broker-client';
+
+const tracer = () => trace.getTracer(TRACER_NAME);
+
+/** Headers a publisher sets from its context, never copied from a delivery onto a copy's new span. */
+export const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
+
+const headerSetter = {
+  set(carrier: Record<string, unknown>, key: string, value: string) {
+    carrier[key] = value;
+  },
+};
+
+const headerGetter = {
+  keys: (carrier: Readonly<Record<string, unknown>> | undefined) => (carrier === undefined ? [] : Object.keys(carrier)),
+  get(carrier: Readonly<Record<string, unknown>> | undefined, key: string) {
+    const value = carrier?.[key];
+    if (typeof value === 'string') return value;
+    // amqplib hands long strings from other clients over as Buffers.
+    if (Buffer.isBuffer(value)) return value.toString('utf8');
+    return undefined;
+  },
+};
+
+export interface PublishSpan {
+  /** The message's headers with the span's context added (the same object when nothing was added). */
+  readonly headers: Readonly<Record<string, unknown>> | undefined;
+  /** Ends the span: an error unless the broker confirmed the message. */
+  end(confirmed: boolean, reason?: string): void;
+}
+
+/** Starts the span of one publish, a child of the active context, and carries it in the headers. */
+export function startPublishSpan(queue: string, messageId: string, headers: Readonly<Record<string, unknown>> | undefined): PublishSpan {
+  const span = tracer().startSpan(`${queue === '' ? '(default)' : queue} publish`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'publish',
+      'messaging.destination.name': queue,
+      'messaging.rabbitmq.destination.routing_key': queue,
+      'messaging.message.id': messageId,
+    },
+  });
+  let carried = headers;
+  if (span.isRecording()) {
+    const carrier: Record<string, unknown> = {};
+    propagation.inject(trace.setSpan(otelContext.active(), span), carrier, headerSetter);
+    if (Object.keys(carrier).length > 0) carried = { ...headers, ...carrier };
+  }
+  return {
+    headers: carried,
+    end(confirmed, reason) {
+      if (!confirmed) span.setStatus({ code: SpanStatusCode.ERROR, message: reason ?? 'not confirmed' });
+      span.end();
+    },
+  };
+}
+
+/** The context a delivery's headers carry (the producer's publish span), or the active one. */
+export function extractContext(headers: Readonly<Record<string, unknown>> | undefined): Context {
+  return propagation.extract(otelContext.active(), headers, headerGetter);
+}
+
+/**
+ * Runs `work` inside the span of processing one delivery, a child of the producer's span
+ * when the headers carry one. `work` records its own failures on the span (the consumer
+ * catches a handler's error to retry it); a throw is recorded too, and rethrown. Without a
+ * registered SDK no context is switched: the hot path pays for one no-op span.
+ */
+export async function inProcessSpan<T>(
+  queue: string,
+  details: { readonly messageId: string | undefined; readonly attempt: number; readonly headers: Readonly<Record<string, unknown>> | undefined },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = extractContext(details.headers);
+  const span = tracer().startSpan(
+    `${queue} process`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'rabbitmq',
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': queue,
+        'messaging.rabbitmq.attempt': details.attempt,
+        ...(details.messageId === undefined ? {} : { 'messaging.message.id': details.messageId }),
+      },
+    },
+    parent,
+  );
+  try {
+    if (!trace.isSpanContextValid(span.spanContext())) return await work(span);
+    return await otelContext.with(trace.setSpan(parent, span), () => work(span));
+  } catch (err) {
+    recordFailure(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+/** Marks a span failed by `err`. */
+export function recordFailure(span: Span, err: unknown): void {
+  span.recordException(err instanceof Error ? err : String(err));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+}
