@@ -7,6 +7,7 @@ import {
   describeFatal,
   ExitCode,
   MemoryDedupStore,
+  onStopSignal,
   openBroker,
   startConsumer,
   watchBrokerConnection,
@@ -21,8 +22,6 @@ import { doTask, printMessage } from './handlers.js';
 import { loadEnv } from './load-env.js';
 
 const PROGRAM = 'consumer';
-/** A repeated signal at least this long after the first forces the exit. */
-const FORCE_AFTER_MS = 1000;
 
 /** DEDUP_WINDOW=0: no duplicate suppression. */
 const REMEMBERS_NOTHING: DedupStore = { has: () => false, add: () => undefined };
@@ -85,17 +84,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   // request is never lost to Node's default handler (which would exit without closing).
   const running: { consumer?: RunningConsumer } = {};
   const stopped = new Promise<number>((resolve) => {
-    let stoppingSince: number | undefined;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stoppingSince !== undefined) {
-        // A CTRL+C reaches node twice at once when pnpm runs it (the terminal signals the
-        // whole process group and pnpm forwards it too): only a second CTRL+C pressed
-        // later means "do not wait". Unacked deliveries then return to the queue.
-        if (Date.now() - stoppingSince < FORCE_AFTER_MS) return;
-        logger.warn({ signal }, 'second signal; exiting now');
-        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-      }
-      stoppingSince = Date.now();
+    onStopSignal(logger, (signal) => {
       readiness.fail('shutdown', 'shutting down');
       logger.info({ signal }, 'stopping: no new deliveries, finishing the ones in hand');
       // Cancel the subscription and wait for the deliveries in hand (up to
@@ -117,9 +106,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
           resolve(ExitCode.software);
         },
       );
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    });
   });
 
   running.consumer = await startConsumer(

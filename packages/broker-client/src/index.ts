@@ -28,3 +28,4 @@ export { watchBrokerConnection, BROKER_CONDITION } from './connection-state.js';
 export type { ConnectionState, BrokerEvents, WatchOptions } from './connection-state.js';
 export { startPublishSpan, inProcessSpan, extractContext, TRACE_HEADERS } from './tracing.js';
 export type { PublishSpan } from './tracing.js';
+export { onStopSignal } from './stop-signals.js';

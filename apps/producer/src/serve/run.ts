@@ -1,9 +1,6 @@
-import { createLogger, ExitCode } from '@hello-rabbit/broker-client';
+import { createLogger, ExitCode, onStopSignal } from '@hello-rabbit/broker-client';
 import { startService } from './service.js';
 import { loadServiceEnv } from './settings.js';
-
-/** A repeated signal at least this long after the first forces the exit. */
-const FORCE_AFTER_MS = 1000;
 
 /**
  * `producer serve`: runs the HTTP service until SIGTERM or SIGINT, then stops cleanly.
@@ -16,15 +13,7 @@ export async function serve(env: NodeJS.ProcessEnv, out: (line: string) => void)
   out(` [*] Listening on ${service.url}. To exit press CTRL+C`);
 
   return new Promise<number>((resolve) => {
-    let stoppingSince: number | undefined;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stoppingSince !== undefined) {
-        // Under pnpm one CTRL+C reaches node twice at once; only a later one means "now".
-        if (Date.now() - stoppingSince < FORCE_AFTER_MS) return;
-        logger.warn({ signal }, 'second signal; exiting now');
-        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-      }
-      stoppingSince = Date.now();
+    onStopSignal(logger, (signal) => {
       logger.info({ signal }, 'stopping');
       // SIGTERM comes from an orchestrator: wait for load balancers to see the readiness
       // drop before refusing messages. CTRL+C comes from a person: no need.
@@ -37,8 +26,6 @@ export async function serve(env: NodeJS.ProcessEnv, out: (line: string) => void)
           resolve(ExitCode.software);
         },
       );
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    });
   });
 }

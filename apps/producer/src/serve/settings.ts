@@ -1,4 +1,4 @@
-import { intSetting, parseEnv } from '@hello-rabbit/broker-client';
+import { httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/broker-client';
 import { z } from 'zod';
 import { producerEnvShape } from '../load-env.js';
 
@@ -13,37 +13,15 @@ const flagSetting = z.preprocess(
     .optional(),
 );
 
-/** A host name or an IP address to listen on. */
-const hostSetting = z.preprocess(
-  unsetIfEmpty,
-  z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9.:%-]+$/, 'must be a host name or an IP address, e.g. 0.0.0.0 or ::')
-    .default('127.0.0.1'),
-);
-
-/** A TCP port, 0 for any free one. */
-const portSetting = z.preprocess(
-  unsetIfEmpty,
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a port number from 0 to 65535')
-    .transform(Number)
-    .pipe(z.number().int().max(65_535, 'must be a port number from 0 to 65535'))
-    .default(8080),
-);
-
 /** The service's own settings, with their defaults; the rest are the command's. */
 const serviceEnvShape = {
   /**
    * The address the HTTP server listens on. The default only answers on this machine;
    * the Docker image sets `0.0.0.0`. @default 127.0.0.1
    */
-  HTTP_HOST: hostSetting,
+  HTTP_HOST: httpHostSetting,
   /** The port of the API, the metrics and the health endpoints (`0`: any free port). @default 8080 */
-  HTTP_PORT: portSetting,
+  HTTP_PORT: httpPortSetting.transform((v) => v ?? 8080),
   /** What a 503 answer asks the client to wait before retrying (`Retry-After`), in seconds. @default 1 */
   HTTP_RETRY_AFTER_SECONDS: intSetting(0, 3600, 'seconds').transform((v) => v ?? 1),
   /**
