@@ -22,7 +22,10 @@ import {
 
 const TRACER_NAME = '@hello-rabbit/broker-client';
 
-const tracer = () => trace.getTracer(TRACER_NAME);
+// One tracer for the process: the API's proxy, which hands over to the SDK once one is
+// registered (before or after this module is loaded).
+let cachedTracer: ReturnType<typeof trace.getTracer> | undefined;
+const tracer = () => (cachedTracer ??= trace.getTracer(TRACER_NAME));
 
 /** Headers a publisher sets from its context, never copied from a delivery onto a copy's new span. */
 export const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
@@ -53,19 +56,18 @@ export interface PublishSpan {
 
 /** Starts the span of one publish, a child of the active context, and carries it in the headers. */
 export function startPublishSpan(queue: string, messageId: string, headers: Readonly<Record<string, unknown>> | undefined): PublishSpan {
-  const span = tracer().startSpan(`${queue === '' ? '(default)' : queue} publish`, {
-    kind: SpanKind.PRODUCER,
-    attributes: {
+  const span = tracer().startSpan(`${queue === '' ? '(default)' : queue} publish`, { kind: SpanKind.PRODUCER });
+  let carried = headers;
+  // Without an SDK the span records nothing: no attributes are even built (the hot path).
+  if (span.isRecording()) {
+    span.setAttributes({
       'messaging.system': 'rabbitmq',
       'messaging.operation.type': 'send',
       'messaging.operation.name': 'publish',
       'messaging.destination.name': queue,
       'messaging.rabbitmq.destination.routing_key': queue,
       'messaging.message.id': messageId,
-    },
-  });
-  let carried = headers;
-  if (span.isRecording()) {
+    });
     const carrier: Record<string, unknown> = {};
     propagation.inject(trace.setSpan(otelContext.active(), span), carrier, headerSetter);
     if (Object.keys(carrier).length > 0) carried = { ...headers, ...carrier };
@@ -96,21 +98,17 @@ export async function inProcessSpan<T>(
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   const parent = extractContext(details.headers);
-  const span = tracer().startSpan(
-    `${queue} process`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        'messaging.system': 'rabbitmq',
-        'messaging.operation.type': 'process',
-        'messaging.operation.name': 'process',
-        'messaging.destination.name': queue,
-        'messaging.rabbitmq.attempt': details.attempt,
-        ...(details.messageId === undefined ? {} : { 'messaging.message.id': details.messageId }),
-      },
-    },
-    parent,
-  );
+  const span = tracer().startSpan(`${queue} process`, { kind: SpanKind.CONSUMER }, parent);
+  if (span.isRecording()) {
+    span.setAttributes({
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': queue,
+      'messaging.rabbitmq.attempt': details.attempt,
+      ...(details.messageId === undefined ? {} : { 'messaging.message.id': details.messageId }),
+    });
+  }
   try {
     if (!trace.isSpanContextValid(span.spanContext())) return await work(span);
     return await otelContext.with(trace.setSpan(parent, span), () => work(span));
