@@ -9,6 +9,7 @@ import {
 import type { AckOrNack } from 'rascal';
 import { MemoryDedupStore, type DedupStore } from './dedup-store.js';
 import { BROKER_DELIVERY_HEADERS, countAttempts, RecoveryHeader, type AttemptCount } from './delivery-attempts.js';
+import { channelError } from './broker-errors.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { DeadLetterReason, Metrics } from './metrics.js';
@@ -135,12 +136,17 @@ export async function startConsumer<S extends SubscriptionName>(
   const publisher = createPublisher(broker, { logger, maxInFlight: 100, ...(options.userId === undefined ? {} : { userId: options.userId }) });
   const allowedPublishers = options.allowedPublishers === undefined ? undefined : new Set(options.allowedPublishers);
 
-  /** Who published a delivery: its user-id, or, on the consumer's own copy, its original's. */
+  /**
+   * Who published a delivery: its user-id; on a message of the consumer's own user, the
+   * original's publisher when it is one of its copies (the header), else its own user (the
+   * producer may share the consumer's user).
+   */
   const publishedBy = (message: Delivery): string | undefined => {
     const { userId, headers } = message.properties;
     if (userId === undefined || userId !== options.userId) return userId;
     const original = headers?.[RecoveryHeader.publisher];
-    return typeof original === 'string' ? original : Buffer.isBuffer(original) ? original.toString('utf8') : undefined;
+    if (typeof original === 'string') return original;
+    return Buffer.isBuffer(original) ? original.toString('utf8') : userId;
   };
 
   /** Publishes a copy of `message` to `target` and waits for the broker's confirm. */
@@ -323,9 +329,13 @@ export async function startConsumer<S extends SubscriptionName>(
   });
 
   await subscribed.catch((err: unknown) => {
-    throw new BrokerError('BROKER_ERROR', `cannot consume queue '${queue}': ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
+    // A 403 (the user may not read the queue) or a 404 says so, with its exit code.
+    throw (
+      channelError(err, `cannot consume queue '${queue}'`) ??
+      new BrokerError('BROKER_ERROR', `cannot consume queue '${queue}': ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      })
+    );
   });
 
   return {

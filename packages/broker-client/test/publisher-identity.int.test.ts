@@ -112,4 +112,27 @@ describe('publisher identity (AMQP user-id)', () => {
     expect(dead.map((m) => String(m.properties.messageId)).sort()).toEqual(['a-1', 'a-2']);
     expect(String(dead[0]?.properties.headers?.[RecoveryHeader.reason])).toMatch(/did not say who it is/);
   });
+
+  it('producer and consumer logged in as the same user: its messages and their retries are handled', async () => {
+    const handled: { payload: string; attempt: number }[] = [];
+    const broker = await open(vhost.url);
+    consumer = await startConsumer(
+      broker,
+      'task_queue',
+      (payload, { attempt }) => {
+        handled.push({ payload, attempt });
+        if (attempt === 1) throw new Error('transient');
+      },
+      { logger: memoryLogger().logger, confirmTimeoutMs: 5000, retryDelaysMs: [100], userId: consumerUser(), allowedPublishers: [consumerUser()] },
+    );
+    const producer = createPublisher(broker, { logger: memoryLogger().logger, userId: consumerUser() });
+    expect((await producer.publish('task_queue', Buffer.from('same user'), { messageId: 's-1', timeoutMs: 5000 })).status).toBe('confirmed');
+    await producer.close();
+    await eventually(() => handled.length === 2, 15_000, 'both attempts');
+    expect(handled).toEqual([
+      { payload: 'same user', attempt: 1 },
+      { payload: 'same user', attempt: 2 },
+    ]);
+    expect((await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount).toBe(0);
+  });
 });
