@@ -59,6 +59,25 @@ describe('the worker (consumer --from task_queue)', () => {
     expect(received(slow)).toEqual(['long..........']);
   });
 
+  it('three competing workers: every task done exactly once, the work spread, a slow task holding back no one', async () => {
+    const workers = [worker({ WORK_UNIT_MS: '20' }), worker({ WORK_UNIT_MS: '20' }), worker({ WORK_UNIT_MS: '20' })];
+    await Promise.all(workers.map((w) => w.waitForOutput(/Waiting/)));
+    // One slow task first, then 60 of one to three units.
+    const tasks = ['slow' + '.'.repeat(100), ...Array.from({ length: 60 }, (_, i) => `task ${i}${'.'.repeat(1 + (i % 3))}`)];
+    await sendTasks(...tasks);
+    await eventually(() => workers.reduce((done, w) => done + doneLines(w), 0) === tasks.length, 60_000, 'every task done');
+
+    const byWorker = workers.map((w) => received(w));
+    // Exactly once: every task received once, by one worker, and done.
+    expect(byWorker.flat().sort()).toEqual([...tasks].sort());
+    // The worker with the slow task (2 s) did only that; the other two shared the 60 quick ones.
+    const slow = byWorker.findIndex((bodies) => bodies.some((b) => b.startsWith('slow')));
+    expect(byWorker[slow]?.length).toBeLessThan(10);
+    for (const [i, bodies] of byWorker.entries()) if (i !== slow) expect(bodies.length).toBeGreaterThan(15);
+    expect(await inspectQueue(broker.url, 'task_queue')).toMatchObject({ messageCount: 0 });
+    for (const w of workers) expect((await w.stop('SIGTERM')).code).toBe(0);
+  });
+
   it.each([
     ['quorum (created by the worker)', undefined],
     ['classic (as the tutorials declare it, adopted)', { durable: true }],
@@ -121,6 +140,8 @@ describe('the worker (consumer --from task_queue)', () => {
     expect((await drainQueue(broker.url, 'task_queue')).map((m) => m.body)).toEqual(['stuck.']);
   });
 });
+
+const doneLines = (p: RunningProcess) => p.stdout.split('\n').filter((line) => line === ' [x] Done').length;
 
 function eventuallyDone(p: RunningProcess, n: number) {
   return eventually(() => p.stdout.split('\n').filter((line) => line === ' [x] Done').length >= n);
