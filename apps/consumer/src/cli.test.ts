@@ -7,11 +7,27 @@ import { CONSUMER_SETTINGS, consumerEnvShape } from './load-env.js';
 
 describe('parseArgs', () => {
   it('consumes hello with no arguments, as the tutorial receiver does', () => {
-    expect(parseArgs([])).toEqual({ kind: 'run', args: { from: 'hello' } });
+    expect(parseArgs([])).toEqual({ kind: 'run', args: { from: 'hello', keys: [] } });
   });
 
   it('is the tutorial 2 worker with --from task_queue', () => {
-    expect(parseArgs(['--from', 'task_queue'])).toEqual({ kind: 'run', args: { from: 'task_queue' } });
+    expect(parseArgs(['--from', 'task_queue'])).toEqual({ kind: 'run', args: { from: 'task_queue', keys: [] } });
+  });
+
+  it('is the tutorial 6 server with --from rpc_queue', () => {
+    expect(parseArgs(['--from', 'rpc_queue'])).toEqual({ kind: 'run', args: { from: 'rpc_queue', keys: [] } });
+  });
+
+  it('subscribes to an exchange with its binding keys, as receive_logs*.py take them', () => {
+    expect(parseArgs(['--from', 'logs'])).toEqual({ kind: 'run', args: { from: 'logs', keys: [] } });
+    expect(parseArgs(['--from', 'direct_logs', '--key', 'info', '--key', 'error'])).toEqual({
+      kind: 'run',
+      args: { from: 'direct_logs', keys: ['info', 'error'] },
+    });
+    expect(parseArgs(['--from', 'topic_logs', '--key', '*.critical', '--key', 'kern.#'])).toEqual({
+      kind: 'run',
+      args: { from: 'topic_logs', keys: ['*.critical', 'kern.#'] },
+    });
   });
 
   it('shows help on --help', () => {
@@ -23,7 +39,17 @@ describe('parseArgs', () => {
   it.each([
     [['--bogus'], "unknown option '--bogus'"],
     [['extra'], 'too many arguments. Expected 0 arguments but got 1.'],
-    [['--from', 'nowhere'], "option '--from <queue>' argument 'nowhere' is invalid. Allowed choices are hello, task_queue."],
+    [
+      ['--from', 'nowhere'],
+      "option '--from <name>' argument 'nowhere' is invalid. Allowed choices are hello, task_queue, rpc_queue, logs, direct_logs, topic_logs.",
+    ],
+    [['--from', 'logs', '--key', 'info'], "'logs' is a fanout exchange: every subscriber gets every message, so it takes no --key"],
+    [['--from', 'direct_logs'], "'direct_logs' needs at least one --key to bind with, e.g. --key info --key error"],
+    [['--from', 'hello', '--key', 'info'], "--key is for the exchanges (logs, direct_logs, topic_logs); 'hello' is a queue"],
+    [
+      ['--from', 'topic_logs', '--key', 'kern.*x'],
+      "--key 'kern.*x' cannot bind to 'topic_logs': '*x' is not a word, '*' or '#' (a binding key is words separated by '.', e.g. 'kern.*' or '#.critical')",
+    ],
   ])(
     'refuses %j with a one-line usage error',
     (argv, message) => {

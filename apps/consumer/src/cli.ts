@@ -1,11 +1,22 @@
-import { parseCommandLine } from '@hello-rabbit/broker-client';
-import { SubscriptionName } from '@hello-rabbit/broker-config';
+import { checkBindingKeys, ConfigError, parseCommandLine } from '@hello-rabbit/broker-client';
+import { ExchangeName, SubscriptionName } from '@hello-rabbit/broker-config';
 import { Command, Option } from 'commander';
 import { CONSUMER_SETTINGS } from './load-env.js';
 
 export interface ConsumerArgs {
-  /** The subscription to consume: `hello` (tutorial 1) or `task_queue` (tutorial 2's worker). */
-  readonly from: SubscriptionName;
+  /**
+   * The subscription to consume: the queue `hello` (tutorial 1), `task_queue` (tutorial 2's
+   * worker) or `rpc_queue` (tutorial 6's server), or the exchange `logs` (3), `direct_logs`
+   * (4) or `topic_logs` (5).
+   */
+  readonly from: SubscriptionName | ExchangeName;
+  /** The binding keys, for `direct_logs` and `topic_logs`. */
+  readonly keys: readonly string[];
+}
+
+/** Whether a subscription name is one of the exchanges (tutorials 3 to 5). */
+export function isExchange(name: SubscriptionName | ExchangeName): name is ExchangeName {
+  return (Object.values(ExchangeName) as readonly string[]).includes(name);
 }
 
 export type ParsedArgs = { readonly kind: 'run'; readonly args: ConsumerArgs } | { readonly kind: 'help'; readonly text: string };
@@ -18,16 +29,32 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const program = new Command('consumer')
     .description(
       `Consumes a queue, printing each message and acking it once handled: 'hello' prints it, ` +
-        `'task_queue' works one unit per '.' and prints ' [x] Done'. SIGINT or SIGTERM stops it cleanly.`,
+        `'task_queue' works one unit per '.' and prints ' [x] Done', 'rpc_queue' answers fib(n). ` +
+        `Or subscribes to an exchange ('logs', 'direct_logs', 'topic_logs') with a queue of its own and prints every line. ` +
+        `SIGINT or SIGTERM stops it cleanly.`,
     )
     .addOption(
-      new Option('--from <queue>', 'the queue to consume').choices(Object.values(SubscriptionName)).default(SubscriptionName.hello),
+      new Option('--from <name>', 'the queue or exchange to consume')
+        .choices([...Object.values(SubscriptionName), ...Object.values(ExchangeName)])
+        .default(SubscriptionName.hello),
+    )
+    .option(
+      '--key <key>',
+      "a binding key, repeatable: a severity for 'direct_logs' (--key info --key error), a pattern for 'topic_logs' " +
+        "(--key 'kern.*' --key '*.critical'; '*' one word, '#' zero or more)",
+      (value: string, previous: readonly string[]) => [...previous, value],
+      [] as readonly string[],
     )
     .allowExcessArguments(false)
     .addHelpText('after', `\nSettings (environment, with their defaults):\n${formatSettings()}`);
   const parsed = parseCommandLine(program, argv);
   if (parsed.kind === 'help') return parsed;
-  return { kind: 'run', args: { from: program.opts<{ from: SubscriptionName }>().from } };
+  const { from, key: keys } = program.opts<{ from: SubscriptionName | ExchangeName; key: readonly string[] }>();
+  if (isExchange(from)) checkBindingKeys(from, keys);
+  else if (keys.length > 0) {
+    throw new ConfigError(`--key is for the exchanges (${Object.values(ExchangeName).join(', ')}); '${from}' is a queue`, undefined, 'usage');
+  }
+  return { kind: 'run', args: { from, keys } };
 }
 
 /** The settings as aligned lines: name, default, meaning. */

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeliveryContext, ExchangeDeliveryContext } from '@hello-rabbit/broker-client';
 
 /** Writes one line of the tutorial's output. */
 export type Print = (line: string) => void;
@@ -21,5 +22,49 @@ export function doTask(print: Print, unitMs: number, failTasks?: RegExp) {
     const units = body.split('.').length - 1;
     if (units > 0 && unitMs > 0) await sleep(units * unitMs);
     print(' [x] Done');
+  };
+}
+
+/** Tutorial 3's receive_logs: print the line. */
+export function printLog(print: Print) {
+  return (line: string): void => {
+    print(` [x] '${line}'`);
+  };
+}
+
+/** Tutorials 4 and 5's receive_logs_direct and receive_logs_topic: print the key and the line. */
+export function printRoutedLog(print: Print) {
+  return (line: string, context: ExchangeDeliveryContext): void => {
+    print(` [x] '${context.routingKey}':'${line}'`);
+  };
+}
+
+/**
+ * fib(n), as tutorial 6's server computes it (fib(0) = 0, fib(1) = 1), but iteratively and
+ * in bigint: n is at most FIBONACCI_MAX_N (the contract), so an answer takes microseconds
+ * and is exact however large.
+ */
+export function fibonacci(n: number): bigint {
+  let [a, b] = [0n, 1n];
+  for (let i = 0; i < n; i++) [a, b] = [b, a + b];
+  return a;
+}
+
+/** Sends a reply to `replyTo` with the request's correlation id, and resolves once it is done with it. */
+export type Reply = (replyTo: string, correlationId: string | undefined, value: bigint) => Promise<void>;
+
+/**
+ * Tutorial 6's server: print ` [.] fib(n)`, compute it, reply. The request is acked only once
+ * the reply is confirmed. A request without `reply_to` has nowhere to be answered: it fails,
+ * and the consumer dead-letters it with the reason (so does a request whose `n` breaks the
+ * contract, before this runs).
+ */
+export function answerFibonacci(print: Print, reply: Reply) {
+  return async (n: number, context: DeliveryContext): Promise<void> => {
+    if (context.replyTo === undefined || context.replyTo === '') {
+      throw new Error('the request has no reply_to: there is nowhere to send the answer');
+    }
+    print(` [.] fib(${n})`);
+    await reply(context.replyTo, context.correlationId, fibonacci(n));
   };
 }

@@ -1,24 +1,30 @@
 #!/usr/bin/env node
+import { randomUUID } from 'node:crypto';
 import {
   createHttpServer,
   createLogger,
+  createPublisher,
   createMetrics,
   createReadiness,
   describeFatal,
+  DIRECT_REPLY_TO,
   ExitCode,
   MemoryDedupStore,
   onStopSignal,
   openBroker,
   startConsumer,
+  startExchangeConsumer,
   watchBrokerConnection,
   withDeadline,
   type DedupStore,
+  type Broker,
   type HttpServer,
+  type Logger,
   type RunningConsumer,
 } from '@hello-rabbit/broker-client';
-import { SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
-import { parseArgs } from './cli.js';
-import { doTask, printMessage } from './handlers.js';
+import { encodeMessage, ExchangeName, exchangeSubscriptions, rpcCalls, RpcName, SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
+import { isExchange, parseArgs } from './cli.js';
+import { answerFibonacci, doTask, printLog, printMessage, printRoutedLog, type Reply } from './handlers.js';
 import { loadEnv } from './load-env.js';
 
 const PROGRAM = 'consumer';
@@ -36,7 +42,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     process.stdout.write(parsed.text);
     return ExitCode.ok;
   }
-  const { from } = parsed.args;
+  const { from, keys } = parsed.args;
   const settings = loadEnv(env);
   const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
 
@@ -69,9 +75,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
-      prefetch: settings.CONSUMER_PREFETCH ?? subscriptions[from].prefetch,
+      prefetch: settings.CONSUMER_PREFETCH ?? (isExchange(from) ? exchangeSubscriptions[from] : subscriptions[from]).prefetch,
       closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
       connectionName: `${PROGRAM} (${from})`,
+      topology: settings.AMQP_TOPOLOGY,
     },
     logger,
   ).catch(async (e: unknown) => {
@@ -109,24 +116,82 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     });
   });
 
+  const engine = {
+    logger,
+    confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
+    maxAttempts: settings.MAX_ATTEMPTS,
+    retryDelaysMs: settings.RETRY_DELAYS_MS,
+    dedup: settings.DEDUP_WINDOW === 0 ? REMEMBERS_NOTHING : new MemoryDedupStore(settings.DEDUP_WINDOW),
+    ...(metrics === undefined ? {} : { metrics }),
+    userId: settings.AMQP_URL.user,
+    ...(settings.ALLOWED_PUBLISHERS === undefined ? {} : { allowedPublishers: settings.ALLOWED_PUBLISHERS }),
+  };
+  if (isExchange(from)) {
+    // Tutorials 3 to 5: a queue of its own, bound with the keys; every line printed.
+    running.consumer = await startExchangeConsumer(broker, from, from === ExchangeName.logs ? printLog(out) : printRoutedLog(out), {
+      logger,
+      bindingKeys: keys,
+      topology: settings.AMQP_TOPOLOGY,
+      ...(settings.CONSUMER_PREFETCH === undefined ? {} : { prefetch: settings.CONSUMER_PREFETCH }),
+      closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
+      ...(metrics === undefined ? {} : { metrics }),
+    });
+    readiness.pass('startup');
+    out(' [*] Waiting for logs. To exit press CTRL+C');
+    return stopped;
+  }
+  if (from === SubscriptionName.rpc) {
+    // Tutorial 6's server: a consumer like any other, whose handler replies (confirmed) before the ack.
+    const replies = createReplier(broker, logger, settings.PUBLISH_CONFIRM_TIMEOUT_MS, settings.AMQP_URL.user);
+    const server = await startConsumer(broker, from, answerFibonacci(out, replies.reply), engine);
+    running.consumer = {
+      stop: async () => {
+        await server.stop();
+        await replies.close();
+      },
+    };
+    readiness.pass('startup');
+    out(' [x] Awaiting RPC requests');
+    return stopped;
+  }
   running.consumer = await startConsumer(
     broker,
     from,
     from === SubscriptionName.task ? doTask(out, settings.WORK_UNIT_MS, settings.FAIL_TASKS_MATCHING) : printMessage(out),
-    {
-      logger,
-      confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
-      maxAttempts: settings.MAX_ATTEMPTS,
-      retryDelaysMs: settings.RETRY_DELAYS_MS,
-      dedup: settings.DEDUP_WINDOW === 0 ? REMEMBERS_NOTHING : new MemoryDedupStore(settings.DEDUP_WINDOW),
-      ...(metrics === undefined ? {} : { metrics }),
-      userId: settings.AMQP_URL.user,
-      ...(settings.ALLOWED_PUBLISHERS === undefined ? {} : { allowedPublishers: settings.ALLOWED_PUBLISHERS }),
-    },
+    engine,
   );
   readiness.pass('startup');
   out(' [*] Waiting for messages. To exit press CTRL+C');
   return stopped;
+}
+
+/**
+ * The RPC server's replies: published through the default exchange to the request's
+ * `reply_to` (a callback queue, or direct reply-to), confirmed, and mandatory to a callback
+ * queue (not to direct reply-to: see PublishOptions.mandatory). A reply that is returned has no one to go to (the client gave up and its queue is gone): it is logged
+ * and the request is done. One that is not confirmed fails the request, which is then
+ * dead-lettered.
+ */
+function createReplier(broker: Broker, logger: Logger, confirmTimeoutMs: number, userId: string) {
+  const publisher = createPublisher(broker, { logger, maxInFlight: 100, userId });
+  const reply: Reply = async (replyTo, correlationId, value) => {
+    const { content, contentType } = encodeMessage(rpcCalls[RpcName.fibonacci].reply, value);
+    const outcome = await publisher.publish(replyTo, content, {
+      messageId: randomUUID(),
+      contentType,
+      correlationId,
+      appId: PROGRAM,
+      timeoutMs: confirmTimeoutMs,
+      // RabbitMQ 3.10 returns every mandatory reply to direct reply-to, delivered or not.
+      mandatory: !replyTo.startsWith(`${DIRECT_REPLY_TO}.`),
+    });
+    if (outcome.status === 'returned') {
+      logger.warn({ replyTo, correlationId, reason: outcome.reason }, 'the client is gone: reply dropped');
+    } else if (outcome.status !== 'confirmed') {
+      throw new Error(`the reply was not confirmed: ${outcome.reason}`);
+    }
+  };
+  return { reply, close: () => publisher.close() };
 }
 
 main(process.argv.slice(2), process.env).then(

@@ -26,7 +26,7 @@ const helpText = (...argv: string[]): string => {
 
 describe('parseArgs', () => {
   it('lists every dead-letter queue of the contract when none is named', () => {
-    expect(run('dlq', 'list')).toEqual({ name: 'dlq list', args: { queues: ['hello.dlq', 'task_queue.dlq'], named: false, json: false } });
+    expect(run('dlq', 'list')).toEqual({ name: 'dlq list', args: { queues: ['hello.dlq', 'task_queue.dlq', 'rpc_queue.dlq'], named: false, json: false } });
     expect(run('dlq', 'list', 'task_queue.dlq', '--json')).toEqual({
       name: 'dlq list',
       args: { queues: ['task_queue.dlq'], named: true, json: true },

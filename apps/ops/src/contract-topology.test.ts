@@ -10,6 +10,8 @@ describe('contractTopology', () => {
     expect(topology.queues.map((q) => q.name).sort()).toEqual([
       'hello',
       'hello.dlq',
+      'rpc_queue',
+      'rpc_queue.dlq',
       'task_queue',
       'task_queue.dlq',
       'task_queue.retry.1',

@@ -49,7 +49,7 @@ describe('replayTarget', () => {
   });
 
   it('knows the dead-letter queues of the contract', () => {
-    expect([...DEAD_LETTER_QUEUES].sort()).toEqual(['hello.dlq', 'task_queue.dlq']);
+    expect([...DEAD_LETTER_QUEUES].sort()).toEqual(['hello.dlq', 'rpc_queue.dlq', 'task_queue.dlq']);
   });
 });
 

@@ -48,6 +48,8 @@ describe('ops dlq list', () => {
         ],
         interrupted: false,
       },
+      // The RPC server's dead letters (tutorial 6): none made in this vhost.
+      { queue: 'rpc_queue.dlq', exists: false, total: 0, groups: [], interrupted: false },
     ]);
 
     const human = await ops(broker.url, ['dlq', 'list', 'task_queue.dlq']);
@@ -81,7 +83,7 @@ describe('ops dlq list', () => {
   it('says when a queue does not exist: info when listing all, an error (66) when named', async () => {
     const all = await ops(broker.url, ['dlq', 'list']);
     expect(all.code).toBe(0);
-    expect(lines(all.stdout)).toEqual(['hello.dlq: does not exist', 'task_queue.dlq: does not exist']);
+    expect(lines(all.stdout)).toEqual(['hello.dlq: does not exist', 'task_queue.dlq: does not exist', 'rpc_queue.dlq: does not exist']);
     const named = await ops(broker.url, ['dlq', 'list', 'hello.dlq']);
     expect(named.code).toBe(66);
     expect(humanLines(named.stderr)).toEqual([`ops: queue 'hello.dlq' does not exist in vhost '${new URL(broker.url).pathname.slice(1)}'`]);

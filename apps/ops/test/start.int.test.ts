@@ -33,7 +33,7 @@ describe('pnpm --filter ops start -- <command>', () => {
     await apps.shutdown();
     const inSync = await start('topology', 'check').exited;
     expect(inSync.code).toBe(0);
-    expect(toolLines(inSync.stdout).at(-1)).toBe('in sync: 7 of 7 queues, 0 of 0 exchanges and 0 of 0 bindings as declared');
+    expect(toolLines(inSync.stdout).at(-1)).toBe('in sync: 9 of 9 queues, 0 of 0 exchanges and 0 of 0 bindings as declared');
 
     await withChannel(broker.url, (channel) => channel.deleteQueue('hello.dlq'));
     const drift = await start('topology', 'check').exited;

@@ -46,7 +46,7 @@ describe('ops topology check', () => {
     expect(result.code).toBe(0);
     expect(lines(result.stdout)).toEqual([
       `topology of vhost '${vhost()}' (${api}) against the contract:`,
-      'in sync: 7 of 7 queues, 0 of 0 exchanges and 0 of 0 bindings as declared',
+      'in sync: 9 of 9 queues, 0 of 0 exchanges and 0 of 0 bindings as declared',
     ]);
     expect(result.stderr).toBe('');
     const { json } = await opsJson<Report>(broker.url, ['topology', 'check']);
@@ -60,7 +60,7 @@ describe('ops topology check', () => {
     expect(result.code).toBe(1);
     expect(lines(result.stdout).slice(1)).toEqual([
       "  MISSING         queue 'task_queue.retry.2': declared by the contract, not on the broker",
-      'DRIFT: 1 missing (6 of 7 queues, 0 of 0 exchanges and 0 of 0 bindings as declared)',
+      'DRIFT: 1 missing (8 of 9 queues, 0 of 0 exchanges and 0 of 0 bindings as declared)',
     ]);
   });
 
@@ -126,11 +126,11 @@ describe('ops topology check', () => {
         "  extra (info)    queue 'scratch': not in the contract",
         "  extra (info)    exchange 'legacy': not in the contract",
         '  extra (info)    binding legacy -> queue scratch []: not in the contract',
-        'in sync: 7 of 7 queues, 0 of 0 exchanges and 0 of 0 bindings as declared',
+        'in sync: 9 of 9 queues, 0 of 0 exchanges and 0 of 0 bindings as declared',
       ]);
       const strict = await ops(broker.url, ['topology', 'check', '--strict']);
       expect(strict.code).toBe(1);
-      expect(lines(strict.stdout).at(-1)).toBe('DRIFT: 3 extra (7 of 7 queues, 0 of 0 exchanges and 0 of 0 bindings as declared)');
+      expect(lines(strict.stdout).at(-1)).toBe('DRIFT: 3 extra (9 of 9 queues, 0 of 0 exchanges and 0 of 0 bindings as declared)');
     } finally {
       await withChannel(broker.url, (channel) => channel.deleteExchange('legacy'));
     }

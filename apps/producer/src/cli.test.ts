@@ -24,6 +24,36 @@ describe('parseArgs', () => {
     expect(DEFAULT_TEXT).toBe('Hello World!');
   });
 
+  it('publishes to the exchanges of tutorials 3 to 5 with their emit_log programs’ defaults', () => {
+    expect(run('--to', 'logs')).toMatchObject({ to: 'logs', text: 'info: Hello World!', key: '' });
+    expect(run('--to', 'direct_logs')).toMatchObject({ to: 'direct_logs', text: 'Hello World!', key: 'info' });
+    expect(run('--to', 'direct_logs', '--key', 'error', 'Run.')).toMatchObject({ key: 'error', text: 'Run.' });
+    expect(run('--to', 'topic_logs')).toMatchObject({ key: 'anonymous.info' });
+    expect(run('--to', 'topic_logs', '--key', 'kern.critical', 'A', 'critical', 'kernel', 'error')).toMatchObject({
+      key: 'kern.critical',
+      text: 'A critical kernel error',
+    });
+  });
+
+  it('calls the Fibonacci server with --rpc, waiting --timeout ms', () => {
+    expect(parseArgs(['--rpc', '30'])).toEqual({ kind: 'call', args: { n: 30, timeoutMs: 30_000 } });
+    expect(parseArgs(['--rpc', '0', '--timeout', '500'])).toEqual({ kind: 'call', args: { n: 0, timeoutMs: 500 } });
+  });
+
+  it.each([
+    [['--to', 'logs', '--key', 'info'], "'logs' is a fanout exchange: every subscriber gets every message, so it takes no --key"],
+    [['--key', 'info'], "--key is for the exchanges (logs, direct_logs, topic_logs); 'hello' is a queue"],
+    [['--to', 'direct_logs', '--key', ''], "--key '' cannot route to 'direct_logs': it is empty"],
+    [['--rpc', '30', 'text'], "--rpc calls 'rpc_queue' with n alone: it takes no a message"],
+    [['--rpc', '30', '--to', 'hello'], "--rpc calls 'rpc_queue' with n alone: it takes no --to"],
+    [['--timeout', '5'], '--timeout is for --rpc'],
+    [['--rpc', '-1'], "option '--rpc <n>' argument '-1' is invalid. it must be a whole number from 0 to 1000."],
+  ])('refuses %j with a one-line usage error', (argv, message) => {
+    const err = usageError(...argv);
+    expect(err.problems).toEqual([message]);
+    expect(err.exitCode).toBe(ExitCode.usage);
+  });
+
   it('joins the positional arguments into the text, as new_task does', () => {
     expect(run('Hi', 'there').text).toBe('Hi there');
     expect(run('Hi there').text).toBe('Hi there');
@@ -38,9 +68,9 @@ describe('parseArgs', () => {
     expect(run('--to', 'task_queue', 'First', 'message.')).toMatchObject({ to: 'task_queue', text: 'First message.' });
   });
 
-  it('refuses a queue outside the contract', () => {
+  it('refuses a queue or exchange outside the contract', () => {
     expect(usageError('--to', 'elsewhere').message).toBe(
-      "option '--to <queue>' argument 'elsewhere' is invalid. Allowed choices are hello, task_queue.",
+      "option '--to <name>' argument 'elsewhere' is invalid. Allowed choices are hello, task_queue, logs, direct_logs, topic_logs.",
     );
   });
 

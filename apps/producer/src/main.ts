@@ -1,9 +1,19 @@
 #!/usr/bin/env node
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { createLogger, createPublisher, describeFatal, ExitCode, openBroker, withDeadline } from '@hello-rabbit/broker-client';
-import { encodeMessage, publications } from '@hello-rabbit/broker-config';
-import { parseArgs } from './cli.js';
+import {
+  createLogger,
+  createPublisher,
+  declareExchange,
+  describeFatal,
+  ExitCode,
+  openBroker,
+  withDeadline,
+  type Broker,
+} from '@hello-rabbit/broker-client';
+import { encodeMessage, exchangePublications, exchanges, publications } from '@hello-rabbit/broker-config';
+import { callFibonacci } from './call.js';
+import { isExchange, parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
 import { createProgress } from './progress.js';
 import { sendAll } from './send.js';
@@ -24,16 +34,31 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     return ExitCode.ok;
   }
   if (parsed.kind === 'serve') return serve(env, out);
-  const { text, count, to, report } = parsed.args;
   const settings = loadEnv(env);
   const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
+  if (parsed.kind === 'call') {
+    const { args } = parsed;
+    return withBroker(settings, logger, (broker) => callFibonacci(broker, args, { out, err, logger, userId: settings.AMQP_URL.user }));
+  }
+  const { text, count, to, key, report } = parsed.args;
 
-  const { queue, message: kind } = publications[to];
+  // To a queue through the default exchange, or to an exchange (tutorials 3 to 5) with a key.
+  const { queue, message: kind } = isExchange(to)
+    ? { queue: to, message: exchangePublications[to].message }
+    : publications[to];
+  const routingKey = isExchange(to) ? (key ?? exchangePublications[to].defaultRoutingKey) : undefined;
   const total = count ?? 1;
   const body = (index: number) => (count === undefined ? text : `${text} #${index + 1}`);
   const message = (index: number) => encodeMessage(kind, body(index));
   // Checked against the contract before connecting: the longest body is the last one.
   message(total - 1);
+  // The tutorials' line: ' [x] Sent 'text'', and to direct_logs and topic_logs ' [x] Sent 'key':'text''.
+  // A returned message to an exchange: nobody subscribes (yet). The tutorial would lose it silently.
+  const hint = (returned: number) =>
+    returned > 0 && routingKey !== undefined
+      ? `; no subscriber is listening: start one first (consumer --from ${to}), publish/subscribe keeps nothing for later`
+      : '';
+  const sentLine = routingKey === undefined || to === 'logs' ? ` [x] Sent '${text}'` : ` [x] Sent '${routingKey}':'${text}'`;
 
   const broker = await openBroker(
     {
@@ -42,9 +67,17 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
       connectionName: PROGRAM,
+      topology: settings.AMQP_TOPOLOGY,
     },
     logger,
   );
+  // An exchange is declared by whoever uses it, as the tutorial programs do (or adopted).
+  if (isExchange(to)) {
+    await declareExchange(broker, exchanges[to], logger, { topology: settings.AMQP_TOPOLOGY }).catch(async (e: unknown) => {
+      await broker.shutdown().catch(() => undefined);
+      throw e;
+    });
+  }
 
   // CTRL+C or SIGTERM: publish nothing new, let what is in flight settle (within the
   // confirm timeout), report. Repeats are ignored: under pnpm one CTRL+C arrives twice.
@@ -65,19 +98,20 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       deadlineMs: settings.PUBLISH_DEADLINE_MS,
       logger,
       signal: interrupt.signal,
+      ...(routingKey === undefined ? {} : { routingKey }),
       onSettled: (settled) => {
         const { messageId, status, attempts } = settled;
         progress.settled(status === 'confirmed');
         if (status === 'confirmed') logger.debug({ messageId, queue, attempts }, 'confirmed');
         else logger.error({ messageId, queue, status, attempts }, settled.reason ?? status);
         reportFile?.write(`${JSON.stringify({ ...settled, body: body(settled.index) })}\n`);
-        if (count === undefined && status === 'confirmed') out(` [x] Sent '${text}'`);
+        if (count === undefined && status === 'confirmed') out(sentLine);
       },
     });
     progress.stop();
     const ok = result.confirmed === result.total;
     if (count === undefined) {
-      if (!ok) err(`'${text}' was not sent: ${result.firstFailure ?? 'interrupted'}`);
+      if (!ok) err(`'${text}' was not sent: ${result.firstFailure ?? 'interrupted'}${hint(result.returned)}`);
     } else if (ok) {
       out(` [x] Sent ${result.total} messages to '${queue}', all confirmed by the broker`);
     } else {
@@ -90,7 +124,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       ];
       err(
         `sent ${result.confirmed} of ${result.total} messages to '${queue}': ${parts.join(', ')}` +
-          (result.firstFailure === undefined ? '' : `; first failure: ${result.firstFailure}`),
+          (result.firstFailure === undefined ? '' : `; first failure: ${result.firstFailure}`) +
+          hint(result.returned),
       );
     }
     return ok ? ExitCode.ok : ExitCode.failure;
@@ -106,6 +141,37 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     // while closing must not hold the exit, so closing has a deadline.
     const closing = publisher.close().then(() => broker.shutdown());
     await withDeadline(closing, CLOSE_DEADLINE_MS, () => new Error(`the connection did not close within ${CLOSE_DEADLINE_MS} ms`)).catch(
+      (e: unknown) => {
+        logger.warn({ err: e }, 'error while closing the connection');
+      },
+    );
+  }
+}
+
+/**
+ * Opens the broker, runs `work`, and closes the connection (within its deadline) whatever
+ * happened.
+ */
+async function withBroker(
+  settings: ReturnType<typeof loadEnv>,
+  logger: ReturnType<typeof createLogger>,
+  work: (broker: Broker) => Promise<number>,
+): Promise<number> {
+  const broker = await openBroker(
+    {
+      endpoint: settings.AMQP_URL,
+      connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
+      heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
+      confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
+      connectionName: PROGRAM,
+      topology: settings.AMQP_TOPOLOGY,
+    },
+    logger,
+  );
+  try {
+    return await work(broker);
+  } finally {
+    await withDeadline(broker.shutdown(), CLOSE_DEADLINE_MS, () => new Error(`the connection did not close within ${CLOSE_DEADLINE_MS} ms`)).catch(
       (e: unknown) => {
         logger.warn({ err: e }, 'error while closing the connection');
       },

@@ -45,6 +45,11 @@ export interface SendOptions {
   readonly onSettled?: (result: MessageResult) => void;
   /** Where published, resent, confirmed, returned and failed messages are counted. */
   readonly metrics?: Metrics;
+  /**
+   * Set: `queue` names an exchange, and every message is published to it with this routing
+   * key. @default unset: published to the queue through the default exchange
+   */
+  readonly routingKey?: string;
 }
 
 /** Waits between attempts: 250 ms, doubling, at most 5 s. */
@@ -85,6 +90,7 @@ export async function sendAll(
       logger: options.logger,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      ...(options.routingKey === undefined ? {} : { routingKey: options.routingKey }),
     });
     return { index, messageId, ...settled };
   };
@@ -119,6 +125,8 @@ export interface SettleOptions {
    */
   readonly holdResend?: () => string | undefined;
   readonly metrics?: Metrics;
+  /** Set: `queue` names an exchange, published to with this routing key. @default unset */
+  readonly routingKey?: string;
 }
 
 /**
@@ -141,12 +149,11 @@ export async function publishUntilSettled(
     if (attempt === 1) metrics?.messagePublished(queue);
     else metrics?.messageResent(queue);
     const started = performance.now();
-    const outcome = await publisher.publish(queue, content, {
-      messageId,
-      contentType,
-      appId: 'producer',
-      timeoutMs: options.confirmTimeoutMs,
-    });
+    const publishOptions = { messageId, contentType, appId: 'producer', timeoutMs: options.confirmTimeoutMs };
+    const outcome =
+      options.routingKey === undefined
+        ? await publisher.publish(queue, content, publishOptions)
+        : await publisher.publishTo(queue, options.routingKey, content, publishOptions);
     switch (outcome.status) {
       case 'confirmed':
         metrics?.messageConfirmed(queue, (performance.now() - started) / 1000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAmqpUrl, scrubSecret } from './amqp-url.js';
+import { parseAmqpUrl, scrubSecret, urlWithoutCredentials, withPassword } from './amqp-url.js';
 
 const endpoint = (url: string) => {
   const parsed = parseAmqpUrl(url);
@@ -57,7 +57,28 @@ describe('scrubSecret', () => {
     expect(scrubSecret('a p@ss b p%40ss c', 'p@ss')).toBe('a *** b *** c');
   });
 
+  it('removes the JSON-escaped form too, as a log line holds it', () => {
+    const secret = 'a"b\\c';
+    expect(scrubSecret(JSON.stringify({ password: secret }), secret)).toBe('{"password":"***"}');
+  });
+
   it('leaves text alone when there is no secret', () => {
     expect(scrubSecret('guest', '')).toBe('guest');
+  });
+});
+
+describe('withPassword', () => {
+  it('puts any password into a URL that names only the user, %-encoded, and keeps it as it is', () => {
+    const secret = 'p@ss:w/rd%#?ü "x"';
+    const e = withPassword(endpoint('amqps://app@broker:5671/orders'), secret);
+    expect(e).toMatchObject({ user: 'app', password: secret, host: 'broker', port: 5671, vhost: 'orders', protocol: 'amqps' });
+    expect(e.redacted).toBe('amqps://app:***@broker:5671/orders');
+    expect(endpoint(e.url).password).toBe(secret);
+  });
+});
+
+describe('urlWithoutCredentials', () => {
+  it('drops the user and the password, nothing else', () => {
+    expect(urlWithoutCredentials(endpoint('amqps://app:s3cret@broker:5671/orders?heartbeat=5'))).toBe('amqps://broker:5671/orders?heartbeat=5');
   });
 });

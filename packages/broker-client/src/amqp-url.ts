@@ -12,6 +12,37 @@ export interface AmqpEndpoint {
   readonly password: string;
   /** The vhost, decoded (`/` when the URL names none). */
   readonly vhost: string;
+  /**
+   * TLS of an `amqps://` endpoint beyond Node's defaults (whom to trust, our certificate,
+   * the name to check), from the AMQP_TLS_* settings. The broker's certificate is always
+   * verified. @default Node's trust store, no client certificate, the URL's host
+   */
+  readonly tls?: EndpointTls;
+}
+
+/** A file read once at start. Its contents stay out of JSON and `util.inspect`: never logged. */
+export interface SettingFile {
+  readonly path: string;
+  readonly contents: Buffer;
+}
+
+/** TLS settings of an endpoint, their files read at start. */
+export interface EndpointTls {
+  /** PEM certificates of the authorities trusted to sign the broker's certificate. */
+  readonly ca?: SettingFile;
+  /** PEM client certificate (mutual TLS). */
+  readonly cert?: SettingFile;
+  /** PEM private key of `cert`. */
+  readonly key?: SettingFile;
+  /** The name the broker's certificate must carry (and SNI), instead of the URL's host. */
+  readonly servername?: string;
+}
+
+/** A SettingFile whose contents are not enumerable: JSON.stringify and pino leave them out. */
+export function settingFile(path: string, contents: Buffer): SettingFile {
+  const file = { path } as { path: string; contents: Buffer };
+  Object.defineProperty(file, 'contents', { value: contents, enumerable: false });
+  return Object.freeze(file);
 }
 
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@localhost:5672';
@@ -64,11 +95,35 @@ export function parseAmqpUrl(value: string): { ok: true; endpoint: AmqpEndpoint 
   };
 }
 
-/** Replaces every occurrence of the password (plain or %-encoded) in a text. */
+/**
+ * The endpoint with this password (as it is: any character), for a URL that names the
+ * user but no password. The URL gets it %-encoded, as the AMQP URI spec wants.
+ */
+export function withPassword(endpoint: AmqpEndpoint, password: string): AmqpEndpoint {
+  const url = new URL(endpoint.url);
+  url.password = encodeURIComponent(password);
+  const parsed = parseAmqpUrl(url.toString());
+  if (!parsed.ok) throw new Error(`the URL with the password is not valid: ${parsed.reason}`);
+  return { ...parsed.endpoint, ...(endpoint.tls === undefined ? {} : { tls: endpoint.tls }) };
+}
+
+/** The endpoint's URL without user and password, for a client given its login otherwise. */
+export function urlWithoutCredentials(endpoint: AmqpEndpoint): string {
+  const url = new URL(endpoint.url);
+  url.username = '';
+  url.password = '';
+  return url.toString();
+}
+
+/**
+ * Replaces every occurrence of the password in a text: as it is, %-encoded (as in a URL)
+ * and JSON-escaped (as in a log line).
+ */
 export function scrubSecret(text: string, secret: string): string {
   if (secret.length === 0) return text;
-  let out = text.split(secret).join('***');
-  const encoded = encodeURIComponent(secret);
-  if (encoded !== secret) out = out.split(encoded).join('***');
+  let out = text;
+  for (const form of new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])) {
+    out = out.split(form).join('***');
+  }
   return out;
 }

@@ -23,6 +23,8 @@ export type BrokerErrorCode =
   | 'ACCESS_REFUSED'
   | 'VHOST_NOT_FOUND'
   | 'HANDSHAKE_FAILED'
+  | 'TLS_ERROR'
+  | 'PERMISSION_DENIED'
   | 'TOPOLOGY_MISMATCH'
   | 'BROKER_ERROR';
 
@@ -32,6 +34,11 @@ const exitCodes: Record<BrokerErrorCode, ExitCode> = {
   HANDSHAKE_FAILED: ExitCode.unavailable,
   ACCESS_REFUSED: ExitCode.noPermission,
   VHOST_NOT_FOUND: ExitCode.noPermission,
+  // Authentication failed, one way or the other: the broker's certificate is not trusted
+  // (or does not name the host), or the broker refused ours. Retrying will not help.
+  TLS_ERROR: ExitCode.noPermission,
+  // Logged in, but the user may not do what the app needs (configure, write or read).
+  PERMISSION_DENIED: ExitCode.noPermission,
   TOPOLOGY_MISMATCH: ExitCode.config,
   BROKER_ERROR: ExitCode.software,
 };

@@ -12,7 +12,10 @@ export const ExitCode = {
   unavailable: 69,
   /** An unexpected internal error. */
   software: 70,
-  /** The broker refused the credentials or the vhost. */
+  /**
+   * The broker refused the credentials, the vhost or an operation (permissions), or TLS
+   * authentication failed: the broker's certificate is not trusted, or it refused ours.
+   */
   noPermission: 77,
   /** A bad setting in the environment. */
   config: 78,

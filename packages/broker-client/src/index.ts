@@ -1,12 +1,23 @@
 export { ExitCode } from './exit-codes.js';
 export { ConfigError, BrokerError } from './errors.js';
 export type { BrokerErrorCode } from './errors.js';
-export { DEFAULT_AMQP_URL, parseAmqpUrl, scrubSecret } from './amqp-url.js';
-export type { AmqpEndpoint } from './amqp-url.js';
-export { brokerEnvShape, intSetting, amqpUrlSetting, httpHostSetting, httpPortSetting, parseEnv, LOG_LEVELS } from './settings.js';
+export { DEFAULT_AMQP_URL, parseAmqpUrl, scrubSecret, withPassword } from './amqp-url.js';
+export type { AmqpEndpoint, EndpointTls, SettingFile } from './amqp-url.js';
+export {
+  brokerEnvShape,
+  intSetting,
+  amqpUrlSetting,
+  httpHostSetting,
+  httpPortSetting,
+  fileSetting,
+  parseEnv,
+  LOG_LEVELS,
+  TOPOLOGY_MODES,
+} from './settings.js';
+export type { TopologyMode } from './settings.js';
 export { createLogger } from './logger.js';
 export type { Logger, LoggerOptions } from './logger.js';
-export { toBrokerError } from './broker-errors.js';
+export { toBrokerError, channelError } from './broker-errors.js';
 export { withDeadline } from './deadline.js';
 export { openBroker } from './open-broker.js';
 export type { Broker, BrokerSettings } from './open-broker.js';
@@ -19,6 +30,12 @@ export type { AttemptCount } from './delivery-attempts.js';
 export { parseCommandLine, describeFatal } from './command-line.js';
 export type { CommandLine } from './command-line.js';
 export { createPublisher } from './publisher.js';
+export { declareExchange } from './declare-exchange.js';
+export type { ExchangeMode } from './declare-exchange.js';
+export { startExchangeConsumer, checkBindingKeys } from './exchange-consumer.js';
+export type { ExchangeConsumerOptions, ExchangeDeliveryContext, ExchangeHandler, RunningExchangeConsumer } from './exchange-consumer.js';
+export { createRpcClient, DIRECT_REPLY_TO } from './rpc-client.js';
+export type { RpcCallOptions, RpcClient, RpcClientOptions, RpcOutcome } from './rpc-client.js';
 export type { Publisher, PublisherOptions, PublishOutcome, PublishOptions } from './publisher.js';
 export { createMetrics, DeadLetterReason, PublishFailureReason } from './metrics.js';
 export type { Metrics, HandlerOutcome, InFlightDirection } from './metrics.js';

@@ -23,6 +23,22 @@ describe('createLogger', () => {
     expect(lines[0]).toContain('amqp://u:***@h');
   });
 
+  it('scrubs the secrets from every field of a line, %-encoded and JSON-escaped forms too', () => {
+    const { lines, destination } = capture();
+    const secret = 'p@ss:w/rd%#?"\\ü';
+    const logger = createLogger({ name: 'x', level: 'trace', secrets: [secret], destination });
+    logger.trace({ url: `amqp://u:${encodeURIComponent(secret)}@h`, nested: { password: secret } }, 'connecting');
+    logger.info({ config: { password: secret } });
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).not.toContain(secret);
+      expect(line).not.toContain(encodeURIComponent(secret));
+      expect(line).not.toContain(JSON.stringify(secret).slice(1, -1));
+      expect(JSON.parse(line)).toBeTypeOf('object');
+    }
+    expect(lines[0]).toContain('amqp://u:***@h');
+  });
+
   it('writes nothing below its level', () => {
     const { lines, destination } = capture();
     createLogger({ name: 'x', level: 'warn', destination }).info('quiet');

@@ -13,12 +13,14 @@ export interface LoggerOptions {
 }
 
 /**
- * The diagnostic log: JSON lines (pino) on stderr. Every message and error is scrubbed of
- * the given secrets, whatever a library put in it.
+ * The diagnostic log: JSON lines (pino) on stderr. Every line is scrubbed of the given
+ * secrets as it is written, whatever a library put in it and under whatever key: the
+ * message, an error, any field.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const secrets = (options.secrets ?? []).filter((secret) => secret.length > 0);
   const scrub = (text: string) => secrets.reduce(scrubSecret, text);
+  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
   return pino(
     {
       name: options.name,
@@ -37,6 +39,10 @@ export function createLogger(options: LoggerOptions): Logger {
         },
       },
     },
-    options.destination ?? pino.destination({ fd: 2, sync: true }),
+    secrets.length === 0
+      ? destination
+      : {
+          write: (line: string) => destination.write(scrub(line)),
+        },
   );
 }

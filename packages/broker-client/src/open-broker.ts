@@ -1,18 +1,22 @@
 import amqplib from 'amqplib';
 import rascal from 'rascal';
 import {
+  connectionSocketOptions,
   createBrokerConfig,
   queues,
   type QueueDeclaration,
   type QueueMode,
   type QueueName,
+  type SaslCredentials,
+  type TlsOptions,
 } from '@hello-rabbit/broker-config';
-import type { AmqpEndpoint } from './amqp-url.js';
-import { toBrokerError } from './broker-errors.js';
+import { urlWithoutCredentials, type AmqpEndpoint } from './amqp-url.js';
+import { channelError, toBrokerError } from './broker-errors.js';
 import { coalesceVhostWrites } from './coalesce-writes.js';
 import { withDeadline } from './deadline.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { TopologyMode } from './settings.js';
 
 export type Broker = rascal.BrokerAsPromised;
 
@@ -30,6 +34,48 @@ export interface BrokerSettings {
   readonly closeTimeoutMs?: number;
   /** Shown in the broker's connection list, e.g. `producer`. */
   readonly connectionName: string;
+  /**
+   * `declare` the contract's queues (configure permission needed), or only `check` that
+   * they exist (no permission needed): then nothing is ever declared. @default 'declare'
+   */
+  readonly topology?: TopologyMode;
+}
+
+/** How to reach and log in to the broker: the same for the start-up check and for Rascal. */
+interface Connecting {
+  readonly url: string;
+  readonly tls: TlsOptions | undefined;
+  readonly credentials: SaslCredentials | undefined;
+}
+
+/**
+ * SASL PLAIN, as amqplib's `credentials.plain` makes it, minus its `username` and
+ * `password` fields: the password stays in the closure, out of any object a library might
+ * print.
+ */
+function plainLogin(user: string, password: string): SaslCredentials {
+  return { mechanism: 'PLAIN', response: () => Buffer.from(`\0${user}\0${password}`, 'utf8') };
+}
+
+function connecting(endpoint: AmqpEndpoint): Connecting {
+  const { tls } = endpoint;
+  // amqplib reads a password out of a URL with unescape(), which mangles anything beyond
+  // ASCII; given the login directly, any password works, and the URL handed to Rascal
+  // (which it may put in its own messages) holds none.
+  const named = endpoint.user !== '' || endpoint.password !== '';
+  return {
+    url: named ? urlWithoutCredentials(endpoint) : endpoint.url,
+    credentials: named ? plainLogin(endpoint.user, endpoint.password) : undefined,
+    tls:
+      tls === undefined
+        ? undefined
+        : {
+            ...(tls.ca === undefined ? {} : { ca: tls.ca.contents }),
+            ...(tls.cert === undefined ? {} : { cert: tls.cert.contents }),
+            ...(tls.key === undefined ? {} : { key: tls.key.contents }),
+            ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+          },
+  };
 }
 
 /**
@@ -40,6 +86,12 @@ export interface BrokerSettings {
  * the broker answers `406 PRECONDITION_FAILED` the queue exists with other options (say,
  * the tutorials' durable quorum `hello`) and, where the contract allows it, it is adopted:
  * Rascal is told to check it exists instead of declaring it again.
+ *
+ * With `topology: 'check'` nothing is declared: each queue is checked passively (which
+ * needs no permission), every missing one is named in one error, and Rascal only checks.
+ *
+ * Both connections (that throwaway one and Rascal's) use the endpoint's TLS settings and
+ * always verify the broker's certificate.
  *
  * @throws BrokerError with a one-line, password-free message.
  */
@@ -52,8 +104,9 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
       `cannot reach the broker at ${endpoint.host}:${endpoint.port}: no answer within ${connectTimeoutMs} ms`,
     );
 
+  const how = connecting(endpoint);
   const queueModes = await withDeadline(
-    resolveQueueModes(settings, Object.values(queues), logger),
+    resolveQueueModes(settings, how, Object.values(queues), logger),
     connectTimeoutMs,
     timeout,
   ).catch((err: unknown) => {
@@ -61,11 +114,13 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
   });
 
   const config = createBrokerConfig({
-    url: endpoint.url,
+    url: how.url,
     vhost: endpoint.vhost,
     queueModes,
     connectTimeoutMs,
     connectionName: settings.connectionName,
+    ...(how.tls === undefined ? {} : { tls: how.tls }),
+    ...(how.credentials === undefined ? {} : { credentials: how.credentials }),
     ...(settings.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: settings.heartbeatSeconds }),
     ...(settings.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: settings.confirmTimeoutMs }),
     ...(settings.prefetch === undefined ? {} : { prefetch: settings.prefetch }),
@@ -100,23 +155,40 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
   broker.on('unblocked', () => {
     logger.info(where, 'the broker unblocked publishing');
   });
-  logger.info({ ...where, queueModes }, 'connected to the broker; topology ready');
+  logger.info({ ...where, topology: settings.topology ?? 'declare', queueModes, tls: describeTls(endpoint) }, 'connected to the broker; topology ready');
   return broker;
+}
+
+/** What the log says of the connection's TLS: file paths and names, never contents. */
+function describeTls(endpoint: AmqpEndpoint) {
+  if (endpoint.protocol !== 'amqps') return false;
+  const { tls } = endpoint;
+  return {
+    ca: tls?.ca?.path ?? "Node's trust store",
+    ...(tls?.cert === undefined ? {} : { clientCertificate: tls.cert.path }),
+    servername: tls?.servername ?? endpoint.host,
+  };
 }
 
 async function resolveQueueModes(
   settings: BrokerSettings,
+  how: Connecting,
   declarations: readonly QueueDeclaration[],
   logger: Logger,
 ): Promise<Record<QueueName, QueueMode>> {
-  const connection = await amqplib.connect(settings.endpoint.url, {
-    timeout: settings.connectTimeoutMs ?? 5000,
-    noDelay: true,
-    clientProperties: { connection_name: `${settings.connectionName} (topology check)` },
-  });
+  const connection = await amqplib.connect(
+    how.url,
+    connectionSocketOptions({
+      connectTimeoutMs: settings.connectTimeoutMs ?? 5000,
+      connectionName: `${settings.connectionName} (topology check)`,
+      ...(how.tls === undefined ? {} : { tls: how.tls }),
+      ...(how.credentials === undefined ? {} : { credentials: how.credentials }),
+    }),
+  );
   // An error after the handshake (the broker closing on us) rejects the pending call below.
   connection.on('error', () => undefined);
   try {
+    if (settings.topology === 'check') return await checkAll(connection, declarations, settings.endpoint);
     const modes: Partial<Record<QueueName, QueueMode>> = {};
     for (const queue of declarations) {
       modes[queue.name] = await declareOrAdopt(connection, queue, logger);
@@ -125,6 +197,52 @@ async function resolveQueueModes(
   } finally {
     await connection.close().catch(() => undefined);
   }
+}
+
+/**
+ * `AMQP_TOPOLOGY=check`: checks every queue passively (`queue.declare` with `passive`, which
+ * needs no permission) and declares nothing. A queue that is missing, or exclusive to
+ * another connection, is named; all of them in one error.
+ *
+ * The arguments of a queue that exists cannot be compared this way: AMQP has no passive
+ * way to read them, and an active declaration needs configure permission (RabbitMQ checks
+ * it first). The definitions import (see `exportDefinitions`) is what makes them right.
+ */
+async function checkAll(
+  connection: amqplib.ChannelModel,
+  declarations: readonly QueueDeclaration[],
+  endpoint: AmqpEndpoint,
+): Promise<Record<QueueName, QueueMode>> {
+  const missing: string[] = [];
+  const locked: string[] = [];
+  const modes: Partial<Record<QueueName, QueueMode>> = {};
+  for (const queue of declarations) {
+    modes[queue.name] = 'check';
+    const channel = await connection.createChannel();
+    // A 404 or 405 closes the channel; the rejection of checkQueue below carries it.
+    channel.on('error', () => undefined);
+    try {
+      await channel.checkQueue(queue.name);
+      await channel.close();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 404) missing.push(queue.name);
+      else if (code === 405) locked.push(queue.name);
+      else throw channelError(err, `checking queue '${queue.name}'`) ?? err;
+    }
+  }
+  if (missing.length > 0 || locked.length > 0) {
+    const problems = [
+      ...(missing.length > 0 ? [`lacks ${missing.length === 1 ? 'the queue' : 'the queues'} ${missing.join(', ')}`] : []),
+      ...(locked.length > 0 ? [`has ${locked.join(', ')} exclusive to another connection`] : []),
+    ];
+    throw new BrokerError(
+      'TOPOLOGY_MISMATCH',
+      `AMQP_TOPOLOGY=check: vhost '${endpoint.vhost}' at ${endpoint.host}:${endpoint.port} ${problems.join(' and ')} ` +
+        '(import the definitions from export-definitions, or start once with AMQP_TOPOLOGY=declare as a user who may configure them)',
+    );
+  }
+  return modes as Record<QueueName, QueueMode>;
 }
 
 async function declareOrAdopt(
@@ -149,7 +267,7 @@ async function declareOrAdopt(
           { cause: err },
         );
       }
-      throw err;
+      throw channelError(err, `declaring queue '${queue.name}'`) ?? err;
     }
     logger.info(
       { queue: queue.name, broker: (err as Error).message },

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Options } from 'amqplib';
+import { channelError } from './broker-errors.js';
 import type { Logger } from './logger.js';
 import type { Broker } from './open-broker.js';
 import { startPublishSpan, type PublishSpan } from './tracing.js';
@@ -19,6 +20,14 @@ export interface PublishOptions {
   readonly appId?: string;
   /** Per-message TTL in ms (AMQP `expiration`): the retry wait queues use it. */
   readonly expiration?: number;
+  /** AMQP `correlation-id`: an RPC reply carries its request's. */
+  readonly correlationId?: string | undefined;
+  /**
+   * The `mandatory` flag: an unroutable message comes back (`returned`). Off only for a
+   * reply to direct reply-to (`amq.rabbitmq.reply-to.*`), which RabbitMQ 3.10 returns as
+   * unroutable even when it delivered it. @default true
+   */
+  readonly mandatory?: boolean;
   /** The outcome is `failed` when no confirm came within this time. */
   readonly timeoutMs: number;
 }
@@ -35,7 +44,7 @@ export interface PublisherOptions {
   readonly userId?: string;
 }
 
-/** Publishes to queues through the default exchange, many messages in flight on one confirm channel. */
+/** Publishes to queues and exchanges, many messages in flight on one confirm channel. */
 export interface Publisher {
   /**
    * Publishes one message (persistent, mandatory) and resolves once its fate is known:
@@ -44,6 +53,11 @@ export interface Publisher {
    * await their confirm. Never rejects.
    */
   publish(queue: string, content: Buffer, options: PublishOptions): Promise<PublishOutcome>;
+  /**
+   * The same, to `exchange` with `routingKey` (which must exist: see `declareExchange`). A
+   * message that no queue is bound for comes back: its outcome is `returned`.
+   */
+  publishTo(exchange: string, routingKey: string, content: Buffer, options: PublishOptions): Promise<PublishOutcome>;
   /** Messages published and awaiting their confirm. */
   readonly inFlight: number;
   /** Waits for the messages in flight to settle, then closes the channel. */
@@ -61,7 +75,7 @@ interface ConfirmChannel extends EventEmitter {
 
 /** What the broker sends back with basic.return. */
 interface ReturnedMessage {
-  readonly fields: { readonly replyText: string; readonly routingKey: string };
+  readonly fields: { readonly replyText: string; readonly exchange: string; readonly routingKey: string };
   readonly properties: { readonly messageId?: unknown };
 }
 
@@ -105,6 +119,9 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   let drained: Promise<void> | undefined;
   let closed = false;
 
+  /** Why the broker closed a channel, when it refused something on it. */
+  const refusals = new WeakMap<ConfirmChannel, string>();
+
   const settle = (entry: Pending, outcome: PublishOutcome) => {
     if (!pending.delete(entry.seq)) return;
     slotWaiters.shift()?.();
@@ -128,9 +145,13 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
         }
         const lost = (why: string) => () => {
           if (channel === ch) channel = undefined;
-          failAll(ch, why);
+          failAll(ch, refusals.get(ch) ?? why);
         };
         ch.on('error', (e: Error) => {
+          // A refusal (403: no write permission on the exchange; 404: no such exchange)
+          // is what the messages in flight failed of: say so, not just "channel closed".
+          const refusal = channelError(e);
+          if (refusal !== undefined) refusals.set(ch, refusal.message);
           logger.warn({ err: e }, 'publisher channel error');
         });
         ch.on('close', lost('the channel closed before the broker confirmed'));
@@ -147,7 +168,11 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
           }
           // basic.return comes before the basic.ack of the same message: remember it.
           if (entry !== undefined) {
-            entry.returned = `returned by the broker: ${message.fields.replyText} (no queue for routing key '${message.fields.routingKey}')`;
+            const { replyText, exchange, routingKey } = message.fields;
+            entry.returned =
+              exchange === ''
+                ? `returned by the broker: ${replyText} (no queue for routing key '${routingKey}')`
+                : `returned by the broker: ${replyText} (no queue bound to exchange '${exchange}' for routing key '${routingKey}')`;
           }
         });
         channel = ch;
@@ -167,11 +192,11 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   }, 100);
   sweep.unref();
 
-  const publish = async (queue: string, content: Buffer, publishOptions: PublishOptions): Promise<PublishOutcome> => {
+  const publishTo = async (exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions): Promise<PublishOutcome> => {
     const { messageId, timeoutMs } = publishOptions;
     if (closed) return { status: 'failed', messageId, reason: 'the publisher is closed' };
     // The span covers the wait for a slot too: it is part of what the caller waits for.
-    const span = startPublishSpan(queue, messageId, publishOptions.headers);
+    const span = startPublishSpan(exchange === '' ? routingKey : exchange, messageId, publishOptions.headers);
     while (pending.size >= maxInFlight) await new Promise<void>((resolve) => slotWaiters.push(resolve));
     if (drained !== undefined) await drained;
 
@@ -191,25 +216,26 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
       pending.set(entry.seq, entry);
       try {
         const ok = ch.publish(
-          '',
-          queue,
+          exchange,
+          routingKey,
           content,
           {
             messageId,
             persistent: true,
-            mandatory: true,
+            mandatory: publishOptions.mandatory ?? true,
             timestamp: Math.floor(Date.now() / 1000),
             contentType: publishOptions.contentType,
             appId: publishOptions.appId,
             userId: options.userId,
             headers: span.headers,
             expiration: publishOptions.expiration,
+            correlationId: publishOptions.correlationId,
           },
           (err: unknown) => {
             if (err === null || err === undefined) {
               settle(entry, entry.returned === undefined ? { status: 'confirmed', messageId } : { status: 'returned', messageId, reason: entry.returned });
             } else {
-              const message = err instanceof Error ? err.message : 'the broker did not confirm';
+              const message = refusals.get(ch) ?? (err instanceof Error ? err.message : 'the broker did not confirm');
               settle(
                 entry,
                 /nack/i.test(message)
@@ -241,7 +267,9 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   };
 
   return {
-    publish,
+    // Through the default exchange: the routing key is the queue's name.
+    publish: (queue, content, publishOptions) => publishTo('', queue, content, publishOptions),
+    publishTo,
     get inFlight() {
       return pending.size;
     },

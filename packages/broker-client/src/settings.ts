@@ -1,5 +1,8 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DEFAULT_AMQP_URL, parseAmqpUrl } from './amqp-url.js';
+import { DEFAULT_AMQP_URL, parseAmqpUrl, settingFile, withPassword, type AmqpEndpoint, type EndpointTls, type SettingFile } from './amqp-url.js';
 import { ConfigError } from './errors.js';
 
 /** An unset or empty variable takes the default. */
@@ -58,10 +61,120 @@ export const httpPortSetting = z.preprocess(
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * How the apps treat the contract's topology at start:
+ * - `declare`: declare every queue (the user needs configure permission on them);
+ * - `check`: declare nothing, only check passively that every queue exists (a
+ *   least-privilege user with no configure permission at all).
+ */
+export const TOPOLOGY_MODES = ['declare', 'check'] as const;
+export type TopologyMode = (typeof TOPOLOGY_MODES)[number];
+
+const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+/** Why a file cannot be read, in a few words (never its contents). */
+function unreadable(path: string, err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : typeof code === 'string'
+            ? code
+            : 'unreadable';
+  return `cannot read ${path}: ${why}`;
+}
+
+/**
+ * A path to a file that is read once, when the settings are read; `check` says what is
+ * wrong with its contents, if anything. Unset stays unset.
+ */
+export function fileSetting(check: (contents: Buffer) => string | undefined = () => undefined) {
+  return z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .optional()
+      .transform((path, ctx): SettingFile | undefined => {
+        if (path === undefined) return undefined;
+        let contents: Buffer;
+        try {
+          contents = readFileSync(path);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: unreadable(path, err) });
+          return z.NEVER;
+        }
+        const problem = check(contents);
+        if (problem !== undefined) {
+          ctx.addIssue({ code: 'custom', message: `${path} ${problem}` });
+          return z.NEVER;
+        }
+        return settingFile(path, contents);
+      }),
+  );
+}
+
+const pemCertificate = (contents: Buffer) => {
+  try {
+    new X509Certificate(contents);
+    return undefined;
+  } catch {
+    return 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)';
+  }
+};
+
+const pemPrivateKey = (contents: Buffer) => {
+  try {
+    createPrivateKey(contents);
+    return undefined;
+  } catch (err) {
+    return (err as { code?: unknown }).code === 'ERR_MISSING_PASSPHRASE'
+      ? 'holds an encrypted private key: give the key unencrypted (protect the file instead)'
+      : 'holds no PEM private key (-----BEGIN PRIVATE KEY-----)';
+  }
+};
+
+/** A host name the broker's certificate must carry (not an IP address: SNI takes names only). */
+const serverNameSetting = z.preprocess(
+  blankIsUnset,
+  z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9*]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/, 'must be a host name, e.g. broker.internal')
+    .refine((name) => isIP(name) === 0, 'must be a host name, not an IP address (an IP is checked against the certificate as it is)')
+    .optional(),
+);
+
 /** The settings both apps read, with their defaults. */
 export const brokerEnvShape = {
-  /** The broker. @default amqp://guest:guest@localhost:5672 */
+  /**
+   * The broker: `amqp://` or, with TLS, `amqps://user:password@host:port/vhost`, the
+   * password %-encoded. @default amqp://guest:guest@localhost:5672
+   */
   AMQP_URL: amqpUrlSetting,
+  /** A file holding the URL (a mounted secret), instead of AMQP_URL. @default unset */
+  AMQP_URL_FILE: fileSetting(),
+  /**
+   * A file holding the password, as it is (one trailing newline is dropped), for an
+   * AMQP_URL (or AMQP_URL_FILE) that names the user but no password. @default unset
+   */
+  AMQP_PASSWORD_FILE: fileSetting((contents) => (contents.toString('utf8').replace(/\r?\n$/, '') === '' ? 'is empty' : undefined)),
+  /** PEM CA certificate(s) that sign the broker's certificate (amqps:// only). @default Node's trust store */
+  AMQP_TLS_CA_FILE: fileSetting(pemCertificate),
+  /** PEM client certificate, for a broker that asks for one (mutual TLS). @default none */
+  AMQP_TLS_CERT_FILE: fileSetting(pemCertificate),
+  /** PEM private key of AMQP_TLS_CERT_FILE, unencrypted. @default none */
+  AMQP_TLS_KEY_FILE: fileSetting(pemPrivateKey),
+  /** The name the broker's certificate must carry, when the URL's host is another. @default the URL's host */
+  AMQP_TLS_SERVERNAME: serverNameSetting,
+  /** `declare` the contract's queues at start, or only `check` that they exist. @default declare */
+  AMQP_TOPOLOGY: z.preprocess(
+    (value) => (typeof value === 'string' ? blankIsUnset(value.trim().toLowerCase()) : value),
+    z.enum(TOPOLOGY_MODES, { error: `must be one of ${TOPOLOGY_MODES.join(', ')}` }).default('declare'),
+  ),
   /** TCP connect plus AMQP handshake, in ms. @default 5000 */
   AMQP_CONNECT_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 5000),
   /** AMQP heartbeat, in seconds (0 turns heartbeats off). @default 10 */
@@ -73,17 +186,112 @@ export const brokerEnvShape = {
   ),
 };
 
+/** The broker connection settings, as parsed one by one (before `combineConnection`). */
+interface ConnectionSettings {
+  readonly AMQP_URL: AmqpEndpoint;
+  readonly AMQP_URL_FILE?: SettingFile | undefined;
+  readonly AMQP_PASSWORD_FILE?: SettingFile | undefined;
+  readonly AMQP_TLS_CA_FILE?: SettingFile | undefined;
+  readonly AMQP_TLS_CERT_FILE?: SettingFile | undefined;
+  readonly AMQP_TLS_KEY_FILE?: SettingFile | undefined;
+  readonly AMQP_TLS_SERVERNAME?: string | undefined;
+}
+
+const connectionShape = {
+  AMQP_URL: brokerEnvShape.AMQP_URL,
+  AMQP_URL_FILE: brokerEnvShape.AMQP_URL_FILE,
+  AMQP_PASSWORD_FILE: brokerEnvShape.AMQP_PASSWORD_FILE,
+  AMQP_TLS_CA_FILE: brokerEnvShape.AMQP_TLS_CA_FILE,
+  AMQP_TLS_CERT_FILE: brokerEnvShape.AMQP_TLS_CERT_FILE,
+  AMQP_TLS_KEY_FILE: brokerEnvShape.AMQP_TLS_KEY_FILE,
+  AMQP_TLS_SERVERNAME: brokerEnvShape.AMQP_TLS_SERVERNAME,
+};
+
+const TLS_SETTINGS = ['AMQP_TLS_CA_FILE', 'AMQP_TLS_CERT_FILE', 'AMQP_TLS_KEY_FILE', 'AMQP_TLS_SERVERNAME'] as const;
+
 /**
- * Parses the environment with a zod object schema.
+ * Puts the connection settings together into one endpoint: the URL (from AMQP_URL or
+ * AMQP_URL_FILE), its password (from the URL or AMQP_PASSWORD_FILE) and its TLS, and
+ * checks that they agree.
+ */
+function combineConnection(
+  settings: ConnectionSettings,
+  source: NodeJS.ProcessEnv,
+): { endpoint: AmqpEndpoint; problems: string[] } | { endpoint?: undefined; problems: string[] } {
+  const problems: string[] = [];
+  let endpoint = settings.AMQP_URL;
+
+  const urlFile = settings.AMQP_URL_FILE;
+  if (urlFile !== undefined) {
+    if (blankIsUnset(source.AMQP_URL) !== undefined) {
+      problems.push('AMQP_URL_FILE: set either AMQP_URL or AMQP_URL_FILE, not both');
+    } else {
+      const parsed = parseAmqpUrl(urlFile.contents.toString('utf8').trim());
+      if (parsed.ok) endpoint = parsed.endpoint;
+      else problems.push(`AMQP_URL_FILE: the URL in ${urlFile.path} ${parsed.reason}`);
+    }
+  }
+  const urlName = urlFile === undefined ? 'AMQP_URL' : 'the URL in AMQP_URL_FILE';
+
+  const passwordFile = settings.AMQP_PASSWORD_FILE;
+  if (passwordFile !== undefined && problems.length === 0) {
+    if (endpoint.user === '') {
+      problems.push(`AMQP_PASSWORD_FILE: ${urlName} names no user (write amqps://user@host/vhost)`);
+    } else if (endpoint.password !== '') {
+      problems.push(`AMQP_PASSWORD_FILE: ${urlName} has a password too; give it in one place`);
+    } else {
+      endpoint = withPassword(endpoint, passwordFile.contents.toString('utf8').replace(/\r?\n$/, ''));
+    }
+  }
+
+  const set = TLS_SETTINGS.filter((name) => settings[name] !== undefined);
+  if (set.length > 0 && endpoint.protocol !== 'amqps') {
+    for (const name of set) problems.push(`${name}: needs an amqps:// broker URL (${urlName} is amqp://, not encrypted)`);
+  }
+  const { AMQP_TLS_CERT_FILE: cert, AMQP_TLS_KEY_FILE: key } = settings;
+  if (cert !== undefined && key === undefined) problems.push('AMQP_TLS_KEY_FILE: must be set along with AMQP_TLS_CERT_FILE');
+  if (key !== undefined && cert === undefined) problems.push('AMQP_TLS_CERT_FILE: must be set along with AMQP_TLS_KEY_FILE');
+  if (cert !== undefined && key !== undefined && !new X509Certificate(cert.contents).checkPrivateKey(createPrivateKey(key.contents))) {
+    problems.push(`AMQP_TLS_KEY_FILE: ${key.path} is not the private key of the certificate in ${cert.path}`);
+  }
+  if (problems.length > 0) return { problems };
+
+  const tls: EndpointTls = {
+    ...(settings.AMQP_TLS_CA_FILE === undefined ? {} : { ca: settings.AMQP_TLS_CA_FILE }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(settings.AMQP_TLS_SERVERNAME === undefined ? {} : { servername: settings.AMQP_TLS_SERVERNAME }),
+  };
+  return { endpoint: set.length > 0 ? { ...endpoint, tls } : endpoint, problems };
+}
+
+const describeIssues = (issues: readonly z.core.$ZodIssue[]) =>
+  issues.map((issue) => `${issue.path.map(String).join('.') || 'environment'}: ${issue.message}`);
+
+/**
+ * Parses the environment with a zod object schema. A schema made with `brokerEnvShape`
+ * also gets its connection settings put together and checked as a whole: AMQP_URL_FILE
+ * stands in for AMQP_URL, AMQP_PASSWORD_FILE fills in its password, and the TLS settings
+ * go with it, so that `AMQP_URL` is the one endpoint to connect to.
  * @throws ConfigError listing every problem as `NAME: what is wrong`.
  */
 export function parseEnv<S extends z.ZodObject>(schema: S, source: NodeJS.ProcessEnv): Readonly<z.output<S>> {
   const result = schema.safeParse(source);
-  if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `${issue.path.map(String).join('.') || 'environment'}: ${issue.message}`,
-    );
+  const problems = result.success ? [] : describeIssues(result.error.issues);
+  let data = result.success ? (result.data as Record<string, unknown>) : undefined;
+
+  if (Object.keys(connectionShape).every((name) => name in schema.shape)) {
+    // When something else is wrong, the connection settings are still checked together,
+    // so that every problem is listed at once.
+    const connection = result.success ? { success: true as const, data: result.data as ConnectionSettings } : z.object(connectionShape).safeParse(source);
+    if (connection.success) {
+      const combined = combineConnection(connection.data, source);
+      problems.push(...combined.problems);
+      if (data !== undefined && combined.endpoint !== undefined) data = { ...data, AMQP_URL: combined.endpoint };
+    }
+  }
+  if (problems.length > 0 || data === undefined) {
     throw new ConfigError(`invalid settings: ${problems.join('; ')}`, problems);
   }
-  return Object.freeze(result.data);
+  return Object.freeze(data) as Readonly<z.output<S>>;
 }

@@ -23,6 +23,10 @@ export interface DeliveryContext {
   readonly messageId: string | undefined;
   /** This delivery's attempt number, from 1: retries and crashes count. */
   readonly attempt: number;
+  /** AMQP `reply-to`: where a request (tutorial 6) wants its reply. */
+  readonly replyTo: string | undefined;
+  /** AMQP `correlation-id`: what the reply to a request must carry. */
+  readonly correlationId: string | undefined;
 }
 
 /** A plain function: resolve and the message is acked; throw and it is retried, then dead-lettered. */
@@ -96,6 +100,8 @@ interface Delivery {
     readonly userId?: string;
     /** AMQP timestamp: seconds since the epoch, as the publisher set it. */
     readonly timestamp?: number;
+    readonly replyTo?: string;
+    readonly correlationId?: string;
   };
 }
 
@@ -251,7 +257,8 @@ export async function startConsumer<S extends SubscriptionName>(
 
     const started = metrics === undefined ? 0 : performance.now();
     try {
-      const handled = handler(decoded.payload as SubscriptionPayload<S>, { queue, messageId, attempt });
+      const { replyTo, correlationId } = message.properties;
+      const handled = handler(decoded.payload as SubscriptionPayload<S>, { queue, messageId, attempt, replyTo, correlationId });
       if (handled !== undefined) await handled;
     } catch (err) {
       metrics?.observeHandlerDuration(queue, (performance.now() - started) / 1000, 'failure');

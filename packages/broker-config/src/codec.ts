@@ -25,12 +25,14 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * @throws InvalidMessageError when the payload breaks the schema or the size limit.
  */
 export function encodeMessage<M extends MessageName>(name: M, payload: MessagePayload<M>): EncodedMessage {
-  const kind: MessageKind<z.ZodString> = messages[name];
-  const parsed = kind.schema.safeParse(payload);
+  const kind: MessageKind<z.ZodType> = messages[name];
+  // A text kind's payload is its text; another kind (a number) says how it is written.
+  const text = kind.format === undefined ? (payload as string) : kind.format(payload as never);
+  const parsed = kind.schema.safeParse(text);
   if (!parsed.success) {
     throw new InvalidMessageError(`invalid '${name}' message: ${describeIssues(parsed.error.issues)}`);
   }
-  const content = Buffer.from(parsed.data, 'utf8');
+  const content = Buffer.from(text, 'utf8');
   if (content.byteLength > kind.maxBytes) {
     throw new InvalidMessageError(
       `invalid '${name}' message: ${content.byteLength} bytes is over the limit of ${kind.maxBytes}`,
@@ -49,7 +51,7 @@ export function decodeMessage<M extends MessageName>(
   content: Buffer,
   contentType: string | undefined,
 ): DecodeResult<MessagePayload<M>> {
-  const kind: MessageKind<z.ZodString> = messages[name];
+  const kind: MessageKind<z.ZodType> = messages[name];
   if (content.byteLength > kind.maxBytes) {
     return { ok: false, reason: `body of ${content.byteLength} bytes is over the limit of ${kind.maxBytes}` };
   }

@@ -1,9 +1,32 @@
-export { QueueName, PublicationName, SubscriptionName } from './names.js';
-export { messages, textMessage } from './messages.js';
+export { QueueName, PublicationName, SubscriptionName, ExchangeName, RpcName } from './names.js';
+export { messages, textMessage, FIBONACCI_MAX_N } from './messages.js';
+export {
+  exchanges,
+  exchangePublications,
+  exchangeSubscriptions,
+  rpcCalls,
+  routingKeyProblem,
+  SUBSCRIBER_QUEUE_OPTIONS,
+} from './exchanges.js';
+export type {
+  ExchangeOptions,
+  ExchangeType,
+  ExchangeDeclaration,
+  RoutingKeyRule,
+  ExchangePublicationDeclaration,
+  ExchangeSubscriptionDeclaration,
+  RpcDeclaration,
+  ExchangePublicationPayload,
+  ExchangeSubscriptionPayload,
+  RpcRequest,
+  RpcReply,
+} from './exchanges.js';
 export type { MessageKind, MessageName, MessagePayload, JsonForm } from './messages.js';
 export { encodeMessage, decodeMessage, parseJson, InvalidMessageError } from './codec.js';
 export type { EncodedMessage, DecodeResult } from './codec.js';
-export { queues, publications, subscriptions, createBrokerConfig } from './topology.js';
+export { queues, publications, subscriptions, createBrokerConfig, connectionSocketOptions } from './topology.js';
+export { exportDefinitions, appRights, permissionPattern, DEFAULT_EXCHANGE_RESOURCE } from './definitions.js';
+export type { AppRights, DefinitionsOptions, PermissionDefinition, QueueDefinition, RabbitDefinitions } from './definitions.js';
 export type {
   QueueOptions,
   QueueDeclaration,
@@ -11,6 +34,8 @@ export type {
   PublicationDeclaration,
   SubscriptionDeclaration,
   BrokerConfigOptions,
+  TlsOptions,
+  SaslCredentials,
   PublicationPayload,
   SubscriptionPayload,
 } from './topology.js';

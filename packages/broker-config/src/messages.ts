@@ -28,6 +28,11 @@ export interface MessageKind<TSchema extends z.ZodType> {
   readonly maxBytes: number;
   /** Also accept `application/json` bodies of this form. */
   readonly json?: JsonForm<z.output<TSchema>> | undefined;
+  /**
+   * How a payload becomes the body's text, for a kind whose payload is not the text itself
+   * (a number): the schema then reads that text back. @default the payload is the text
+   */
+  readonly format?: ((payload: never) => string) | undefined;
 }
 
 /** A non-empty UTF-8 text message. */
@@ -43,6 +48,27 @@ export function textMessage(maxBytes: number, json?: JsonForm<string>) {
 /** The JSON form of a task: `{"task": "<text>"}` and nothing else. */
 const taskDocument = z.strictObject({ task: z.string() });
 
+/** The largest `n` the Fibonacci server computes: fib(1000) has 209 digits, and takes microseconds. */
+export const FIBONACCI_MAX_N = 1000;
+
+/**
+ * A request of tutorial 6: `n`, sent as its decimal text (`str(n)`, as the tutorial's client
+ * does). A whole number from 0 to FIBONACCI_MAX_N, so that no request can hold a server.
+ */
+const fibonacciRequestSchema = z
+  .string()
+  .trim()
+  .regex(/^\d{1,16}$/, 'n must be a whole number written in decimal digits')
+  .transform(Number)
+  .pipe(z.number().int().max(FIBONACCI_MAX_N, `n must be at most ${FIBONACCI_MAX_N}`));
+
+/** A reply of tutorial 6: fib(n) as its decimal text (`str(response)`), any size. */
+const fibonacciReplySchema = z
+  .string()
+  .trim()
+  .regex(/^\d{1,1000}$/, 'the reply must be a whole number written in decimal digits')
+  .transform((digits) => BigInt(digits));
+
 /** Every message kind of the contract, by name. */
 export const messages = {
   /** The tutorial's greeting: any non-empty UTF-8 text up to 64 KiB. */
@@ -56,6 +82,24 @@ export const messages = {
     toPayload: (document: z.output<typeof taskDocument>) => document.task,
     maxDepth: 8,
   }),
+  /** A log line of tutorials 3 to 5 (`info: Hello World!`): any non-empty UTF-8 text up to 64 KiB. */
+  log: textMessage(64 * 1024),
+  /** Tutorial 6's request: the `n` of fib(n). */
+  fibonacciRequest: {
+    schema: fibonacciRequestSchema,
+    contentType: 'text/plain',
+    maxBytes: 64,
+    json: undefined,
+    format: (n: number) => String(n),
+  } as const satisfies MessageKind<typeof fibonacciRequestSchema>,
+  /** Tutorial 6's reply: fib(n), a bigint (fib(1000) is far beyond 2^53). */
+  fibonacciReply: {
+    schema: fibonacciReplySchema,
+    contentType: 'text/plain',
+    maxBytes: 1024,
+    json: undefined,
+    format: (value: bigint) => value.toString(),
+  } as const satisfies MessageKind<typeof fibonacciReplySchema>,
 } as const;
 
 export type MessageName = keyof typeof messages;

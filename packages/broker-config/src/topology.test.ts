@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import rascal from 'rascal';
 import { describe, expect, it } from 'vitest';
-import { createBrokerConfig, publications, queues, subscriptions } from './topology.js';
+import { connectionSocketOptions, createBrokerConfig, publications, queues, subscriptions } from './topology.js';
 
 type Callback = (err: Error | null, config?: unknown) => void;
 const require = createRequire(import.meta.url);
@@ -148,5 +148,31 @@ describe('createBrokerConfig', () => {
       options: { heartbeat: 7, connection_timeout: 1234 },
       socketOptions: { timeout: 1234, clientProperties: { connection_name: 'producer' } },
     });
+  });
+});
+
+describe('the connection\'s TLS and login', () => {
+  const connection = (c: rascal.BrokerConfig): { socketOptions?: Record<string, unknown> } | undefined => c.vhosts?.['/']?.connection;
+
+  it("always verifies the broker's certificate, with or without TLS settings", () => {
+    expect(connection(config)?.socketOptions).toMatchObject({ rejectUnauthorized: true });
+    const withTls = createBrokerConfig({ url: 'amqps://broker', tls: { ca: 'CA' } });
+    expect(connection(withTls)?.socketOptions).toMatchObject({ rejectUnauthorized: true });
+  });
+
+  it("passes the CA, the client certificate and key and the server name to Rascal's connection", () => {
+    const tls = { ca: Buffer.from('CA'), cert: Buffer.from('CERT'), key: Buffer.from('KEY'), servername: 'broker.internal' };
+    expect(connection(createBrokerConfig({ url: 'amqps://10.0.0.1', tls }))?.socketOptions).toMatchObject(tls);
+  });
+
+  it('gives every connection the same socket options: Rascal\'s and any other', () => {
+    const options = { connectTimeoutMs: 900, connectionName: 'x', tls: { ca: 'CA', servername: 'b' } };
+    expect(connection(createBrokerConfig({ url: 'amqps://b', ...options }))?.socketOptions).toEqual(connectionSocketOptions(options));
+  });
+
+  it('hands the login to amqplib directly when given, so the URL needs no password', () => {
+    const credentials = { mechanism: 'PLAIN', response: () => Buffer.from('\0u\0p') };
+    expect(connection(createBrokerConfig({ url: 'amqp://u@broker', credentials }))?.socketOptions?.credentials).toBe(credentials);
+    expect(connection(config)?.socketOptions).not.toHaveProperty('credentials');
   });
 });

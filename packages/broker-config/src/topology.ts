@@ -104,6 +104,18 @@ export const queues = {
   'task_queue.retry.1': retryQueue(QueueName.taskRetry1, QueueName.task),
   'task_queue.retry.2': retryQueue(QueueName.taskRetry2, QueueName.task),
   'task_queue.retry.3': retryQueue(QueueName.taskRetry3, QueueName.task),
+  /**
+   * Tutorial 6's request queue, declared exactly as pika's `queue_declare(queue='rpc_queue')`:
+   * classic, not durable, no arguments (a request is worth nothing once its client has
+   * given up, so nothing here needs to survive a restart). Adopted as it is when it exists.
+   */
+  rpc_queue: {
+    name: QueueName.rpc,
+    options: { durable: false, exclusive: false, autoDelete: false, arguments: {} },
+    adoptExisting: true,
+  },
+  /** Requests the server cannot accept (`n` not a whole number up to 1000, no `reply_to`). */
+  'rpc_queue.dlq': { name: QueueName.rpcDeadLetters, options: quorum, adoptExisting: true },
 } as const satisfies Record<QueueName, QueueDeclaration>;
 
 export const publications = {
@@ -127,6 +139,18 @@ export const subscriptions = {
     retryQueues: [QueueName.taskRetry1, QueueName.taskRetry2, QueueName.taskRetry3],
     prefetch: 1,
   },
+  /**
+   * Tutorial 6's server, a consumer like any other: one request at a time (the tutorial's
+   * basic_qos(prefetch_count=1)), acked once its reply is confirmed. No retries: a request
+   * that fails is dead-lettered at once (its client has a timeout; a late answer is useless).
+   */
+  rpc_queue: {
+    queue: QueueName.rpc,
+    message: 'fibonacciRequest',
+    deadLetterQueue: QueueName.rpcDeadLetters,
+    retryQueues: [],
+    prefetch: 1,
+  },
 } as const satisfies Record<SubscriptionName, SubscriptionDeclaration>;
 
 /**
@@ -137,7 +161,7 @@ export const subscriptions = {
 export type QueueMode = 'assert' | 'check';
 
 export interface BrokerConfigOptions {
-  /** The broker's AMQP URL, credentials and vhost included. Never logged as is. */
+  /** The broker's AMQP URL, vhost included (and the login, unless `credentials` gives it). Never logged as is. */
   readonly url: string;
   /** The vhost named in the URL, for Rascal's bookkeeping. @default '/' */
   readonly vhost?: string;
@@ -157,9 +181,76 @@ export interface BrokerConfigOptions {
   readonly confirmChannels?: number;
   /** Shown in the broker's connection list (`rabbitmqctl list_connections client_properties`). */
   readonly connectionName?: string;
+  /**
+   * TLS for an `amqps://` URL: whom to trust and who we are. The broker's certificate is
+   * always verified (chain and host name); there is no option to turn that off.
+   * @default Node's trust store, no client certificate
+   */
+  readonly tls?: TlsOptions;
+  /**
+   * The login, given to the client library directly rather than through the URL (which
+   * then needs no password): any password works as it is, whatever its characters.
+   * @default the user and password of the URL
+   */
+  readonly credentials?: SaslCredentials;
 }
 
-type SocketOptions = NonNullable<ConnectionConfig['socketOptions']> & { noDelay?: boolean };
+/** TLS settings of the connection (Node's `tls.connect` options of the same names). */
+export interface TlsOptions {
+  /** PEM certificates of the authorities that may sign the broker's certificate. @default Node's trust store */
+  readonly ca?: string | Buffer;
+  /** PEM client certificate (chain), for a broker that asks for one (mutual TLS). */
+  readonly cert?: string | Buffer;
+  /** PEM private key of `cert`. */
+  readonly key?: string | Buffer;
+  /**
+   * The name the broker's certificate must carry (and SNI): for a broker reached by an
+   * address its certificate does not name, e.g. an IP. @default the URL's host
+   */
+  readonly servername?: string;
+}
+
+/** A SASL mechanism and its response, as amqplib's `credentials.plain(user, password)` makes. */
+export interface SaslCredentials {
+  readonly mechanism: string;
+  response(): Buffer;
+}
+
+type SocketOptions = NonNullable<ConnectionConfig['socketOptions']> & {
+  noDelay?: boolean;
+  rejectUnauthorized?: true;
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  servername?: string;
+  credentials?: SaslCredentials;
+};
+
+/**
+ * The socket options of every connection to the broker (amqplib passes them to
+ * `net.connect` or `tls.connect`): Rascal's, and any other connection the apps open, so
+ * that they all trust, and log in, alike.
+ */
+export function connectionSocketOptions(
+  options: Pick<BrokerConfigOptions, 'connectTimeoutMs' | 'connectionName' | 'tls' | 'credentials'>,
+): SocketOptions {
+  const tls = options.tls ?? {};
+  return {
+    timeout: options.connectTimeoutMs ?? 5000,
+    // Without TCP_NODELAY small frames (acks, confirms, basic.get) wait on Nagle's
+    // algorithm and the peer's delayed ACK: up to 40 ms a round trip.
+    noDelay: true,
+    ...(options.connectionName === undefined ? {} : { clientProperties: { connection_name: options.connectionName } }),
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+    ...(tls.key === undefined ? {} : { key: tls.key }),
+    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+    // Verify the broker's certificate, always: set here explicitly, so that not even
+    // NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment turns it off.
+    rejectUnauthorized: true,
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  };
+}
 
 /** Rascal 21 also takes a confirm `timeout`, which @types/rascal 10 does not list. */
 type RascalPublication = PublicationConfig & { timeout?: number };
@@ -171,15 +262,7 @@ type RascalPublication = PublicationConfig & { timeout?: number };
 export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
   const vhost = options.vhost ?? '/';
   const connectTimeout = options.connectTimeoutMs ?? 5000;
-
-  // amqplib passes these to net.connect; @types/rascal does not list noDelay.
-  const socketOptions: SocketOptions = {
-    timeout: connectTimeout,
-    // Without TCP_NODELAY small frames (acks, confirms, basic.get) wait on Nagle's
-    // algorithm and the peer's delayed ACK: up to 40 ms a round trip.
-    noDelay: true,
-    ...(options.connectionName === undefined ? {} : { clientProperties: { connection_name: options.connectionName } }),
-  };
+  const socketOptions = connectionSocketOptions(options);
 
   const rascalQueues = Object.fromEntries(
     Object.values(queues).map((queue) => {

@@ -14,6 +14,8 @@ export interface BrokerFixture {
 export interface FixtureOptions {
   /** Queues deleted after each test, so each test starts from a broker without them. */
   readonly queues?: readonly string[];
+  /** Exchanges deleted after each test (tutorials 3 to 5 declare them). */
+  readonly exchanges?: readonly string[];
 }
 
 /**
@@ -32,9 +34,11 @@ export function useTestVhost(label: string, options: FixtureOptions = {}): Broke
   afterEach(async () => {
     await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
     const queues = options.queues ?? [];
-    if (vhost !== undefined && queues.length > 0) {
+    const exchanges = options.exchanges ?? [];
+    if (vhost !== undefined && queues.length + exchanges.length > 0) {
       await withChannel(vhost.url, async (channel) => {
         for (const queue of queues) await channel.deleteQueue(queue);
+        for (const exchange of exchanges) await channel.deleteExchange(exchange);
       });
     }
   });
@@ -57,6 +61,10 @@ export function useTestVhost(label: string, options: FixtureOptions = {}): Broke
 
 /** The queues of the hello pattern and of the work queue, for `useTestVhost`'s clean-up. */
 export const HELLO_QUEUES = ['hello', 'hello.dlq'] as const;
+/** The queues of tutorial 6 (RPC). */
+export const RPC_QUEUES = ['rpc_queue', 'rpc_queue.dlq'] as const;
+/** The exchanges of tutorials 3 to 5. */
+export const LOG_EXCHANGES = ['logs', 'direct_logs', 'topic_logs'] as const;
 export const TASK_QUEUES = ['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3'] as const;
 
 /** Waits until `check` holds, polling; fails after `ms`. */

@@ -7,6 +7,14 @@ export const pikaPrograms = {
   receive: fileURLToPath(new URL('../python/receive.py', import.meta.url)),
   newTask: fileURLToPath(new URL('../python/new_task.py', import.meta.url)),
   worker: fileURLToPath(new URL('../python/worker.py', import.meta.url)),
+  emitLog: fileURLToPath(new URL('../python/emit_log.py', import.meta.url)),
+  receiveLogs: fileURLToPath(new URL('../python/receive_logs.py', import.meta.url)),
+  emitLogDirect: fileURLToPath(new URL('../python/emit_log_direct.py', import.meta.url)),
+  receiveLogsDirect: fileURLToPath(new URL('../python/receive_logs_direct.py', import.meta.url)),
+  emitLogTopic: fileURLToPath(new URL('../python/emit_log_topic.py', import.meta.url)),
+  receiveLogsTopic: fileURLToPath(new URL('../python/receive_logs_topic.py', import.meta.url)),
+  rpcServer: fileURLToPath(new URL('../python/rpc_server.py', import.meta.url)),
+  rpcClient: fileURLToPath(new URL('../python/rpc_client.py', import.meta.url)),
 } as const;
 
 let found: string | undefined;

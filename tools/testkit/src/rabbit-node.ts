@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import amqplib from 'amqplib';
 
 const run = promisify(execFile);
 
@@ -31,6 +32,22 @@ export interface BootOptions {
   readonly config?: readonly string[];
   /** Plugins to enable, e.g. `rabbitmq_management`. @default none */
   readonly plugins?: readonly string[];
+  /** A TLS (amqps) listener too, on a free port of its own (`tlsPort`). @default none */
+  readonly tls?: TlsListenerOptions;
+  /** The Erlang cookie: the nodes of one cluster share it. @default Erlang makes one */
+  readonly cookie?: string;
+}
+
+/** The TLS listener of a private node (`ssl_options` of rabbitmq.conf). */
+export interface TlsListenerOptions {
+  /** PEM file of the CAs that sign client certificates. */
+  readonly cacertfile: string;
+  /** PEM file of the node's certificate. */
+  readonly certfile: string;
+  /** PEM file of that certificate's private key. */
+  readonly keyfile: string;
+  /** Refuse a client without a certificate (mutual TLS). A certificate sent is always verified. @default false */
+  readonly failIfNoPeerCert?: boolean;
 }
 
 /** Everything that identifies a private node; enough to reach it from another process. */
@@ -43,6 +60,8 @@ export interface NodeDescriptor {
   readonly distPort: number;
   /** Temporary directory holding the node's data, logs, Erlang cookie and pid file. */
   readonly dir: string;
+  /** The TLS (amqps) port, on 127.0.0.1 only, when the node has a TLS listener. */
+  readonly tlsPort?: number;
 }
 
 /**
@@ -61,11 +80,13 @@ export class RabbitNode {
     const label = options.label ?? 'node';
     const dir = await mkdtemp(path.join(tmpdir(), `hello-rabbit-${label}-`));
     const port = await freePortPair();
+    const tlsPort = options.tls === undefined ? undefined : await freePort([port, port + DIST_PORT_OFFSET]);
     const node = new RabbitNode({
       name: `${label}-${port}-${randomBytes(3).toString('hex')}@localhost`,
       port,
       distPort: port + DIST_PORT_OFFSET,
       dir,
+      ...(tlsPort === undefined ? {} : { tlsPort }),
     });
     node.writeFiles(options);
     try {
@@ -101,6 +122,46 @@ export class RabbitNode {
   /** AMQP URL for a vhost of this node, as user guest. */
   url(vhost = '/', port = this.port): string {
     return `amqp://guest:guest@127.0.0.1:${port}/${encodeURIComponent(vhost)}`;
+  }
+
+  /** The TLS port; throws when the node was booted without a TLS listener. */
+  get tlsPort(): number {
+    const { tlsPort } = this.descriptor;
+    if (tlsPort === undefined) throw new Error(`${this.name} has no TLS listener (boot it with the tls option)`);
+    return tlsPort;
+  }
+
+  /**
+   * amqps URL of the TLS listener for a vhost, as user guest, by a host name (the
+   * listener is on 127.0.0.1: `localhost` reaches it). @default host 'localhost'
+   */
+  amqpsUrl(vhost = '/', host = 'localhost'): string {
+    return `amqps://guest:guest@${host}:${this.tlsPort}/${encodeURIComponent(vhost)}`;
+  }
+
+  /**
+   * Opens a connection to a vhost as `user` and a channel, runs `fn`, closes both. The
+   * password is handed to amqplib as it is, not through a URL (amqplib decodes a URL's
+   * password with `unescape`, which mangles anything beyond ASCII).
+   */
+  async withChannelAs<T>(
+    login: { readonly user: string; readonly password: string; readonly vhost?: string },
+    fn: (channel: amqplib.Channel) => Promise<T>,
+  ): Promise<T> {
+    const connection = await amqplib.connect(
+      { protocol: 'amqp', hostname: '127.0.0.1', port: this.port, vhost: login.vhost ?? '/' },
+      {
+        timeout: 5000,
+        credentials: { mechanism: 'PLAIN', response: () => Buffer.from(`\0${login.user}\0${login.password}`, 'utf8') },
+      },
+    );
+    connection.on('error', () => undefined);
+    try {
+      const channel = await connection.createChannel();
+      return await fn(channel);
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
   }
 
   /** Runs `rabbitmqctl -n <node> ...args` and returns its stdout. */
@@ -280,11 +341,24 @@ export class RabbitNode {
         `listeners.tcp.default = 127.0.0.1:${port}`,
         // The tests fill the disk with a few tens of MB of messages at most.
         'disk_free_limit.absolute = 50MB',
+        ...(this.descriptor.tlsPort === undefined || options.tls === undefined
+          ? []
+          : [
+              `listeners.ssl.default = 127.0.0.1:${this.descriptor.tlsPort}`,
+              `ssl_options.cacertfile = ${options.tls.cacertfile}`,
+              `ssl_options.certfile = ${options.tls.certfile}`,
+              `ssl_options.keyfile = ${options.tls.keyfile}`,
+              // A client certificate, when one is sent, must chain up to cacertfile.
+              'ssl_options.verify = verify_peer',
+              `ssl_options.fail_if_no_peer_cert = ${options.tls.failIfNoPeerCert === true ? 'true' : 'false'}`,
+            ]),
         ...(options.config ?? []),
         '',
       ].join('\n'),
     );
     writeFileSync(path.join(dir, 'enabled_plugins'), `[${(options.plugins ?? []).join(',')}].\n`);
+    // Erlang refuses a cookie file that others may read.
+    if (options.cookie !== undefined) writeFileSync(path.join(dir, 'home', '.erlang.cookie'), options.cookie, { mode: 0o400 });
     writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
   }
 
@@ -389,6 +463,15 @@ export function isPortFree(port: number): Promise<boolean> {
       });
     });
   });
+}
+
+/** A port free on 127.0.0.1, in the range of AMQP ports, other than those given. */
+async function freePort(taken: readonly number[]): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if (!taken.includes(port) && (await isPortFree(port))) return port;
+  }
+  throw new Error('no free port for a TLS listener');
 }
 
 /** A port P free on 127.0.0.1 whose distribution port P + 20000 is free too. */

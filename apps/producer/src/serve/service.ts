@@ -46,6 +46,7 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
       connectionName: 'producer (service)',
+      topology: settings.AMQP_TOPOLOGY,
     },
     logger,
   );

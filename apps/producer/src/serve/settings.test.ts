@@ -1,5 +1,6 @@
 import { ConfigError } from '@hello-rabbit/broker-client';
 import { describe, expect, it } from 'vitest';
+import { producerEnvShape } from '../load-env.js';
 import { loadServiceEnv, SERVICE_SETTINGS } from './settings.js';
 
 const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
@@ -30,8 +31,10 @@ describe('loadServiceEnv', () => {
   it('lists in --help every setting it reads, with the default it applies', () => {
     const defaults = loadServiceEnv({}) as unknown as Record<string, unknown>;
     const shown = (value: unknown) => (typeof value === 'object' && value !== null && 'url' in value ? String(value.url) : String(value));
-    expect(SERVICE_SETTINGS.map(([name]) => name).sort()).toEqual(Object.keys(defaults).sort());
-    for (const [name, fallback] of SERVICE_SETTINGS) expect(shown(defaults[name]), name).toBe(fallback);
+    // The connection settings unset by default (secret and TLS files) read `unset`.
+    const unset = Object.keys(producerEnvShape).filter((name) => !(name in defaults));
+    expect(SERVICE_SETTINGS.map(([name]) => name).sort()).toEqual([...Object.keys(defaults), ...unset].sort());
+    for (const [name, fallback] of SERVICE_SETTINGS) expect(name in defaults ? shown(defaults[name]) : 'unset', name).toBe(fallback);
   });
 
   it('takes every address and any port, 0 for a free one', () => {

@@ -54,7 +54,14 @@ export function loadServiceEnv(source: NodeJS.ProcessEnv = process.env): Readonl
 
 /** The settings, their defaults and meaning, as `producer serve --help` lists them. */
 export const SERVICE_SETTINGS: readonly (readonly [name: string, fallback: string, meaning: string])[] = [
-  ['AMQP_URL', 'amqp://guest:guest@localhost:5672', 'the broker, credentials and vhost'],
+  ['AMQP_URL', 'amqp://guest:guest@localhost:5672', 'the broker, credentials and vhost (amqps:// for TLS)'],
+  ['AMQP_URL_FILE', 'unset', 'a file holding AMQP_URL (a mounted secret), instead of AMQP_URL'],
+  ['AMQP_PASSWORD_FILE', 'unset', 'a file holding the password, as it is, for a URL with the user only'],
+  ['AMQP_TLS_CA_FILE', 'unset', "PEM CA certificate(s) of the broker's certificate (unset: Node's trust store)"],
+  ['AMQP_TLS_CERT_FILE', 'unset', 'PEM client certificate, for a broker that wants one (mutual TLS)'],
+  ['AMQP_TLS_KEY_FILE', 'unset', 'PEM private key of AMQP_TLS_CERT_FILE (unencrypted)'],
+  ['AMQP_TLS_SERVERNAME', 'unset', "the name the broker's certificate must carry (unset: the URL's host)"],
+  ['AMQP_TOPOLOGY', 'declare', 'declare the queues, or only check they exist (check: no configure permission needed)'],
   ['AMQP_CONNECT_TIMEOUT_MS', '5000', 'TCP connect plus AMQP handshake'],
   ['AMQP_HEARTBEAT_SECONDS', '10', 'AMQP heartbeat (0: off)'],
   ['PUBLISH_CONFIRM_TIMEOUT_MS', '10000', 'time the broker has to confirm one publish'],

@@ -1,0 +1,33 @@
+import { createRpcClient, ExitCode, type Broker, type Logger } from '@hello-rabbit/broker-client';
+import { RpcName } from '@hello-rabbit/broker-config';
+import type { CallArgs } from './cli.js';
+
+/**
+ * Tutorial 6's client: asks the Fibonacci server for fib(n) and prints its answer, as
+ * rpc_client.py does. No reply within the timeout (no server, or a slow one) is one line on
+ * stderr and exit 1; so is a request the broker did not take.
+ */
+export async function callFibonacci(
+  broker: Broker,
+  args: CallArgs,
+  io: { readonly out: (line: string) => void; readonly err: (line: string) => void; readonly logger: Logger; readonly userId?: string },
+): Promise<number> {
+  const client = createRpcClient(broker, { logger: io.logger, ...(io.userId === undefined ? {} : { userId: io.userId }) });
+  try {
+    io.out(` [x] Requesting fib(${args.n})`);
+    const outcome = await client.call(RpcName.fibonacci, args.n, { timeoutMs: args.timeoutMs });
+    switch (outcome.status) {
+      case 'replied':
+        io.out(` [.] Got ${outcome.reply}`);
+        return ExitCode.ok;
+      case 'timeout':
+        io.err(`fib(${args.n}): ${outcome.reason} (is a server running? consumer --from ${RpcName.fibonacci})`);
+        return ExitCode.failure;
+      case 'failed':
+        io.err(`fib(${args.n}): ${outcome.reason}`);
+        return ExitCode.failure;
+    }
+  } finally {
+    await client.close();
+  }
+}

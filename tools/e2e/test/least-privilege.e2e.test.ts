@@ -1,0 +1,217 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { drainQueue, eventually, inspectQueue, RabbitNode, runProcess, withChannel } from '@hello-rabbit/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorLines, runApp, startApp, type Env } from './apps.js';
+import { repoRoot } from './repo.js';
+
+// Least privilege end to end, on a private node: the definitions exported by the
+// documented command are imported, each app logs in as a user of its own with exactly the
+// permissions they give, in AMQP_TOPOLOGY=check mode; what those permissions do not allow
+// is refused by the broker and reported.
+const VHOST = 'least-privilege';
+const users = {
+  producer: { name: 'producer', password: 'p@ss:w/rd%#?' },
+  consumer: { name: 'consumer', password: 'c0n$umer:p@ss/ü#?%' },
+  // The consumer's reads without any write: for the refusal of a publish.
+  reader: { name: 'reader', password: 'r3ad:only@' },
+};
+
+let node: RabbitNode | undefined;
+let dir: string;
+let definitionsFile: string;
+
+const broker = () => {
+  if (node === undefined) throw new Error('no node');
+  return node;
+};
+const url = (user: { name: string; password: string } | undefined) =>
+  `amqp://${user === undefined ? '' : `${encodeURIComponent(user.name)}:${encodeURIComponent(user.password)}@`}127.0.0.1:${broker().port}/${encodeURIComponent(VHOST)}`;
+/** guest, with every right on the vhost: the test's own eyes, never an app's. */
+const adminUrl = () => `amqp://guest:guest@127.0.0.1:${broker().port}/${encodeURIComponent(VHOST)}`;
+
+const base: Env = { LOG_LEVEL: 'warn', AMQP_TOPOLOGY: 'check' };
+const as = (user: { name: string; password: string }, env: Env = {}): Env => ({ ...base, AMQP_URL: url(user), ...env });
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'hello-rabbit-least-privilege-'));
+  definitionsFile = path.join(dir, 'definitions.json');
+  node = await RabbitNode.boot({ label: 'e2e-least-privilege' });
+
+  // As the README says: export the definitions, create the users, import.
+  const exported = await runProcess(
+    'pnpm',
+    [
+      '--silent', '--filter', '@hello-rabbit/broker-config', 'export-definitions', '--',
+      '--vhost', VHOST, '--producer-user', users.producer.name, '--consumer-user', users.consumer.name, '--out', definitionsFile,
+    ],
+    { cwd: repoRoot, timeoutMs: 60_000 },
+  );
+  expect(exported.code, exported.stderr).toBe(0);
+  for (const user of Object.values(users)) await broker().ctl(['add_user', user.name, user.password]);
+  await broker().ctl(['import_definitions', definitionsFile]);
+  await broker().ctl(['set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*']);
+  // The reader: the consumer's reads, no write at all.
+  const consumerRights = (JSON.parse(await readFile(definitionsFile, 'utf8')) as { permissions: { user: string; read: string }[] }).permissions.find(
+    (p) => p.user === users.consumer.name,
+  );
+  await broker().ctl(['set_permissions', '-p', VHOST, users.reader.name, '^$', '^$', consumerRights?.read ?? '^$']);
+});
+afterAll(async () => {
+  await node?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Definitions {
+  readonly queues: readonly { name: string; durable: boolean; arguments: { 'x-queue-type'?: string } }[];
+  readonly permissions: readonly { user: string; configure: string; write: string; read: string }[];
+}
+const definitions = async () => JSON.parse(await readFile(definitionsFile, 'utf8')) as Definitions;
+const permissionsOf = async (user: string) => {
+  const found = (await definitions()).permissions.find((p) => p.user === user);
+  if (found === undefined) throw new Error(`no permissions for ${user}`);
+  return found;
+};
+
+describe('the exported definitions, imported', () => {
+  it('give each app exactly the permissions exported, and make every queue of the contract', async () => {
+    const exported = await definitions();
+    const listed = await broker().ctl(['list_permissions', '-p', VHOST, '--no-table-headers', '--quiet']);
+    const rows = listed.trim().split('\n').map((row) => row.split('\t'));
+    for (const p of exported.permissions) expect(rows).toContainEqual([p.user, p.configure, p.write, p.read]);
+    const queues = await broker().ctl(['list_queues', '-p', VHOST, 'name', 'durable', 'type', '--no-table-headers', '--quiet']);
+    expect(queues.trim().split('\n').sort()).toEqual(
+      exported.queues.map((q) => `${q.name}\t${String(q.durable)}\t${q.arguments['x-queue-type'] ?? 'classic'}`).sort(),
+    );
+    // The file holds no user, so importing it again never resets a password.
+    expect(exported).not.toHaveProperty('users');
+  });
+
+  it('let the producer write only to the default exchange and the consumer read only its own queues', async () => {
+    const producer = await permissionsOf('producer');
+    const consumer = await permissionsOf('consumer');
+    expect(producer).toMatchObject({ configure: '^$', write: '^amq\\.default$', read: '^$' });
+    expect(consumer).toMatchObject({ configure: '^$', write: '^amq\\.default$' });
+    const reads = (name: string) => new RegExp(consumer.read).test(name);
+    expect(reads('hello')).toBe(true);
+    expect(reads('task_queue')).toBe(true);
+    for (const name of ['hello.dlq', 'task_queue.dlq', 'task_queue.retry.1', 'amq.default', 'other']) expect(reads(name), name).toBe(false);
+  });
+});
+
+describe('each app, with exactly its permissions, in check mode', () => {
+  it('publishes (confirmed) and consumes hello; the consumer reads its password from a file', async () => {
+    const passwordFile = path.join(dir, 'consumer-password');
+    await writeFile(passwordFile, `${users.consumer.password}\n`, { mode: 0o600 });
+    const consumer = startApp('consumer', [], {
+      ...base,
+      AMQP_URL: `amqp://${users.consumer.name}@127.0.0.1:${broker().port}/${encodeURIComponent(VHOST)}`,
+      AMQP_PASSWORD_FILE: passwordFile,
+    });
+    try {
+      await consumer.waitForOutput(/Waiting for messages/, 30_000);
+      const sent = await runApp('producer', ['least privilege'], as(users.producer));
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(sent.stdout).toBe(" [x] Sent 'least privilege'\n");
+      await consumer.waitForOutput(/Received 'least privilege'/);
+    } finally {
+      expect((await consumer.stop('SIGTERM')).code).toBe(0);
+    }
+    expect(await inspectQueue(adminUrl(), 'hello')).toMatchObject({ messageCount: 0 });
+  });
+
+  it('does the tasks: acks the good one, retries the failing one through a wait queue, then dead-letters it', async () => {
+    const worker = startApp('consumer', ['--from', 'task_queue'], as(users.consumer, {
+      WORK_UNIT_MS: '0',
+      MAX_ATTEMPTS: '2',
+      RETRY_DELAYS_MS: '200',
+      FAIL_TASKS_MATCHING: '^poison',
+      LOG_LEVEL: 'info',
+    }));
+    try {
+      await worker.waitForOutput(/Waiting for messages/, 30_000);
+      for (const task of ['good task.', 'poison task.']) {
+        const sent = await runApp('producer', ['--to', 'task_queue', task], as(users.producer));
+        expect(sent.code, sent.stderr).toBe(0);
+      }
+      await worker.waitForOutput(/Received 'good task\.'/);
+      await eventually(async () => ((await inspectQueue(adminUrl(), 'task_queue.dlq'))?.messageCount ?? 0) === 1, 30_000, 'the dead letter');
+    } finally {
+      expect((await worker.stop('SIGTERM')).code).toBe(0);
+    }
+    // Received twice: the first attempt, and the retry the wait queue gave back.
+    expect(worker.stdout.split('\n').filter((line) => line === " [x] Received 'poison task.'")).toHaveLength(2);
+    expect(worker.stderr).toMatch(/"msg":"[^"]*retr/i);
+    const [dead] = await drainQueue(adminUrl(), 'task_queue.dlq');
+    expect(dead?.body).toBe('poison task.');
+    expect(String(dead?.properties.headers?.['x-dead-letter-reason'])).toMatch(/attempt/i);
+    expect(await inspectQueue(adminUrl(), 'task_queue')).toMatchObject({ messageCount: 0 });
+  });
+});
+
+describe('what the permissions do not allow', () => {
+  it('refuses to declare: the default mode needs configure permission, and the error says how to run without it', async () => {
+    const result = await runApp('producer', ['x'], as(users.producer, { AMQP_TOPOLOGY: 'declare' }));
+    expect(result.code).toBe(77);
+    expect(errorLines(result.stderr)).toEqual([
+      `producer: declaring queue 'hello': the broker refused: access to queue 'hello' in vhost '${VHOST}' refused for user 'producer' ` +
+        '(QueueDeclare needs configure permission; a user without it can run with AMQP_TOPOLOGY=check once the queues exist)',
+    ]);
+  });
+
+  it('refuses to let the producer consume: it may read nothing', async () => {
+    const result = await runApp('consumer', [], as(users.producer));
+    expect(result.code).toBe(77);
+    expect(errorLines(result.stderr)).toEqual([
+      `consumer: cannot consume queue 'hello': the broker refused: access to queue 'hello' in vhost '${VHOST}' refused for user 'producer' (BasicConsume needs read permission)`,
+    ]);
+  });
+
+  it('refuses a publish where the user may not write, and the producer says so and exits non-zero', async () => {
+    const result = await runApp('producer', ['not allowed'], as(users.reader, { PUBLISH_DEADLINE_MS: '2000' }));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    const lines = errorLines(result.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^producer: 'not allowed' was not sent: .*access to exchange 'amq.default'.* refused for user 'reader'/);
+    expect(result.stderr).toMatch(new RegExp(`access to exchange 'amq.default' in vhost '${VHOST}' refused for user 'reader'`));
+    expect(await inspectQueue(adminUrl(), 'hello')).toMatchObject({ messageCount: 0 });
+  });
+
+  it('refuses the apps’ users anything beyond their rights: other exchanges, other queues', async () => {
+    type Channel = Parameters<Parameters<RabbitNode['withChannelAs']>[1]>[0];
+    /** What the broker says when it closes the channel on `act`. */
+    const refused = (user: { name: string; password: string }, act: (channel: Channel) => Promise<unknown>) =>
+      broker().withChannelAs({ user: user.name, password: user.password, vhost: VHOST }, async (channel) => {
+        const closed = new Promise<Error>((resolve) => channel.once('error', resolve));
+        await act(channel).catch(() => undefined);
+        return (await closed).message;
+      });
+    const publishTo = (exchange: string) => (channel: Channel) => {
+      channel.publish(exchange, 'hello', Buffer.from('x'));
+      return new Promise((resolve) => setTimeout(resolve, 2000));
+    };
+    expect(await refused(users.producer, publishTo('amq.topic'))).toMatch(/403 \(ACCESS-REFUSED\).*access to exchange 'amq.topic'/);
+    expect(await refused(users.consumer, publishTo('amq.fanout'))).toMatch(/403 \(ACCESS-REFUSED\).*access to exchange 'amq.fanout'/);
+    // The dead letters are for operators, not for the consumer.
+    expect(await refused(users.consumer, (channel) => channel.consume('task_queue.dlq', () => undefined))).toMatch(
+      /403 \(ACCESS-REFUSED\).*access to queue 'task_queue.dlq'/,
+    );
+    expect(await refused(users.consumer, (channel) => channel.assertQueue('mine', { durable: true }))).toMatch(
+      /403 \(ACCESS-REFUSED\).*access to queue 'mine'/,
+    );
+  });
+
+  it('names a queue that is missing at start, in check mode; importing the definitions again restores it', async () => {
+    await withChannel(adminUrl(), (channel) => channel.deleteQueue('task_queue.retry.3'));
+    const result = await runApp('consumer', ['--from', 'task_queue'], as(users.consumer));
+    expect(result.code).toBe(78);
+    expect(errorLines(result.stderr)).toEqual([
+      `consumer: AMQP_TOPOLOGY=check: vhost '${VHOST}' at 127.0.0.1:${broker().port} lacks the queue task_queue.retry.3 ` +
+        '(import the definitions from export-definitions, or start once with AMQP_TOPOLOGY=declare as a user who may configure them)',
+    ]);
+    await broker().ctl(['import_definitions', definitionsFile]);
+    expect(await inspectQueue(adminUrl(), 'task_queue.retry.3')).toBeDefined();
+  });
+});

@@ -1,0 +1,49 @@
+import { LOG_EXCHANGES, RPC_QUEUES, useTestVhost, type RunningProcess } from '@hello-rabbit/testkit';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './repo.js';
+
+const broker = useTestVhost('e2e-patterns', { queues: RPC_QUEUES, exchanges: LOG_EXCHANGES });
+
+/** `pnpm --filter <app> start [args]` from the repository root, as the README says. */
+function start(app: 'producer' | 'consumer', ...args: string[]) {
+  return broker.start('pnpm', ['--filter', app, 'start', ...args], {
+    cwd: repoRoot,
+    env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' },
+    detached: true,
+    timeoutMs: 90_000,
+  });
+}
+
+/** CTRL+C in a terminal: SIGINT to every process of the foreground group. */
+function ctrlC(p: RunningProcess) {
+  if (p.child.pid !== undefined) process.kill(-p.child.pid, 'SIGINT');
+  return p.exited;
+}
+
+describe("the README's commands for tutorials 5 and 6", () => {
+  it("topics: consumer --from topic_logs --key 'kern.*', then producer --to topic_logs --key kern.critical", async () => {
+    const consumer = start('consumer', '--from', 'topic_logs', '--key', 'kern.*', '--key', '*.critical');
+    await consumer.waitForOutput(/^ \[\*\] Waiting for logs\. To exit press CTRL\+C$/, 60_000);
+
+    const sent = await start('producer', '--to', 'topic_logs', '--key', 'kern.critical', 'A critical kernel error').exited;
+    expect(sent.stdout).toMatch(/^ \[x\] Sent 'kern\.critical':'A critical kernel error'$/m);
+    expect(sent.code).toBe(0);
+
+    await consumer.waitForOutput(/^ \[x\] 'kern\.critical':'A critical kernel error'$/);
+    const stopped = await ctrlC(consumer);
+    expect(stopped.code, stopped.stderr).toBe(0);
+  });
+
+  it('RPC: consumer --from rpc_queue, then producer --rpc 30', async () => {
+    const server = start('consumer', '--from', 'rpc_queue');
+    await server.waitForOutput(/^ \[x\] Awaiting RPC requests$/, 60_000);
+
+    const call = await start('producer', '--rpc', '30').exited;
+    expect(call.stdout).toMatch(/^ \[x\] Requesting fib\(30\)\n \[\.\] Got 832040$/m);
+    expect(call.code).toBe(0);
+
+    await server.waitForOutput(/^ \[\.\] fib\(30\)$/);
+    const stopped = await ctrlC(server);
+    expect(stopped.code, stopped.stderr).toBe(0);
+  });
+});
