@@ -60,17 +60,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       : '';
   const sentLine = routingKey === undefined || to === 'logs' ? ` [x] Sent '${text}'` : ` [x] Sent '${routingKey}':'${text}'`;
 
-  const broker = await openBroker(
-    {
-      endpoint: settings.AMQP_URL,
-      connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
-      heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
-      confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
-      connectionName: PROGRAM,
-      topology: settings.AMQP_TOPOLOGY,
-    },
-    logger,
-  );
+  const broker = await openBroker(brokerSettings(settings), logger);
   // An exchange is declared by whoever uses it, as the tutorial programs do (or adopted).
   if (isExchange(to)) {
     await declareExchange(broker, exchanges[to], logger, { topology: settings.AMQP_TOPOLOGY }).catch(async (e: unknown) => {
@@ -157,17 +147,7 @@ async function withBroker(
   logger: ReturnType<typeof createLogger>,
   work: (broker: Broker) => Promise<number>,
 ): Promise<number> {
-  const broker = await openBroker(
-    {
-      endpoint: settings.AMQP_URL,
-      connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
-      heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
-      confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
-      connectionName: PROGRAM,
-      topology: settings.AMQP_TOPOLOGY,
-    },
-    logger,
-  );
+  const broker = await openBroker(brokerSettings(settings), logger);
   try {
     return await work(broker);
   } finally {
@@ -190,3 +170,15 @@ main(process.argv.slice(2), process.env).then(
     process.exit(exitCode);
   },
 );
+
+/** What the producer asks of its broker connection, from its settings. */
+function brokerSettings(settings: ReturnType<typeof loadEnv>) {
+  return {
+    endpoint: settings.AMQP_URL,
+    connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
+    heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
+    confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
+    connectionName: PROGRAM,
+    topology: settings.AMQP_TOPOLOGY,
+  };
+}

@@ -1,24 +1,10 @@
-import { LOG_EXCHANGES, RPC_QUEUES, useTestVhost, type RunningProcess } from '@hello-rabbit/testkit';
+import { LOG_EXCHANGES, RPC_QUEUES, useTestVhost } from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from './repo.js';
+import { ctrlC, startApp } from './repo.js';
 
 const broker = useTestVhost('e2e-patterns', { queues: RPC_QUEUES, exchanges: LOG_EXCHANGES });
 
-/** `pnpm --filter <app> start [args]` from the repository root, as the README says. */
-function start(app: 'producer' | 'consumer', ...args: string[]) {
-  return broker.start('pnpm', ['--filter', app, 'start', ...args], {
-    cwd: repoRoot,
-    env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' },
-    detached: true,
-    timeoutMs: 90_000,
-  });
-}
-
-/** CTRL+C in a terminal: SIGINT to every process of the foreground group. */
-function ctrlC(p: RunningProcess) {
-  if (p.child.pid !== undefined) process.kill(-p.child.pid, 'SIGINT');
-  return p.exited;
-}
+const start = (app: 'producer' | 'consumer', ...args: string[]) => startApp(broker, app, ...args);
 
 describe("the README's commands for tutorials 5 and 6", () => {
   it("topics: consumer --from topic_logs --key 'kern.*', then producer --to topic_logs --key kern.critical", async () => {

@@ -1,28 +1,10 @@
-import { HELLO_QUEUES, useTestVhost, type RunningProcess } from '@hello-rabbit/testkit';
+import { HELLO_QUEUES, useTestVhost } from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from './repo.js';
+import { ctrlC, startApp } from './repo.js';
 
 const broker = useTestVhost('e2e-start', { queues: HELLO_QUEUES });
 
-/**
- * Runs `pnpm --filter <app> start [args]` from the repository root, exactly as the README
- * says, in a process group of its own so that a CTRL+C can reach all of it as a terminal's
- * would.
- */
-function start(app: 'producer' | 'consumer', ...args: string[]) {
-  return broker.start('pnpm', ['--filter', app, 'start', ...args], {
-    cwd: repoRoot,
-    env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' },
-    detached: true,
-    timeoutMs: 90_000,
-  });
-}
-
-/** CTRL+C in a terminal: SIGINT to every process of the foreground group. */
-function ctrlC(p: RunningProcess) {
-  if (p.child.pid !== undefined) process.kill(-p.child.pid, 'SIGINT');
-  return p.exited;
-}
+const start = (app: 'producer' | 'consumer', ...args: string[]) => startApp(broker, app, ...args);
 
 describe("the README's two commands", () => {
   it('consumer first, then producer: Hello World! goes across, and CTRL+C stops the consumer with exit 0', async () => {
