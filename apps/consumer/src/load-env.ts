@@ -93,6 +93,8 @@ export const CONSUMER_SETTINGS: readonly (readonly [name: keyof typeof consumerE
   ['AMQP_TLS_CERT_FILE', 'unset', 'PEM client certificate, for a broker that wants one (mutual TLS)'],
   ['AMQP_TLS_KEY_FILE', 'unset', "PEM private key of AMQP_TLS_CERT_FILE (unencrypted)"],
   ['AMQP_TLS_SERVERNAME', 'unset', "the name the broker's certificate must carry (unset: the URL's host)"],
+  ['AMQP_HOSTS', 'unset', 'cluster nodes host:port,host:port (the URL gives login and vhost); on a loss, the next'],
+  ['AMQP_HOST_ORDER', 'random', 'random (spread instances over the nodes) or fixed (as listed)'],
   ['AMQP_TOPOLOGY', 'declare', 'declare the queues, or only check they exist (check: no configure permission needed)'],
   ['AMQP_CONNECT_TIMEOUT_MS', '5000', 'TCP connect plus AMQP handshake'],
   ['AMQP_HEARTBEAT_SECONDS', '10', 'AMQP heartbeat (0: off)'],

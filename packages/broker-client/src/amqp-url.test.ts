@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAmqpUrl, scrubSecret, urlWithoutCredentials, withPassword } from './amqp-url.js';
+import { nodeEndpoints, parseAmqpUrl, scrubSecret, urlWithoutCredentials, withPassword } from './amqp-url.js';
 
 const endpoint = (url: string) => {
   const parsed = parseAmqpUrl(url);
@@ -80,5 +80,23 @@ describe('withPassword', () => {
 describe('urlWithoutCredentials', () => {
   it('drops the user and the password, nothing else', () => {
     expect(urlWithoutCredentials(endpoint('amqps://app:s3cret@broker:5671/orders?heartbeat=5'))).toBe('amqps://broker:5671/orders?heartbeat=5');
+  });
+});
+
+describe('nodeEndpoints', () => {
+  it('is the endpoint itself when it names no cluster', () => {
+    const e = endpoint('amqp://app:pw@broker:5673/orders');
+    expect(nodeEndpoints(e)).toEqual([e]);
+  });
+
+  it("gives each node the URL's protocol, login, vhost and TLS, and its own host and port", () => {
+    const tls = { servername: 'rabbit.internal' };
+    const e = { ...endpoint('amqps://app:p%40ss@broker/orders'), tls, nodes: [{ host: 'n1', port: 5671 }, { host: '[::1]', port: 5676 }] };
+    const [n1, n2] = nodeEndpoints(e);
+    expect(n1).toEqual({ ...endpoint('amqps://app:p%40ss@n1:5671/orders'), tls });
+    expect(n2).toMatchObject({ host: '[::1]', port: 5676, user: 'app', password: 'p@ss', vhost: 'orders', tls });
+    expect(n2?.url).toBe('amqps://app:p%40ss@[::1]:5676/orders');
+    expect(n2?.redacted).toBe('amqps://app:***@[::1]:5676/orders');
+    expect(n1).not.toHaveProperty('nodes');
   });
 });

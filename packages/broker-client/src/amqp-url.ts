@@ -18,6 +18,64 @@ export interface AmqpEndpoint {
    * verified. @default Node's trust store, no client certificate, the URL's host
    */
   readonly tls?: EndpointTls;
+  /**
+   * The nodes of a cluster (AMQP_HOSTS), tried in turn: the apps connect to one and, when
+   * the connection is lost, move to the next that answers. Each is reached with the URL's
+   * protocol, login and vhost. @default only the URL's host and port
+   */
+  readonly nodes?: readonly BrokerNode[];
+}
+
+/** One broker node's address. */
+export interface BrokerNode {
+  /** A name or an IP address; an IPv6 one in brackets, as in a URL (`[::1]`). */
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `host:port`. */
+export function formatNode(node: BrokerNode): string {
+  return `${node.host}:${node.port}`;
+}
+
+/**
+ * The endpoint of each node to try, in order: the endpoint itself when it names no
+ * cluster, else one per node, with the URL's protocol, login, vhost and TLS settings.
+ */
+export function nodeEndpoints(endpoint: AmqpEndpoint): AmqpEndpoint[] {
+  if (endpoint.nodes === undefined || endpoint.nodes.length === 0) return [endpoint];
+  return endpoint.nodes.map((node) => {
+    const url = new URL(endpoint.url);
+    url.hostname = node.host;
+    url.port = String(node.port);
+    const redacted = new URL(url.toString());
+    if (redacted.password !== '') redacted.password = '***';
+    const single: AmqpEndpoint = { ...endpoint, url: url.toString(), redacted: redacted.toString(), host: node.host, port: node.port };
+    delete (single as { nodes?: unknown }).nodes;
+    return single;
+  });
+}
+
+/**
+ * Parses AMQP_HOSTS: `host:port` entries separated by commas (the port may be left out,
+ * `[v6:address]:port` for IPv6). @returns the nodes, or why the list is not valid
+ */
+export function parseNodeList(value: string, defaultPort: number): { ok: true; nodes: BrokerNode[] } | { ok: false; reason: string } {
+  const entries = value.split(',').map((entry) => entry.trim());
+  const nodes: BrokerNode[] = [];
+  for (const entry of entries) {
+    if (entry === '') return { ok: false, reason: 'has an empty entry (write host:port,host:port)' };
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(entry);
+    if (match === null) return { ok: false, reason: `'${entry}' is not host:port (write [::1]:5672 for an IPv6 address)` };
+    const port = match[3] === undefined ? defaultPort : Number(match[3]);
+    if (port < 1 || port > 65_535) return { ok: false, reason: `'${entry}' has a port outside 1 to 65535` };
+    const node = { host: match[1] === undefined ? (match[2] as string) : `[${match[1]}]`, port };
+    if (nodes.some((known) => known.host === node.host && known.port === node.port)) {
+      return { ok: false, reason: `lists ${formatNode(node)} twice` };
+    }
+    nodes.push(node);
+  }
+  return { ok: true, nodes };
 }
 
 /** A file read once at start. Its contents stay out of JSON and `util.inspect`: never logged. */

@@ -1,8 +1,8 @@
 export { ExitCode } from './exit-codes.js';
 export { ConfigError, BrokerError } from './errors.js';
 export type { BrokerErrorCode } from './errors.js';
-export { DEFAULT_AMQP_URL, parseAmqpUrl, scrubSecret, withPassword } from './amqp-url.js';
-export type { AmqpEndpoint, EndpointTls, SettingFile } from './amqp-url.js';
+export { DEFAULT_AMQP_URL, parseAmqpUrl, scrubSecret, withPassword, nodeEndpoints, formatNode } from './amqp-url.js';
+export type { AmqpEndpoint, BrokerNode, EndpointTls, SettingFile } from './amqp-url.js';
 export {
   brokerEnvShape,
   intSetting,
@@ -13,8 +13,9 @@ export {
   parseEnv,
   LOG_LEVELS,
   TOPOLOGY_MODES,
+  HOST_ORDERS,
 } from './settings.js';
-export type { TopologyMode } from './settings.js';
+export type { TopologyMode, HostOrder } from './settings.js';
 export { createLogger } from './logger.js';
 export type { Logger, LoggerOptions } from './logger.js';
 export { toBrokerError, channelError } from './broker-errors.js';

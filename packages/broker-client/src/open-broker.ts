@@ -10,7 +10,7 @@ import {
   type SaslCredentials,
   type TlsOptions,
 } from '@hello-rabbit/broker-config';
-import { urlWithoutCredentials, type AmqpEndpoint } from './amqp-url.js';
+import { nodeEndpoints, urlWithoutCredentials, type AmqpEndpoint } from './amqp-url.js';
 import { channelError, toBrokerError } from './broker-errors.js';
 import { coalesceVhostWrites } from './coalesce-writes.js';
 import { withDeadline } from './deadline.js';
@@ -98,23 +98,45 @@ function connecting(endpoint: AmqpEndpoint): Connecting {
 export async function openBroker(settings: BrokerSettings, logger: Logger): Promise<Broker> {
   const { endpoint } = settings;
   const connectTimeoutMs = settings.connectTimeoutMs ?? 5000;
-  const timeout = () =>
-    new BrokerError(
-      'CONNECT_TIMEOUT',
-      `cannot reach the broker at ${endpoint.host}:${endpoint.port}: no answer within ${connectTimeoutMs} ms`,
+  const nodes = nodeEndpoints(endpoint);
+  const timeout = (node: AmqpEndpoint) => () =>
+    new BrokerError('CONNECT_TIMEOUT', `cannot reach the broker at ${node.host}:${node.port}: no answer within ${connectTimeoutMs} ms`);
+
+  // The topology, on the first node that answers. A node that cannot be reached is passed
+  // over (the others are tried); any other failure (a wrong login, a missing vhost, a
+  // topology that differs) would be the same on every node of a cluster, and stops here.
+  let queueModes: Record<QueueName, QueueMode> | undefined;
+  let first = 0;
+  const unreachable: BrokerError[] = [];
+  for (const [i, node] of nodes.entries()) {
+    try {
+      queueModes = await withDeadline(
+        resolveQueueModes(settings, node, connecting(node), Object.values(queues), logger),
+        connectTimeoutMs,
+        timeout(node),
+      ).catch((err: unknown) => {
+        throw toBrokerError(err, node);
+      });
+      first = i;
+      break;
+    } catch (err) {
+      if (nodes.length === 1 || !(err instanceof BrokerError) || !UNREACHABLE.has(err.code)) throw err;
+      logger.warn({ node: `${node.host}:${node.port}`, reason: err.message }, 'cannot reach this broker node; trying the next');
+      unreachable.push(err);
+    }
+  }
+  if (queueModes === undefined) {
+    throw new BrokerError(
+      'BROKER_UNREACHABLE',
+      `cannot reach any of the ${nodes.length} broker nodes of AMQP_HOSTS: ${unreachable.map((err) => err.message).join('; ')}`,
     );
+  }
 
-  const how = connecting(endpoint);
-  const queueModes = await withDeadline(
-    resolveQueueModes(settings, how, Object.values(queues), logger),
-    connectTimeoutMs,
-    timeout,
-  ).catch((err: unknown) => {
-    throw toBrokerError(err, endpoint);
-  });
-
+  // Rascal starts from the node that just answered and goes round the others on a loss.
+  const order = [...nodes.slice(first), ...nodes.slice(0, first)];
+  const how = connecting(order[0] as AmqpEndpoint);
   const config = createBrokerConfig({
-    url: how.url,
+    url: order.map((node) => connecting(node).url),
     vhost: endpoint.vhost,
     queueModes,
     connectTimeoutMs,
@@ -128,10 +150,11 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
   });
 
   const creating = rascal.BrokerAsPromised.create(rascal.withDefaultConfig(config));
-  const broker = await withDeadline(creating, connectTimeoutMs, timeout).catch((err: unknown) => {
+  // Rascal may have to go round every node (one connect timeout each) to find one that answers.
+  const broker = await withDeadline(creating, connectTimeoutMs * nodes.length, timeout(order[0] as AmqpEndpoint)).catch((err: unknown) => {
     // A connection that arrives after the deadline is closed, not leaked.
     creating.then((late) => late.shutdown()).catch(() => undefined);
-    throw toBrokerError(err, endpoint);
+    throw toBrokerError(err, order[0] as AmqpEndpoint);
   });
 
   const vhost = (broker as unknown as { getVhost(name: string): Parameters<typeof coalesceVhostWrites>[0] | undefined }).getVhost(
@@ -147,7 +170,7 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     logger.warn(where, 'disconnected from the broker; reconnecting');
   });
   broker.on('connect', () => {
-    logger.info(where, 'connected to the broker');
+    logger.info({ ...where, node: connectedNode(broker) }, 'connected to the broker');
   });
   broker.on('blocked', (reason: unknown) => {
     logger.warn({ ...where, reason }, 'the broker blocked publishing (resource alarm)');
@@ -155,8 +178,33 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
   broker.on('unblocked', () => {
     logger.info(where, 'the broker unblocked publishing');
   });
-  logger.info({ ...where, topology: settings.topology ?? 'declare', queueModes, tls: describeTls(endpoint) }, 'connected to the broker; topology ready');
+  logger.info(
+    {
+      ...where,
+      node: connectedNode(broker),
+      ...(nodes.length > 1 ? { nodes: nodes.map((node) => `${node.host}:${node.port}`) } : {}),
+      topology: settings.topology ?? 'declare',
+      queueModes,
+      tls: describeTls(endpoint),
+    },
+    'connected to the broker; topology ready',
+  );
   return broker;
+}
+
+/** Failures that another node of a cluster may not have. */
+const UNREACHABLE: ReadonlySet<BrokerError['code']> = new Set(['BROKER_UNREACHABLE', 'CONNECT_TIMEOUT', 'HANDSHAKE_FAILED']);
+
+/** `host:port` of the node Rascal is connected to now (from its password-free URL). */
+function connectedNode(broker: Broker): string | undefined {
+  const [details] = broker.getConnections() as { connectionUrl?: string }[];
+  if (details?.connectionUrl === undefined) return undefined;
+  try {
+    const url = new URL(details.connectionUrl);
+    return `${url.hostname}:${url.port === '' ? (url.protocol === 'amqps:' ? '5671' : '5672') : url.port}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the log says of the connection's TLS: file paths and names, never contents. */
@@ -172,6 +220,7 @@ function describeTls(endpoint: AmqpEndpoint) {
 
 async function resolveQueueModes(
   settings: BrokerSettings,
+  node: AmqpEndpoint,
   how: Connecting,
   declarations: readonly QueueDeclaration[],
   logger: Logger,
@@ -188,7 +237,7 @@ async function resolveQueueModes(
   // An error after the handshake (the broker closing on us) rejects the pending call below.
   connection.on('error', () => undefined);
   try {
-    if (settings.topology === 'check') return await checkAll(connection, declarations, settings.endpoint);
+    if (settings.topology === 'check') return await checkAll(connection, declarations, node);
     const modes: Partial<Record<QueueName, QueueMode>> = {};
     for (const queue of declarations) {
       modes[queue.name] = await declareOrAdopt(connection, queue, logger);

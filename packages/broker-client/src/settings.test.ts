@@ -230,6 +230,50 @@ describe('parseEnv, the connection settings', () => {
     });
   });
 
+  describe('AMQP_HOSTS', () => {
+    const nodesOf = (env: NodeJS.ProcessEnv) => parseEnv(schema, { AMQP_HOST_ORDER: 'fixed', ...env }).AMQP_URL.nodes;
+
+    it('reads the nodes of a cluster, each port defaulting to the URL protocol’s', () => {
+      expect(nodesOf({ AMQP_HOSTS: 'rabbit-1:5673, rabbit-2 ,10.0.0.3:5674,[::1]:5675' })).toEqual([
+        { host: 'rabbit-1', port: 5673 },
+        { host: 'rabbit-2', port: 5672 },
+        { host: '10.0.0.3', port: 5674 },
+        { host: '[::1]', port: 5675 },
+      ]);
+      expect(nodesOf({ AMQP_URL: 'amqps://app:pw@x/orders', AMQP_HOSTS: 'a,b' })).toEqual([
+        { host: 'a', port: 5671 },
+        { host: 'b', port: 5671 },
+      ]);
+      expect(nodesOf({})).toBeUndefined();
+    });
+
+    it('keeps the order listed when fixed, and shuffles it by default', () => {
+      const hosts = Array.from({ length: 8 }, (_, i) => `n${i}:5672`);
+      expect(nodesOf({ AMQP_HOSTS: hosts.join(',') })?.map((node) => `${node.host}:${node.port}`)).toEqual(hosts);
+      const orders = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        const nodes = parseEnv(schema, { AMQP_HOSTS: hosts.join(',') }).AMQP_URL.nodes ?? [];
+        expect(nodes.map((node) => `${node.host}:${node.port}`).sort()).toEqual(hosts);
+        orders.add(nodes.map((node) => node.host).join());
+      }
+      // 20 shuffles of 8 nodes all alike would be a 1 in 40320^19 chance.
+      expect(orders.size).toBeGreaterThan(1);
+    });
+
+    it('says what is wrong with a bad list or order, one line each', () => {
+      expect(problemsOf({ AMQP_HOSTS: 'a:5672,,b' })).toEqual(['AMQP_HOSTS: has an empty entry (write host:port,host:port)']);
+      expect(problemsOf({ AMQP_HOSTS: 'a:5672,b:http' })).toEqual([
+        "AMQP_HOSTS: 'b:http' is not host:port (write [::1]:5672 for an IPv6 address)",
+      ]);
+      expect(problemsOf({ AMQP_HOSTS: 'amqp://a:5672' })).toEqual([
+        "AMQP_HOSTS: 'amqp://a:5672' is not host:port (write [::1]:5672 for an IPv6 address)",
+      ]);
+      expect(problemsOf({ AMQP_HOSTS: 'a:70000' })).toEqual(["AMQP_HOSTS: 'a:70000' has a port outside 1 to 65535"]);
+      expect(problemsOf({ AMQP_HOSTS: 'a:5672,b,a' })).toEqual(['AMQP_HOSTS: lists a:5672 twice']);
+      expect(problemsOf({ AMQP_HOST_ORDER: 'roundrobin' })).toEqual(['AMQP_HOST_ORDER: must be one of random, fixed']);
+    });
+  });
+
   it('lists the connection problems with every other problem at once', () => {
     expect(problemsOf({ LOG_LEVEL: 'loud', AMQP_URL: 'amqp://app:pw@b', AMQP_PASSWORD_FILE: file(secret) })).toEqual([
       'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent',

@@ -2,7 +2,17 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DEFAULT_AMQP_URL, parseAmqpUrl, settingFile, withPassword, type AmqpEndpoint, type EndpointTls, type SettingFile } from './amqp-url.js';
+import {
+  DEFAULT_AMQP_URL,
+  parseAmqpUrl,
+  parseNodeList,
+  settingFile,
+  withPassword,
+  type AmqpEndpoint,
+  type BrokerNode,
+  type EndpointTls,
+  type SettingFile,
+} from './amqp-url.js';
 import { ConfigError } from './errors.js';
 
 /** An unset or empty variable takes the default. */
@@ -69,6 +79,15 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  */
 export const TOPOLOGY_MODES = ['declare', 'check'] as const;
 export type TopologyMode = (typeof TOPOLOGY_MODES)[number];
+
+/**
+ * In which order the nodes of AMQP_HOSTS are tried:
+ * - `random`: shuffled once at start, so that many instances with the same settings spread
+ *   over the nodes;
+ * - `fixed`: as listed, the first one first.
+ */
+export const HOST_ORDERS = ['random', 'fixed'] as const;
+export type HostOrder = (typeof HOST_ORDERS)[number];
 
 const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -170,6 +189,17 @@ export const brokerEnvShape = {
   AMQP_TLS_KEY_FILE: fileSetting(pemPrivateKey),
   /** The name the broker's certificate must carry, when the URL's host is another. @default the URL's host */
   AMQP_TLS_SERVERNAME: serverNameSetting,
+  /**
+   * The nodes of a cluster, `host:port,host:port,...`: the apps connect to one and, when
+   * the connection is lost, move to the next that answers. The URL still gives the
+   * protocol, login and vhost. @default the URL's host
+   */
+  AMQP_HOSTS: z.preprocess(blankIsUnset, z.string().optional()),
+  /** `random` (spread instances over the nodes) or `fixed` (as listed). @default random */
+  AMQP_HOST_ORDER: z.preprocess(
+    (value) => (typeof value === 'string' ? blankIsUnset(value.trim().toLowerCase()) : value),
+    z.enum(HOST_ORDERS, { error: `must be one of ${HOST_ORDERS.join(', ')}` }).default('random'),
+  ),
   /** `declare` the contract's queues at start, or only `check` that they exist. @default declare */
   AMQP_TOPOLOGY: z.preprocess(
     (value) => (typeof value === 'string' ? blankIsUnset(value.trim().toLowerCase()) : value),
@@ -195,6 +225,8 @@ interface ConnectionSettings {
   readonly AMQP_TLS_CERT_FILE?: SettingFile | undefined;
   readonly AMQP_TLS_KEY_FILE?: SettingFile | undefined;
   readonly AMQP_TLS_SERVERNAME?: string | undefined;
+  readonly AMQP_HOSTS?: string | undefined;
+  readonly AMQP_HOST_ORDER?: HostOrder | undefined;
 }
 
 const connectionShape = {
@@ -205,6 +237,8 @@ const connectionShape = {
   AMQP_TLS_CERT_FILE: brokerEnvShape.AMQP_TLS_CERT_FILE,
   AMQP_TLS_KEY_FILE: brokerEnvShape.AMQP_TLS_KEY_FILE,
   AMQP_TLS_SERVERNAME: brokerEnvShape.AMQP_TLS_SERVERNAME,
+  AMQP_HOSTS: brokerEnvShape.AMQP_HOSTS,
+  AMQP_HOST_ORDER: brokerEnvShape.AMQP_HOST_ORDER,
 };
 
 const TLS_SETTINGS = ['AMQP_TLS_CA_FILE', 'AMQP_TLS_CERT_FILE', 'AMQP_TLS_KEY_FILE', 'AMQP_TLS_SERVERNAME'] as const;
@@ -254,6 +288,12 @@ function combineConnection(
   if (cert !== undefined && key !== undefined && !new X509Certificate(cert.contents).checkPrivateKey(createPrivateKey(key.contents))) {
     problems.push(`AMQP_TLS_KEY_FILE: ${key.path} is not the private key of the certificate in ${cert.path}`);
   }
+  let nodes: BrokerNode[] | undefined;
+  if (settings.AMQP_HOSTS !== undefined) {
+    const parsed = parseNodeList(settings.AMQP_HOSTS, endpoint.port);
+    if (parsed.ok) nodes = settings.AMQP_HOST_ORDER === 'fixed' ? parsed.nodes : shuffled(parsed.nodes);
+    else problems.push(`AMQP_HOSTS: ${parsed.reason}`);
+  }
   if (problems.length > 0) return { problems };
 
   const tls: EndpointTls = {
@@ -262,7 +302,20 @@ function combineConnection(
     ...(key === undefined ? {} : { key }),
     ...(settings.AMQP_TLS_SERVERNAME === undefined ? {} : { servername: settings.AMQP_TLS_SERVERNAME }),
   };
-  return { endpoint: set.length > 0 ? { ...endpoint, tls } : endpoint, problems };
+  return {
+    endpoint: { ...endpoint, ...(set.length > 0 ? { tls } : {}), ...(nodes === undefined ? {} : { nodes }) },
+    problems,
+  };
+}
+
+/** A copy in random order (Fisher-Yates). */
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
 }
 
 const describeIssues = (issues: readonly z.core.$ZodIssue[]) =>

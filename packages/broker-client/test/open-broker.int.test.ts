@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:net';
-import { HELLO_QUEUES, inspectQueue, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HELLO_QUEUES, inspectQueue, TASK_QUEUES, TcpProxy, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { BrokerError } from '../src/errors.js';
 import { openBroker, type Broker } from '../src/open-broker.js';
+import { createPublisher } from '../src/publisher.js';
 import { endpointOf, memoryLogger } from './helpers.js';
 
 const vhost = useTestVhost('open-broker', { queues: [...HELLO_QUEUES, ...TASK_QUEUES] });
@@ -12,9 +14,10 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((broker) => broker.shutdown()));
 });
 
-async function open(url = vhost.url, connectTimeoutMs = 5000) {
+async function open(url = vhost.url, connectTimeoutMs = 5000, nodes?: readonly { host: string; port: number }[]) {
   const { logger, lines } = memoryLogger([endpointOf(url).password]);
-  const broker = await openBroker({ endpoint: endpointOf(url), connectionName: 'test', connectTimeoutMs }, logger);
+  const endpoint = { ...endpointOf(url), ...(nodes === undefined ? {} : { nodes }) };
+  const broker = await openBroker({ endpoint, connectionName: 'test', connectTimeoutMs, heartbeatSeconds: 1 }, logger);
   opened.push(broker);
   return { broker, lines };
 }
@@ -130,6 +133,102 @@ describe('openBroker, when the broker cannot be used', () => {
   it('reports a server that does not speak AMQP', async () => {
     const { error } = await failure(`amqp://guest:guest@127.0.0.1:${chattyPort}`);
     expect(error.code).toBe('HANDSHAKE_FAILED');
+  });
+});
+
+describe('openBroker on several nodes (AMQP_HOSTS)', () => {
+  const brokerPort = () => Number(new URL(vhost.url).port || 5672);
+  /** The `node` of each 'connected to the broker' log line, in order. */
+  const connectedTo = (lines: readonly string[]) =>
+    lines
+      .map((line) => JSON.parse(line) as { msg: string; node?: string })
+      .filter((line) => line.msg === 'connected to the broker' || line.msg === 'connected to the broker; topology ready')
+      .map((line) => line.node);
+
+  async function closedPort(): Promise<number> {
+    const closed = createServer();
+    const port = await listen(closed);
+    closed.close();
+    return port;
+  }
+
+  it('passes over a node that cannot be reached and connects to the next', async () => {
+    const down = await closedPort();
+    const { lines } = await open(vhost.url, 5000, [
+      { host: '127.0.0.1', port: down },
+      { host: '127.0.0.1', port: brokerPort() },
+    ]);
+    const log = lines.join('\n');
+    expect(log).toContain(`"node":"127.0.0.1:${down}"`);
+    expect(log).toContain('cannot reach this broker node; trying the next');
+    expect(connectedTo(lines).at(-1)).toBe(`127.0.0.1:${brokerPort()}`);
+  });
+
+  it('moves to another node when its connection is lost, and publishes there', async () => {
+    const proxy = await TcpProxy.start(brokerPort());
+    try {
+      const { broker, lines } = await open(vhost.url, 2000, [
+        { host: '127.0.0.1', port: proxy.port },
+        { host: '127.0.0.1', port: brokerPort() },
+      ]);
+      expect(connectedTo(lines)).toEqual([`127.0.0.1:${proxy.port}`]);
+      const publisher = createPublisher(broker, { logger: memoryLogger().logger });
+      expect((await publisher.publish('task_queue', Buffer.from('before'), { messageId: 'm-1', timeoutMs: 5000 })).status).toBe('confirmed');
+
+      // The first node goes away for good: its connection drops and it refuses new ones.
+      await proxy.close();
+      const deadline = Date.now() + 30_000;
+      while (connectedTo(lines).length < 2 && Date.now() < deadline) await sleep(50);
+      expect(lines.join('\n')).toContain('disconnected from the broker; reconnecting');
+      expect(connectedTo(lines)).toEqual([`127.0.0.1:${proxy.port}`, `127.0.0.1:${brokerPort()}`]);
+
+      // The publisher's channel came back with the connection, on the other node.
+      let outcome = await publisher.publish('task_queue', Buffer.from('after'), { messageId: 'm-2', timeoutMs: 5000 });
+      for (let i = 0; outcome.status !== 'confirmed' && i < 50; i++) {
+        await sleep(100);
+        outcome = await publisher.publish('task_queue', Buffer.from('after'), { messageId: 'm-2', timeoutMs: 5000 });
+      }
+      expect(outcome.status).toBe('confirmed');
+      expect((await inspectQueue(vhost.url, 'task_queue'))?.messageCount).toBe(2);
+      await publisher.close();
+    } finally {
+      await proxy.close().catch(() => undefined);
+    }
+  });
+
+  it('names every node when none can be reached', async () => {
+    const [a, b] = [await closedPort(), await closedPort()];
+    let error: unknown;
+    try {
+      await open(vhost.url, 2000, [
+        { host: '127.0.0.1', port: a },
+        { host: '127.0.0.1', port: b },
+      ]);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(BrokerError);
+    expect((error as BrokerError).code).toBe('BROKER_UNREACHABLE');
+    expect((error as BrokerError).message).toMatch(
+      new RegExp(`^cannot reach any of the 2 broker nodes of AMQP_HOSTS: .*127\\.0\\.0\\.1:${a}.*; .*127\\.0\\.0\\.1:${b}`),
+    );
+  });
+
+  it('stops at a wrong login instead of trying the other nodes (it would be wrong on every node)', async () => {
+    const url = new URL(vhost.url);
+    url.password = 'not-the-password';
+    let error: unknown;
+    const down = await closedPort();
+    try {
+      await open(url.toString(), 2000, [
+        { host: '127.0.0.1', port: brokerPort() },
+        { host: '127.0.0.1', port: down },
+      ]);
+    } catch (err) {
+      error = err;
+    }
+    expect((error as BrokerError).code).toBe('ACCESS_REFUSED');
+    expect((error as BrokerError).message).not.toContain('not-the-password');
   });
 });
 

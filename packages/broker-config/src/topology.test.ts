@@ -143,16 +143,30 @@ describe('createBrokerConfig', () => {
       heartbeatSeconds: 7,
       connectionName: 'producer',
     });
-    expect(vhost(c, 'orders').connection).toMatchObject({
-      url: 'amqp://u:p@broker:5673/orders',
-      options: { heartbeat: 7, connection_timeout: 1234 },
-      socketOptions: { timeout: 1234, clientProperties: { connection_name: 'producer' } },
-    });
+    expect(vhost(c, 'orders').connections).toMatchObject([
+      {
+        url: 'amqp://u:p@broker:5673/orders',
+        options: { heartbeat: 7, connection_timeout: 1234 },
+        socketOptions: { timeout: 1234, clientProperties: { connection_name: 'producer' } },
+      },
+    ]);
+  });
+
+  it('gives Rascal one connection per node of a cluster, in the order given, each alike', () => {
+    const urls = ['amqp://n2:5672/orders', 'amqp://n1:5672/orders', 'amqp://n3:5673/orders'];
+    const c = createBrokerConfig({ url: urls, vhost: 'orders', heartbeatSeconds: 3 });
+    const v = vhost(c, 'orders');
+    expect(v.connectionStrategy).toBe('fixed');
+    expect(v.connections?.map((connection) => (connection as { url: string }).url)).toEqual(urls);
+    for (const connection of v.connections ?? []) {
+      expect(connection).toMatchObject({ options: { heartbeat: 3 }, socketOptions: { rejectUnauthorized: true }, retry: { min: 1000 } });
+    }
   });
 });
 
 describe('the connection\'s TLS and login', () => {
-  const connection = (c: rascal.BrokerConfig): { socketOptions?: Record<string, unknown> } | undefined => c.vhosts?.['/']?.connection;
+  const connection = (c: rascal.BrokerConfig): { socketOptions?: Record<string, unknown> } | undefined =>
+    c.vhosts?.['/']?.connections?.[0] as { socketOptions?: Record<string, unknown> } | undefined;
 
   it("always verifies the broker's certificate, with or without TLS settings", () => {
     expect(connection(config)?.socketOptions).toMatchObject({ rejectUnauthorized: true });

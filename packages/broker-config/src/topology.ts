@@ -161,8 +161,12 @@ export const subscriptions = {
 export type QueueMode = 'assert' | 'check';
 
 export interface BrokerConfigOptions {
-  /** The broker's AMQP URL, vhost included (and the login, unless `credentials` gives it). Never logged as is. */
-  readonly url: string;
+  /**
+   * The broker's AMQP URL, vhost included (and the login, unless `credentials` gives it);
+   * or, for a cluster, one URL per node, tried in this order: on a lost connection Rascal
+   * moves to the next that answers. Never logged as is.
+   */
+  readonly url: string | readonly string[];
   /** The vhost named in the URL, for Rascal's bookkeeping. @default '/' */
   readonly vhost?: string;
   /** How each queue is treated at start. @default 'assert' for every queue */
@@ -316,16 +320,19 @@ export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
   return {
     vhosts: {
       [vhost]: {
-        connection: {
-          url: options.url,
+        // Every node in the order given (the apps shuffle it themselves when asked to).
+        connectionStrategy: 'fixed',
+        connections: (typeof options.url === 'string' ? [options.url] : options.url).map((url) => ({
+          url,
           options: {
             heartbeat: options.heartbeatSeconds ?? 10,
             connection_timeout: connectTimeout,
           },
           socketOptions,
-          // Reconnect after a lost connection: 1 s, doubling, at most 30 s between attempts.
+          // Reconnect after a lost connection: each node in turn at once, then, when none
+          // answers, again after 1 s, doubling, at most 30 s between rounds.
           retry: { min: 1000, max: 30_000, factor: 2, strategy: 'exponential' },
-        },
+        })),
         publicationChannelPools: {
           confirmPool: { max: options.confirmChannels ?? 10 },
         },
