@@ -12,6 +12,7 @@ const SHORT: Record<ScenarioId, string> = {
   'publish-quorum-10k': 'publish|quorum, 10 KB',
   consume: 'consume|manual acks',
   e2e: 'end to end|max rate',
+  'e2e-cluster': 'end to end|3-node cluster',
   'e2e-half-rate': 'end to end|half rate',
 };
 
@@ -26,9 +27,13 @@ const PANELS = {
   throughput: 'Messages/s, ratio to raw amqplib (higher is better)',
   cpu: 'Client CPU per message, ratio to raw amqplib (lower is better)',
   p99: "p99 latency at half the raw pair's max rate, ratio to raw (lower is better)",
+  cluster: 'End to end on a 3-node cluster: messages/s, ratio to the same client on the single node (higher is better)',
 } as const;
 
-/** The bars: one per scenario and client, in three panels. */
+/** The y axis of each panel: what the bars are divided by. */
+const AXES: Record<string, string> = { [PANELS.cluster]: 'ratio to the single node' };
+
+/** The bars: one per scenario and client, in up to four panels. */
 function bars(results: BenchResults): Bar[] {
   const out: Bar[] = [];
   for (const scenario of results.scenarios) {
@@ -42,6 +47,7 @@ function bars(results: BenchResults): Bar[] {
       } else {
         push(PANELS.p99, summary.p99Ratio);
       }
+      if (summary.singleNodeRatio !== undefined) push(PANELS.cluster, summary.singleNodeRatio);
     }
   }
   return out;
@@ -59,7 +65,7 @@ function panel(title: string, data: readonly Bar[], clientOrder: readonly string
       axis: { labelAngle: 0, labelLimit: 200, labelExpr: "split(datum.label, '|')" },
     },
     xOffset: { field: 'client', type: 'nominal', sort: clientOrder },
-    y: { field: 'ratio', type: 'quantitative', title: 'ratio to raw amqplib' },
+    y: { field: 'ratio', type: 'quantitative', title: AXES[title] ?? 'ratio to raw amqplib' },
   };
   return {
     title,
@@ -94,6 +100,7 @@ export function chartSpec(results: BenchResults): TopLevelSpec {
     panel(PANELS.throughput, data, clientOrder, undefined),
     panel(PANELS.cpu, data, clientOrder, 1.3),
     panel(PANELS.p99, data, clientOrder, 1.5),
+    panel(PANELS.cluster, data, clientOrder, undefined),
   ].filter((one) => one.layer[0]?.data.values.length !== 0);
   // Panels of other widths would not line up; the scenarios' bands share one step.
   return {

@@ -1,6 +1,7 @@
 /**
  * `pnpm bench`: the project's publish and consume paths side by side with raw amqplib and
- * the peer clients, against the broker at AMQP_URL. See ../README.md.
+ * the peer clients, against the broker at AMQP_URL (and, for e2e-cluster, a 3-node cluster
+ * it boots). See ../README.md.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { brokerUrl, redacted, requireBroker, type TestVhost } from '@hello-rabbit/testkit';
 import { BENCH_QUEUE, createBenchVhost, resetQueue, serverVersion } from './broker.js';
 import { killRunners, runJob } from './child.js';
+import { BenchCluster, killClusterLeftovers, nodeLabel } from './cluster.js';
 import { probeClient } from './clients/connect.js';
 import { renderChart } from './chart.js';
 import { BASELINE, type ClientName, type OverloadJob } from './jobs.js';
@@ -22,7 +24,7 @@ import {
   type OverloadSummary,
   type RoundOutcome,
 } from './results.js';
-import { measure, SCENARIOS, type RunSettings, type ScenarioId } from './scenarios.js';
+import { measure, SCENARIOS, singleNode, type Endpoints, type Measurement, type RunSettings, type Scenario, type ScenarioId } from './scenarios.js';
 
 const MiB = 2 ** 20;
 
@@ -37,6 +39,14 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 }
 
 let activeVhost: TestVhost | undefined;
+/** The cluster of the cluster scenarios, while it runs. */
+let activeCluster: BenchCluster | undefined;
+/** Set by Ctrl+C: no new run is started while the cleanup runs. */
+let interruptedAt: number | undefined;
+
+function stopIfInterrupted(): void {
+  if (interruptedAt !== undefined) throw new Error('interrupted');
+}
 /** The quick run's one vhost: making and deleting one per scenario takes longer than measuring. */
 let sharedVhost: TestVhost | undefined;
 
@@ -68,6 +78,47 @@ async function withSharedVhost<T>(fn: () => Promise<T>): Promise<T> {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Boots the cluster once for the whole run. A cluster that does not boot (no RabbitMQ
+ * installed here, say) fails its scenario's runs, not the benchmark.
+ */
+async function bootCluster(): Promise<{ readonly cluster?: BenchCluster; readonly error?: string }> {
+  say('cluster: booting 3 private RabbitMQ nodes and joining them (tens of seconds)...');
+  try {
+    const cluster = await BenchCluster.boot();
+    activeCluster = cluster;
+    const { layout } = cluster;
+    say(
+      `cluster: up in ${layout.bootSeconds.toFixed(0)} s (${layout.nodes.join(', ')}); producer on ${nodeLabel(layout, layout.producerNode)}, ` +
+        `consumer on ${nodeLabel(layout, layout.consumerNode)}, queue declared through ${nodeLabel(layout, layout.declaredOn)}`,
+    );
+    return { cluster };
+  } catch (err) {
+    // The nodes are rabbitmq-server processes of this machine's RabbitMQ (not a container's).
+    say(`cluster: failed to boot (it needs RabbitMQ installed here: /usr/lib/rabbitmq/bin, or RABBITMQ_BIN): ${messageOf(err)}`);
+    return { error: `no cluster: ${messageOf(err).split('\n')[0] ?? ''}` };
+  }
+}
+
+async function stopCluster(): Promise<void> {
+  const cluster = activeCluster;
+  if (cluster === undefined) return;
+  say('cluster: stopping its nodes');
+  await cluster.stop();
+  activeCluster = undefined;
+}
+
+/** Where the queue's leader and members are after a cluster run; a failed look-up costs only the note. */
+async function placementAfterRun(cluster: BenchCluster, vhost: string): Promise<Pick<Measurement, 'leaderNode' | 'queueMembers'>> {
+  try {
+    const { leader, members } = await cluster.members(vhost, BENCH_QUEUE);
+    return { leaderNode: leader, queueMembers: members };
+  } catch (err) {
+    say(`cluster: could not tell where the queue's leader is: ${messageOf(err)}`);
+    return {};
+  }
 }
 
 /**
@@ -146,6 +197,70 @@ async function runOverload(client: ClientName, options: BenchOptions, offeredRat
   }
 }
 
+/** What the cluster scenarios run on: the cluster, or why there is none. */
+interface ClusterState {
+  readonly cluster?: BenchCluster | undefined;
+  readonly clusterError?: string | undefined;
+}
+
+/** One round: every scenario, each with every client in turn, in a vhost of its own. */
+async function runRound(
+  round: number,
+  scenarios: readonly Scenario[],
+  clients: readonly ClientName[],
+  outcomes: ReadonlyMap<ScenarioId, Map<ClientName, RoundOutcome[]>>,
+  options: BenchOptions,
+  settings: RunSettings,
+  { cluster, clusterError }: ClusterState,
+): Promise<void> {
+  for (const [index, scenario] of scenarios.entries()) {
+    stopIfInterrupted();
+    const record = outcomes.get(scenario.id) as Map<ClientName, RoundOutcome[]>;
+    const onCluster = scenario.cluster === undefined ? undefined : cluster;
+    if (scenario.cluster !== undefined && onCluster === undefined) {
+      for (const client of clients) record.get(client)?.push({ round, ok: false, error: clusterError ?? 'no cluster' });
+      continue;
+    }
+    let rate: number | undefined;
+    if (scenario.id === 'e2e-half-rate') {
+      const raw = outcomes.get('e2e')?.get(BASELINE)?.find((outcome) => outcome.round === round);
+      if (raw?.ok !== true) {
+        for (const client of clients) record.get(client)?.push({ round, ok: false, error: "no raw amqplib end-to-end rate in this round" });
+        continue;
+      }
+      rate = raw.measurement.messagesPerSecond / 2;
+    }
+    const count =
+      rate !== undefined
+        ? Math.max(100, Math.round(rate * options.pacedSeconds))
+        : scenario.id === 'publish-quorum-10k'
+          ? options.largeCount
+          : options.count;
+    const label = `${scenario.id}-r${String(round)}`;
+    const inVhost = (fn: (endpoints: Endpoints, clusterVhost?: string) => Promise<void>): Promise<void> =>
+      onCluster === undefined ? withVhost(label, (url) => fn(singleNode(url))) : onCluster.withVhost(label, fn);
+    await inVhost(async (endpoints, clusterVhost) => {
+      for (const client of rotate(clients, round - 1 + index)) {
+        stopIfInterrupted();
+        const where = `[round ${String(round)}/${String(options.rounds)}] ${scenario.id} · ${CLIENT_LABELS[client]}`;
+        try {
+          let measurement = await measure(scenario, client, endpoints, count, settings, { round, rate });
+          if (onCluster !== undefined && clusterVhost !== undefined) measurement = { ...measurement, ...(await placementAfterRun(onCluster, clusterVhost)) };
+          record.get(client)?.push({ round, ok: true, measurement });
+          say(
+            `${where}: ${Math.round(measurement.messagesPerSecond).toLocaleString('en-US')} msg/s, ` +
+              `${measurement.cpuMicrosPerMessage.toFixed(1)} µs CPU/msg, peak RSS ${(measurement.peakRssBytes / MiB).toFixed(0)} MiB` +
+              (onCluster === undefined || measurement.leaderNode === undefined ? '' : `, leader on ${nodeLabel(onCluster.layout, measurement.leaderNode)}`),
+          );
+        } catch (err) {
+          record.get(client)?.push({ round, ok: false, error: messageOf(err) });
+          say(`${where}: failed: ${messageOf(err)}`);
+        }
+      }
+    });
+  }
+}
+
 async function bench(options: BenchOptions): Promise<BenchResults> {
   const started = Date.now();
   const loadBefore = os.loadavg()[0] ?? 0;
@@ -177,44 +292,23 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
       `clients: ${clients.map((client) => CLIENT_LABELS[client]).join(', ')}`,
   );
 
-  for (let round = 1; round <= options.rounds; round++) {
-    for (const [index, scenario] of scenarios.entries()) {
-      const record = outcomes.get(scenario.id) as Map<ClientName, RoundOutcome[]>;
-      let rate: number | undefined;
-      if (scenario.id === 'e2e-half-rate') {
-        const raw = outcomes.get('e2e')?.get(BASELINE)?.find((outcome) => outcome.round === round);
-        if (raw?.ok !== true) {
-          for (const client of clients) record.get(client)?.push({ round, ok: false, error: "no raw amqplib end-to-end rate in this round" });
-          continue;
-        }
-        rate = raw.measurement.messagesPerSecond / 2;
-      }
-      const count =
-        rate !== undefined
-          ? Math.max(100, Math.round(rate * options.pacedSeconds))
-          : scenario.id === 'publish-quorum-10k'
-            ? options.largeCount
-            : options.count;
-      await withVhost(`${scenario.id}-r${String(round)}`, async (url) => {
-        for (const client of rotate(clients, round - 1 + index)) {
-          const where = `[round ${String(round)}/${String(options.rounds)}] ${scenario.id} · ${CLIENT_LABELS[client]}`;
-          try {
-            const measurement = await measure(scenario, client, url, count, settings, { round, rate });
-            record.get(client)?.push({ round, ok: true, measurement });
-            say(
-              `${where}: ${Math.round(measurement.messagesPerSecond).toLocaleString('en-US')} msg/s, ` +
-                `${measurement.cpuMicrosPerMessage.toFixed(1)} µs CPU/msg, peak RSS ${(measurement.peakRssBytes / MiB).toFixed(0)} MiB`,
-            );
-          } catch (err) {
-            record.get(client)?.push({ round, ok: false, error: messageOf(err) });
-            say(`${where}: failed: ${messageOf(err)}`);
-          }
-        }
-      });
-    }
+  // Once for the whole run, before the first round: booting takes both cores for a while.
+  const { cluster, error: clusterError } = scenarios.some((scenario) => scenario.cluster !== undefined) ? await bootCluster() : {};
+  try {
+    for (let round = 1; round <= options.rounds; round++) await runRound(round, scenarios, clients, outcomes, options, settings, { cluster, clusterError });
+  } finally {
+    // Before the overload check: three idle nodes are not nothing on two cores.
+    await stopCluster();
   }
 
-  const summaries = scenarios.map((scenario) => summarizeScenario(scenario, clients, outcomes.get(scenario.id) ?? new Map()));
+  const summaries = scenarios.map((scenario) =>
+    summarizeScenario(
+      scenario,
+      clients,
+      outcomes.get(scenario.id) ?? new Map(),
+      scenario.cluster === undefined ? undefined : { layout: cluster?.layout, singleNode: outcomes.get(scenario.cluster.comparedWith) ?? new Map() },
+    ),
+  );
 
   const overload: OverloadSummary[] = [];
   if (options.overload && clients.includes('project')) {
@@ -278,13 +372,28 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** Ctrl+C: no runner or vhost left behind. */
-process.once('SIGINT', () => {
+/**
+ * Ctrl+C (or a SIGTERM from whatever runs the benchmark): no runner, vhost or cluster node
+ * left behind. The nodes run in sessions of their own, so only this stops them; a second
+ * signal does not cut that short (tsx may relay the terminal's own once more).
+ */
+function onSignal(exitCode: number): void {
+  if (interruptedAt !== undefined) {
+    if (Date.now() - interruptedAt > 1000) say('bench: still cleaning up (the cluster\'s nodes take a few seconds to stop)');
+    return;
+  }
+  interruptedAt = Date.now();
+  say(`bench: interrupted; cleaning up${activeCluster === undefined ? '' : ' (stopping the cluster\'s nodes)'}`);
   killRunners();
-  const vhost = activeVhost;
-  const exit = () => process.exit(130);
-  if (vhost === undefined) exit();
-  else vhost.dispose().then(exit, exit);
+  void Promise.allSettled([activeVhost?.dispose(), activeCluster?.stop()])
+    .then(() => killClusterLeftovers())
+    .finally(() => process.exit(exitCode));
+}
+process.on('SIGINT', () => {
+  onSignal(130);
+});
+process.on('SIGTERM', () => {
+  onSignal(143);
 });
 
 main().then(
@@ -292,6 +401,8 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    // Interrupted: the signal's handler cleans up and exits.
+    if (interruptedAt !== undefined) return;
     killRunners();
     process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;

@@ -1,3 +1,4 @@
+import { nodeLabel } from './cluster.js';
 import type { BenchResults, ClientSummary, ScenarioSummary } from './results.js';
 
 const MiB = 2 ** 20;
@@ -61,6 +62,46 @@ export function resultsTable(results: BenchResults): string {
   return lines.join('\n');
 }
 
+/**
+ * Each cluster scenario beside the single-node one it is compared with: where each side
+ * was, and every client's rate on both.
+ */
+export function clusterSections(results: BenchResults): string[] {
+  const out: string[] = [];
+  for (const scenario of results.scenarios) {
+    const { cluster } = scenario;
+    if (cluster === undefined) continue;
+    const single = results.scenarios.find((one) => one.id === cluster.comparedWith);
+    const at = (name: string) => nodeLabel(cluster, name);
+    const leaders = cluster.leaders.length === 0 ? '(not reported)' : cluster.leaders.map(at).join(' or ');
+    const members = cluster.members.length === 0 ? '(not reported)' : cluster.members.map(at).join(', ');
+    out.push(
+      '',
+      `## End to end on a ${String(cluster.nodes.length)}-node cluster`,
+      '',
+      `The end-to-end run on a cluster of ${String(cluster.nodes.length)} private ${cluster.broker} nodes the benchmark booted on this machine ` +
+        `(in ${cluster.bootSeconds.toFixed(0)} s; ${cluster.nodes.map((name) => `${at(name)}: \`${name}\``).join(', ')}): ` +
+        `the producer connected to ${at(cluster.producerNode)}, the consumer to ${at(cluster.consumerNode)}, ` +
+        `the quorum queue declared through ${at(cluster.declaredOn)}, with members on ${members} and its leader on ${leaders} after the runs. ` +
+        '*cluster / single node*: the median over rounds of the client\'s messages/s on the cluster divided by its own on the single ' +
+        `broker (\`${cluster.comparedWith}\`) in the same round. Both figures share this machine's two cores with everything else: ` +
+        'three nodes on one machine measure what replication and the hops between nodes cost, not what three machines would give.',
+      '',
+      '| client | single node msg/s | cluster msg/s | cluster / single node | ratio to raw, single node | ratio to raw, cluster | p99 ms, single / cluster |',
+      '|---|--:|--:|--:|--:|--:|--:|',
+    );
+    for (const summary of scenario.clients) {
+      const alone = single?.clients.find((one) => one.client === summary.client);
+      out.push(
+        `| ${summary.label} | ${thousands(alone?.messagesPerSecond?.median)} | ${summary.rounds === 0 ? 'failed' : thousands(summary.messagesPerSecond?.median)} | ` +
+          `${fixed(summary.singleNodeRatio, 2)} | ${fixed(alone?.throughputRatio, 2)} | ${fixed(summary.throughputRatio, 2)} | ` +
+          `${ms(alone?.latency?.p99Ms)} / ${ms(summary.latency?.p99Ms)} |`,
+      );
+    }
+  }
+  return out;
+}
+
 /** The whole report: the table, the goals, the overload check, the machine. */
 export function renderMarkdown(results: BenchResults): string {
   const { meta } = results;
@@ -96,6 +137,8 @@ export function renderMarkdown(results: BenchResults): string {
   if (errors.length > 0) {
     out.push('', '### Failed runs', '', ...errors);
   }
+
+  out.push(...clusterSections(results));
 
   if (results.overload.length > 0) {
     const [first] = results.overload;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLIENTS, type ClientName } from './jobs.js';
-import { SCENARIO_IDS, type ScenarioId } from './scenarios.js';
+import { CLUSTER_SCENARIO_IDS, SCENARIO_IDS, type ScenarioId } from './scenarios.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -35,7 +35,8 @@ Runs every scenario for the project's path, raw amqplib and the peer clients, al
 them in each round, and writes results/latest.json, latest.md and chart.svg.
 
 Options:
-  --quick                 smoke run: 1 round, small counts, results in results/quick/
+  --quick                 smoke run: 1 round, small counts, results in results/quick/; leaves out
+                          ${CLUSTER_SCENARIO_IDS.join(', ')} (which boots a 3-node cluster) unless --scenarios names it
   --rounds <n>            rounds (default 5; quick 1)
   --count <n>             messages per run for 100-byte publishes, consume and end to end
                           (default 25000; quick 1000)
@@ -45,6 +46,7 @@ Options:
   --memory-cap-mb <n>     the overload check's cap on peak RSS (default 384)
   --clients <list>        comma-separated, of: ${CLIENTS.join(', ')}
   --scenarios <list>      comma-separated, of: ${SCENARIO_IDS.join(', ')}, overload
+                          (e2e-half-rate and e2e-cluster bring e2e along: they are compared with it)
   --out <dir>             output directory (default tools/bench/results)
   --profile               write a V8 CPU profile of every run to <out>/profiles
                           (summarize one with: pnpm --filter @hello-rabbit/bench profile <file>)
@@ -101,8 +103,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
   const clients = list('clients', values.clients, CLIENTS) ?? [...CLIENTS];
   if (!clients.includes('amqplib')) throw new UsageError('--clients: amqplib is the baseline of every ratio and cannot be left out');
   const asked = list('scenarios', values.scenarios, [...SCENARIO_IDS, 'overload'] as const);
-  // The half-rate run is paced at half the rate the raw pair reached in the full-rate run.
-  const scenarios = asked?.includes('e2e-half-rate') === true ? [...asked, 'e2e' as const] : asked;
+  // The half-rate run is paced at half the rate the raw pair reached in the full-rate run;
+  // the cluster's rates are divided by the single node's of the same round.
+  const scenarios = asked?.some((id) => id === 'e2e-half-rate' || id === 'e2e-cluster') === true ? [...asked, 'e2e' as const] : asked;
+  // The quick run is CI's smoke test: booting a cluster would double its time.
+  const defaults = quick ? SCENARIO_IDS.filter((id) => !CLUSTER_SCENARIO_IDS.includes(id)) : [...SCENARIO_IDS];
   return {
     quick,
     rounds: positive('rounds', values.rounds, quick ? 1 : 5),
@@ -114,7 +119,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
     window: 1000,
     prefetch: 1000,
     clients,
-    scenarios: scenarios === undefined ? [...SCENARIO_IDS] : SCENARIO_IDS.filter((id) => scenarios.includes(id)),
+    scenarios: scenarios === undefined ? defaults : SCENARIO_IDS.filter((id) => scenarios.includes(id)),
     overload: scenarios === undefined || scenarios.includes('overload'),
     outDir: resolve(values.out ?? resolve(packageDir, quick ? 'results/quick' : 'results')),
     profile: values.profile,

@@ -1,3 +1,4 @@
+import type { ClusterLayout } from './cluster.js';
 import { BASELINE, type ClientName } from './jobs.js';
 import { decodeHistogram, mergeHistograms, summarizeLatency, type LatencySummary } from './latency.js';
 import type { Measurement, Scenario, ScenarioId } from './scenarios.js';
@@ -44,6 +45,11 @@ export interface ClientSummary {
   readonly consumerPeakRssBytes?: number;
   /** Paced runs: the offered messages/s (median over rounds). */
   readonly offeredRate?: number;
+  /**
+   * Cluster runs: median over rounds of (this client's messages/s on the cluster / its own on
+   * the single node, same round); null when no round has both.
+   */
+  readonly singleNodeRatio?: number | null;
   readonly perRound: readonly RoundFigures[];
 }
 
@@ -54,7 +60,19 @@ export interface RoundFigures {
   readonly cpuMicrosPerMessage?: number;
   readonly p99Ms?: number;
   readonly peakRssBytes?: number;
+  /** Cluster runs: the node of the queue's leader after the run. */
+  readonly leaderNode?: string;
   readonly error?: string;
+}
+
+/** Where a cluster scenario ran: its nodes, which side was on which, where the leader was. */
+export interface ClusterSummary extends ClusterLayout {
+  /** The single-node scenario whose messages/s each client's are divided by (`singleNodeRatio`). */
+  readonly comparedWith: ScenarioId;
+  /** The queue's leader after the runs, each node once, in the order first seen. */
+  readonly leaders: readonly string[];
+  /** The nodes that had a member of the queue after every run. */
+  readonly members: readonly string[];
 }
 
 export interface ScenarioSummary {
@@ -62,6 +80,8 @@ export interface ScenarioSummary {
   readonly title: string;
   readonly measures: string;
   readonly ratioOf: Scenario['ratioOf'];
+  /** Cluster scenarios, once the cluster booted. */
+  readonly cluster?: ClusterSummary;
   readonly clients: readonly ClientSummary[];
 }
 
@@ -70,7 +90,7 @@ function p99Of(measurement: Measurement): number | undefined {
   return summarizeLatency(decodeHistogram(measurement.latency))?.p99Ms;
 }
 
-/** Per-round ratios of `value` to the baseline's in the same round, their median. */
+/** Per-round ratios of `value` to the baseline's (or the reference's) in the same round, their median. */
 function ratio(
   outcomes: readonly RoundOutcome[],
   baseline: readonly RoundOutcome[],
@@ -94,17 +114,31 @@ function maxOf(values: readonly (number | undefined)[]): number | undefined {
   return present.length === 0 ? undefined : Math.max(...present);
 }
 
+/** What a cluster scenario is summarized with. */
+export interface ClusterContext {
+  /** The cluster's layout, when it booted. */
+  readonly layout?: ClusterLayout | undefined;
+  /** Every client's rounds of the single-node scenario the cluster's are compared with. */
+  readonly singleNode: ReadonlyMap<ClientName, readonly RoundOutcome[]>;
+}
+
 export function summarizeScenario(
   scenario: Scenario,
   clients: readonly ClientName[],
   outcomes: ReadonlyMap<ClientName, readonly RoundOutcome[]>,
+  cluster?: ClusterContext,
 ): ScenarioSummary {
   const baseline = outcomes.get(BASELINE) ?? [];
+  const placements = clients.flatMap((client) => (outcomes.get(client) ?? []).flatMap((outcome) => (outcome.ok ? [outcome.measurement] : [])));
+  const leaders = new Set(placements.flatMap((measurement) => (measurement.leaderNode === undefined ? [] : [measurement.leaderNode])));
+  const memberLists = placements.flatMap((measurement) => (measurement.queueMembers === undefined ? [] : [measurement.queueMembers]));
+  const members = (cluster?.layout?.nodes ?? []).filter((node) => memberLists.length > 0 && memberLists.every((list) => list.includes(node)));
   return {
     id: scenario.id,
     title: scenario.title,
     measures: scenario.measures,
     ratioOf: scenario.ratioOf,
+    ...(scenario.cluster === undefined || cluster?.layout === undefined ? {} : { cluster: { ...cluster.layout, comparedWith: scenario.cluster.comparedWith, leaders: [...leaders], members } }),
     clients: clients.map((client): ClientSummary => {
       const mine = outcomes.get(client) ?? [];
       const ok = mine.flatMap((outcome) => (outcome.ok ? [outcome.measurement] : []));
@@ -128,15 +162,20 @@ export function summarizeScenario(
         ...(producerRss === undefined ? {} : { producerPeakRssBytes: producerRss }),
         ...(consumerRss === undefined ? {} : { consumerPeakRssBytes: consumerRss }),
         ...(Number.isFinite(offered) ? { offeredRate: offered } : {}),
+        ...(scenario.cluster === undefined || cluster === undefined
+          ? {}
+          : { singleNodeRatio: ratio(mine, cluster.singleNode.get(client) ?? [], (measurement) => measurement.messagesPerSecond) }),
         perRound: mine.map((outcome): RoundFigures => {
           if (!outcome.ok) return { round: outcome.round, error: outcome.error };
           const p99Ms = p99Of(outcome.measurement);
+          const { leaderNode } = outcome.measurement;
           return {
             round: outcome.round,
             messagesPerSecond: outcome.measurement.messagesPerSecond,
             cpuMicrosPerMessage: outcome.measurement.cpuMicrosPerMessage,
             ...(p99Ms === undefined ? {} : { p99Ms }),
             peakRssBytes: outcome.measurement.peakRssBytes,
+            ...(leaderNode === undefined ? {} : { leaderNode }),
           };
         }),
       };

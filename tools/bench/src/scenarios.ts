@@ -2,7 +2,7 @@ import { BENCH_QUEUE, prefill, queueDepth, resetQueue, type QueueType } from './
 import { runJob, startRunner } from './child.js';
 import type { ClientName, ConsumeJob, JobResult, PublishJob, PublishResult } from './jobs.js';
 
-export const SCENARIO_IDS = ['publish-classic', 'publish-quorum', 'publish-quorum-10k', 'consume', 'e2e', 'e2e-half-rate'] as const;
+export const SCENARIO_IDS = ['publish-classic', 'publish-quorum', 'publish-quorum-10k', 'consume', 'e2e', 'e2e-cluster', 'e2e-half-rate'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export interface Scenario {
@@ -15,6 +15,12 @@ export interface Scenario {
   readonly bodySize: number;
   /** What the ratio to raw amqplib compares: messages/s (higher is better) or p99 latency (lower is better). */
   readonly ratioOf: 'throughput' | 'p99';
+  /**
+   * Runs on the 3-node cluster the benchmark boots (src/cluster.ts) instead of the broker at
+   * AMQP_URL; its messages/s are also divided by those of `comparedWith`, the same
+   * measurement on the single node, client by client and round by round.
+   */
+  readonly cluster?: { readonly comparedWith: ScenarioId };
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -64,6 +70,18 @@ export const SCENARIOS: readonly Scenario[] = [
     ratioOf: 'throughput',
   },
   {
+    id: 'e2e-cluster',
+    title: 'end to end on a 3-node cluster, producer and consumer on different nodes, quorum queue',
+    measures:
+      'the end-to-end run on a cluster of three private nodes: the producer connected to node 1, the consumer to node 2, ' +
+      'the queue declared through node 3 (its leader); messages/s from the first publish to the last delivery; latency: publish to delivery',
+    kind: 'e2e',
+    queueType: 'quorum',
+    bodySize: 100,
+    ratioOf: 'throughput',
+    cluster: { comparedWith: 'e2e' },
+  },
+  {
     id: 'e2e-half-rate',
     title: "end to end at half the raw pair's max rate",
     measures: "the publisher paced at half the raw amqplib pair's messages/s of the same round; latency: scheduled publish time to delivery",
@@ -73,6 +91,27 @@ export const SCENARIOS: readonly Scenario[] = [
     ratioOf: 'p99',
   },
 ];
+
+/** The scenarios that need the cluster: left out of --quick unless asked for by name. */
+export const CLUSTER_SCENARIO_IDS: readonly ScenarioId[] = SCENARIOS.flatMap((scenario) => (scenario.cluster === undefined ? [] : [scenario.id]));
+
+/**
+ * Where a measurement connects, as AMQP URLs of one vhost. On a single node all three are
+ * the same; on the cluster each may be another node's.
+ */
+export interface Endpoints {
+  /** Declares, empties, fills and checks the queue: a quorum queue's leader goes to this node. */
+  readonly admin: string;
+  /** The publishing process. */
+  readonly producer: string;
+  /** The consuming process. */
+  readonly consumer: string;
+}
+
+/** Every side on the one broker at `url`. */
+export function singleNode(url: string): Endpoints {
+  return { admin: url, producer: url, consumer: url };
+}
 
 export interface RunSettings {
   readonly window: number;
@@ -97,6 +136,10 @@ export interface Measurement {
   readonly latency?: string;
   /** Paced runs: the offered rate. */
   readonly offeredRate?: number;
+  /** Cluster runs: the node the queue's leader was on after the run (rabbitmqctl list_queues). */
+  readonly leaderNode?: string;
+  /** Cluster runs: the nodes with a member of the queue after the run. */
+  readonly queueMembers?: readonly string[];
 }
 
 function expectRole<R extends JobResult['role']>(result: JobResult, role: R): Extract<JobResult, { role: R }> {
@@ -109,13 +152,13 @@ function perSecond(messages: number, fromMs: number, toMs: number): number {
 }
 
 /**
- * Measures one client on one scenario, in `url`'s vhost: the queue is emptied and declared
- * again first, so every client starts from the same state.
+ * Measures one client on one scenario, in the endpoints' vhost: the queue is emptied and
+ * declared again first (through `admin`), so every client starts from the same state.
  */
 export async function measure(
   scenario: Scenario,
   client: ClientName,
-  url: string,
+  endpoints: Endpoints,
   count: number,
   settings: RunSettings,
   { round, rate }: { readonly round: number; readonly rate?: number | undefined },
@@ -125,10 +168,11 @@ export async function measure(
     timeoutMs: settings.timeoutMs,
     profile: settings.profileDir === undefined ? undefined : { dir: settings.profileDir, name: `${scenario.id}-${client}-${role}-r${String(round)}` },
   });
-  await resetQueue(url, queue, scenario.queueType);
+  const { admin } = endpoints;
+  await resetQueue(admin, queue, scenario.queueType);
 
   if (scenario.kind === 'publish') {
-    const job: PublishJob = { role: 'publish', client, url, queue, count, bodySize: scenario.bodySize, window: settings.window, stamp: false };
+    const job: PublishJob = { role: 'publish', client, url: endpoints.producer, queue, count, bodySize: scenario.bodySize, window: settings.window, stamp: false };
     const result = expectRole(await runJob(job, runner('publish')), 'publish');
     failIfUnconfirmed(result);
     return {
@@ -141,10 +185,10 @@ export async function measure(
   }
 
   if (scenario.kind === 'consume') {
-    await prefill(url, queue, count, scenario.bodySize);
-    const job: ConsumeJob = { role: 'consume', client, url, queue, count, prefetch: settings.prefetch, stamped: false };
+    await prefill(admin, queue, count, scenario.bodySize);
+    const job: ConsumeJob = { role: 'consume', client, url: endpoints.consumer, queue, count, prefetch: settings.prefetch, stamped: false };
     const result = expectRole(await runJob(job, runner('consume')), 'consume');
-    await expectDrained(url, queue, client);
+    await expectDrained(admin, queue, client);
     return {
       messages: count,
       // From the first delivery to the last: count - 1 intervals.
@@ -155,7 +199,7 @@ export async function measure(
   }
 
   // End to end: the consumer process subscribes first, then the producer process publishes.
-  const consumerJob: ConsumeJob = { role: 'consume', client, url, queue, count, prefetch: settings.prefetch, stamped: true };
+  const consumerJob: ConsumeJob = { role: 'consume', client, url: endpoints.consumer, queue, count, prefetch: settings.prefetch, stamped: true };
   const consumer = startRunner(consumerJob, runner('consumer'));
   let produced: PublishResult;
   try {
@@ -163,7 +207,7 @@ export async function measure(
     const producerJob: PublishJob = {
       role: 'publish',
       client,
-      url,
+      url: endpoints.producer,
       queue,
       count,
       bodySize: scenario.bodySize,
@@ -180,7 +224,7 @@ export async function measure(
     throw err;
   }
   const consumed = expectRole(await consumer.result, 'consume');
-  await expectDrained(url, queue, client);
+  await expectDrained(admin, queue, client);
   return {
     messages: count,
     messagesPerSecond: perSecond(count, produced.firstSendAt, consumed.lastDeliveryAt),
