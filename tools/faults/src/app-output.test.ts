@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLog, parseReport, parseWorkerOutput, receivedBodies } from './app-output.js';
+import { connections, parseLog, parseReport, parseWorkerOutput, receivedBodies } from './app-output.js';
 
 describe('parseWorkerOutput', () => {
   it("reads the worker's Received and Done lines, and leaves a half-written line for later", () => {
@@ -37,6 +37,23 @@ describe('parseLog', () => {
       'consumer: a one-line error\n{"level":30,"time":17';
     expect(parseLog(stderr)).toEqual([
       { level: 40, time: 1700000000000, pid: 1, name: 'consumer', msg: 'disconnected from the broker; reconnecting' },
+    ]);
+  });
+});
+
+describe('connections', () => {
+  it("reads the node of each connection an app logged, the first one and each one after a loss", () => {
+    const stderr = [
+      '{"level":30,"time":1,"msg":"connected to the broker; topology ready","node":"127.0.0.1:5001"}',
+      '{"level":40,"time":2,"msg":"disconnected from the broker; reconnecting"}',
+      '{"level":30,"time":3,"msg":"connected to the broker","node":"127.0.0.1:5002"}',
+      '{"level":30,"time":4,"msg":"connected to the broker"}',
+      '{"level":30,"time":5,"msg":"cannot reach this broker node; trying the next","node":"127.0.0.1:5003"}',
+      '',
+    ].join('\n');
+    expect(connections(parseLog(stderr))).toEqual([
+      { node: '127.0.0.1:5001', time: 1 },
+      { node: '127.0.0.1:5002', time: 3 },
     ]);
   });
 });

@@ -75,3 +75,23 @@ export function parseLog(stderr: string): LogLine[] {
   }
   return lines;
 }
+
+/** When an app connected, and to which node (`host:port`, as it logs it). */
+export interface Connection {
+  readonly node: string;
+  /** Epoch milliseconds. */
+  readonly time: number;
+}
+
+/**
+ * Every connection an app logged, in order, with the node it names: the first one
+ * (`connected to the broker; topology ready`) and each one after a loss (`connected to the
+ * broker`). Lines without a `node` field (apps that know a single host) are not counted.
+ */
+export function connections(log: readonly LogLine[]): Connection[] {
+  return log.flatMap((line) =>
+    (line.msg === 'connected to the broker' || line.msg === 'connected to the broker; topology ready') && typeof line.node === 'string'
+      ? [{ node: line.node, time: line.time }]
+      : [],
+  );
+}

@@ -148,8 +148,11 @@ const COLUMNS: readonly { title: string; value: (row: Row) => string; left?: boo
   { title: 'what it showed', value: (r) => r.notes, left: true },
 ];
 
-/** The suite's table, as aligned text (a Markdown table), with a legend. */
-export function renderTable(rows: readonly Row[]): string {
+/**
+ * The suite's table, as aligned text (a Markdown table), with a legend.
+ * @param title names the suite above the table. @default 'Fault suite'
+ */
+export function renderTable(rows: readonly Row[], title = 'Fault suite'): string {
   const cells = rows.map((row) => COLUMNS.map((column) => column.value(row)));
   const widths = COLUMNS.map((column, i) => Math.max(column.title.length, ...cells.map((line) => line[i]?.length ?? 0)));
   const pad = (text: string, i: number) => {
@@ -162,7 +165,7 @@ export function renderTable(rows: readonly Row[]): string {
   const unfinished = rows.filter((row) => !row.finished).length;
   return [
     '',
-    `Fault suite: the books (${rows.length} scenarios, ${lostTotal} lost${unfinished > 0 ? `, ${unfinished} did not finish` : ''})`,
+    `${title}: the books (${rows.length} scenarios, ${lostTotal} lost${unfinished > 0 ? `, ${unfinished} did not finish` : ''})`,
     '',
     line(COLUMNS.map((c) => c.title)),
     rule,

@@ -26,8 +26,11 @@ export async function waitFor(
 export interface FaultRunOptions {
   /** The scenario's name, as the table shows it. */
   readonly scenario: string;
-  /** The vhost's URL on the node itself, for the suite's own checks (never through a proxy). */
-  readonly adminUrl: string;
+  /**
+   * The vhost's URL on the node itself, for the suite's own checks (never through a proxy).
+   * On a cluster, a function: the URL of a node that is up at the time of each check.
+   */
+  readonly adminUrl: string | (() => string);
   /** The URL the apps use (through the proxy, in the network scenarios). @default adminUrl */
   readonly appUrl?: string;
   /** Where the suite's table rows go. */
@@ -84,8 +87,14 @@ export class FaultRun {
     return books;
   }
 
+  /** Where the suite's own checks go now (a node that is up). */
+  get adminUrl(): string {
+    const { adminUrl } = this.options;
+    return typeof adminUrl === 'string' ? adminUrl : adminUrl();
+  }
+
   get appUrl(): string {
-    return this.options.appUrl ?? this.options.adminUrl;
+    return this.options.appUrl ?? this.adminUrl;
   }
 
   startWorker(label: string, env: Readonly<Record<string, string>> = {}, url = this.appUrl): Worker {
@@ -124,7 +133,7 @@ export class FaultRun {
         for (const worker of this.workers) {
           if (!worker.alive) throw new Error(`worker ${worker.label} exited while starting:\n${worker.process.stderr}`);
         }
-        const state = await inspectQueue(this.options.adminUrl, WORK_QUEUE).catch(() => undefined);
+        const state = await inspectQueue(this.adminUrl, WORK_QUEUE).catch(() => undefined);
         return state !== undefined && state.consumerCount >= consumers;
       },
       timeoutMs,
@@ -142,7 +151,7 @@ export class FaultRun {
       `${live.map((worker) => worker.label).join(' and ')} connected and consuming ${WORK_QUEUE} again`,
       async () => {
         if (!live.every((worker) => reconnects(worker.log()).some((line) => line.time >= since))) return false;
-        const state = await inspectQueue(this.options.adminUrl, WORK_QUEUE).catch(() => undefined);
+        const state = await inspectQueue(this.adminUrl, WORK_QUEUE).catch(() => undefined);
         return state !== undefined && state.consumerCount >= live.length;
       },
       timeoutMs,
@@ -183,7 +192,7 @@ export class FaultRun {
         lastChange = Date.now();
       }
       const live = this.workers.filter((worker) => worker.alive);
-      const state = await inspectQueue(this.options.adminUrl, WORK_QUEUE).catch(() => undefined);
+      const state = await inspectQueue(this.adminUrl, WORK_QUEUE).catch(() => undefined);
       const idle = state?.messageCount === 0 && live.every((worker) => worker.inHand() <= 0);
       if (idle && Date.now() - lastChange >= quietMs) break;
       if (Date.now() > deadline || live.length === 0) break;
@@ -196,8 +205,8 @@ export class FaultRun {
         exits.set(worker.label, worker.alive ? await worker.stop('SIGTERM') : await worker.process.exited);
       }),
     );
-    const leftInQueue = await drainIfExists(this.options.adminUrl, WORK_QUEUE);
-    const deadLetters = await drainIfExists(this.options.adminUrl, DEAD_LETTER_QUEUE);
+    const leftInQueue = await drainIfExists(this.adminUrl, WORK_QUEUE);
+    const deadLetters = await drainIfExists(this.adminUrl, DEAD_LETTER_QUEUE);
     return { books: this.tally(deadLetters.map(deadLetterId)).classify(), exits, leftInQueue, deadLetters };
   }
 

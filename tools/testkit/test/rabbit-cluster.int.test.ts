@@ -12,18 +12,20 @@ afterAll(async () => {
   await cluster?.stop();
 }, 120_000);
 
-const nodes = () => {
+const theCluster = () => {
   if (cluster === undefined) throw new Error('no cluster');
-  return cluster.nodes;
+  return cluster;
 };
+const nodes = () => theCluster().nodes;
+const names = () => nodes().map((node) => node.name).sort();
 
 describe('RabbitCluster: three real nodes on one machine', () => {
   it('joins every node into one cluster', async () => {
     const running = await cluster?.runningNodes();
-    expect(running?.sort()).toEqual(nodes().map((node) => node.name).sort());
+    expect(running?.sort()).toEqual(names());
   });
 
-  it('a quorum queue gets a member on every node, and keeps its confirmed messages when a node is killed (kill -9)', async () => {
+  it('a quorum queue gets a member on every node, and keeps its confirmed messages when its leader is killed (kill -9)', async () => {
     const [first, second] = nodes();
     if (first === undefined || second === undefined) throw new Error('too few nodes');
     const connection = await amqplib.connect(first.url());
@@ -35,7 +37,12 @@ describe('RabbitCluster: three real nodes on one machine', () => {
 
     const members = await first.ctl(['list_queues', 'name', 'members', '--formatter', 'json']);
     const queue = (JSON.parse(members) as { name: string; members: string[] }[]).find((q) => q.name === 'replicated');
-    expect(queue?.members.sort()).toEqual(nodes().map((node) => node.name).sort());
+    expect(queue?.members.sort()).toEqual(names());
+    const state = (await theCluster().waitForQuorum('/', 'replicated')).get('replicated');
+    expect([...(state?.online ?? [])].sort()).toEqual(names());
+    // Declared through the first node: the leader is there (RabbitMQ's client-local placement).
+    const leader = await theCluster().leaderOf('/', 'replicated');
+    expect(leader?.name).toBe(first.name);
 
     await first.kill9();
     try {
@@ -61,10 +68,35 @@ describe('RabbitCluster: three real nodes on one machine', () => {
         if (bodies.length < 100) await new Promise((resolve) => setTimeout(resolve, 500));
       }
       expect(bodies).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+      // The survivors elected a leader among themselves; the killed member is not online.
+      const after = await theCluster().quorumQueue('/', 'replicated', second);
+      expect(after?.leader).toBeDefined();
+      expect(after?.leader).not.toBe(first.name);
+      expect(after?.online).not.toContain(first.name);
+      expect(await theCluster().answeringNodes()).not.toContain(first);
     } finally {
       await first.restart();
     }
-    // Back in the cluster after its restart.
-    await expect.poll(async () => (await cluster?.runningNodes())?.length, { timeout: 60_000, interval: 1000 }).toBe(3);
+    // Back in the cluster after its restart, and a member of the queue again.
+    await theCluster().waitForRunning();
+    await expect.poll(async () => (await cluster?.runningNodes(first))?.length, { timeout: 60_000, interval: 1000 }).toBe(3);
+    const whole = (await theCluster().waitForQuorum('/', 'replicated')).get('replicated');
+    expect([...(whole?.online ?? [])].sort()).toEqual(names());
+  }, 300_000);
+
+  it('shuts a node down cleanly, keeping its data, and brings it back into the cluster', async () => {
+    const third = nodes()[2];
+    if (third === undefined) throw new Error('too few nodes');
+    await theCluster().shutdownNode(third);
+    expect(third.pid()).toBeUndefined();
+    expect(await theCluster().runningNodes()).not.toContain(third.name);
+    await expect(theCluster().waitForRunning(2000)).rejects.toThrow(/timed out/);
+
+    await theCluster().ensureRunning();
+    expect((await theCluster().runningNodes(third)).sort()).toEqual(names());
+    // Every quorum queue of the vhost (here the one) has its member on the node back.
+    const whole = await theCluster().waitForQuorum('/');
+    expect([...whole.keys()]).toEqual(['replicated']);
+    expect([...(whole.get('replicated')?.online ?? [])].sort()).toEqual(names());
   }, 300_000);
 });
