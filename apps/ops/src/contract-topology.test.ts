@@ -7,6 +7,12 @@ describe('contractTopology', () => {
     const topology = contractTopology('/');
     expect(topology.exchanges).toEqual([]);
     expect(topology.bindings).toEqual([]);
+    // Tutorials 3 to 5's exchanges: declared by the apps when they use them.
+    expect(topology.onDemandExchanges).toEqual([
+      { name: 'logs', type: 'fanout', durable: false, autoDelete: false, internal: false, arguments: {}, adoptExisting: true },
+      { name: 'direct_logs', type: 'direct', durable: false, autoDelete: false, internal: false, arguments: {}, adoptExisting: true },
+      { name: 'topic_logs', type: 'topic', durable: false, autoDelete: false, internal: false, arguments: {}, adoptExisting: true },
+    ]);
     expect(topology.queues.map((q) => q.name).sort()).toEqual([
       'hello',
       'hello.dlq',

@@ -1,4 +1,4 @@
-import { createBrokerConfig, queues as queueDeclarations } from '@hello-rabbit/broker-config';
+import { createBrokerConfig, exchanges as exchangeDeclarations, queues as queueDeclarations } from '@hello-rabbit/broker-config';
 import type { BindingConfig, BrokerConfig, ExchangeConfig, QueueConfig } from 'rascal';
 
 type Table = Readonly<Record<string, unknown>>;
@@ -34,10 +34,22 @@ export interface ExpectedBinding {
   readonly arguments: Table;
 }
 
+/** An exchange the apps declare when they use it (tutorials 3 to 5), not at start. */
+export interface OnDemandExchange extends ExpectedExchange {
+  /** The apps use an existing exchange of the same type but other options as it is. */
+  readonly adoptExisting: boolean;
+}
+
 export interface ExpectedTopology {
   readonly queues: readonly ExpectedQueue[];
   readonly exchanges: readonly ExpectedExchange[];
   readonly bindings: readonly ExpectedBinding[];
+  /**
+   * Exchanges of the contract that exist only once an app has used them (or the exported
+   * definitions were imported): compared when they exist, never missing, never extra.
+   * @default none
+   */
+  readonly onDemandExchanges?: readonly OnDemandExchange[];
 }
 
 /** amqplib's shorthand options of `assertQueue` and the arguments they stand for. */
@@ -55,13 +67,25 @@ const QUEUE_SHORTHANDS = {
 /**
  * The topology the contract declares in `vhost`, read from the Rascal configuration that
  * `createBrokerConfig` builds (what the apps hand to Rascal), so that exchanges and
- * bindings the contract adds later are checked without changing this tool.
+ * bindings the contract adds later are checked without changing this tool; and the
+ * exchanges of tutorials 3 to 5, which the apps declare when they use them.
  */
 export function contractTopology(vhost: string): ExpectedTopology {
   // The URL only fills the connection part of the configuration, which is not compared.
   const config = createBrokerConfig({ url: 'amqp://localhost', vhost });
   const adoptable = new Set(Object.values(queueDeclarations).filter((q) => q.adoptExisting).map((q) => q.name as string));
-  return topologyFromRascal(config, vhost, adoptable);
+  return {
+    ...topologyFromRascal(config, vhost, adoptable),
+    onDemandExchanges: Object.values(exchangeDeclarations).map((exchange) => ({
+      name: exchange.name,
+      type: exchange.type,
+      durable: exchange.options.durable,
+      autoDelete: exchange.options.autoDelete,
+      internal: exchange.options.internal,
+      arguments: { ...exchange.options.arguments },
+      adoptExisting: exchange.adoptExisting,
+    })),
+  };
 }
 
 /**

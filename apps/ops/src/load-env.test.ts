@@ -71,6 +71,26 @@ describe('loadEnv', () => {
     expect(problems({ MANAGEMENT_USER: 'a' })).toEqual(['MANAGEMENT_PASSWORD: must be set (or MANAGEMENT_PASSWORD_FILE) along with MANAGEMENT_USER']);
   });
 
+  it('reads the broker connection as the apps do: URL and password from files, and the TLS files', () => {
+    const pem = (label: string) => secret(`-----BEGIN ${label}-----\nnot really\n-----END ${label}-----\n`);
+    const urlFile = secret('amqps://ops@rabbit.internal/prod\n');
+    const passwordFile = secret('p@ss:w/rd ü\n');
+    const env = loadEnv({ AMQP_URL_FILE: urlFile, AMQP_PASSWORD_FILE: passwordFile });
+    expect(env.amqp).toMatchObject({ protocol: 'amqps', host: 'rabbit.internal', port: 5671, user: 'ops', password: 'p@ss:w/rd ü', vhost: 'prod' });
+    // The management API takes the same login unless told otherwise.
+    expect(env.management).toMatchObject({ url: 'http://rabbit.internal:15672', user: 'ops', password: 'p@ss:w/rd ü' });
+    // A TLS file is checked at start, as the apps check it.
+    expect(problems({ AMQP_URL: 'amqps://h', AMQP_TLS_CA_FILE: pem('NOT A CERTIFICATE') })).toEqual([
+      expect.stringMatching(/^AMQP_TLS_CA_FILE: .* holds no PEM certificate/),
+    ]);
+    expect(problems({ AMQP_URL: 'amqp://h', AMQP_TLS_SERVERNAME: 'broker.internal' })).toEqual([
+      'AMQP_TLS_SERVERNAME: needs an amqps:// broker URL (AMQP_URL is amqp://, not encrypted)',
+    ]);
+    expect(problems({ AMQP_URL: 'amqps://u:pw@h', AMQP_PASSWORD_FILE: passwordFile })).toEqual([
+      'AMQP_PASSWORD_FILE: AMQP_URL has a password too; give it in one place',
+    ]);
+  });
+
   it('never puts a password in a problem', () => {
     const all = problems({ AMQP_URL: 'http://guest:Sup3rSecret@host', MANAGEMENT_URL: 'nope://x:0therSecret@y' }).join('\n');
     expect(all).not.toContain('Sup3rSecret');

@@ -125,6 +125,26 @@ describe('diffTopology', () => {
     expect(strict.findings.filter((f) => f.drift).map((f) => f.name)).toEqual(['shared', 'scratch', 'legacy', 'legacy -> queue scratch [#]']);
   });
 
+  it('checks an exchange the apps declare on use only when it exists: as declared, adopted, or of another type', () => {
+    const logs = { name: 'logs', type: 'fanout', durable: false, autoDelete: false, internal: false, arguments: {}, adoptExisting: true };
+    const withLogs: ExpectedTopology = { ...expected, onDemandExchanges: [logs] };
+    // Not used yet: nothing missing, nothing extra.
+    expect(diffTopology(withLogs, inSync).findings.filter((f) => f.name === 'logs')).toEqual([]);
+    const as = (extra: Partial<ApiExchange>) => diffTopology(withLogs, { ...inSync, exchanges: [...inSync.exchanges, exchange('logs', { type: 'fanout', durable: false, ...extra })] });
+    expect(as({}).findings.find((f) => f.name === 'logs')).toMatchObject({ kind: 'exchange', status: 'ok', drift: false });
+    expect(as({ durable: true }).findings.find((f) => f.name === 'logs')).toMatchObject({
+      status: 'adopted',
+      drift: false,
+      differences: [{ property: 'durable', contract: false, broker: true }],
+    });
+    expect(diffTopology(withLogs, { ...inSync, exchanges: [...inSync.exchanges, exchange('logs', { durable: true })] }, { strict: true }).inSync).toBe(false);
+    const otherType = as({ type: 'direct' });
+    expect(otherType.inSync).toBe(false);
+    expect(otherType.findings.find((f) => f.name === 'logs')).toMatchObject({ status: 'mismatch', drift: true });
+    // Not extra, even with --strict.
+    expect(diffTopology(withLogs, { ...inSync, exchanges: [...inSync.exchanges, exchange('logs', { type: 'fanout', durable: false })] }, { strict: true }).inSync).toBe(true);
+  });
+
   it('tells a binding with other arguments from the declared one', () => {
     const report = diffTopology(expected, { ...inSync, bindings: [binding('events', 'work', 'order.#', { arguments: { 'x-match': 'any' } })] });
     expect(report.findings.filter((f) => f.kind === 'binding').map((f) => [f.name, f.status])).toEqual([

@@ -1,4 +1,5 @@
-import type { ExpectedBinding, ExpectedExchange, ExpectedQueue, ExpectedTopology } from './contract-topology.js';
+import { argumentDifferences, queueDifferences, type QueueDifference } from '@hello-rabbit/broker-client';
+import type { ExpectedBinding, ExpectedExchange, ExpectedTopology } from './contract-topology.js';
 import type { ApiBinding, ApiExchange, ApiQueue } from './management-api.js';
 
 /**
@@ -6,19 +7,18 @@ import type { ApiBinding, ApiExchange, ApiQueue } from './management-api.js';
  * - `missing`: the contract declares it, the broker does not have it. Drift.
  * - `mismatch`: it exists with other properties or arguments than the contract's, so the
  *   apps' declare would fail with `406 PRECONDITION_FAILED`. Drift.
- * - `adopted`: a queue the contract lets the apps adopt (`adoptExisting`) exists with
+ * - `adopted`: a queue or exchange the contract lets the apps adopt (`adoptExisting`) exists with
  *   another shape; the apps use it as it is. Reported, drift only with `strict`.
  * - `extra`: in the vhost but not in the contract. Reported, drift only with `strict`.
  */
 export type FindingStatus = 'ok' | 'missing' | 'mismatch' | 'adopted' | 'extra';
 
-export interface Difference {
-  readonly property: string;
-  /** `undefined` (shown as "none") when the contract does not set it. */
-  readonly contract: unknown;
-  /** `undefined` (shown as "none") when the broker's object does not have it. */
-  readonly broker: unknown;
-}
+/**
+ * A property or argument (`arguments.<name>`) that differs; `undefined` (shown as "none")
+ * on the side that does not set it. Queues are compared as the apps' check compares them
+ * (broker-client's `queueDifferences`).
+ */
+export type Difference = QueueDifference;
 
 export interface Finding {
   readonly kind: 'queue' | 'exchange' | 'binding';
@@ -80,7 +80,16 @@ export function diffTopology(expected: ExpectedTopology, live: LiveTopology, opt
       finding('exchange', exchange.name, differences.length === 0 ? 'ok' : 'mismatch', differences);
     }
   }
-  const declaredExchanges = new Set(expected.exchanges.map((e) => e.name));
+  // An exchange the apps declare on use is checked only when it exists: a vhost where no
+  // app has used it yet lacks nothing. Another type is another pattern, never adopted.
+  for (const exchange of expected.onDemandExchanges ?? []) {
+    const found = liveExchanges.get(exchange.name);
+    if (found === undefined) continue;
+    const differences = exchangeDifferences(exchange, found);
+    const status = differences.length === 0 ? 'ok' : exchange.adoptExisting && found.type === exchange.type ? 'adopted' : 'mismatch';
+    finding('exchange', exchange.name, status, differences);
+  }
+  const declaredExchanges = new Set([...expected.exchanges, ...(expected.onDemandExchanges ?? [])].map((e) => e.name));
   for (const exchange of live.exchanges) {
     // The default exchange and amq.* exist in every vhost.
     if (exchange.name !== '' && !exchange.name.startsWith('amq.') && !declaredExchanges.has(exchange.name)) {
@@ -106,22 +115,6 @@ export function diffTopology(expected: ExpectedTopology, live: LiveTopology, opt
   return { strict, inSync: findings.every((f) => !f.drift), findings };
 }
 
-function queueDifferences(expected: ExpectedQueue, live: ApiQueue): Difference[] {
-  const differences: Difference[] = [];
-  const compare = (property: string, contract: unknown, broker: unknown) => {
-    if (!sameValue(contract, broker)) differences.push({ property, contract, broker });
-  };
-  compare('type', expected.type, live.type);
-  compare('durable', expected.durable, live.durable);
-  compare('exclusive', expected.exclusive, live.exclusive);
-  compare('auto_delete', expected.autoDelete, live.auto_delete);
-  const liveArguments = { ...live.arguments };
-  // The broker shows the type as an argument too (or not, for a classic queue): `type` covers it.
-  delete liveArguments['x-queue-type'];
-  differences.push(...argumentDifferences(expected.arguments, liveArguments));
-  return differences;
-}
-
 function exchangeDifferences(expected: ExpectedExchange, live: ApiExchange): Difference[] {
   const differences: Difference[] = [];
   const compare = (property: string, contract: unknown, broker: unknown) => {
@@ -133,14 +126,6 @@ function exchangeDifferences(expected: ExpectedExchange, live: ApiExchange): Dif
   compare('internal', expected.internal, live.internal);
   differences.push(...argumentDifferences(expected.arguments, live.arguments));
   return differences;
-}
-
-/** Every argument present on either side and not equal on both. */
-function argumentDifferences(contract: Readonly<Record<string, unknown>>, broker: Readonly<Record<string, unknown>>): Difference[] {
-  const names = [...new Set([...Object.keys(contract), ...Object.keys(broker)])].sort();
-  return names
-    .filter((name) => !sameValue(contract[name], broker[name]))
-    .map((name) => ({ property: `arguments.${name}`, contract: contract[name], broker: broker[name] }));
 }
 
 /** Values as the broker compares them: JSON-equal, key order aside. */

@@ -136,6 +136,39 @@ describe('ops topology check', () => {
     }
   });
 
+  it("checks the tutorials' exchanges once they exist (declared on use, or imported), never reporting them as extra", async () => {
+    await withChannel(broker.url, async (channel) => {
+      await channel.assertExchange('logs', 'fanout', { durable: false });
+      // As another program (say, a current tutorial) may declare it: the apps adopt it.
+      await channel.assertExchange('direct_logs', 'direct', { durable: true });
+    });
+    try {
+      const lenient = await ops(broker.url, ['topology', 'check']);
+      expect(lenient.code).toBe(0);
+      expect(lines(lenient.stdout).slice(1)).toEqual([
+        `  adopted (info)  exchange 'direct_logs': durable is true on the broker, false in the contract (the contract lets the apps adopt it: they use it as it is)`,
+        'in sync: 9 of 9 queues, 2 of 2 exchanges and 0 of 0 bindings as declared',
+      ]);
+      const strict = await ops(broker.url, ['topology', 'check', '--strict']);
+      expect(strict.code).toBe(1);
+      expect(lines(strict.stdout).at(-1)).toBe('DRIFT: 1 adopted (9 of 9 queues, 1 of 2 exchanges and 0 of 0 bindings as declared)');
+      await withChannel(broker.url, async (channel) => {
+        await channel.deleteExchange('logs');
+        await channel.assertExchange('logs', 'topic', { durable: false });
+      });
+      const otherType = await ops(broker.url, ['topology', 'check']);
+      expect(otherType.code).toBe(1);
+      expect(lines(otherType.stdout)).toContain(
+        `  MISMATCH        exchange 'logs': type is "topic" on the broker, "fanout" in the contract (the apps' declare would fail with 406 PRECONDITION_FAILED)`,
+      );
+    } finally {
+      await withChannel(broker.url, async (channel) => {
+        await channel.deleteExchange('logs');
+        await channel.deleteExchange('direct_logs');
+      });
+    }
+  });
+
   it('reads the management credentials from mounted secret files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ops-secrets-'));
     writeFileSync(join(dir, 'user'), 'guest\n');

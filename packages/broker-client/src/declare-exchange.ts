@@ -32,7 +32,12 @@ export async function declareExchange(
   options: { readonly topology?: TopologyMode } = {},
 ): Promise<ExchangeMode> {
   if (options.topology === 'check') {
-    await checkExchange(broker, exchange.name, 'AMQP_TOPOLOGY=check: ');
+    await checkExchange(
+      broker,
+      exchange.name,
+      'AMQP_TOPOLOGY=check: ',
+      ' (import the definitions from export-definitions, or start once with AMQP_TOPOLOGY=declare as a user who may configure it)',
+    );
     return 'check';
   }
   const channel = await openChannel(broker, 'regular');
@@ -56,13 +61,16 @@ export async function declareExchange(
       );
     }
   }
-  await checkExchange(broker, exchange.name, '');
+  await checkExchange(broker, exchange.name, '', '');
   logger.info({ exchange: exchange.name }, `exchange '${exchange.name}' exists with other properties; using it as it is`);
   return 'check';
 }
 
-/** `exchange.declare` with `passive`: fails with 404 when the exchange does not exist. */
-async function checkExchange(broker: Broker, name: string, prefix: string): Promise<void> {
+/**
+ * `exchange.declare` with `passive`, which needs no permission: fails with 404 when the
+ * exchange does not exist.
+ */
+async function checkExchange(broker: Broker, name: string, prefix: string, advice: string): Promise<void> {
   const channel = await openChannel(broker, 'regular');
   channel.on('error', () => undefined);
   try {
@@ -72,7 +80,7 @@ async function checkExchange(broker: Broker, name: string, prefix: string): Prom
     await closeChannel(channel);
   } catch (err) {
     if ((err as { code?: unknown }).code === 404) {
-      throw new BrokerError('TOPOLOGY_MISMATCH', `${prefix}the broker has no exchange '${name}'`, { cause: err });
+      throw new BrokerError('TOPOLOGY_MISMATCH', `${prefix}the broker has no exchange '${name}'${advice}`, { cause: err });
     }
     throw channelError(err, `checking exchange '${name}'`) ?? err;
   }

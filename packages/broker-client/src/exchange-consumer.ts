@@ -10,7 +10,7 @@ import {
 } from '@hello-rabbit/broker-config';
 import { channelError } from './broker-errors.js';
 import { declareExchange } from './declare-exchange.js';
-import { ConfigError } from './errors.js';
+import { BrokerError, ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Broker } from './open-broker.js';
 import type { TopologyMode } from './settings.js';
@@ -73,6 +73,20 @@ export function checkBindingKeys(name: ExchangeName, keys: readonly string[]): v
     return problem === undefined ? [] : [`--key '${key}' cannot bind to '${name}': ${problem}`];
   });
   if (problems.length > 0) throw new ConfigError(problems.join('; '), problems, 'usage');
+}
+
+/**
+ * A subscriber's own queue is declared and bound whatever AMQP_TOPOLOGY says (the broker
+ * names it when the subscriber starts, so no definitions can make it beforehand): a
+ * refusal says which permission those need, rather than the advice for the contract's
+ * queues. Anything else is left as it is.
+ */
+function subscriberRefusal(err: unknown, exchange: ExchangeName, doing: string, needs: string): unknown {
+  const refused = /ACCESS[-_]REFUSED - ([^"\n]+)/.exec(err instanceof Error ? err.message : String(err))?.[1];
+  if (refused === undefined) return err;
+  return new BrokerError('PERMISSION_DENIED', `subscribing to exchange '${exchange}': ${doing}: the broker refused: ${refused} (${needs})`, {
+    cause: err,
+  });
 }
 
 /** Reconnect backoff: 1 s, doubling, at most 30 s (as Rascal's own connection retry). */
@@ -174,10 +188,19 @@ export async function startExchangeConsumer<E extends ExchangeName>(
     try {
       const { queue } = await call<{ readonly queue: string }>((done) => {
         channel.assertQueue('', { ...SUBSCRIBER_QUEUE_OPTIONS, arguments: {} }, done);
+      }).catch((err: unknown) => {
+        throw subscriberRefusal(err, name, 'declaring its own queue', 'QueueDeclare of a queue named by the broker needs configure permission on amq.gen-.*');
       });
       for (const key of keys) {
         await call((done) => {
           channel.bindQueue(queue, exchange.name, key, {}, done);
+        }).catch((err: unknown) => {
+          throw subscriberRefusal(
+            err,
+            name,
+            `binding its queue${key === '' ? '' : ` with key '${key}'`}`,
+            'QueueBind needs write permission on the queue and read permission on the exchange',
+          );
         });
       }
       await call((done) => {
@@ -201,6 +224,7 @@ export async function startExchangeConsumer<E extends ExchangeName>(
       logger.info({ exchange: name, queue, bindingKeys: keys }, 'subscribed');
     } catch (err) {
       if (!state.lost) await closeChannel(channel);
+      if (err instanceof BrokerError) throw err;
       throw channelError(err, `subscribing to exchange '${name}'`) ?? err;
     }
   };

@@ -47,3 +47,14 @@ export type { ConnectionState, BrokerEvents, WatchOptions } from './connection-s
 export { startPublishSpan, inProcessSpan, extractContext, TRACE_HEADERS } from './tracing.js';
 export type { PublishSpan } from './tracing.js';
 export { onStopSignal } from './stop-signals.js';
+export {
+  checkQueuesViaManagement,
+  createManagementClient,
+  queueDifferences,
+  queueShapeOf,
+  argumentDifferences,
+  managementQueueShape,
+  policyDefinitionShape,
+  apiSegment,
+} from './management-check.js';
+export type { ManagementCheckOptions, ManagementClient, ManagementLogin, ManagementQueue, QueueDifference, QueueDrift, QueueShape } from './management-check.js';

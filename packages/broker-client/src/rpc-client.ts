@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decodeMessage, encodeMessage, rpcCalls, type RpcName, type RpcReply, type RpcRequest } from '@hello-rabbit/broker-config';
+import { channelError } from './broker-errors.js';
 import type { Logger } from './logger.js';
 import type { Broker } from './open-broker.js';
 import { call, closeChannel, openChannel, type AmqpChannel, type AmqpMessage } from './rascal-channel.js';
@@ -68,6 +69,14 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
     }
   };
 
+  /**
+   * Why the broker closed the channel, when it said: a request it refused (say, no write
+   * permission on the default exchange) fails with the broker's reason, not only "closed".
+   */
+  let closedBy: Error | undefined;
+  const brokerReason = (): string | undefined =>
+    closedBy === undefined ? undefined : (channelError(closedBy)?.message ?? `the broker closed the channel: ${closedBy.message.split('\n')[0] ?? ''}`);
+
   const onReply = (message: AmqpMessage | null) => {
     if (message === null) return;
     const { correlationId } = message.properties;
@@ -84,12 +93,14 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
   const open = (): Promise<AmqpChannel> =>
     (channel ??= (async () => {
       const ch = await openChannel(broker, 'confirm');
+      closedBy = undefined;
       ch.on('error', (err: Error) => {
+        closedBy = err;
         logger.warn({ err }, 'RPC channel error');
       });
       ch.once('close', () => {
         channel = undefined;
-        failAll('the channel closed before the reply came');
+        failAll(brokerReason() ?? 'the channel closed before the reply came');
       });
       ch.on('return', (message: AmqpMessage & { fields: { replyText?: string } }) => {
         const { correlationId } = message.properties;
@@ -151,7 +162,10 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
               (err: unknown) => {
                 // basic.return comes before the ack: a returned request has settled already.
                 if (err === null || err === undefined || !waiting.delete(correlationId)) return;
-                settle({ status: 'failed', reason: `the broker did not take the request: ${err instanceof Error ? err.message : 'nacked'}` });
+                settle({
+                  status: 'failed',
+                  reason: brokerReason() ?? `the broker did not take the request: ${err instanceof Error ? err.message : 'nacked'}`,
+                });
               },
             );
           } catch (err) {

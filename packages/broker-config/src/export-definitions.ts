@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 // `pnpm --filter @hello-rabbit/broker-config export-definitions [options]`: prints (or
-// writes) the contract's topology and the apps' least-privilege permissions as RabbitMQ
-// definitions, for `rabbitmqctl import_definitions` or `POST /api/definitions`.
+// writes) the contract's queues and exchanges and the apps' least-privilege permissions as
+// RabbitMQ definitions, for `rabbitmqctl import_definitions` or `POST /api/definitions`.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { exportDefinitions } from './definitions.js';
 
 const USAGE = `Usage: export-definitions [--vhost <name>] [--producer-user <name>] [--consumer-user <name>] [--out <file>]
 
-Prints the contract's queues and the permissions of the producer's and the consumer's
-users as RabbitMQ definitions (JSON). Users are not included: create them first.
+Prints the contract's queues and exchanges and the permissions of the producer's and the
+consumer's users as RabbitMQ definitions (JSON), for rabbitmqctl import_definitions or
+POST /api/definitions. Users are not included: create them first.
 
   --vhost <name>          the vhost (default: /)
   --producer-user <name>  the producer's user (default: producer)

@@ -166,7 +166,7 @@ describe('createBrokerConfig', () => {
 
 describe('the connection\'s TLS and login', () => {
   const connection = (c: rascal.BrokerConfig): { socketOptions?: Record<string, unknown> } | undefined =>
-    c.vhosts?.['/']?.connections?.[0] as { socketOptions?: Record<string, unknown> } | undefined;
+    c.vhosts?.['/']?.connections?.[0];
 
   it("always verifies the broker's certificate, with or without TLS settings", () => {
     expect(connection(config)?.socketOptions).toMatchObject({ rejectUnauthorized: true });

@@ -17,8 +17,13 @@ describe('export-definitions', () => {
   it('prints the definitions for the vhost and users it is given', () => {
     const result = run('--vhost', 'prod', '--producer-user', 'orders-in', '--consumer-user', 'orders-worker');
     expect(result.status).toBe(0);
-    const definitions = JSON.parse(result.stdout) as { vhosts: unknown; permissions: { user: string; vhost: string }[] };
+    const definitions = JSON.parse(result.stdout) as {
+      vhosts: unknown;
+      exchanges: { name: string; vhost: string; type: string }[];
+      permissions: { user: string; vhost: string }[];
+    };
     expect(definitions.vhosts).toEqual([{ name: 'prod' }]);
+    expect(definitions.exchanges.map((e) => `${e.name}@${e.vhost}:${e.type}`)).toEqual(['logs@prod:fanout', 'direct_logs@prod:direct', 'topic_logs@prod:topic']);
     expect(definitions.permissions.map((p) => `${p.user}@${p.vhost}`)).toEqual(['orders-in@prod', 'orders-worker@prod']);
   });
 

@@ -8,8 +8,8 @@ import { repoRoot } from './repo.js';
 
 // Least privilege end to end, on a private node: the definitions exported by the
 // documented command are imported, each app logs in as a user of its own with exactly the
-// permissions they give, in AMQP_TOPOLOGY=check mode; what those permissions do not allow
-// is refused by the broker and reported.
+// permissions they give, in AMQP_TOPOLOGY=check mode, through every tutorial (1 to 6); what
+// those permissions do not allow is refused by the broker and reported.
 const VHOST = 'least-privilege';
 const users = {
   producer: { name: 'producer', password: 'p@ss:w/rd%#?' },
@@ -65,6 +65,7 @@ afterAll(async () => {
 
 interface Definitions {
   readonly queues: readonly { name: string; durable: boolean; arguments: { 'x-queue-type'?: string } }[];
+  readonly exchanges: readonly { name: string; type: string; durable: boolean }[];
   readonly permissions: readonly { user: string; configure: string; write: string; read: string }[];
 }
 const definitions = async () => JSON.parse(await readFile(definitionsFile, 'utf8')) as Definitions;
@@ -84,19 +85,23 @@ describe('the exported definitions, imported', () => {
     expect(queues.trim().split('\n').sort()).toEqual(
       exported.queues.map((q) => `${q.name}\t${String(q.durable)}\t${q.arguments['x-queue-type'] ?? 'classic'}`).sort(),
     );
+    // The exchanges of tutorials 3 to 5, of their type, as the apps declare them.
+    const exchanges = await broker().ctl(['list_exchanges', '-p', VHOST, 'name', 'type', 'durable', '--no-table-headers', '--quiet']);
+    const exchangeRows = exchanges.trim().split('\n');
+    expect(exported.exchanges.map((e) => e.name)).toEqual(['logs', 'direct_logs', 'topic_logs']);
+    for (const e of exported.exchanges) expect(exchangeRows).toContain(`${e.name}\t${e.type}\t${String(e.durable)}`);
     // The file holds no user, so importing it again never resets a password.
     expect(exported).not.toHaveProperty('users');
   });
 
-  it('let the producer write only to the default exchange and the consumer read only its own queues', async () => {
+  it('let the producer write only where it publishes and the consumer read only its own queues and exchanges', async () => {
     const producer = await permissionsOf('producer');
     const consumer = await permissionsOf('consumer');
-    expect(producer).toMatchObject({ configure: '^$', write: '^amq\\.default$', read: '^$' });
-    expect(consumer).toMatchObject({ configure: '^$', write: '^amq\\.default$' });
+    expect(producer).toMatchObject({ configure: '^$', write: '^(amq\\.default|direct_logs|logs|topic_logs)$', read: '^$' });
+    expect(consumer).toMatchObject({ configure: '^amq\\.gen-.*$', write: '^(amq\\.default|amq\\.gen-.*)$' });
     const reads = (name: string) => new RegExp(consumer.read).test(name);
-    expect(reads('hello')).toBe(true);
-    expect(reads('task_queue')).toBe(true);
-    for (const name of ['hello.dlq', 'task_queue.dlq', 'task_queue.retry.1', 'amq.default', 'other']) expect(reads(name), name).toBe(false);
+    for (const name of ['hello', 'task_queue', 'rpc_queue', 'logs', 'direct_logs', 'topic_logs', 'amq.gen-abc']) expect(reads(name), name).toBe(true);
+    for (const name of ['hello.dlq', 'task_queue.dlq', 'task_queue.retry.1', 'rpc_queue.dlq', 'amq.default', 'other']) expect(reads(name), name).toBe(false);
   });
 });
 
@@ -150,6 +155,68 @@ describe('each app, with exactly its permissions, in check mode', () => {
   });
 });
 
+describe('tutorials 3 to 6, each app with exactly its permissions, in check mode', () => {
+  it('publish/subscribe, routing and topics: each subscriber gets its own queue, bound as it asks, and the lines it asked for', async () => {
+    const subscribers = {
+      logs: startApp('consumer', ['--from', 'logs'], as(users.consumer)),
+      direct: startApp('consumer', ['--from', 'direct_logs', '--key', 'error'], as(users.consumer)),
+      topic: startApp('consumer', ['--from', 'topic_logs', '--key', 'kern.*', '--key', '*.critical'], as(users.consumer)),
+    };
+    try {
+      for (const subscriber of Object.values(subscribers)) await subscriber.waitForOutput(/Waiting for logs/, 60_000);
+      const sends: [string[], string][] = [
+        [['--to', 'logs', 'info: Hello World!'], " [x] Sent 'info: Hello World!'\n"],
+        [['--to', 'direct_logs', '--key', 'error', 'Run. Run.'], " [x] Sent 'error':'Run. Run.'\n"],
+        [['--to', 'topic_logs', '--key', 'kern.critical', 'A critical kernel error'], " [x] Sent 'kern.critical':'A critical kernel error'\n"],
+      ];
+      for (const [args, line] of sends) {
+        const sent = await runApp('producer', args, as(users.producer));
+        expect(sent.code, sent.stderr).toBe(0);
+        expect(sent.stdout).toBe(line);
+      }
+      await subscribers.logs.waitForOutput(/^ \[x\] 'info: Hello World!'$/m);
+      await subscribers.direct.waitForOutput(/^ \[x\] 'error':'Run\. Run\.'$/m);
+      await subscribers.topic.waitForOutput(/^ \[x\] 'kern\.critical':'A critical kernel error'$/m);
+      // The queues the broker named for them, bound to the exchanges by the consumer's user.
+      const bindings = await broker().ctl(['list_bindings', '-p', VHOST, 'source_name', 'destination_name', 'routing_key', '--no-table-headers', '--quiet']);
+      // Not trimmed: a binding of the default exchange starts with its empty source, a tab.
+      const bound = bindings
+        .split('\n')
+        .filter((row) => row !== '')
+        .map((row) => row.split('\t'))
+        .filter(([source]) => source !== '');
+      expect(bound.map(([source, , key]) => `${source ?? ''} ${key ?? ''}`).sort()).toEqual(
+        ['logs ', 'direct_logs error', 'topic_logs kern.*', 'topic_logs *.critical'].sort(),
+      );
+      for (const [, queue] of bound) expect(queue).toMatch(/^amq\.gen-/);
+    } finally {
+      for (const subscriber of Object.values(subscribers)) {
+        const stopped = await subscriber.stop('SIGTERM');
+        expect(stopped.code, stopped.stderr).toBe(0);
+      }
+    }
+    // Their queues went with them.
+    const left = await broker().ctl(['list_queues', '-p', VHOST, 'name', '--no-table-headers', '--quiet']);
+    expect(left.split('\n').filter((name) => name.startsWith('amq.gen-'))).toEqual([]);
+  });
+
+  it('RPC: the server answers on rpc_queue, the client gets its reply through direct reply-to', async () => {
+    const server = startApp('consumer', ['--from', 'rpc_queue'], as(users.consumer));
+    try {
+      await server.waitForOutput(/Awaiting RPC requests/, 60_000);
+      const call = await runApp('producer', ['--rpc', '30'], as(users.producer));
+      expect(call.code, call.stderr).toBe(0);
+      expect(call.stdout).toBe(' [x] Requesting fib(30)\n [.] Got 832040\n');
+      await server.waitForOutput(/^ \[\.\] fib\(30\)$/m);
+    } finally {
+      const stopped = await server.stop('SIGTERM');
+      expect(stopped.code, stopped.stderr).toBe(0);
+    }
+    expect(await inspectQueue(adminUrl(), 'rpc_queue')).toMatchObject({ messageCount: 0 });
+    expect(await inspectQueue(adminUrl(), 'rpc_queue.dlq')).toMatchObject({ messageCount: 0 });
+  });
+});
+
 describe('what the permissions do not allow', () => {
   it('refuses to declare: the default mode needs configure permission, and the error says how to run without it', async () => {
     const result = await runApp('producer', ['x'], as(users.producer, { AMQP_TOPOLOGY: 'declare' }));
@@ -179,6 +246,45 @@ describe('what the permissions do not allow', () => {
     expect(await inspectQueue(adminUrl(), 'hello')).toMatchObject({ messageCount: 0 });
   });
 
+  it('refuses to let the producer serve RPC requests: it may not consume rpc_queue', async () => {
+    const result = await runApp('consumer', ['--from', 'rpc_queue'], as(users.producer));
+    expect(result.code).toBe(77);
+    expect(errorLines(result.stderr)).toEqual([
+      `consumer: cannot consume queue 'rpc_queue': the broker refused: access to queue 'rpc_queue' in vhost '${VHOST}' refused for user 'producer' (BasicConsume needs read permission)`,
+    ]);
+  });
+
+  it('refuses to let the producer subscribe to logs: it may not declare a queue, not even one the broker names', async () => {
+    const result = await runApp('consumer', ['--from', 'logs'], as(users.producer));
+    expect(result.code).toBe(77);
+    const lines = errorLines(result.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^consumer: subscribing to exchange 'logs': declaring its own queue: the broker refused: access to queue 'amq\\.gen-[\\w-]+' in vhost '${VHOST}' refused for user 'producer' ` +
+          '\\(QueueDeclare of a queue named by the broker needs configure permission on amq\\.gen-\\.\\*\\)$',
+      ),
+    );
+  });
+
+  it('refuses to let the consumer publish to logs, and the producer run as it says so and exits non-zero', async () => {
+    const result = await runApp('producer', ['--to', 'logs', 'not allowed'], as(users.consumer, { PUBLISH_DEADLINE_MS: '2000' }));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    const lines = errorLines(result.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^producer: 'not allowed' was not sent: .*access to exchange 'logs' in vhost '${VHOST}' refused for user 'consumer'`));
+  });
+
+  it('refuses an RPC request from a user who may not write to the default exchange, with the broker’s reason', async () => {
+    const result = await runApp('producer', ['--rpc', '5', '--timeout', '5000'], as(users.reader));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(' [x] Requesting fib(5)\n');
+    expect(errorLines(result.stderr)).toEqual([
+      `producer: fib(5): the broker refused: access to exchange 'amq.default' in vhost '${VHOST}' refused for user 'reader' (publishing needs write permission)`,
+    ]);
+  });
+
   it('refuses the apps’ users anything beyond their rights: other exchanges, other queues', async () => {
     type Channel = Parameters<Parameters<RabbitNode['withChannelAs']>[1]>[0];
     /** What the broker says when it closes the channel on `act`. */
@@ -201,6 +307,16 @@ describe('what the permissions do not allow', () => {
     expect(await refused(users.consumer, (channel) => channel.assertQueue('mine', { durable: true }))).toMatch(
       /403 \(ACCESS-REFUSED\).*access to queue 'mine'/,
     );
+    // Its own queues bind to the log exchanges only.
+    expect(
+      await refused(users.consumer, async (channel) => {
+        const { queue } = await channel.assertQueue('', { exclusive: true, durable: false });
+        await channel.bindQueue(queue, 'amq.topic', '#');
+      }),
+    ).toMatch(/403 \(ACCESS-REFUSED\).*access to exchange 'amq.topic'/);
+    // Neither may delete an exchange of the contract.
+    expect(await refused(users.consumer, (channel) => channel.deleteExchange('logs'))).toMatch(/403 \(ACCESS-REFUSED\).*access to exchange 'logs'/);
+    expect(await refused(users.producer, (channel) => channel.deleteExchange('logs'))).toMatch(/403 \(ACCESS-REFUSED\).*access to exchange 'logs'/);
   });
 
   it('names a queue that is missing at start, in check mode; importing the definitions again restores it', async () => {
@@ -213,5 +329,18 @@ describe('what the permissions do not allow', () => {
     ]);
     await broker().ctl(['import_definitions', definitionsFile]);
     expect(await inspectQueue(adminUrl(), 'task_queue.retry.3')).toBeDefined();
+  });
+
+  it('names an exchange that is missing at start, in check mode, for the publisher and the subscriber; importing again restores it', async () => {
+    await withChannel(adminUrl(), (channel) => channel.deleteExchange('topic_logs'));
+    const advice = '(import the definitions from export-definitions, or start once with AMQP_TOPOLOGY=declare as a user who may configure it)';
+    const subscriber = await runApp('consumer', ['--from', 'topic_logs', '--key', '#'], as(users.consumer));
+    expect(subscriber.code).toBe(78);
+    expect(errorLines(subscriber.stderr)).toEqual([`consumer: AMQP_TOPOLOGY=check: the broker has no exchange 'topic_logs' ${advice}`]);
+    const publisher = await runApp('producer', ['--to', 'topic_logs', 'x'], as(users.producer));
+    expect(publisher.code).toBe(78);
+    expect(errorLines(publisher.stderr)).toEqual([`producer: AMQP_TOPOLOGY=check: the broker has no exchange 'topic_logs' ${advice}`]);
+    await broker().ctl(['import_definitions', definitionsFile]);
+    await withChannel(adminUrl(), (channel) => channel.checkExchange('topic_logs'));
   });
 });
