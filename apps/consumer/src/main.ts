@@ -79,6 +79,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
       connectionName: `${PROGRAM} (${from})`,
       topology: settings.AMQP_TOPOLOGY,
+      ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),
     },
     logger,
   ).catch(async (e: unknown) => {

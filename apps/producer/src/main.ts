@@ -180,5 +180,6 @@ function brokerSettings(settings: ReturnType<typeof loadEnv>) {
     confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
     connectionName: PROGRAM,
     topology: settings.AMQP_TOPOLOGY,
+    ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),
   };
 }

@@ -118,6 +118,8 @@ describe('toBrokerError and channelError, for permissions', () => {
       'PERMISSION_DENIED', "cannot consume queue 'hello': the broker refused: access to queue 'hello' in vhost 'v' refused for user 'producer' (BasicConsume needs read permission)"],
     [`Channel closed by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - access to exchange 'amq.topic' in vhost 'v' refused for user 'producer'"`,
       'PERMISSION_DENIED', "cannot consume queue 'hello': the broker refused: access to exchange 'amq.topic' in vhost 'v' refused for user 'producer' (publishing needs write permission)"],
+    [`Operation failed: QueueBind; 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - access to exchange 'logs' in vhost 'v' refused for user 'consumer'"`,
+      'PERMISSION_DENIED', "cannot consume queue 'hello': the broker refused: access to exchange 'logs' in vhost 'v' refused for user 'consumer' (QueueBind needs write permission on the queue and read permission on the exchange)"],
     [`Operation failed: BasicConsume; 404 (NOT-FOUND) with message "NOT_FOUND - no queue 'hello' in vhost 'v'"`,
       'TOPOLOGY_MISMATCH', "cannot consume queue 'hello': the broker says: no queue 'hello' in vhost 'v'"],
   ])('classifies %s', (message, code, text) => {

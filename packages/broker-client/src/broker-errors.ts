@@ -92,13 +92,15 @@ function alertOf(text: string): string | undefined {
 }
 
 /** The operations a permission covers, to say which one the broker refused. */
-const PERMISSION_OF: Readonly<Record<string, 'configure' | 'write' | 'read'>> = {
+const PERMISSION_OF: Readonly<Record<string, string>> = {
   QueueDeclare: 'configure',
   QueueDelete: 'configure',
   ExchangeDeclare: 'configure',
   ExchangeDelete: 'configure',
-  QueueBind: 'configure',
-  QueueUnbind: 'configure',
+  // https://www.rabbitmq.com/docs/access-control: a binding is a write to the queue and a
+  // read from the exchange.
+  QueueBind: 'write permission on the queue and read',
+  QueueUnbind: 'write permission on the queue and read',
   BasicConsume: 'read',
   BasicGet: 'read',
   QueuePurge: 'read',
@@ -124,7 +126,8 @@ export function channelError(err: unknown, doing?: string): BrokerError | undefi
     let detail = '';
     if (permission !== undefined) {
       const advice = permission === 'configure' ? '; a user without it can run with AMQP_TOPOLOGY=check once the queues exist' : '';
-      detail = ` (${operation ?? 'publishing'} needs ${permission} permission${advice})`;
+      const what = operation === 'QueueBind' || operation === 'QueueUnbind' ? `${permission} permission on the exchange` : `${permission} permission`;
+      detail = ` (${operation ?? 'publishing'} needs ${what}${advice})`;
     }
     return new BrokerError('PERMISSION_DENIED', `${prefix}the broker refused: ${refused}${detail}`, { cause: err });
   }

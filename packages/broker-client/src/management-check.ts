@@ -289,7 +289,7 @@ export type QueueDrift =
   | {
       readonly kind: 'missing';
       readonly queue: string;
-      /** The contract lets the apps use an existing queue of another shape (see `QueueDeclaration.adoptExisting`). */
+      /** The contract lets the apps use an existing queue of another shape (see `QueueDeclaration.adoptExisting`), other than in its `requiredArguments`. */
       readonly adoptable: boolean;
       /** e.g. `vhost 'prod' has no queue 'task_queue.retry.3'` */
       readonly description: string;
@@ -354,10 +354,11 @@ export async function checkQueuesViaManagement(options: ManagementCheckOptions):
     if (live === undefined) {
       return [{ kind: 'missing', queue: declaration.name, adoptable, description: `vhost '${vhost}' has no queue '${declaration.name}'` }];
     }
+    const required = new Set((declaration.requiredArguments ?? []).map((name) => `arguments.${name}`));
     return queueDifferences(queueShapeOf(declaration), live).map((difference) => ({
       kind: 'different',
       queue: declaration.name,
-      adoptable,
+      adoptable: adoptable && !required.has(difference.property),
       ...difference,
       description: describeDifference(declaration.name, difference),
     }));

@@ -13,6 +13,7 @@ import {
 import { nodeEndpoints, urlWithoutCredentials, type AmqpEndpoint } from './amqp-url.js';
 import { channelError, toBrokerError } from './broker-errors.js';
 import { coalesceVhostWrites } from './coalesce-writes.js';
+import { checkQueuesViaManagement } from './management-check.js';
 import { withDeadline } from './deadline.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -39,6 +40,13 @@ export interface BrokerSettings {
    * they exist (no permission needed): then nothing is ever declared. @default 'declare'
    */
   readonly topology?: TopologyMode;
+  /**
+   * The management API (`http://broker:15672`): each queue's type and arguments are then
+   * compared with the contract at start, as the endpoint's user (who needs the
+   * `management` tag): a queue checked (`topology: 'check'`) or adopted may differ only
+   * where the contract allows. @default not compared
+   */
+  readonly managementUrl?: string;
 }
 
 /** How to reach and log in to the broker: the same for the start-up check and for Rascal. */
@@ -132,6 +140,11 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     );
   }
 
+  // Once, whichever node answered: the management API is one address, not one per node.
+  if (settings.managementUrl !== undefined) {
+    await compareThroughManagement(settings.managementUrl, endpoint, Object.values(queues), logger, connectTimeoutMs);
+  }
+
   // Rascal starts from the node that just answered and goes round the others on a loss.
   const order = [...nodes.slice(first), ...nodes.slice(0, first)];
   const how = connecting(order[0] as AmqpEndpoint);
@@ -161,6 +174,7 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     endpoint.vhost,
   );
   if (vhost !== undefined) coalesceVhostWrites(vhost);
+  if (vhost !== undefined && nodes.length > 1) moveOnAfterLoss(vhost as unknown as RascalVhostConnection, nodes.length);
 
   const where = { broker: endpoint.redacted, vhost: endpoint.vhost };
   broker.on('error', (err: Error) => {
@@ -190,6 +204,25 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     'connected to the broker; topology ready',
   );
   return broker;
+}
+
+/** The part of Rascal's vhost that says which of its connections it tries first. */
+interface RascalVhostConnection {
+  connectionIndex: number;
+  on(event: 'disconnect', listener: () => void): unknown;
+}
+
+/**
+ * On a cluster, a lost connection is retried on the NEXT node first: the one that just
+ * dropped it is likely down or cut off, and trying it first would cost a connect timeout
+ * when it is a black hole. Rascal reconnects from `connectionIndex`, read right after it
+ * emits 'disconnect' (synchronously), and goes round every node from there.
+ */
+function moveOnAfterLoss(vhost: RascalVhostConnection, nodes: number): void {
+  if (typeof vhost.connectionIndex !== 'number') return;
+  vhost.on('disconnect', () => {
+    vhost.connectionIndex = (vhost.connectionIndex + 1) % nodes;
+  });
 }
 
 /** Failures that another node of a cluster may not have. */
@@ -292,6 +325,42 @@ async function checkAll(
     );
   }
   return modes as Record<QueueName, QueueMode>;
+}
+
+/**
+ * With AMQP_MANAGEMENT_URL: every queue's type, flags and arguments against the contract,
+ * through the management API. A queue the contract adopts as it is (say, the tutorials'
+ * durable quorum `hello`) may differ, but for its `requiredArguments`; any other difference
+ * stops the start, every one named in one line.
+ */
+async function compareThroughManagement(
+  url: string,
+  node: AmqpEndpoint,
+  declarations: readonly QueueDeclaration[],
+  logger: Logger,
+  timeoutMs: number,
+): Promise<void> {
+  const drift = await checkQueuesViaManagement({
+    url,
+    user: node.user,
+    password: node.password,
+    vhost: node.vhost,
+    queues: declarations,
+    timeoutMs,
+  });
+  const adopted = new Set(drift.filter((item) => item.kind === 'different' && item.adoptable).map((item) => item.queue));
+  for (const queue of adopted) {
+    const how = drift.filter((item) => item.queue === queue).map((item) => item.description);
+    logger.info({ queue, differences: how }, `queue '${queue}' exists with other properties; using it as it is`);
+  }
+  const wrong = drift.filter((item) => item.kind === 'missing' || !item.adoptable);
+  if (wrong.length > 0) {
+    throw new BrokerError(
+      'TOPOLOGY_MISMATCH',
+      `vhost '${node.vhost}' differs from the contract: ${wrong.map((item) => item.description).join('; ')} ` +
+        '(import the definitions from export-definitions again, or delete and re-create those queues)',
+    );
+  }
 }
 
 async function declareOrAdopt(

@@ -274,6 +274,21 @@ describe('parseEnv, the connection settings', () => {
     });
   });
 
+  describe('AMQP_MANAGEMENT_URL', () => {
+    it('takes the management API as http(s)://host:port, a path prefix too', () => {
+      expect(parseEnv(schema, {}).AMQP_MANAGEMENT_URL).toBeUndefined();
+      expect(parseEnv(schema, { AMQP_MANAGEMENT_URL: ' http://broker:15672 ' }).AMQP_MANAGEMENT_URL).toBe('http://broker:15672');
+      expect(parseEnv(schema, { AMQP_MANAGEMENT_URL: 'https://mq.example.com/rabbitmq' }).AMQP_MANAGEMENT_URL).toBe('https://mq.example.com/rabbitmq');
+    });
+
+    it('refuses another scheme, or a login in the URL (the AMQP login is used), without echoing it', () => {
+      const message = 'AMQP_MANAGEMENT_URL: must be the management API as http(s)://host:port, without a login (e.g. http://broker:15672)';
+      expect(problemsOf({ AMQP_MANAGEMENT_URL: 'amqp://broker:15672' })).toEqual([message]);
+      expect(problemsOf({ AMQP_MANAGEMENT_URL: 'http://admin:s3cret@broker:15672' })).toEqual([message]);
+      expect(problemsOf({ AMQP_MANAGEMENT_URL: 'broker:15672' })).toEqual([message]);
+    });
+  });
+
   it('lists the connection problems with every other problem at once', () => {
     expect(problemsOf({ LOG_LEVEL: 'loud', AMQP_URL: 'amqp://app:pw@b', AMQP_PASSWORD_FILE: file(secret) })).toEqual([
       'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent',

@@ -200,6 +200,22 @@ export const brokerEnvShape = {
     (value) => (typeof value === 'string' ? blankIsUnset(value.trim().toLowerCase()) : value),
     z.enum(HOST_ORDERS, { error: `must be one of ${HOST_ORDERS.join(', ')}` }).default('random'),
   ),
+  /**
+   * The management API (`http://broker:15672`), to compare each existing queue's type and
+   * arguments with the contract at start: with `AMQP_TOPOLOGY=check` (AMQP alone can only
+   * tell that a queue exists) and for a queue adopted as it is. Called with the AMQP login,
+   * whose user then needs the `management` tag. @default unset: not compared
+   */
+  AMQP_MANAGEMENT_URL: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .trim()
+      .refine((value) => /^https?:\/\/[^/?#@]+(\/[^?#]*)?$/.test(value) && URL.canParse(value), {
+        error: 'must be the management API as http(s)://host:port, without a login (e.g. http://broker:15672)',
+      })
+      .optional(),
+  ),
   /** `declare` the contract's queues at start, or only `check` that they exist. @default declare */
   AMQP_TOPOLOGY: z.preprocess(
     (value) => (typeof value === 'string' ? blankIsUnset(value.trim().toLowerCase()) : value),
@@ -343,6 +359,7 @@ export function parseEnv<S extends z.ZodObject>(schema: S, source: NodeJS.Proces
       if (data !== undefined && combined.endpoint !== undefined) data = { ...data, AMQP_URL: combined.endpoint };
     }
   }
+
   if (problems.length > 0 || data === undefined) {
     throw new ConfigError(`invalid settings: ${problems.join('; ')}`, problems);
   }

@@ -196,6 +196,26 @@ describe('openBroker on several nodes (AMQP_HOSTS)', () => {
     }
   });
 
+  it('tries the next node first after a loss: a node gone silent costs no connect timeout', async () => {
+    const proxy = await TcpProxy.start(brokerPort());
+    try {
+      // A connect timeout far longer than the wait below: trying the silent node again
+      // first would hold the reconnection for 30 s.
+      const { lines } = await open(vhost.url, 30_000, [
+        { host: '127.0.0.1', port: proxy.port },
+        { host: '127.0.0.1', port: brokerPort() },
+      ]);
+      expect(connectedTo(lines)).toEqual([`127.0.0.1:${proxy.port}`]);
+      // A black hole: the heartbeats (1 s) tell the connection is dead.
+      proxy.cut();
+      const deadline = Date.now() + 20_000;
+      while (connectedTo(lines).length < 2 && Date.now() < deadline) await sleep(50);
+      expect(connectedTo(lines)).toEqual([`127.0.0.1:${proxy.port}`, `127.0.0.1:${brokerPort()}`]);
+    } finally {
+      await proxy.close().catch(() => undefined);
+    }
+  });
+
   it('names every node when none can be reached', async () => {
     const [a, b] = [await closedPort(), await closedPort()];
     let error: unknown;

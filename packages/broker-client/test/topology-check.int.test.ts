@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { queues } from '@hello-rabbit/broker-config';
-import { HELLO_QUEUES, inspectQueue, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { ctl, enableManagement, HELLO_QUEUES, inspectQueue, TASK_QUEUES, useTestVhost, withChannel, type ManagementEndpoint } from '@hello-rabbit/testkit';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerError } from '../src/errors.js';
 import { ExitCode } from '../src/exit-codes.js';
 import { openBroker, type Broker } from '../src/open-broker.js';
@@ -15,16 +16,19 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((broker) => broker.shutdown()));
 });
 
-async function open(topology: 'declare' | 'check') {
+async function open(topology: 'declare' | 'check', managementUrl?: string) {
   const { logger, lines } = memoryLogger();
-  const broker = await openBroker({ endpoint: endpointOf(vhost.url), connectionName: 'test', topology }, logger);
+  const broker = await openBroker(
+    { endpoint: endpointOf(vhost.url), connectionName: 'test', topology, ...(managementUrl === undefined ? {} : { managementUrl }) },
+    logger,
+  );
   opened.push(broker);
   return { broker, lines };
 }
 
-async function failure(topology: 'declare' | 'check'): Promise<BrokerError> {
+async function failure(topology: 'declare' | 'check', managementUrl?: string): Promise<BrokerError> {
   try {
-    await open(topology);
+    await open(topology, managementUrl);
   } catch (err) {
     if (err instanceof BrokerError) return err;
     throw err;
@@ -82,6 +86,93 @@ describe('openBroker with topology check', () => {
       expect(error.message).toMatch(/ has hello exclusive to another connection/);
     } finally {
       await owner.close();
+    }
+  });
+});
+
+describe('openBroker comparing the queues through the management API (AMQP_MANAGEMENT_URL)', () => {
+  let api: ManagementEndpoint;
+  beforeAll(async () => {
+    api = await enableManagement();
+  });
+
+  /** task_queue.retry.2 again, as the contract declares it but for these arguments. */
+  const redeclareRetry2 = async (overrides: Record<string, unknown>) => {
+    await withChannel(vhost.url, async (channel) => {
+      await channel.deleteQueue('task_queue.retry.2');
+      const { options } = queues['task_queue.retry.2'];
+      await channel.assertQueue('task_queue.retry.2', { ...options, arguments: { ...options.arguments, ...overrides } });
+    });
+  };
+
+  it('starts in check mode when every queue is as the contract declares it', async () => {
+    await declareAll();
+    const { lines } = await open('check', api.url);
+    expect(lines.join('\n')).not.toContain('exists with other properties');
+  });
+
+  it('refuses to start in check mode on a retry queue that dead-letters elsewhere, naming the argument', async () => {
+    await declareAll();
+    await redeclareRetry2({ 'x-dead-letter-routing-key': 'hello' });
+    // Without the API, AMQP can only tell that the queue exists: it starts.
+    const { broker } = await open('check');
+    await broker.shutdown();
+    opened.splice(opened.indexOf(broker), 1);
+
+    const error = await failure('check', api.url);
+    expect(error.code).toBe('TOPOLOGY_MISMATCH');
+    expect(error.exitCode).toBe(ExitCode.config);
+    expect(error.message).not.toContain('\n');
+    expect(error.message).toContain(
+      `vhost '${endpointOf(vhost.url).vhost}' differs from the contract: queue 'task_queue.retry.2': x-dead-letter-routing-key is "hello" on the broker, "task_queue" in the contract`,
+    );
+  });
+
+  it('refuses the same in declare mode, where the queue would have been adopted as it is', async () => {
+    await declareAll();
+    await redeclareRetry2({ 'x-dead-letter-routing-key': 'hello' });
+    const error = await failure('declare', api.url);
+    expect(error.code).toBe('TOPOLOGY_MISMATCH');
+    expect(error.message).toContain(`queue 'task_queue.retry.2': x-dead-letter-routing-key is "hello"`);
+  });
+
+  it('adopts, and logs, what the contract lets differ: a classic durable task_queue, as the original tutorial declares it', async () => {
+    await declareAll();
+    await withChannel(vhost.url, async (channel) => {
+      await channel.deleteQueue('task_queue');
+      await channel.assertQueue('task_queue', { durable: true });
+    });
+    const { lines } = await open('check', api.url);
+    const adopted = lines.map((line) => JSON.parse(line) as { msg: string; differences?: string[] }).find((line) => line.msg.startsWith("queue 'task_queue' exists"));
+    expect(adopted?.differences?.join('; ')).toMatch(/queue 'task_queue': (type|x-queue-type) is "classic" on the broker, "quorum" in the contract/);
+  });
+
+  it('says in one line when the API refuses the user (no management tag), without the password', async () => {
+    await declareAll();
+    // A user AMQP lets in (every permission on the vhost) but the API does not: no tag.
+    const user = `tc-untagged-${randomBytes(3).toString('hex')}`;
+    const password = 'untagged-p@ss';
+    const vhostName = endpointOf(vhost.url).vhost;
+    await ctl('add_user', user, password);
+    try {
+      await ctl('set_permissions', '-p', vhostName, user, '.*', '.*', '.*');
+      const url = new URL(vhost.url);
+      url.username = user;
+      url.password = encodeURIComponent(password);
+      const { logger } = memoryLogger([password]);
+      let error: unknown;
+      try {
+        opened.push(await openBroker({ endpoint: endpointOf(url.toString()), connectionName: 'test', topology: 'check', managementUrl: api.url }, logger));
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(BrokerError);
+      expect((error as BrokerError).code).toBe('ACCESS_REFUSED');
+      expect((error as BrokerError).message).toMatch(/management/);
+      expect((error as BrokerError).message).not.toContain('\n');
+      expect((error as BrokerError).message).not.toContain(password);
+    } finally {
+      await ctl('delete_user', user);
     }
   });
 });

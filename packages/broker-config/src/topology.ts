@@ -19,6 +19,12 @@ export interface QueueDeclaration {
    * never re-declare it) instead of failing with `406 PRECONDITION_FAILED`.
    */
   readonly adoptExisting: boolean;
+  /**
+   * Arguments an adopted queue must still have as declared, because without them it does
+   * not do its job: a retry queue that dead-letters elsewhere never brings its messages
+   * back. Checked where the arguments can be read (the management API). @default none
+   */
+  readonly requiredArguments?: readonly string[];
 }
 
 export interface PublicationDeclaration {
@@ -73,6 +79,7 @@ function retryQueue(name: QueueName, target: QueueName): QueueDeclaration {
       },
     },
     adoptExisting: true,
+    requiredArguments: ['x-dead-letter-exchange', 'x-dead-letter-routing-key'],
   };
 }
 

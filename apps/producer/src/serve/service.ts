@@ -47,6 +47,7 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
       connectionName: 'producer (service)',
       topology: settings.AMQP_TOPOLOGY,
+      ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),
     },
     logger,
   );

@@ -64,6 +64,7 @@ export const SERVICE_SETTINGS: readonly (readonly [name: string, fallback: strin
   ['AMQP_HOSTS', 'unset', 'cluster nodes host:port,host:port (the URL gives login and vhost); on a loss, the next'],
   ['AMQP_HOST_ORDER', 'random', 'random (spread instances over the nodes) or fixed (as listed)'],
   ['AMQP_TOPOLOGY', 'declare', 'declare the queues, or only check they exist (check: no configure permission needed)'],
+  ['AMQP_MANAGEMENT_URL', 'unset', 'management API (http://host:15672): compare queue arguments at start (user: management tag)'],
   ['AMQP_CONNECT_TIMEOUT_MS', '5000', 'TCP connect plus AMQP handshake'],
   ['AMQP_HEARTBEAT_SECONDS', '10', 'AMQP heartbeat (0: off)'],
   ['PUBLISH_CONFIRM_TIMEOUT_MS', '10000', 'time the broker has to confirm one publish'],
