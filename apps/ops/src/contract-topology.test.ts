@@ -46,6 +46,8 @@ describe('contractTopology', () => {
         'x-overflow': 'reject-publish',
       },
       adoptExisting: true,
+      // Adopted or not, it must still dead-letter back to task_queue.
+      requiredArguments: ['x-dead-letter-exchange', 'x-dead-letter-routing-key'],
     });
   });
 });

@@ -1,4 +1,4 @@
-import { createBrokerConfig, exchanges as exchangeDeclarations, queues as queueDeclarations } from '@hello-rabbit/broker-config';
+import { createBrokerConfig, exchanges as exchangeDeclarations, queues as queueDeclarations, type QueueDeclaration } from '@hello-rabbit/broker-config';
 import type { BindingConfig, BrokerConfig, ExchangeConfig, QueueConfig } from 'rascal';
 
 type Table = Readonly<Record<string, unknown>>;
@@ -15,6 +15,8 @@ export interface ExpectedQueue {
   readonly arguments: Table;
   /** The apps use an existing queue of another shape as it is (see `QueueDeclaration`). */
   readonly adoptExisting: boolean;
+  /** Arguments an adopted queue must still have as declared (see `QueueDeclaration`). @default none */
+  readonly requiredArguments?: readonly string[];
 }
 
 export interface ExpectedExchange {
@@ -74,8 +76,14 @@ export function contractTopology(vhost: string): ExpectedTopology {
   // The URL only fills the connection part of the configuration, which is not compared.
   const config = createBrokerConfig({ url: 'amqp://localhost', vhost });
   const adoptable = new Set(Object.values(queueDeclarations).filter((q) => q.adoptExisting).map((q) => q.name as string));
+  const fromRascal = topologyFromRascal(config, vhost, adoptable);
+  const declared = new Map<string, QueueDeclaration>(Object.values(queueDeclarations).map((q): [string, QueueDeclaration] => [q.name, q]));
   return {
-    ...topologyFromRascal(config, vhost, adoptable),
+    ...fromRascal,
+    queues: fromRascal.queues.map((queue) => {
+      const required = declared.get(queue.name)?.requiredArguments;
+      return required === undefined ? queue : { ...queue, requiredArguments: required };
+    }),
     onDemandExchanges: Object.values(exchangeDeclarations).map((exchange) => ({
       name: exchange.name,
       type: exchange.type,

@@ -125,6 +125,22 @@ describe('diffTopology', () => {
     expect(strict.findings.filter((f) => f.drift).map((f) => f.name)).toEqual(['shared', 'scratch', 'legacy', 'legacy -> queue scratch [#]']);
   });
 
+  it('never adopts a queue that differs in an argument it requires (a retry queue dead-lettering elsewhere)', () => {
+    const retry: ExpectedQueue = {
+      ...quorumQueue('work.retry.1', true, { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'work' }),
+      requiredArguments: ['x-dead-letter-exchange', 'x-dead-letter-routing-key'],
+    };
+    const contract: ExpectedTopology = { queues: [retry], exchanges: [], bindings: [] };
+    const liveRetry = (args: Record<string, unknown>, type = 'quorum') =>
+      diffTopology(contract, { queues: [live('work.retry.1', { type, arguments: { 'x-queue-type': type, ...args } })], exchanges: [], bindings: [] });
+    // Another type only: adopted, as for any adoptable queue.
+    expect(liveRetry({ 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'work' }, 'classic').findings[0]?.status).toBe('adopted');
+    // Dead-lettering elsewhere: a mismatch, and drift.
+    const elsewhere = liveRetry({ 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'other' });
+    expect(elsewhere.findings[0]).toMatchObject({ status: 'mismatch', drift: true });
+    expect(elsewhere.inSync).toBe(false);
+  });
+
   it('checks an exchange the apps declare on use only when it exists: as declared, adopted, or of another type', () => {
     const logs = { name: 'logs', type: 'fanout', durable: false, autoDelete: false, internal: false, arguments: {}, adoptExisting: true };
     const withLogs: ExpectedTopology = { ...expected, onDemandExchanges: [logs] };

@@ -63,7 +63,10 @@ export function diffTopology(expected: ExpectedTopology, live: LiveTopology, opt
       continue;
     }
     const differences = queueDifferences(queue, found);
-    finding('queue', queue.name, differences.length === 0 ? 'ok' : queue.adoptExisting ? 'adopted' : 'mismatch', differences);
+    // An adopted queue may differ, but not in what it needs to do its job.
+    const required = new Set((queue.requiredArguments ?? []).map((name) => `arguments.${name}`));
+    const adoptable = queue.adoptExisting && !differences.some((difference) => required.has(difference.property));
+    finding('queue', queue.name, differences.length === 0 ? 'ok' : adoptable ? 'adopted' : 'mismatch', differences);
   }
   const declaredQueues = new Set(expected.queues.map((q) => q.name));
   // `amq.`-prefixed queues are named by the server (exclusive reply queues and the like).
