@@ -65,7 +65,10 @@ async function status() {
   const cluster = RabbitCluster.attach(state);
   const running = await cluster.runningNodes().catch(() => []);
   for (const [i, node] of cluster.nodes.entries()) {
-    process.stdout.write(`${running.includes(node.name) ? 'running' : 'down   '}  ${node.name}  ${cluster.urls()[i]}\n`);
+    const pid = node.pid();
+    process.stdout.write(
+      `${running.includes(node.name) ? 'running' : 'down   '}  ${node.name}  ${cluster.urls()[i]}  ${pid === undefined ? '' : `pid ${pid}`}\n`,
+    );
   }
   return running.length === cluster.nodes.length ? 0 : 1;
 }
