@@ -64,19 +64,19 @@ describe('ops topology check', () => {
     ]);
   });
 
-  it('reports a queue declared with other arguments, and fails on it with --strict (the contract adopts it)', async () => {
+  it('reports a queue declared with other arguments the contract allows, and fails on it with --strict (the contract adopts it)', async () => {
     await withChannel(broker.url, async (channel) => {
       await channel.deleteQueue('task_queue.retry.1');
       await channel.assertQueue('task_queue.retry.1', {
         durable: true,
-        arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'elsewhere', 'x-overflow': 'reject-publish' },
+        arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'task_queue', 'x-overflow': 'reject-publish' },
       });
     });
     const lenient = await ops(broker.url, ['topology', 'check']);
     expect(lenient.code).toBe(0);
     expect(lines(lenient.stdout)).toContain(
-      "  adopted (info)  queue 'task_queue.retry.1': arguments.x-dead-letter-routing-key is \"elsewhere\" on the broker, \"task_queue\" in the contract; " +
-        'arguments.x-dead-letter-strategy is none on the broker, "at-least-once" in the contract (the contract lets the apps adopt it: they use it as it is)',
+      "  adopted (info)  queue 'task_queue.retry.1': arguments.x-dead-letter-strategy is none on the broker, \"at-least-once\" in the contract " +
+        '(the contract lets the apps adopt it: they use it as it is)',
     );
     const strict = await opsJson<Report>(broker.url, ['topology', 'check', '--strict']);
     expect(strict.result.code).toBe(1);
@@ -85,6 +85,27 @@ describe('ops topology check', () => {
         kind: 'queue',
         name: 'task_queue.retry.1',
         status: 'adopted',
+        drift: true,
+        differences: [{ property: 'arguments.x-dead-letter-strategy', contract: 'at-least-once', broker: null }],
+      },
+    ]);
+  });
+
+  it('fails, strict or not, on a retry queue that dead-letters elsewhere (an argument it requires)', async () => {
+    await withChannel(broker.url, async (channel) => {
+      await channel.deleteQueue('task_queue.retry.1');
+      await channel.assertQueue('task_queue.retry.1', {
+        durable: true,
+        arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'elsewhere', 'x-overflow': 'reject-publish' },
+      });
+    });
+    const lenient = await opsJson<Report>(broker.url, ['topology', 'check']);
+    expect(lenient.result.code).toBe(1);
+    expect(lenient.json.findings.filter((f) => f.drift)).toEqual([
+      {
+        kind: 'queue',
+        name: 'task_queue.retry.1',
+        status: 'mismatch',
         drift: true,
         differences: [
           { property: 'arguments.x-dead-letter-routing-key', contract: 'task_queue', broker: 'elsewhere' },

@@ -21,6 +21,8 @@ export type { Logger, LoggerOptions } from './logger.js';
 export { toBrokerError, channelError } from './broker-errors.js';
 export { withDeadline } from './deadline.js';
 export { openBroker } from './open-broker.js';
+export { connectFirstNode, connecting } from './connect.js';
+export type { Connecting, PlainConnection, PlainConnectionOptions } from './connect.js';
 export type { Broker, BrokerSettings } from './open-broker.js';
 export { startConsumer } from './start-consumer.js';
 export type { ConsumerMetrics, ConsumerOptions, DeliveryContext, Handler, RunningConsumer } from './start-consumer.js';

@@ -1,18 +1,10 @@
-import amqplib from 'amqplib';
+import type amqplib from 'amqplib';
 import rascal from 'rascal';
-import {
-  connectionSocketOptions,
-  createBrokerConfig,
-  queues,
-  type QueueDeclaration,
-  type QueueMode,
-  type QueueName,
-  type SaslCredentials,
-  type TlsOptions,
-} from '@hello-rabbit/broker-config';
-import { nodeEndpoints, urlWithoutCredentials, type AmqpEndpoint } from './amqp-url.js';
+import { createBrokerConfig, queues, type QueueDeclaration, type QueueMode, type QueueName } from '@hello-rabbit/broker-config';
+import { nodeEndpoints, type AmqpEndpoint } from './amqp-url.js';
 import { channelError, toBrokerError } from './broker-errors.js';
 import { coalesceVhostWrites } from './coalesce-writes.js';
+import { connectFirstNode, connecting } from './connect.js';
 import { checkQueuesViaManagement } from './management-check.js';
 import { withDeadline } from './deadline.js';
 import { BrokerError } from './errors.js';
@@ -49,43 +41,6 @@ export interface BrokerSettings {
   readonly managementUrl?: string;
 }
 
-/** How to reach and log in to the broker: the same for the start-up check and for Rascal. */
-interface Connecting {
-  readonly url: string;
-  readonly tls: TlsOptions | undefined;
-  readonly credentials: SaslCredentials | undefined;
-}
-
-/**
- * SASL PLAIN, as amqplib's `credentials.plain` makes it, minus its `username` and
- * `password` fields: the password stays in the closure, out of any object a library might
- * print.
- */
-function plainLogin(user: string, password: string): SaslCredentials {
-  return { mechanism: 'PLAIN', response: () => Buffer.from(`\0${user}\0${password}`, 'utf8') };
-}
-
-function connecting(endpoint: AmqpEndpoint): Connecting {
-  const { tls } = endpoint;
-  // amqplib reads a password out of a URL with unescape(), which mangles anything beyond
-  // ASCII; given the login directly, any password works, and the URL handed to Rascal
-  // (which it may put in its own messages) holds none.
-  const named = endpoint.user !== '' || endpoint.password !== '';
-  return {
-    url: named ? urlWithoutCredentials(endpoint) : endpoint.url,
-    credentials: named ? plainLogin(endpoint.user, endpoint.password) : undefined,
-    tls:
-      tls === undefined
-        ? undefined
-        : {
-            ...(tls.ca === undefined ? {} : { ca: tls.ca.contents }),
-            ...(tls.cert === undefined ? {} : { cert: tls.cert.contents }),
-            ...(tls.key === undefined ? {} : { key: tls.key.contents }),
-            ...(tls.servername === undefined ? {} : { servername: tls.servername }),
-          },
-  };
-}
-
 /**
  * Connects to the broker and brings the contract's topology up, then hands over a Rascal
  * broker whose `error` events are logged, never thrown.
@@ -110,35 +65,20 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
   const timeout = (node: AmqpEndpoint) => () =>
     new BrokerError('CONNECT_TIMEOUT', `cannot reach the broker at ${node.host}:${node.port}: no answer within ${connectTimeoutMs} ms`);
 
-  // The topology, on the first node that answers. A node that cannot be reached is passed
-  // over (the others are tried); any other failure (a wrong login, a missing vhost, a
-  // topology that differs) would be the same on every node of a cluster, and stops here.
-  let queueModes: Record<QueueName, QueueMode> | undefined;
-  let first = 0;
-  const unreachable: BrokerError[] = [];
-  for (const [i, node] of nodes.entries()) {
-    try {
-      queueModes = await withDeadline(
-        resolveQueueModes(settings, node, connecting(node), Object.values(queues), logger),
-        connectTimeoutMs,
-        timeout(node),
-      ).catch((err: unknown) => {
-        throw toBrokerError(err, node);
-      });
-      first = i;
-      break;
-    } catch (err) {
-      if (nodes.length === 1 || !(err instanceof BrokerError) || !UNREACHABLE.has(err.code)) throw err;
-      logger.warn({ node: `${node.host}:${node.port}`, reason: err.message }, 'cannot reach this broker node; trying the next');
-      unreachable.push(err);
-    }
-  }
-  if (queueModes === undefined) {
-    throw new BrokerError(
-      'BROKER_UNREACHABLE',
-      `cannot reach any of the ${nodes.length} broker nodes of AMQP_HOSTS: ${unreachable.map((err) => err.message).join('; ')}`,
-    );
-  }
+  // The topology, on the first node that answers (a node that cannot be reached is passed
+  // over; any other failure would be the same on every node of a cluster, and stops here).
+  const { connection, node, index: first } = await connectFirstNode(
+    endpoint,
+    { connectTimeoutMs, connectionName: `${settings.connectionName} (topology check)` },
+    logger,
+  );
+  // An error after the handshake (the broker closing on us) rejects the pending call below.
+  connection.on('error', () => undefined);
+  const queueModes = await withDeadline(resolveQueueModes(settings, node, connection, Object.values(queues), logger), connectTimeoutMs, timeout(node))
+    .catch((err: unknown) => {
+      throw toBrokerError(err, node);
+    })
+    .finally(() => connection.close().catch(() => undefined));
 
   // Once, whichever node answered: the management API is one address, not one per node.
   if (settings.managementUrl !== undefined) {
@@ -225,9 +165,6 @@ function moveOnAfterLoss(vhost: RascalVhostConnection, nodes: number): void {
   });
 }
 
-/** Failures that another node of a cluster may not have. */
-const UNREACHABLE: ReadonlySet<BrokerError['code']> = new Set(['BROKER_UNREACHABLE', 'CONNECT_TIMEOUT', 'HANDSHAKE_FAILED']);
-
 /** `host:port` of the node Rascal is connected to now (from its password-free URL). */
 function connectedNode(broker: Broker): string | undefined {
   const [details] = broker.getConnections() as { connectionUrl?: string }[];
@@ -254,31 +191,16 @@ function describeTls(endpoint: AmqpEndpoint) {
 async function resolveQueueModes(
   settings: BrokerSettings,
   node: AmqpEndpoint,
-  how: Connecting,
+  connection: amqplib.ChannelModel,
   declarations: readonly QueueDeclaration[],
   logger: Logger,
 ): Promise<Record<QueueName, QueueMode>> {
-  const connection = await amqplib.connect(
-    how.url,
-    connectionSocketOptions({
-      connectTimeoutMs: settings.connectTimeoutMs ?? 5000,
-      connectionName: `${settings.connectionName} (topology check)`,
-      ...(how.tls === undefined ? {} : { tls: how.tls }),
-      ...(how.credentials === undefined ? {} : { credentials: how.credentials }),
-    }),
-  );
-  // An error after the handshake (the broker closing on us) rejects the pending call below.
-  connection.on('error', () => undefined);
-  try {
-    if (settings.topology === 'check') return await checkAll(connection, declarations, node);
-    const modes: Partial<Record<QueueName, QueueMode>> = {};
-    for (const queue of declarations) {
-      modes[queue.name] = await declareOrAdopt(connection, queue, logger);
-    }
-    return modes as Record<QueueName, QueueMode>;
-  } finally {
-    await connection.close().catch(() => undefined);
+  if (settings.topology === 'check') return checkAll(connection, declarations, node);
+  const modes: Partial<Record<QueueName, QueueMode>> = {};
+  for (const queue of declarations) {
+    modes[queue.name] = await declareOrAdopt(connection, queue, logger);
   }
+  return modes as Record<QueueName, QueueMode>;
 }
 
 /**
