@@ -3,7 +3,7 @@ import type { Options } from 'amqplib';
 import { channelError } from './broker-errors.js';
 import type { Logger } from './logger.js';
 import type { Broker } from './open-broker.js';
-import { startPublishSpan, type PublishSpan } from './tracing.js';
+import { publishSpanIfTracing, type PublishSpan } from './tracing.js';
 
 /** How one publish ended. Only `confirmed` means the broker has the message. */
 export type PublishOutcome =
@@ -91,7 +91,8 @@ interface Pending {
   readonly timeoutMs: number;
   readonly channel: ConfirmChannel;
   readonly resolve: (outcome: PublishOutcome) => void;
-  readonly span: PublishSpan;
+  /** Undefined without a tracing SDK. */
+  readonly span: PublishSpan | undefined;
   returned?: string;
 }
 
@@ -125,7 +126,7 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   const settle = (entry: Pending, outcome: PublishOutcome) => {
     if (!pending.delete(entry.seq)) return;
     slotWaiters.shift()?.();
-    entry.span.end(outcome.status === 'confirmed', outcome.status === 'confirmed' ? undefined : outcome.reason);
+    entry.span?.end(outcome.status === 'confirmed', outcome.status === 'confirmed' ? undefined : outcome.reason);
     entry.resolve(outcome);
   };
 
@@ -192,27 +193,12 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   }, 100);
   sweep.unref();
 
-  const publishTo = async (exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions): Promise<PublishOutcome> => {
-    const { messageId, timeoutMs } = publishOptions;
-    if (closed) return { status: 'failed', messageId, reason: 'the publisher is closed' };
-    // The span covers the wait for a slot too: it is part of what the caller waits for.
-    const span = startPublishSpan(exchange === '' ? routingKey : exchange, messageId, publishOptions.headers);
-    while (pending.size >= maxInFlight) await new Promise<void>((resolve) => slotWaiters.push(resolve));
-    if (drained !== undefined) await drained;
-
-    let ch: ConfirmChannel;
-    try {
-      ch = channel ?? (await withTimeout(openChannel(), timeoutMs));
-    } catch (err) {
-      // Let I/O and timers run: a caller that publishes again at once must not spin.
-      await new Promise((resolve) => setImmediate(resolve));
-      const reason = `not connected: ${err instanceof Error ? err.message : String(err)}`;
-      span.end(false, reason);
-      return { status: 'failed', messageId, reason };
-    }
-
-    return new Promise<PublishOutcome>((resolve) => {
-      const entry: Pending = { seq: nextSeq++, messageId, deadline: Date.now() + timeoutMs, timeoutMs, channel: ch, resolve, span };
+  /** Writes one message on `ch` and resolves once its fate is known. */
+  const send = (ch: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions, span: PublishSpan | undefined) =>
+    new Promise<PublishOutcome>((resolve) => {
+      const { messageId, timeoutMs } = publishOptions;
+      const now = Date.now();
+      const entry: Pending = { seq: nextSeq++, messageId, deadline: now + timeoutMs, timeoutMs, channel: ch, resolve, span };
       pending.set(entry.seq, entry);
       try {
         const ok = ch.publish(
@@ -223,11 +209,11 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
             messageId,
             persistent: true,
             mandatory: publishOptions.mandatory ?? true,
-            timestamp: Math.floor(Date.now() / 1000),
+            timestamp: Math.floor(now / 1000),
             contentType: publishOptions.contentType,
             appId: publishOptions.appId,
             userId: options.userId,
-            headers: span.headers,
+            headers: span === undefined ? publishOptions.headers : span.headers,
             expiration: publishOptions.expiration,
             correlationId: publishOptions.correlationId,
           },
@@ -264,6 +250,40 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
         settle(entry, { status: 'failed', messageId, reason: err instanceof Error ? err.message : String(err) });
       }
     });
+
+  /** The slow path: waits for a slot, for the socket to drain, or for a channel. */
+  const publishWhenReady = async (
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    publishOptions: PublishOptions,
+    span: PublishSpan | undefined,
+  ): Promise<PublishOutcome> => {
+    const { messageId, timeoutMs } = publishOptions;
+    while (pending.size >= maxInFlight) await new Promise<void>((resolve) => slotWaiters.push(resolve));
+    if (drained !== undefined) await drained;
+    let ch: ConfirmChannel;
+    try {
+      ch = channel ?? (await withTimeout(openChannel(), timeoutMs));
+    } catch (err) {
+      // Let I/O and timers run: a caller that publishes again at once must not spin.
+      await new Promise((resolve) => setImmediate(resolve));
+      const reason = `not connected: ${err instanceof Error ? err.message : String(err)}`;
+      span?.end(false, reason);
+      return { status: 'failed', messageId, reason };
+    }
+    return send(ch, exchange, routingKey, content, publishOptions, span);
+  };
+
+  const publishTo = (exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions): Promise<PublishOutcome> => {
+    if (closed) return Promise.resolve({ status: 'failed', messageId: publishOptions.messageId, reason: 'the publisher is closed' });
+    // The span covers the wait for a slot too: it is part of what the caller waits for.
+    const span = publishSpanIfTracing(exchange === '' ? routingKey : exchange, publishOptions.messageId, publishOptions.headers);
+    // The fast path (a channel, a free slot, a socket taking bytes) allocates no async frame.
+    if (channel !== undefined && pending.size < maxInFlight && slotWaiters.length === 0 && drained === undefined) {
+      return send(channel, exchange, routingKey, content, publishOptions, span);
+    }
+    return publishWhenReady(exchange, routingKey, content, publishOptions, span);
   };
 
   return {

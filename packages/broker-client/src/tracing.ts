@@ -1,6 +1,7 @@
 import {
   context as otelContext,
   propagation,
+  ProxyTracerProvider,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -26,6 +27,19 @@ const TRACER_NAME = '@hello-rabbit/broker-client';
 // registered (before or after this module is loaded).
 let cachedTracer: ReturnType<typeof trace.getTracer> | undefined;
 const tracer = () => (cachedTracer ??= trace.getTracer(TRACER_NAME));
+
+/**
+ * Whether an SDK is registered: the API's proxy provider has a delegate to hand a tracer
+ * out. Without one every span is a no-op, and the publish path skips making one at all
+ * (no span object, no name, no closure: it is paid per message).
+ */
+function tracing(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(TRACER_NAME) !== undefined;
+}
+
+/** What a publish without an SDK carries: the headers as they are, nothing to end. */
+const endNothing = () => undefined;
 
 /** Headers a publisher sets from its context, never copied from a delivery onto a copy's new span. */
 export const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
@@ -56,6 +70,15 @@ export interface PublishSpan {
 
 /** Starts the span of one publish, a child of the active context, and carries it in the headers. */
 export function startPublishSpan(queue: string, messageId: string, headers: Readonly<Record<string, unknown>> | undefined): PublishSpan {
+  return publishSpanIfTracing(queue, messageId, headers) ?? { headers, end: endNothing };
+}
+
+/**
+ * The span of one publish, or nothing at all without an SDK (the publisher's hot path:
+ * not even an object is made, the headers go as they are).
+ */
+export function publishSpanIfTracing(queue: string, messageId: string, headers: Readonly<Record<string, unknown>> | undefined): PublishSpan | undefined {
+  if (!tracing()) return undefined;
   const span = tracer().startSpan(`${queue === '' ? '(default)' : queue} publish`, { kind: SpanKind.PRODUCER });
   let carried = headers;
   // Without an SDK the span records nothing: no attributes are even built (the hot path).
