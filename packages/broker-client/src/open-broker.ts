@@ -89,7 +89,7 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
   const order = [...nodes.slice(first), ...nodes.slice(0, first)];
   const how = connecting(order[0] as AmqpEndpoint);
   const config = createBrokerConfig({
-    url: order.map((node) => connecting(node).url),
+    url: order.map((each) => connecting(each).url),
     vhost: endpoint.vhost,
     queueModes,
     connectTimeoutMs,
@@ -136,7 +136,7 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     {
       ...where,
       node: connectedNode(broker),
-      ...(nodes.length > 1 ? { nodes: nodes.map((node) => `${node.host}:${node.port}`) } : {}),
+      ...(nodes.length > 1 ? { nodes: nodes.map((each) => `${each.host}:${each.port}`) } : {}),
       topology: settings.topology ?? 'declare',
       queueModes,
       tls: describeTls(endpoint),
