@@ -47,6 +47,11 @@ export function connecting(endpoint: AmqpEndpoint): Connecting {
   };
 }
 
+/** A node that did not answer in time, in one line. */
+export function connectTimeout(node: AmqpEndpoint, ms: number): BrokerError {
+  return new BrokerError('CONNECT_TIMEOUT', `cannot reach the broker at ${node.host}:${node.port}: no answer within ${ms} ms`);
+}
+
 /** Failures that another node of a cluster may not have. */
 export const UNREACHABLE: ReadonlySet<BrokerError['code']> = new Set(['BROKER_UNREACHABLE', 'CONNECT_TIMEOUT', 'HANDSHAKE_FAILED']);
 
@@ -109,7 +114,7 @@ async function connectNode(node: AmqpEndpoint, options: PlainConnectionOptions):
   return withDeadline(
     opening,
     options.connectTimeoutMs,
-    () => new BrokerError('CONNECT_TIMEOUT', `cannot reach the broker at ${node.host}:${node.port}: no answer within ${options.connectTimeoutMs} ms`),
+    () => connectTimeout(node, options.connectTimeoutMs),
   ).catch((err: unknown) => {
     // A connection that arrives after the deadline is closed, not leaked.
     opening.then((late) => late.close()).catch(() => undefined);

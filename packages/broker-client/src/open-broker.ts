@@ -4,7 +4,7 @@ import { createBrokerConfig, queues, type QueueDeclaration, type QueueMode, type
 import { nodeEndpoints, type AmqpEndpoint } from './amqp-url.js';
 import { channelError, toBrokerError } from './broker-errors.js';
 import { coalesceVhostWrites } from './coalesce-writes.js';
-import { connectFirstNode, connecting } from './connect.js';
+import { connectFirstNode, connecting, connectTimeout } from './connect.js';
 import { checkQueuesViaManagement } from './management-check.js';
 import { withDeadline } from './deadline.js';
 import { BrokerError } from './errors.js';
@@ -62,8 +62,7 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
   const { endpoint } = settings;
   const connectTimeoutMs = settings.connectTimeoutMs ?? 5000;
   const nodes = nodeEndpoints(endpoint);
-  const timeout = (node: AmqpEndpoint) => () =>
-    new BrokerError('CONNECT_TIMEOUT', `cannot reach the broker at ${node.host}:${node.port}: no answer within ${connectTimeoutMs} ms`);
+  const timeout = (node: AmqpEndpoint) => () => connectTimeout(node, connectTimeoutMs);
 
   // The topology, on the first node that answers (a node that cannot be reached is passed
   // over; any other failure would be the same on every node of a cluster, and stops here).
