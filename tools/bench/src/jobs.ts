@@ -4,11 +4,18 @@
  * client's and nothing else's.
  */
 
-/** The clients compared. `amqplib` is the baseline every ratio is taken against. */
-export const CLIENTS = ['project', 'amqplib', 'rabbitmq-client', 'amqp-connection-manager'] as const;
+/**
+ * The clients compared. `amqplib` is the baseline every ratio is taken against;
+ * `amqplib-mandatory` is raw amqplib asking for returns as the project's path does (the
+ * `mandatory` flag): a reference for what that guarantee costs the broker, not a peer.
+ */
+export const CLIENTS = ['project', 'amqplib', 'amqplib-mandatory', 'rabbitmq-client', 'amqp-connection-manager'] as const;
 export type ClientName = (typeof CLIENTS)[number];
 
 export const BASELINE: ClientName = 'amqplib';
+
+/** Run beside the others to explain a figure, never counted as a peer. */
+export const REFERENCE: ClientName = 'amqplib-mandatory';
 
 interface JobBase {
   readonly client: ClientName;

@@ -24,7 +24,7 @@ import {
   type OverloadSummary,
   type RoundOutcome,
 } from './results.js';
-import { measure, SCENARIOS, singleNode, type Endpoints, type Measurement, type RunSettings, type Scenario, type ScenarioId } from './scenarios.js';
+import { clientsFor, measure, SCENARIOS, singleNode, type Endpoints, type Measurement, type RunSettings, type Scenario, type ScenarioId } from './scenarios.js';
 
 const MiB = 2 ** 20;
 
@@ -240,7 +240,7 @@ async function runRound(
     const inVhost = (fn: (endpoints: Endpoints, clusterVhost?: string) => Promise<void>): Promise<void> =>
       onCluster === undefined ? withVhost(label, (url) => fn(singleNode(url))) : onCluster.withVhost(label, fn);
     await inVhost(async (endpoints, clusterVhost) => {
-      for (const client of rotate(clients, round - 1 + index)) {
+      for (const client of rotate(clientsFor(scenario, clients), round - 1 + index)) {
         stopIfInterrupted();
         const where = `[round ${String(round)}/${String(options.rounds)}] ${scenario.id} · ${CLIENT_LABELS[client]}`;
         try {
@@ -285,7 +285,7 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
   };
   const scenarios = SCENARIOS.filter((scenario) => options.scenarios.includes(scenario.id));
   const outcomes = new Map<ScenarioId, Map<ClientName, RoundOutcome[]>>(
-    scenarios.map((scenario) => [scenario.id, new Map(clients.map((client) => [client, []]))]),
+    scenarios.map((scenario) => [scenario.id, new Map(clientsFor(scenario, clients).map((client) => [client, []]))]),
   );
   say(
     `benchmark: ${broker} at ${redacted(url)}, ${String(options.rounds)} round(s), ${scenarios.length.toString()} scenario(s), ` +
@@ -304,7 +304,7 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
   const summaries = scenarios.map((scenario) =>
     summarizeScenario(
       scenario,
-      clients,
+      clientsFor(scenario, clients),
       outcomes.get(scenario.id) ?? new Map(),
       scenario.cluster === undefined ? undefined : { layout: cluster?.layout, singleNode: outcomes.get(scenario.cluster.comparedWith) ?? new Map() },
     ),

@@ -63,6 +63,36 @@ export function resultsTable(results: BenchResults): string {
 }
 
 /**
+ * What asking for returns costs: raw amqplib with the `mandatory` flag beside raw amqplib
+ * without it, and the project's path (which always sets it) against both.
+ */
+export function mandatorySection(results: BenchResults): string[] {
+  const rows: string[] = [];
+  for (const scenario of results.scenarios) {
+    const reference = scenario.clients.find((summary) => summary.client === 'amqplib-mandatory');
+    const project = scenario.clients.find((summary) => summary.client === 'project');
+    if (reference === undefined) continue;
+    rows.push(
+      `| ${scenario.title} | ${fixed(reference.throughputRatio, 2)} | ${fixed(project?.throughputRatio, 2)} | ${fixed(project?.referenceRatio, 2)} |`,
+    );
+  }
+  if (rows.length === 0) return [];
+  return [
+    '',
+    '## What the mandatory flag costs',
+    '',
+    "The project's publisher sets `mandatory` on every message, so that one no queue takes comes back (`returned`) instead of " +
+      'being confirmed and dropped; raw amqplib, the baseline, does not. *raw amqplib, mandatory* is raw amqplib with that flag ' +
+      "and nothing else: the broker-side price of the guarantee, and the fair comparison for the project's path. Each figure is " +
+      'the median over rounds of the per-round ratio of messages/s.',
+    '',
+    '| scenario | raw amqplib, mandatory / raw amqplib | hello-rabbit / raw amqplib | hello-rabbit / raw amqplib, mandatory |',
+    '|---|--:|--:|--:|',
+    ...rows,
+  ];
+}
+
+/**
  * Each cluster scenario beside the single-node one it is compared with: where each side
  * was, and every client's rate on both.
  */
@@ -138,6 +168,7 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('', '### Failed runs', '', ...errors);
   }
 
+  out.push(...mandatorySection(results));
   out.push(...clusterSections(results));
 
   if (results.overload.length > 0) {

@@ -1,5 +1,5 @@
 import type { ClusterLayout } from './cluster.js';
-import { BASELINE, type ClientName } from './jobs.js';
+import { BASELINE, REFERENCE, type ClientName } from './jobs.js';
 import { decodeHistogram, mergeHistograms, summarizeLatency, type LatencySummary } from './latency.js';
 import type { Measurement, Scenario, ScenarioId } from './scenarios.js';
 import { median, spread, type Spread } from './stats.js';
@@ -7,6 +7,7 @@ import { median, spread, type Spread } from './stats.js';
 export const CLIENT_LABELS: Record<ClientName, string> = {
   project: 'hello-rabbit',
   amqplib: 'raw amqplib',
+  'amqplib-mandatory': 'raw amqplib, mandatory',
   'rabbitmq-client': 'rabbitmq-client',
   'amqp-connection-manager': 'amqp-connection-manager',
 };
@@ -32,6 +33,12 @@ export interface ClientSummary {
   readonly messagesPerSecond: Spread | null;
   /** Median over rounds of (this client's messages/s / raw amqplib's, same round). */
   readonly throughputRatio: number | null;
+  /**
+   * Median over rounds of (this client's messages/s / raw amqplib's with the mandatory flag,
+   * same round): the ratio with the project's guarantee on both sides. Absent where the
+   * reference did not run.
+   */
+  readonly referenceRatio?: number | null;
   /** Median over rounds of (this client's p99 / raw amqplib's p99, same round). */
   readonly p99Ratio: number | null;
   /** Median over rounds, µs. */
@@ -129,6 +136,7 @@ export function summarizeScenario(
   cluster?: ClusterContext,
 ): ScenarioSummary {
   const baseline = outcomes.get(BASELINE) ?? [];
+  const reference = clients.includes(REFERENCE) ? (outcomes.get(REFERENCE) ?? []) : undefined;
   const placements = clients.flatMap((client) => (outcomes.get(client) ?? []).flatMap((outcome) => (outcome.ok ? [outcome.measurement] : [])));
   const leaders = new Set(placements.flatMap((measurement) => (measurement.leaderNode === undefined ? [] : [measurement.leaderNode])));
   const memberLists = placements.flatMap((measurement) => (measurement.queueMembers === undefined ? [] : [measurement.queueMembers]));
@@ -154,6 +162,7 @@ export function summarizeScenario(
         errors: mine.flatMap((outcome) => (outcome.ok ? [] : [`round ${String(outcome.round)}: ${outcome.error}`])),
         messagesPerSecond: spread(ok.map((measurement) => measurement.messagesPerSecond)) ?? null,
         throughputRatio: ratio(mine, baseline, (measurement) => measurement.messagesPerSecond),
+        ...(reference === undefined ? {} : { referenceRatio: ratio(mine, reference, (measurement) => measurement.messagesPerSecond) }),
         p99Ratio: ratio(mine, baseline, p99Of),
         cpuMicrosPerMessage: Number.isFinite(cpu) ? cpu : null,
         cpuRatio: ratio(mine, baseline, (measurement) => measurement.cpuMicrosPerMessage),
@@ -232,7 +241,7 @@ export function evaluateGoals(scenarios: readonly ScenarioSummary[], overload: O
         target: '>= 1.0',
         met: project.throughputRatio !== null && project.throughputRatio >= 1,
       });
-      const peers = scenario.clients.filter((summary) => summary.client !== 'project' && summary.client !== BASELINE);
+      const peers = scenario.clients.filter((summary) => summary.client !== 'project' && summary.client !== BASELINE && summary.client !== REFERENCE);
       const best = peers
         .filter((summary) => summary.messagesPerSecond !== null)
         .sort((a, b) => (b.messagesPerSecond?.median ?? 0) - (a.messagesPerSecond?.median ?? 0))[0];

@@ -1,6 +1,6 @@
 import { BENCH_QUEUE, prefill, queueDepth, resetQueue, type QueueType } from './broker.js';
 import { runJob, startRunner } from './child.js';
-import type { ClientName, ConsumeJob, JobResult, PublishJob, PublishResult } from './jobs.js';
+import { REFERENCE, type ClientName, type ConsumeJob, type JobResult, type PublishJob, type PublishResult } from './jobs.js';
 
 export const SCENARIO_IDS = ['publish-classic', 'publish-quorum', 'publish-quorum-10k', 'consume', 'e2e', 'e2e-cluster', 'e2e-half-rate'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
@@ -91,6 +91,14 @@ export const SCENARIOS: readonly Scenario[] = [
     ratioOf: 'p99',
   },
 ];
+
+/**
+ * The clients a scenario runs: the reference (raw amqplib with the mandatory flag) only
+ * where the flag is what differs, the confirmed publishes.
+ */
+export function clientsFor(scenario: Scenario, clients: readonly ClientName[]): ClientName[] {
+  return clients.filter((client) => client !== REFERENCE || scenario.kind === 'publish');
+}
 
 /** The scenarios that need the cluster: left out of --quick unless asked for by name. */
 export const CLUSTER_SCENARIO_IDS: readonly ScenarioId[] = SCENARIOS.flatMap((scenario) => (scenario.cluster === undefined ? [] : [scenario.id]));

@@ -19,6 +19,8 @@ export async function connectClient(name: ClientName, url: string, options: Conn
       return (await import('./project.js')).connectProject(url, options.window, options.prefetch);
     case 'amqplib':
       return (await import('./amqplib.js')).connectAmqplib(url);
+    case 'amqplib-mandatory':
+      return (await import('./amqplib.js')).connectAmqplib(url, { mandatory: true });
     case 'rabbitmq-client':
       return (await import('./rabbitmq-client.js')).connectRabbitmqClient(url);
     case 'amqp-connection-manager':
@@ -34,6 +36,7 @@ export async function probeClient(name: ClientName): Promise<{ available: true }
         await import('./project.js');
         break;
       case 'amqplib':
+      case 'amqplib-mandatory':
         await import('./amqplib.js');
         break;
       case 'rabbitmq-client':
