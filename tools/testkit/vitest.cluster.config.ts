@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The test that boots a three-node cluster of its own. `pnpm test` runs it after every
+ * package's tests, one cluster at a time (`turbo run test:cluster --concurrency=1`).
+ */
+export default defineConfig({
+  test: {
+    include: ['test/rabbit-cluster.int.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+  },
+});
