@@ -23,9 +23,9 @@ describe('pnpm bench --quick', () => {
   beforeAll(async () => {
     await requireBroker();
     out = await mkdtemp(join(tmpdir(), 'bench-'));
-    ({ stdout } = await run(tsx, ['src/main.ts', '--quick', '--out', out], { cwd: packageDir, timeout: 170_000 }));
+    ({ stdout } = await run(tsx, ['src/main.ts', '--quick', '--out', out], { cwd: packageDir, timeout: 300_000 }));
     results = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as BenchResults;
-  }, 180_000);
+  }, 310_000);
 
   afterAll(async () => {
     await rm(out, { recursive: true, force: true });

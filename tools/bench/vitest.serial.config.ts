@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The runs of the benchmark itself: the quick smoke run and the cluster scenario, which
+ * boots three nodes of its own. `pnpm test` runs them after every package's tests, one
+ * package at a time (`turbo run test:serial --concurrency=1`), and one file at a time.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/**/*.int.test.ts'],
+    fileParallelism: false,
+    // Each file's run is its beforeAll, which sets its own time.
+    testTimeout: 180_000,
+  },
+});
