@@ -1,4 +1,5 @@
 import { nodeLabel } from './cluster.js';
+import { REFERENCE } from './jobs.js';
 import type { BenchResults, ClientSummary, ScenarioSummary } from './results.js';
 
 const MiB = 2 ** 20;
@@ -69,7 +70,7 @@ export function resultsTable(results: BenchResults): string {
 export function mandatorySection(results: BenchResults): string[] {
   const rows: string[] = [];
   for (const scenario of results.scenarios) {
-    const reference = scenario.clients.find((summary) => summary.client === 'amqplib-mandatory');
+    const reference = scenario.clients.find((summary) => summary.client === REFERENCE);
     const project = scenario.clients.find((summary) => summary.client === 'project');
     if (reference === undefined) continue;
     rows.push(
