@@ -1,4 +1,4 @@
-import { ConfigError, ExitCode } from '@hello-rabbit/broker-client';
+import { ConfigError, ExitCode } from '@hello-rabbit/runtime';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

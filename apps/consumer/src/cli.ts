@@ -1,4 +1,5 @@
-import { checkBindingKeys, ConfigError, parseCommandLine } from '@hello-rabbit/broker-client';
+import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime';
+import { checkBindingKeys } from '@hello-rabbit/transport';
 import { ExchangeName, SubscriptionName } from '@hello-rabbit/broker-config';
 import { Command, Option } from 'commander';
 import { CONSUMER_SETTINGS } from './load-env.js';

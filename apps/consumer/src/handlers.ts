@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeliveryContext, ExchangeDeliveryContext } from '@hello-rabbit/broker-client';
+import type { DeliveryContext, ExchangeDeliveryContext } from '@hello-rabbit/transport';
 
 /** Writes one line of the tutorial's output. */
 export type Print = (line: string) => void;

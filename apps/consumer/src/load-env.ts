@@ -1,4 +1,4 @@
-import { brokerEnvShape, httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/broker-client';
+import { brokerEnvShape, httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/runtime';
 import { z } from 'zod';
 
 /** A comma-separated list of delays in ms, e.g. `1000,5000,30000`. */

@@ -1,27 +1,8 @@
 #!/usr/bin/env node
 import { randomUUID } from 'node:crypto';
-import {
-  createHttpServer,
-  createLogger,
-  createPublisher,
-  createMetrics,
-  createReadiness,
-  describeFatal,
-  DIRECT_REPLY_TO,
-  ExitCode,
-  MemoryDedupStore,
-  onStopSignal,
-  openBroker,
-  startConsumer,
-  startExchangeConsumer,
-  watchBrokerConnection,
-  withDeadline,
-  type DedupStore,
-  type Broker,
-  type HttpServer,
-  type Logger,
-  type RunningConsumer,
-} from '@hello-rabbit/broker-client';
+import { createLogger, createReadiness, describeFatal, ExitCode, onStopSignal, watchBrokerConnection, withDeadline, type Logger } from '@hello-rabbit/runtime';
+import { createHttpServer, createMetrics, type HttpServer } from '@hello-rabbit/runtime/http';
+import { createPublisher, DIRECT_REPLY_TO, MemoryDedupStore, openBroker, startConsumer, startExchangeConsumer, type DedupStore, type Broker, type RunningConsumer } from '@hello-rabbit/transport';
 import { encodeMessage, ExchangeName, exchangeSubscriptions, rpcCalls, RpcName, SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
 import { isExchange, parseArgs } from './cli.js';
 import { answerFibonacci, doTask, printLog, printMessage, printRoutedLog, type Reply } from './handlers.js';

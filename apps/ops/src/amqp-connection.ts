@@ -1,5 +1,6 @@
 import type amqplib from 'amqplib';
-import { connectFirstNode, type Logger } from '@hello-rabbit/broker-client';
+import { type Logger } from '@hello-rabbit/runtime';
+import { connectFirstNode } from '@hello-rabbit/transport';
 import type { OpsSettings } from './load-env.js';
 
 export const CONNECTION_NAME = 'ops';

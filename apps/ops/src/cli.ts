@@ -1,4 +1,4 @@
-import { ConfigError, parseCommandLine } from '@hello-rabbit/broker-client';
+import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { DEAD_LETTER_QUEUES } from './dead-letter.js';
 import type { DlqListArgs } from './dlq-list.js';

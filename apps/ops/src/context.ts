@@ -1,4 +1,4 @@
-import type { Logger } from '@hello-rabbit/broker-client';
+import type { Logger } from '@hello-rabbit/runtime';
 import type { OpsSettings } from './load-env.js';
 import type { ManagementApi } from './management-api.js';
 import type { Output } from './output.js';

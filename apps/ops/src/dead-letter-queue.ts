@@ -1,4 +1,5 @@
-import { BrokerError, withDeadline } from '@hello-rabbit/broker-client';
+import { withDeadline } from '@hello-rabbit/runtime';
+import { BrokerError } from '@hello-rabbit/transport';
 import type { Channel, ConfirmChannel, GetMessage } from 'amqplib';
 import { connectAmqp } from './amqp-connection.js';
 import type { OpsContext } from './context.js';

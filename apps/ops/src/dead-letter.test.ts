@@ -1,4 +1,4 @@
-import { RecoveryHeader } from '@hello-rabbit/broker-client';
+import { RecoveryHeader } from '@hello-rabbit/transport';
 import { describe, expect, it } from 'vitest';
 import { DEAD_LETTER_QUEUES, readDeadLetter, replayHeaders, replayTarget } from './dead-letter.js';
 

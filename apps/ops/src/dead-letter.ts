@@ -1,4 +1,4 @@
-import { RecoveryHeader } from '@hello-rabbit/broker-client';
+import { RecoveryHeader } from '@hello-rabbit/transport';
 import { subscriptions } from '@hello-rabbit/broker-config';
 
 /** Headers the tool sets on a replayed message. */

@@ -1,4 +1,4 @@
-import { describeFatal, ExitCode } from '@hello-rabbit/broker-client';
+import { describeFatal, ExitCode } from '@hello-rabbit/runtime';
 
 /** What an operation could not do, for a reason an operator can act on. */
 export type OpsErrorCode =

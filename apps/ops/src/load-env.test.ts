@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '@hello-rabbit/broker-client';
+import { ConfigError } from '@hello-rabbit/runtime';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from './load-env.js';
 

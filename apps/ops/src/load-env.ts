@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { brokerEnvShape, intSetting, LOG_LEVELS, parseEnv, type AmqpEndpoint } from '@hello-rabbit/broker-client';
+import { brokerEnvShape, intSetting, LOG_LEVELS, parseEnv, type AmqpEndpoint } from '@hello-rabbit/runtime';
 import { z } from 'zod';
 
 /** Where the management HTTP API answers and as whom the tool calls it. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { createLogger } from '@hello-rabbit/broker-client';
+import { createLogger } from '@hello-rabbit/runtime';
 import { parseArgs, PROGRAM, type OpsCommand } from './cli.js';
 import type { OpsContext } from './context.js';
 import { listDeadLetters } from './dlq-list.js';

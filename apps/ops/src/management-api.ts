@@ -1,11 +1,4 @@
-import {
-  apiSegment,
-  BrokerError,
-  createManagementClient,
-  managementQueueShape,
-  policyDefinitionShape,
-  type ManagementQueue,
-} from '@hello-rabbit/broker-client';
+import { apiSegment, BrokerError, createManagementClient, managementQueueShape, policyDefinitionShape, type ManagementQueue } from '@hello-rabbit/transport';
 import { z } from 'zod';
 import type { ManagementSettings } from './load-env.js';
 
@@ -65,7 +58,7 @@ export interface ManagementApi {
 }
 
 /**
- * The management API through broker-client's client (the one the apps' queue check uses):
+ * The management API through the transport's client (the one the apps' queue check uses):
  * its login, timeout, redirect and error handling, with MANAGEMENT_URL named in advice.
  */
 export function createManagementApi(settings: ManagementSettings): ManagementApi {

@@ -1,4 +1,4 @@
-import { argumentDifferences, queueDifferences, type QueueDifference } from '@hello-rabbit/broker-client';
+import { argumentDifferences, queueDifferences, type QueueDifference } from '@hello-rabbit/transport';
 import type { ExpectedBinding, ExpectedExchange, ExpectedTopology } from './contract-topology.js';
 import type { ApiBinding, ApiExchange, ApiQueue } from './management-api.js';
 
@@ -16,7 +16,7 @@ export type FindingStatus = 'ok' | 'missing' | 'mismatch' | 'adopted' | 'extra';
 /**
  * A property or argument (`arguments.<name>`) that differs; `undefined` (shown as "none")
  * on the side that does not set it. Queues are compared as the apps' check compares them
- * (broker-client's `queueDifferences`).
+ * (the transport's `queueDifferences`).
  */
 export type Difference = QueueDifference;
 

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { RecoveryHeader } from '@hello-rabbit/broker-client';
+import { RecoveryHeader } from '@hello-rabbit/transport';
 import { queues } from '@hello-rabbit/broker-config';
 import { drainQueue, managementEndpoint, runProcess, type ProcessResult } from '@hello-rabbit/testkit';
 import amqplib, { type Options } from 'amqplib';

@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createLogger,
-  openBroker,
-  parseAmqpUrl,
-  RecoveryHeader,
-  startConsumer,
-  type Broker,
-  type RunningConsumer,
-} from '@hello-rabbit/broker-client';
+import { createLogger, parseAmqpUrl } from '@hello-rabbit/runtime';
+import { openBroker, RecoveryHeader, startConsumer, type Broker, type RunningConsumer } from '@hello-rabbit/transport';
 import { eventually, inspectQueue, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import type { GetMessage } from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,7 +18,7 @@ afterEach(async () => {
   }
 });
 
-/** The worker of the contract (broker-client's consumer engine) on task_queue, with this handler. */
+/** The worker of the contract (the transport's consumer engine) on task_queue, with this handler. */
 async function worker(maxAttempts: number, handler: (payload: string, messageId: string | undefined) => void) {
   const parsed = parseAmqpUrl(broker.url);
   if (!parsed.ok) throw new Error(parsed.reason);

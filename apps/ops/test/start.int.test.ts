@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { createLogger, openBroker, parseAmqpUrl } from '@hello-rabbit/broker-client';
+import { createLogger, parseAmqpUrl } from '@hello-rabbit/runtime';
+import { openBroker } from '@hello-rabbit/transport';
 import { HELLO_QUEUES, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 import { daysAgo, ids, lines, seedDeadLetters, takeIds } from './helpers.js';

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createLogger, openBroker, parseAmqpUrl } from '@hello-rabbit/broker-client';
+import { createLogger, parseAmqpUrl } from '@hello-rabbit/runtime';
+import { openBroker } from '@hello-rabbit/transport';
 import { HELLO_QUEUES, managementEndpoint, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/topology-diff.js';
@@ -13,7 +14,7 @@ const vhost = () => decodeURIComponent(new URL(broker.url).pathname.slice(1));
 /** Where the tool finds the management API in these tests. */
 const api = managementEndpoint().url;
 
-/** The topology as the apps bring it up: broker-client's openBroker declares the contract. */
+/** The topology as the apps bring it up: the transport's openBroker declares the contract. */
 async function declareAsTheAppsDo(): Promise<void> {
   const parsed = parseAmqpUrl(broker.url);
   if (!parsed.ok) throw new Error(parsed.reason);

@@ -1,4 +1,5 @@
-import { createRpcClient, ExitCode, type Broker, type Logger } from '@hello-rabbit/broker-client';
+import { ExitCode, type Logger } from '@hello-rabbit/runtime';
+import { createRpcClient, type Broker } from '@hello-rabbit/transport';
 import { RpcName } from '@hello-rabbit/broker-config';
 import type { CallArgs } from './cli.js';
 

@@ -1,4 +1,4 @@
-import { ConfigError, ExitCode } from '@hello-rabbit/broker-client';
+import { ConfigError, ExitCode } from '@hello-rabbit/runtime';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEXT, parseArgs } from './cli.js';
 

@@ -1,4 +1,4 @@
-import { ConfigError, parseCommandLine } from '@hello-rabbit/broker-client';
+import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime';
 import { ExchangeName, exchangePublications, FIBONACCI_MAX_N, PublicationName, routingKeyProblem } from '@hello-rabbit/broker-config';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SERVICE_SETTINGS } from './serve/settings.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@hello-rabbit/broker-client';
+import { ConfigError } from '@hello-rabbit/runtime';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from './load-env.js';
 

@@ -1,4 +1,4 @@
-import { brokerEnvShape, intSetting, parseEnv } from '@hello-rabbit/broker-client';
+import { brokerEnvShape, intSetting, parseEnv } from '@hello-rabbit/runtime';
 import { z } from 'zod';
 
 /** The settings of the producer, as a command and as a service. */

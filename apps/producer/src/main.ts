@@ -1,17 +1,9 @@
 #!/usr/bin/env node
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import {
-  createLogger,
-  createPublisher,
-  declareExchange,
-  describeFatal,
-  ExitCode,
-  openBroker,
-  withDeadline,
-  type Broker,
-} from '@hello-rabbit/broker-client';
-import { encodeMessage, exchangePublications, exchanges, publications } from '@hello-rabbit/broker-config';
+import { ConfigError, createLogger, describeFatal, ExitCode, withDeadline } from '@hello-rabbit/runtime';
+import { createPublisher, declareExchange, openBroker, type Broker } from '@hello-rabbit/transport';
+import { encodeMessage, exchangePublications, exchanges, InvalidMessageError, publications } from '@hello-rabbit/broker-config';
 import { callFibonacci } from './call.js';
 import { isExchange, parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
@@ -165,7 +157,8 @@ main(process.argv.slice(2), process.env).then(
     process.exit(code);
   },
   (error: unknown) => {
-    const { lines, exitCode } = describeFatal(error);
+    // A message the contract refuses (too long, not UTF-8) is a bad argument.
+    const { lines, exitCode } = describeFatal(error instanceof InvalidMessageError ? new ConfigError(error.message, undefined, 'usage') : error);
     for (const line of lines) err(line);
     process.exit(exitCode);
   },

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PublishFailureReason, type Logger, type Metrics, type Publisher } from '@hello-rabbit/broker-client';
+import { PublishFailureReason, type Logger, type Metrics } from '@hello-rabbit/runtime';
+import { type Publisher } from '@hello-rabbit/transport';
 import type { EncodedMessage } from '@hello-rabbit/broker-config';
 
 /** How one message ended, after every attempt. */

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// A worker on task_queue whose handler always throws: broker-client's startConsumer must
+// A worker on task_queue whose handler always throws: the transport's startConsumer must
 // retry it through the wait queues with backoff, then dead-letter it after MAX_ATTEMPTS,
 // never loop. Each call of the handler prints one line, so that the test can count them:
 //   [!] attempt <n> of '<body>' at <epoch ms>
 // Settings from the environment: AMQP_URL, MAX_ATTEMPTS, RETRY_DELAYS_MS (comma list),
 // LOG_LEVEL. SIGTERM stops it (exit 0).
 import process from 'node:process';
-import { createLogger, openBroker, parseAmqpUrl, startConsumer } from '@hello-rabbit/broker-client';
+import { createLogger, parseAmqpUrl } from '@hello-rabbit/runtime';
+import { openBroker, startConsumer } from '@hello-rabbit/transport';
 
 const parsed = parseAmqpUrl(process.env.AMQP_URL ?? '');
 if (!parsed.ok) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ConnectionState, Logger, Metrics, Publisher } from '@hello-rabbit/broker-client';
+import type { ConnectionState, Logger, Metrics } from '@hello-rabbit/runtime';
+import type { Publisher } from '@hello-rabbit/transport';
 import { encodeMessage, InvalidMessageError, messages, publications, type PublicationName } from '@hello-rabbit/broker-config';
 import { publishUntilSettled, type Settled } from '../send.js';
 

@@ -1,4 +1,4 @@
-import { createLogger, ExitCode, onStopSignal } from '@hello-rabbit/broker-client';
+import { createLogger, ExitCode, onStopSignal } from '@hello-rabbit/runtime';
 import { startService } from './service.js';
 import { loadServiceEnv } from './settings.js';
 

@@ -1,15 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ConfigError,
-  createHttpServer,
-  createMetrics,
-  createPublisher,
-  createReadiness,
-  openBroker,
-  watchBrokerConnection,
-  withDeadline,
-  type Logger,
-} from '@hello-rabbit/broker-client';
+import { ConfigError, createReadiness, watchBrokerConnection, withDeadline, type Logger } from '@hello-rabbit/runtime';
+import { createHttpServer, createMetrics } from '@hello-rabbit/runtime/http';
+import { createPublisher, openBroker } from '@hello-rabbit/transport';
 import { createPublishService } from './publish-service.js';
 import { registerPublishRoutes } from './publish-routes.js';
 import type { ServiceEnv } from './settings.js';

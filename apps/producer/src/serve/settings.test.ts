@@ -1,4 +1,4 @@
-import { ConfigError } from '@hello-rabbit/broker-client';
+import { ConfigError } from '@hello-rabbit/runtime';
 import { describe, expect, it } from 'vitest';
 import { producerEnvShape } from '../load-env.js';
 import { loadServiceEnv, SERVICE_SETTINGS } from './settings.js';

@@ -1,4 +1,4 @@
-import { httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/broker-client';
+import { httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/runtime';
 import { z } from 'zod';
 import { producerEnvShape } from '../load-env.js';
 

@@ -1,11 +1,5 @@
-import {
-  createLogger,
-  createPublisher,
-  openBroker,
-  parseAmqpUrl,
-  startConsumer,
-  type RunningConsumer as ProjectConsumer,
-} from '@hello-rabbit/broker-client';
+import { createLogger, parseAmqpUrl } from '@hello-rabbit/runtime';
+import { createPublisher, openBroker, startConsumer, type RunningConsumer as ProjectConsumer } from '@hello-rabbit/transport';
 import { CONTENT_TYPE, type BenchClient, type RunningConsumer } from './client.js';
 
 /** The only queue the project's path publishes to and consumes from: the contract's work queue. */

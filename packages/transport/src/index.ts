@@ -1,0 +1,31 @@
+export { BrokerError } from './errors.js';
+export type { BrokerErrorCode } from './errors.js';
+export { openBroker } from './open-broker.js';
+export { connectFirstNode, connecting } from './connect.js';
+export type { Connecting, PlainConnection, PlainConnectionOptions } from './connect.js';
+export type { Broker, BrokerSettings } from './open-broker.js';
+export { startConsumer } from './start-consumer.js';
+export type { ConsumerMetrics, ConsumerOptions, DeliveryContext, Handler, RunningConsumer } from './start-consumer.js';
+export { MemoryDedupStore } from './dedup-store.js';
+export type { DedupStore } from './dedup-store.js';
+export { countAttempts, RecoveryHeader } from './delivery-attempts.js';
+export type { AttemptCount } from './delivery-attempts.js';
+export { createPublisher } from './publisher.js';
+export { declareExchange } from './declare-exchange.js';
+export type { ExchangeMode } from './declare-exchange.js';
+export { startExchangeConsumer, checkBindingKeys } from './exchange-consumer.js';
+export type { ExchangeConsumerOptions, ExchangeDeliveryContext, ExchangeHandler, RunningExchangeConsumer } from './exchange-consumer.js';
+export { createRpcClient, DIRECT_REPLY_TO } from './rpc-client.js';
+export type { RpcCallOptions, RpcClient, RpcClientOptions, RpcOutcome } from './rpc-client.js';
+export type { Publisher, PublisherOptions, PublishOutcome, PublishOptions } from './publisher.js';
+export {
+  checkQueuesViaManagement,
+  createManagementClient,
+  queueDifferences,
+  queueShapeOf,
+  argumentDifferences,
+  managementQueueShape,
+  policyDefinitionShape,
+  apiSegment,
+} from './management-check.js';
+export type { ManagementCheckOptions, ManagementClient, ManagementLogin, ManagementQueue, QueueDifference, QueueDrift, QueueShape } from './management-check.js';

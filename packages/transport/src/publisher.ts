@@ -1,0 +1,334 @@
+import type { EventEmitter } from 'node:events';
+import type { Options } from 'amqplib';
+import { channelError } from './broker-errors.js';
+import type { Logger } from '@hello-rabbit/runtime';
+import type { Broker } from './open-broker.js';
+import { publishSpanIfTracing, type PublishSpan } from '@hello-rabbit/runtime';
+
+/** How one publish ended. Only `confirmed` means the broker has the message. */
+export type PublishOutcome =
+  | { readonly status: 'confirmed'; readonly messageId: string }
+  | { readonly status: 'returned'; readonly messageId: string; readonly reason: string }
+  | { readonly status: 'nacked'; readonly messageId: string; readonly reason: string }
+  | { readonly status: 'failed'; readonly messageId: string; readonly reason: string };
+
+export interface PublishOptions {
+  readonly messageId: string;
+  readonly contentType?: string | undefined;
+  readonly headers?: Readonly<Record<string, unknown>>;
+  /** Who publishes, as AMQP `app-id`. */
+  readonly appId?: string;
+  /** Per-message TTL in ms (AMQP `expiration`): the retry wait queues use it. */
+  readonly expiration?: number;
+  /** AMQP `correlation-id`: an RPC reply carries its request's. */
+  readonly correlationId?: string | undefined;
+  /**
+   * The `mandatory` flag: an unroutable message comes back (`returned`). Off only for a
+   * reply to direct reply-to (`amq.rabbitmq.reply-to.*`), which RabbitMQ 3.10 returns as
+   * unroutable even when it delivered it. @default true
+   */
+  readonly mandatory?: boolean;
+  /** The outcome is `failed` when no confirm came within this time. */
+  readonly timeoutMs: number;
+}
+
+export interface PublisherOptions {
+  readonly logger: Logger;
+  /** Messages published and not yet confirmed, at most: the memory cap and the back-pressure. @default 1000 */
+  readonly maxInFlight?: number;
+  /**
+   * The AMQP `user-id` of every message: the user the connection logged in as. The broker
+   * checks it (a message claiming another user is refused), so a consumer can trust it to
+   * tell who published. @default not set
+   */
+  readonly userId?: string;
+}
+
+/** Publishes to queues and exchanges, many messages in flight on one confirm channel. */
+export interface Publisher {
+  /**
+   * Publishes one message (persistent, mandatory) and resolves once its fate is known:
+   * confirmed, returned (unroutable), nacked, or failed (channel or connection lost, not
+   * connected, no confirm within `timeoutMs`). Waits first while `maxInFlight` messages
+   * await their confirm. Never rejects.
+   */
+  publish(queue: string, content: Buffer, options: PublishOptions): Promise<PublishOutcome>;
+  /**
+   * The same, to `exchange` with `routingKey` (which must exist: see `declareExchange`). A
+   * message that no queue is bound for comes back: its outcome is `returned`.
+   */
+  publishTo(exchange: string, routingKey: string, content: Buffer, options: PublishOptions): Promise<PublishOutcome>;
+  /** Messages published and awaiting their confirm. */
+  readonly inFlight: number;
+  /** Waits for the messages in flight to settle, then closes the channel. */
+  close(): Promise<void>;
+}
+
+/**
+ * The part of an amqplib callback-API confirm channel (what Rascal hands out) the publisher
+ * uses.
+ */
+interface ConfirmChannel extends EventEmitter {
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, callback: (err: unknown) => void): boolean;
+  close(callback: (err?: unknown) => void): void;
+}
+
+/** What the broker sends back with basic.return. */
+interface ReturnedMessage {
+  readonly fields: { readonly replyText: string; readonly exchange: string; readonly routingKey: string };
+  readonly properties: { readonly messageId?: unknown };
+}
+
+/** The part of Rascal's Vhost the publisher uses (exposed by patches/rascal@21.0.1.patch). */
+interface RascalVhost {
+  getConfirmChannel(next: (err: Error | null | undefined, channel?: ConfirmChannel) => void): void;
+}
+
+interface Pending {
+  readonly seq: number;
+  readonly messageId: string;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly channel: ConfirmChannel;
+  readonly resolve: (outcome: PublishOutcome) => void;
+  /** Undefined without a tracing SDK. */
+  readonly span: PublishSpan | undefined;
+  returned?: string;
+}
+
+/**
+ * A pipelined confirmed publisher. Rascal still owns the connection, its recovery and the
+ * topology; the publisher keeps one confirm channel of its own on Rascal's connection and
+ * writes every message straight to it, the broker confirming them as they come: no
+ * channel borrowed per message, no per-message configuration merge, no listener per
+ * message. When the connection is lost, every message in flight fails (the caller
+ * publishes it again) and the next publish opens a channel on the new connection.
+ */
+export function createPublisher(broker: Broker, options: PublisherOptions): Publisher {
+  const { logger } = options;
+  const maxInFlight = options.maxInFlight ?? 1000;
+  const vhostName = broker.getConnections()[0]?.vhost;
+  const vhost = (broker as unknown as { getVhost(name: string): RascalVhost | undefined }).getVhost(vhostName ?? '/');
+  if (vhost === undefined) throw new Error('the broker has no vhost to publish on');
+
+  // Insertion order is publish order: the oldest entries come first when checking timeouts.
+  const pending = new Map<number, Pending>();
+  let nextSeq = 0;
+  const slotWaiters: (() => void)[] = [];
+  let channel: ConfirmChannel | undefined;
+  let opening: Promise<ConfirmChannel> | undefined;
+  let drained: Promise<void> | undefined;
+  let closed = false;
+
+  /** Why the broker closed a channel, when it refused something on it. */
+  const refusals = new WeakMap<ConfirmChannel, string>();
+
+  const settle = (entry: Pending, outcome: PublishOutcome) => {
+    if (!pending.delete(entry.seq)) return;
+    slotWaiters.shift()?.();
+    entry.span?.end(outcome.status === 'confirmed', outcome.status === 'confirmed' ? undefined : outcome.reason);
+    entry.resolve(outcome);
+  };
+
+  const failAll = (on: ConfirmChannel, reason: string) => {
+    for (const entry of [...pending.values()]) {
+      if (entry.channel === on) settle(entry, { status: 'failed', messageId: entry.messageId, reason });
+    }
+  };
+
+  const openChannel = (): Promise<ConfirmChannel> => {
+    opening ??= new Promise<ConfirmChannel>((resolve, reject) => {
+      vhost.getConfirmChannel((err, ch) => {
+        opening = undefined;
+        if (err || ch === undefined) {
+          reject(err ?? new Error('the connection is shutting down'));
+          return;
+        }
+        const lost = (why: string) => () => {
+          if (channel === ch) channel = undefined;
+          failAll(ch, refusals.get(ch) ?? why);
+        };
+        ch.on('error', (e: Error) => {
+          // A refusal (403: no write permission on the exchange; 404: no such exchange)
+          // is what the messages in flight failed of: say so, not just "channel closed".
+          const refusal = channelError(e);
+          if (refusal !== undefined) refusals.set(ch, refusal.message);
+          logger.warn({ err: e }, 'publisher channel error');
+        });
+        ch.on('close', lost('the channel closed before the broker confirmed'));
+        ch.on('return', (message: ReturnedMessage) => {
+          // Returns are rare: finding the message by its id (the oldest one not yet
+          // returned, should two share it) costs nothing on the confirmed path.
+          const { messageId } = message.properties;
+          let entry: Pending | undefined;
+          for (const candidate of pending.values()) {
+            if (candidate.channel === ch && candidate.messageId === messageId && candidate.returned === undefined) {
+              entry = candidate;
+              break;
+            }
+          }
+          // basic.return comes before the basic.ack of the same message: remember it.
+          if (entry !== undefined) {
+            const { replyText, exchange, routingKey } = message.fields;
+            entry.returned =
+              exchange === ''
+                ? `returned by the broker: ${replyText} (no queue for routing key '${routingKey}')`
+                : `returned by the broker: ${replyText} (no queue bound to exchange '${exchange}' for routing key '${routingKey}')`;
+          }
+        });
+        channel = ch;
+        resolve(ch);
+      });
+    });
+    return opening;
+  };
+
+  // One timer for every timeout: the oldest pending message is checked first.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const entry of pending.values()) {
+      if (entry.deadline > now) break;
+      settle(entry, { status: 'failed', messageId: entry.messageId, reason: `no confirm from the broker within ${entry.timeoutMs} ms` });
+    }
+  }, 100);
+  sweep.unref();
+
+  /** Writes one message on `ch` and resolves once its fate is known. */
+  const send = (ch: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions, span: PublishSpan | undefined) =>
+    new Promise<PublishOutcome>((resolve) => {
+      const { messageId, timeoutMs } = publishOptions;
+      const now = Date.now();
+      const entry: Pending = { seq: nextSeq++, messageId, deadline: now + timeoutMs, timeoutMs, channel: ch, resolve, span };
+      pending.set(entry.seq, entry);
+      try {
+        const ok = ch.publish(
+          exchange,
+          routingKey,
+          content,
+          {
+            messageId,
+            persistent: true,
+            mandatory: publishOptions.mandatory ?? true,
+            timestamp: Math.floor(now / 1000),
+            contentType: publishOptions.contentType,
+            appId: publishOptions.appId,
+            userId: options.userId,
+            headers: span === undefined ? publishOptions.headers : span.headers,
+            expiration: publishOptions.expiration,
+            correlationId: publishOptions.correlationId,
+          },
+          (err: unknown) => {
+            if (err === null || err === undefined) {
+              settle(entry, entry.returned === undefined ? { status: 'confirmed', messageId } : { status: 'returned', messageId, reason: entry.returned });
+            } else {
+              const message = refusals.get(ch) ?? (err instanceof Error ? err.message : 'the broker did not confirm');
+              settle(
+                entry,
+                /nack/i.test(message)
+                  ? { status: 'nacked', messageId, reason: 'rejected by the broker (basic.nack)' }
+                  : { status: 'failed', messageId, reason: message },
+              );
+            }
+          },
+        );
+        if (!ok && drained === undefined) {
+          // The socket's buffer is full: later publishes wait until it drains.
+          drained = new Promise<void>((resolveDrain) => {
+            ch.once('drain', () => {
+              drained = undefined;
+              resolveDrain();
+            });
+            ch.once('close', () => {
+              drained = undefined;
+              resolveDrain();
+            });
+          });
+        }
+      } catch (err) {
+        // amqplib throws when the channel is already closing.
+        if (channel === ch) channel = undefined;
+        settle(entry, { status: 'failed', messageId, reason: err instanceof Error ? err.message : String(err) });
+      }
+    });
+
+  /** The slow path: waits for a slot, for the socket to drain, or for a channel. */
+  const publishWhenReady = async (
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    publishOptions: PublishOptions,
+    span: PublishSpan | undefined,
+  ): Promise<PublishOutcome> => {
+    const { messageId, timeoutMs } = publishOptions;
+    while (pending.size >= maxInFlight) await new Promise<void>((resolve) => slotWaiters.push(resolve));
+    if (drained !== undefined) await drained;
+    let ch: ConfirmChannel;
+    try {
+      ch = channel ?? (await withTimeout(openChannel(), timeoutMs));
+    } catch (err) {
+      // Let I/O and timers run: a caller that publishes again at once must not spin.
+      await new Promise((resolve) => setImmediate(resolve));
+      const reason = `not connected: ${err instanceof Error ? err.message : String(err)}`;
+      span?.end(false, reason);
+      return { status: 'failed', messageId, reason };
+    }
+    return send(ch, exchange, routingKey, content, publishOptions, span);
+  };
+
+  const publishTo = (exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions): Promise<PublishOutcome> => {
+    if (closed) return Promise.resolve({ status: 'failed', messageId: publishOptions.messageId, reason: 'the publisher is closed' });
+    // The span covers the wait for a slot too: it is part of what the caller waits for.
+    const span = publishSpanIfTracing(exchange === '' ? routingKey : exchange, publishOptions.messageId, publishOptions.headers);
+    // The fast path (a channel, a free slot, a socket taking bytes) allocates no async frame.
+    if (channel !== undefined && pending.size < maxInFlight && slotWaiters.length === 0 && drained === undefined) {
+      return send(channel, exchange, routingKey, content, publishOptions, span);
+    }
+    return publishWhenReady(exchange, routingKey, content, publishOptions, span);
+  };
+
+  return {
+    // Through the default exchange: the routing key is the queue's name.
+    publish: (queue, content, publishOptions) => publishTo('', queue, content, publishOptions),
+    publishTo,
+    get inFlight() {
+      return pending.size;
+    },
+    close: async () => {
+      closed = true;
+      while (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      clearInterval(sweep);
+      const ch = channel;
+      channel = undefined;
+      if (ch !== undefined) {
+        await new Promise<void>((resolve) => {
+          try {
+            ch.close(() => {
+              resolve();
+            });
+          } catch {
+            resolve();
+          }
+        });
+      }
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`no channel within ${ms} ms`));
+    }, ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
