@@ -55,7 +55,6 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       endpoint: settings.AMQP_URL,
       connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
-      confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
       prefetch: settings.CONSUMER_PREFETCH ?? (isExchange(from) ? exchangeSubscriptions[from] : subscriptions[from]).prefetch,
       closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
       connectionName: `${PROGRAM} (${from})`,

@@ -1,4 +1,4 @@
-import { createBrokerConfig, exchanges as exchangeDeclarations, queues as queueDeclarations, type QueueDeclaration } from '@hello-rabbit/broker-config';
+import { rascalTopology, exchanges as exchangeDeclarations, queues as queueDeclarations, type QueueDeclaration } from '@hello-rabbit/broker-config';
 import type { BindingConfig, BrokerConfig, ExchangeConfig, QueueConfig } from 'rascal';
 
 type Table = Readonly<Record<string, unknown>>;
@@ -68,13 +68,12 @@ const QUEUE_SHORTHANDS = {
 
 /**
  * The topology the contract declares in `vhost`, read from the Rascal configuration that
- * `createBrokerConfig` builds (what the apps hand to Rascal), so that exchanges and
+ * `rascalTopology` builds (what the transport hands to Rascal), so that exchanges and
  * bindings the contract adds later are checked without changing this tool; and the
  * exchanges of tutorials 3 to 5, which the apps declare when they use them.
  */
 export function contractTopology(vhost: string): ExpectedTopology {
-  // The URL only fills the connection part of the configuration, which is not compared.
-  const config = createBrokerConfig({ url: 'amqp://localhost', vhost });
+  const config = rascalTopology({ vhost });
   const adoptable = new Set(Object.values(queueDeclarations).filter((q) => q.adoptExisting).map((q) => q.name as string));
   const fromRascal = topologyFromRascal(config, vhost, adoptable);
   const declared = new Map<string, QueueDeclaration>(Object.values(queueDeclarations).map((q): [string, QueueDeclaration] => [q.name, q]));

@@ -2,13 +2,12 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { ConfigError, createLogger, describeFatal, ExitCode, withDeadline } from '@hello-rabbit/runtime';
-import { createPublisher, declareExchange, openBroker, type Broker } from '@hello-rabbit/transport';
+import { createPublisher, declareExchange, openBroker, sendAll, type Broker } from '@hello-rabbit/transport';
 import { encodeMessage, exchangePublications, exchanges, InvalidMessageError, publications } from '@hello-rabbit/broker-config';
 import { callFibonacci } from './call.js';
 import { isExchange, parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
 import { createProgress } from './progress.js';
-import { sendAll } from './send.js';
 import { serve } from './serve/run.js';
 
 const PROGRAM = 'producer';
@@ -79,6 +78,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
       deadlineMs: settings.PUBLISH_DEADLINE_MS,
       logger,
+      appId: PROGRAM,
       signal: interrupt.signal,
       ...(routingKey === undefined ? {} : { routingKey }),
       onSettled: (settled) => {
@@ -170,7 +170,6 @@ function brokerSettings(settings: ReturnType<typeof loadEnv>) {
     endpoint: settings.AMQP_URL,
     connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
     heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
-    confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
     connectionName: PROGRAM,
     topology: settings.AMQP_TOPOLOGY,
     ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),

@@ -24,7 +24,7 @@ export type {
 export type { MessageKind, MessageName, MessagePayload, JsonForm } from './messages.js';
 export { encodeMessage, decodeMessage, parseJson, InvalidMessageError } from './codec.js';
 export type { EncodedMessage, DecodeResult } from './codec.js';
-export { queues, publications, subscriptions, createBrokerConfig, connectionSocketOptions } from './topology.js';
+export { queues, publications, subscriptions, rascalTopology } from './topology.js';
 export { exportDefinitions, appRights, permissionPattern, DEFAULT_EXCHANGE_RESOURCE } from './definitions.js';
 export type { AppRights, DefinitionsOptions, PermissionDefinition, QueueDefinition, RabbitDefinitions } from './definitions.js';
 export type {
@@ -33,9 +33,7 @@ export type {
   QueueMode,
   PublicationDeclaration,
   SubscriptionDeclaration,
-  BrokerConfigOptions,
-  TlsOptions,
-  SaslCredentials,
+  TopologyOptions,
   PublicationPayload,
   SubscriptionPayload,
 } from './topology.js';

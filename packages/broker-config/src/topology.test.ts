@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import rascal from 'rascal';
 import { describe, expect, it } from 'vitest';
-import { connectionSocketOptions, createBrokerConfig, publications, queues, subscriptions } from './topology.js';
+import { publications, queues, rascalTopology, subscriptions } from './topology.js';
 
 type Callback = (err: Error | null, config?: unknown) => void;
 const require = createRequire(import.meta.url);
@@ -31,7 +31,7 @@ const declared = (name: string) => {
   return found;
 };
 
-const config = createBrokerConfig({ url: 'amqp://guest:guest@localhost:5672', vhost: '/' });
+const config = rascalTopology({ vhost: '/' });
 
 describe('the topology', () => {
   it('declares every queue that a publication, a subscription or a dead-letter route names', () => {
@@ -91,43 +91,39 @@ describe('the topology', () => {
     await expect(rascalAccepts(config)).resolves.toBeDefined();
   });
 
-  it('fails Rascal’s validation when a publication points at an undeclared queue', async () => {
-    const broken = structuredClone(config) as { vhosts: Record<string, { publications: Record<string, { queue: string }> }> };
+  it('fails Rascal’s validation when a subscription points at an undeclared queue', async () => {
+    const broken = structuredClone(config) as { vhosts: Record<string, { subscriptions: Record<string, { queue: string }> }> };
     const vhost = broken.vhosts['/'];
     if (vhost === undefined) throw new Error('no vhost');
-    vhost.publications.stray = { queue: 'nowhere' };
+    vhost.subscriptions.stray = { queue: 'nowhere' };
     await expect(rascalAccepts(broken)).rejects.toThrow();
   });
 });
 
-describe('createBrokerConfig', () => {
+describe('rascalTopology', () => {
   const vhost = (c: rascal.BrokerConfig, name = '/') => {
     const found = c.vhosts?.[name];
     if (found === undefined) throw new Error(`no vhost ${name}`);
     return found;
   };
 
-  it('publishes with confirms and mandatory routing, so nothing vanishes unreported', () => {
-    const published = vhost(config).publications ?? {};
-    for (const name of Object.keys(publications)) {
-      expect(published[name]).toMatchObject({ confirm: true, options: { mandatory: true, persistent: true } });
-    }
+  it('declares no Rascal publications: publishing goes through the transport, not broker.publish', () => {
+    expect(vhost(config).publications ?? {}).toEqual({});
   });
 
-  it('sends to the default exchange with the queue name as routing key', () => {
-    expect(vhost(config).publications?.hello).toMatchObject({ queue: 'hello' });
-    expect(vhost(config).publications?.hello).not.toHaveProperty('exchange');
+  it('names no broker: the connections are the transport\'s', () => {
+    expect(vhost(config).connections ?? []).toEqual([]);
   });
 
   it('consumes with manual acks and each subscription’s prefetch, unless told otherwise', () => {
     expect(vhost(config).subscriptions?.hello).toMatchObject({ queue: 'hello', prefetch: 10, options: { noAck: false } });
     expect(vhost(config).subscriptions?.task_queue).toMatchObject({ queue: 'task_queue', prefetch: 1, options: { noAck: false } });
-    const c = createBrokerConfig({ url: 'amqp://localhost', prefetch: 3 });
+    const c = rascalTopology({ prefetch: 3 });
     expect(vhost(c).subscriptions?.hello).toMatchObject({ prefetch: 3 });
   });
 
   it('declares a queue in assert mode and only checks an adopted one', () => {
-    const c = createBrokerConfig({ url: 'amqp://localhost', queueModes: { hello: 'check' } });
+    const c = rascalTopology({ queueModes: { hello: 'check' } });
     expect(vhost(c).queues).toMatchObject({
       hello: { assert: false, check: true },
       'hello.dlq': { assert: true, check: false },
@@ -135,58 +131,8 @@ describe('createBrokerConfig', () => {
     });
   });
 
-  it('names the vhost it is given and passes the connection settings through', () => {
-    const c = createBrokerConfig({
-      url: 'amqp://u:p@broker:5673/orders',
-      vhost: 'orders',
-      connectTimeoutMs: 1234,
-      heartbeatSeconds: 7,
-      connectionName: 'producer',
-    });
-    expect(vhost(c, 'orders').connections).toMatchObject([
-      {
-        url: 'amqp://u:p@broker:5673/orders',
-        options: { heartbeat: 7, connection_timeout: 1234 },
-        socketOptions: { timeout: 1234, clientProperties: { connection_name: 'producer' } },
-      },
-    ]);
-  });
-
-  it('gives Rascal one connection per node of a cluster, in the order given, each alike', () => {
-    const urls = ['amqp://n2:5672/orders', 'amqp://n1:5672/orders', 'amqp://n3:5673/orders'];
-    const c = createBrokerConfig({ url: urls, vhost: 'orders', heartbeatSeconds: 3 });
-    const v = vhost(c, 'orders');
-    expect(v.connectionStrategy).toBe('fixed');
-    expect(v.connections?.map((connection) => (connection as { url: string }).url)).toEqual(urls);
-    for (const connection of v.connections ?? []) {
-      expect(connection).toMatchObject({ options: { heartbeat: 3 }, socketOptions: { rejectUnauthorized: true }, retry: { min: 1000 } });
-    }
-  });
-});
-
-describe('the connection\'s TLS and login', () => {
-  const connection = (c: rascal.BrokerConfig): { socketOptions?: Record<string, unknown> } | undefined =>
-    c.vhosts?.['/']?.connections?.[0];
-
-  it("always verifies the broker's certificate, with or without TLS settings", () => {
-    expect(connection(config)?.socketOptions).toMatchObject({ rejectUnauthorized: true });
-    const withTls = createBrokerConfig({ url: 'amqps://broker', tls: { ca: 'CA' } });
-    expect(connection(withTls)?.socketOptions).toMatchObject({ rejectUnauthorized: true });
-  });
-
-  it("passes the CA, the client certificate and key and the server name to Rascal's connection", () => {
-    const tls = { ca: Buffer.from('CA'), cert: Buffer.from('CERT'), key: Buffer.from('KEY'), servername: 'broker.internal' };
-    expect(connection(createBrokerConfig({ url: 'amqps://10.0.0.1', tls }))?.socketOptions).toMatchObject(tls);
-  });
-
-  it('gives every connection the same socket options: Rascal\'s and any other', () => {
-    const options = { connectTimeoutMs: 900, connectionName: 'x', tls: { ca: 'CA', servername: 'b' } };
-    expect(connection(createBrokerConfig({ url: 'amqps://b', ...options }))?.socketOptions).toEqual(connectionSocketOptions(options));
-  });
-
-  it('hands the login to amqplib directly when given, so the URL needs no password', () => {
-    const credentials = { mechanism: 'PLAIN', response: () => Buffer.from('\0u\0p') };
-    expect(connection(createBrokerConfig({ url: 'amqp://u@broker', credentials }))?.socketOptions?.credentials).toBe(credentials);
-    expect(connection(config)?.socketOptions).not.toHaveProperty('credentials');
+  it('names the vhost it is given', () => {
+    const c = rascalTopology({ vhost: 'orders' });
+    expect(vhost(c, 'orders').subscriptions?.hello).toMatchObject({ vhost: 'orders', queue: 'hello' });
   });
 });

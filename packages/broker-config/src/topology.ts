@@ -1,4 +1,4 @@
-import type { BrokerConfig, ConnectionConfig, PublicationConfig } from 'rascal';
+import type { BrokerConfig } from 'rascal';
 import type { MessageName, MessagePayload } from './messages.js';
 import { QueueName, type PublicationName, type SubscriptionName } from './names.js';
 
@@ -167,113 +167,26 @@ export const subscriptions = {
  */
 export type QueueMode = 'assert' | 'check';
 
-export interface BrokerConfigOptions {
-  /**
-   * The broker's AMQP URL, vhost included (and the login, unless `credentials` gives it);
-   * or, for a cluster, one URL per node, tried in this order: on a lost connection Rascal
-   * moves to the next that answers. Never logged as is.
-   */
-  readonly url: string | readonly string[];
-  /** The vhost named in the URL, for Rascal's bookkeeping. @default '/' */
+export interface TopologyOptions {
+  /** The vhost the topology lives in. @default '/' */
   readonly vhost?: string;
   /** How each queue is treated at start. @default 'assert' for every queue */
   readonly queueModes?: Partial<Record<QueueName, QueueMode>>;
-  /** Time allowed to open the TCP connection and finish the AMQP handshake. @default 5000 */
-  readonly connectTimeoutMs?: number;
-  /** AMQP heartbeat: a dead connection is noticed after about two of these. @default 10 */
-  readonly heartbeatSeconds?: number;
-  /** Time the broker has to confirm one publication. @default 10000 */
-  readonly confirmTimeoutMs?: number;
   /** Unacknowledged deliveries a consumer holds at once. @default each subscription's own */
   readonly prefetch?: number;
   /** Time a subscription waits for deliveries in hand to be acked when it is cancelled. @default 10000 */
   readonly closeTimeoutMs?: number;
-  /** Confirm channels, and so messages awaiting their confirm, at once. @default 10 */
-  readonly confirmChannels?: number;
-  /** Shown in the broker's connection list (`rabbitmqctl list_connections client_properties`). */
-  readonly connectionName?: string;
-  /**
-   * TLS for an `amqps://` URL: whom to trust and who we are. The broker's certificate is
-   * always verified (chain and host name); there is no option to turn that off.
-   * @default Node's trust store, no client certificate
-   */
-  readonly tls?: TlsOptions;
-  /**
-   * The login, given to the client library directly rather than through the URL (which
-   * then needs no password): any password works as it is, whatever its characters.
-   * @default the user and password of the URL
-   */
-  readonly credentials?: SaslCredentials;
 }
-
-/** TLS settings of the connection (Node's `tls.connect` options of the same names). */
-export interface TlsOptions {
-  /** PEM certificates of the authorities that may sign the broker's certificate. @default Node's trust store */
-  readonly ca?: string | Buffer;
-  /** PEM client certificate (chain), for a broker that asks for one (mutual TLS). */
-  readonly cert?: string | Buffer;
-  /** PEM private key of `cert`. */
-  readonly key?: string | Buffer;
-  /**
-   * The name the broker's certificate must carry (and SNI): for a broker reached by an
-   * address its certificate does not name, e.g. an IP. @default the URL's host
-   */
-  readonly servername?: string;
-}
-
-/** A SASL mechanism and its response, as amqplib's `credentials.plain(user, password)` makes. */
-export interface SaslCredentials {
-  readonly mechanism: string;
-  response(): Buffer;
-}
-
-type SocketOptions = NonNullable<ConnectionConfig['socketOptions']> & {
-  noDelay?: boolean;
-  rejectUnauthorized?: true;
-  ca?: string | Buffer;
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  servername?: string;
-  credentials?: SaslCredentials;
-};
 
 /**
- * The socket options of every connection to the broker (amqplib passes them to
- * `net.connect` or `tls.connect`): Rascal's, and any other connection the apps open, so
- * that they all trust, and log in, alike.
+ * The contract's queues and subscriptions as Rascal declares and consumes them, for one
+ * vhost. Pure: it reads no environment, opens nothing and names no broker; the transport
+ * adds the connections. Publishing does not go through Rascal's publications (the
+ * transport's pipelined publisher keeps many messages in flight on one confirm channel),
+ * so none are declared.
  */
-export function connectionSocketOptions(
-  options: Pick<BrokerConfigOptions, 'connectTimeoutMs' | 'connectionName' | 'tls' | 'credentials'>,
-): SocketOptions {
-  const tls = options.tls ?? {};
-  return {
-    timeout: options.connectTimeoutMs ?? 5000,
-    // Without TCP_NODELAY small frames (acks, confirms, basic.get) wait on Nagle's
-    // algorithm and the peer's delayed ACK: up to 40 ms a round trip.
-    noDelay: true,
-    ...(options.connectionName === undefined ? {} : { clientProperties: { connection_name: options.connectionName } }),
-    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
-    ...(tls.key === undefined ? {} : { key: tls.key }),
-    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
-    // Verify the broker's certificate, always: set here explicitly, so that not even
-    // NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment turns it off.
-    rejectUnauthorized: true,
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-  };
-}
-
-/** Rascal 21 also takes a confirm `timeout`, which @types/rascal 10 does not list. */
-type RascalPublication = PublicationConfig & { timeout?: number };
-
-/**
- * Builds the Rascal configuration of the contract for one broker. Pure: it reads no
- * environment and opens nothing; the apps pass their settings in.
- */
-export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
+export function rascalTopology(options: TopologyOptions = {}): BrokerConfig {
   const vhost = options.vhost ?? '/';
-  const connectTimeout = options.connectTimeoutMs ?? 5000;
-  const socketOptions = connectionSocketOptions(options);
 
   const rascalQueues = Object.fromEntries(
     Object.values(queues).map((queue) => {
@@ -287,24 +200,6 @@ export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
         },
       ];
     }),
-  );
-
-  const rascalPublications = Object.fromEntries(
-    Object.entries(publications).map(([name, publication]): [string, RascalPublication] => [
-      name,
-      {
-        vhost,
-        queue: publication.queue,
-        // Wait for the broker's confirm: a message counts as sent only once confirmed.
-        confirm: true,
-        timeout: options.confirmTimeoutMs ?? 10_000,
-        options: {
-          // Unroutable messages come back (basic.return) instead of vanishing.
-          mandatory: true,
-          persistent: true,
-        },
-      },
-    ]),
   );
 
   const rascalSubscriptions = Object.fromEntries(
@@ -327,24 +222,7 @@ export function createBrokerConfig(options: BrokerConfigOptions): BrokerConfig {
   return {
     vhosts: {
       [vhost]: {
-        // Every node in the order given (the apps shuffle it themselves when asked to).
-        connectionStrategy: 'fixed',
-        connections: (typeof options.url === 'string' ? [options.url] : options.url).map((url) => ({
-          url,
-          options: {
-            heartbeat: options.heartbeatSeconds ?? 10,
-            connection_timeout: connectTimeout,
-          },
-          socketOptions,
-          // Reconnect after a lost connection: each node in turn at once, then, when none
-          // answers, again after 1 s, doubling, at most 30 s between rounds.
-          retry: { min: 1000, max: 30_000, factor: 2, strategy: 'exponential' },
-        })),
-        publicationChannelPools: {
-          confirmPool: { max: options.confirmChannels ?? 10 },
-        },
         queues: rascalQueues,
-        publications: rascalPublications,
         subscriptions: rascalSubscriptions,
       },
     },

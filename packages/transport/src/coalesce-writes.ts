@@ -70,28 +70,3 @@ export function coalesceWrites(connection: unknown): boolean {
   muxer[coalesced] = true;
   return true;
 }
-
-type ChannelCallback = (err: Error | null | undefined, channel?: { connection?: unknown }) => void;
-
-/** The part of Rascal's Vhost (exposed by patches/rascal@21.0.1.patch) this wraps. */
-interface RascalVhost {
-  getChannel(next: ChannelCallback): void;
-  getConfirmChannel(next: ChannelCallback): void;
-}
-
-/**
- * Every channel Rascal's vhost hands out from now on (subscriptions, the publisher's)
- * comes from a connection that coalesces its writes: the connection after a reconnect too,
- * since each new channel is checked.
- */
-export function coalesceVhostWrites(vhost: RascalVhost): void {
-  for (const method of ['getChannel', 'getConfirmChannel'] as const) {
-    const original = vhost[method].bind(vhost);
-    vhost[method] = (next) => {
-      original((err, channel) => {
-        if (channel !== undefined) coalesceWrites(channel.connection);
-        next(err, channel);
-      });
-    };
-  }
-}

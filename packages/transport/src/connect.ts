@@ -1,10 +1,8 @@
 import amqplib from 'amqplib';
-import { connectionSocketOptions, type SaslCredentials, type TlsOptions } from '@hello-rabbit/broker-config';
-import { nodeEndpoints, urlWithoutCredentials, type AmqpEndpoint } from '@hello-rabbit/runtime';
+import { nodeEndpoints, urlWithoutCredentials, withDeadline, type AmqpEndpoint, type Logger } from '@hello-rabbit/runtime';
 import { toBrokerError } from './broker-errors.js';
-import { withDeadline } from '@hello-rabbit/runtime';
+import { connectionSocketOptions, type SaslCredentials, type TlsOptions } from './connection-options.js';
 import { BrokerError } from './errors.js';
-import type { Logger } from '@hello-rabbit/runtime';
 
 /** How to reach and log in to one node: the same for every connection the apps and tools open. */
 export interface Connecting {

@@ -2,9 +2,8 @@ import type { ExchangeDeclaration } from '@hello-rabbit/broker-config';
 import { channelError } from './broker-errors.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from '@hello-rabbit/runtime';
-import type { Broker } from './open-broker.js';
 import type { TopologyMode } from '@hello-rabbit/runtime';
-import { call, closeChannel, openChannel } from './rascal-channel.js';
+import { call, closeChannel, openChannel, type Broker } from './rascal-adapter.js';
 
 /** How an exchange was brought up: declared with the contract's options, or adopted as it is. */
 export type ExchangeMode = 'assert' | 'check';

@@ -13,9 +13,8 @@ import { declareExchange } from './declare-exchange.js';
 import { ConfigError } from '@hello-rabbit/runtime';
 import { BrokerError } from './errors.js';
 import type { Logger } from '@hello-rabbit/runtime';
-import type { Broker } from './open-broker.js';
 import type { TopologyMode } from '@hello-rabbit/runtime';
-import { call, closeChannel, openChannel, type AmqpChannel, type AmqpMessage } from './rascal-channel.js';
+import { call, closeChannel, openChannel, type AmqpChannel, type AmqpMessage, type Broker } from './rascal-adapter.js';
 import type { ConsumerMetrics, RunningConsumer } from './start-consumer.js';
 import { inProcessSpan, recordFailure } from '@hello-rabbit/runtime';
 

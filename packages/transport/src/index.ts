@@ -3,7 +3,8 @@ export type { BrokerErrorCode } from './errors.js';
 export { openBroker } from './open-broker.js';
 export { connectFirstNode, connecting } from './connect.js';
 export type { Connecting, PlainConnection, PlainConnectionOptions } from './connect.js';
-export type { Broker, BrokerSettings } from './open-broker.js';
+export type { BrokerSettings } from './open-broker.js';
+export type { Broker, BrokerEvent } from './rascal-adapter.js';
 export { startConsumer } from './start-consumer.js';
 export type { ConsumerMetrics, ConsumerOptions, DeliveryContext, Handler, RunningConsumer } from './start-consumer.js';
 export { MemoryDedupStore } from './dedup-store.js';
@@ -29,3 +30,5 @@ export {
   apiSegment,
 } from './management-check.js';
 export type { ManagementCheckOptions, ManagementClient, ManagementLogin, ManagementQueue, QueueDifference, QueueDrift, QueueShape } from './management-check.js';
+export { sendAll, publishUntilSettled } from './resend.js';
+export type { MessageResult, SendOptions, SendReport, SettleOptions, Settled } from './resend.js';

@@ -1,17 +1,12 @@
 import type amqplib from 'amqplib';
-import rascal from 'rascal';
-import { createBrokerConfig, queues, type QueueDeclaration, type QueueMode, type QueueName } from '@hello-rabbit/broker-config';
-import { nodeEndpoints, type AmqpEndpoint } from '@hello-rabbit/runtime';
+import { queues, rascalTopology, type QueueDeclaration, type QueueMode, type QueueName } from '@hello-rabbit/broker-config';
+import { nodeEndpoints, withDeadline, type AmqpEndpoint, type Logger, type TopologyMode } from '@hello-rabbit/runtime';
 import { channelError, toBrokerError } from './broker-errors.js';
-import { coalesceVhostWrites } from './coalesce-writes.js';
 import { connectFirstNode, connecting, connectTimeout } from './connect.js';
-import { checkQueuesViaManagement } from './management-check.js';
-import { withDeadline } from '@hello-rabbit/runtime';
+import { withRascalConnections } from './connection-options.js';
 import { BrokerError } from './errors.js';
-import type { Logger } from '@hello-rabbit/runtime';
-import type { TopologyMode } from '@hello-rabbit/runtime';
-
-export type Broker = rascal.BrokerAsPromised;
+import { checkQueuesViaManagement } from './management-check.js';
+import { connectedNode, createRascalBroker, onRascalEvent, type Broker } from './rascal-adapter.js';
 
 export interface BrokerSettings {
   readonly endpoint: AmqpEndpoint;
@@ -19,8 +14,6 @@ export interface BrokerSettings {
   readonly connectTimeoutMs?: number;
   /** @default 10 */
   readonly heartbeatSeconds?: number;
-  /** @default 10000 */
-  readonly confirmTimeoutMs?: number;
   /** @default 10 */
   readonly prefetch?: number;
   /** @default 10000 */
@@ -87,21 +80,25 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
   // Rascal starts from the node that just answered and goes round the others on a loss.
   const order = [...nodes.slice(first), ...nodes.slice(0, first)];
   const how = connecting(order[0] as AmqpEndpoint);
-  const config = createBrokerConfig({
-    url: order.map((each) => connecting(each).url),
-    vhost: endpoint.vhost,
-    queueModes,
-    connectTimeoutMs,
-    connectionName: settings.connectionName,
-    ...(how.tls === undefined ? {} : { tls: how.tls }),
-    ...(how.credentials === undefined ? {} : { credentials: how.credentials }),
-    ...(settings.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: settings.heartbeatSeconds }),
-    ...(settings.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: settings.confirmTimeoutMs }),
-    ...(settings.prefetch === undefined ? {} : { prefetch: settings.prefetch }),
-    ...(settings.closeTimeoutMs === undefined ? {} : { closeTimeoutMs: settings.closeTimeoutMs }),
-  });
+  const config = withRascalConnections(
+    rascalTopology({
+      vhost: endpoint.vhost,
+      queueModes,
+      ...(settings.prefetch === undefined ? {} : { prefetch: settings.prefetch }),
+      ...(settings.closeTimeoutMs === undefined ? {} : { closeTimeoutMs: settings.closeTimeoutMs }),
+    }),
+    {
+      urls: order.map((each) => connecting(each).url),
+      vhost: endpoint.vhost,
+      connectTimeoutMs,
+      connectionName: settings.connectionName,
+      ...(how.tls === undefined ? {} : { tls: how.tls }),
+      ...(how.credentials === undefined ? {} : { credentials: how.credentials }),
+      ...(settings.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: settings.heartbeatSeconds }),
+    },
+  );
 
-  const creating = rascal.BrokerAsPromised.create(rascal.withDefaultConfig(config));
+  const creating = createRascalBroker(config, endpoint.vhost, nodes.length);
   // Rascal may have to go round every node (one connect timeout each) to find one that answers.
   const broker = await withDeadline(creating, connectTimeoutMs * nodes.length, timeout(order[0] as AmqpEndpoint)).catch((err: unknown) => {
     // A connection that arrives after the deadline is closed, not leaked.
@@ -109,26 +106,20 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     throw toBrokerError(err, order[0] as AmqpEndpoint);
   });
 
-  const vhost = (broker as unknown as { getVhost(name: string): Parameters<typeof coalesceVhostWrites>[0] | undefined }).getVhost(
-    endpoint.vhost,
-  );
-  if (vhost !== undefined) coalesceVhostWrites(vhost);
-  if (vhost !== undefined && nodes.length > 1) moveOnAfterLoss(vhost as unknown as RascalVhostConnection, nodes.length);
-
   const where = { broker: endpoint.redacted, vhost: endpoint.vhost };
-  broker.on('error', (err: Error) => {
+  onRascalEvent(broker, 'error', (err: Error) => {
     logger.error({ ...where, err }, 'broker error');
   });
-  broker.on('disconnect', () => {
+  onRascalEvent(broker, 'disconnect', () => {
     logger.warn(where, 'disconnected from the broker; reconnecting');
   });
-  broker.on('connect', () => {
+  onRascalEvent(broker, 'connect', () => {
     logger.info({ ...where, node: connectedNode(broker) }, 'connected to the broker');
   });
-  broker.on('blocked', (reason: unknown) => {
+  onRascalEvent(broker, 'blocked', (reason: unknown) => {
     logger.warn({ ...where, reason }, 'the broker blocked publishing (resource alarm)');
   });
-  broker.on('unblocked', () => {
+  onRascalEvent(broker, 'unblocked', () => {
     logger.info(where, 'the broker unblocked publishing');
   });
   logger.info(
@@ -143,37 +134,6 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     'connected to the broker; topology ready',
   );
   return broker;
-}
-
-/** The part of Rascal's vhost that says which of its connections it tries first. */
-interface RascalVhostConnection {
-  connectionIndex: number;
-  on(event: 'disconnect', listener: () => void): unknown;
-}
-
-/**
- * On a cluster, a lost connection is retried on the NEXT node first: the one that just
- * dropped it is likely down or cut off, and trying it first would cost a connect timeout
- * when it is a black hole. Rascal reconnects from `connectionIndex`, read right after it
- * emits 'disconnect' (synchronously), and goes round every node from there.
- */
-function moveOnAfterLoss(vhost: RascalVhostConnection, nodes: number): void {
-  if (typeof vhost.connectionIndex !== 'number') return;
-  vhost.on('disconnect', () => {
-    vhost.connectionIndex = (vhost.connectionIndex + 1) % nodes;
-  });
-}
-
-/** `host:port` of the node Rascal is connected to now (from its password-free URL). */
-function connectedNode(broker: Broker): string | undefined {
-  const [details] = broker.getConnections() as { connectionUrl?: string }[];
-  if (details?.connectionUrl === undefined) return undefined;
-  try {
-    const url = new URL(details.connectionUrl);
-    return `${url.hostname}:${url.port === '' ? (url.protocol === 'amqps:' ? '5671' : '5672') : url.port}`;
-  } catch {
-    return undefined;
-  }
 }
 
 /** What the log says of the connection's TLS: file paths and names, never contents. */

@@ -1,8 +1,6 @@
-import type { EventEmitter } from 'node:events';
-import type { Options } from 'amqplib';
 import { channelError } from './broker-errors.js';
 import type { Logger } from '@hello-rabbit/runtime';
-import type { Broker } from './open-broker.js';
+import { openChannel, type AmqpChannel, type Broker, type ReturnedMessage } from './rascal-adapter.js';
 import { publishSpanIfTracing, type PublishSpan } from '@hello-rabbit/runtime';
 
 /** How one publish ended. Only `confirmed` means the broker has the message. */
@@ -64,25 +62,7 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-/**
- * The part of an amqplib callback-API confirm channel (what Rascal hands out) the publisher
- * uses.
- */
-interface ConfirmChannel extends EventEmitter {
-  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, callback: (err: unknown) => void): boolean;
-  close(callback: (err?: unknown) => void): void;
-}
-
-/** What the broker sends back with basic.return. */
-interface ReturnedMessage {
-  readonly fields: { readonly replyText: string; readonly exchange: string; readonly routingKey: string };
-  readonly properties: { readonly messageId?: unknown };
-}
-
-/** The part of Rascal's Vhost the publisher uses (exposed by patches/rascal@21.0.1.patch). */
-interface RascalVhost {
-  getConfirmChannel(next: (err: Error | null | undefined, channel?: ConfirmChannel) => void): void;
-}
+type ConfirmChannel = AmqpChannel;
 
 interface Pending {
   readonly seq: number;
@@ -107,9 +87,6 @@ interface Pending {
 export function createPublisher(broker: Broker, options: PublisherOptions): Publisher {
   const { logger } = options;
   const maxInFlight = options.maxInFlight ?? 1000;
-  const vhostName = broker.getConnections()[0]?.vhost;
-  const vhost = (broker as unknown as { getVhost(name: string): RascalVhost | undefined }).getVhost(vhostName ?? '/');
-  if (vhost === undefined) throw new Error('the broker has no vhost to publish on');
 
   // Insertion order is publish order: the oldest entries come first when checking timeouts.
   const pending = new Map<number, Pending>();
@@ -136,14 +113,10 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
     }
   };
 
-  const openChannel = (): Promise<ConfirmChannel> => {
-    opening ??= new Promise<ConfirmChannel>((resolve, reject) => {
-      vhost.getConfirmChannel((err, ch) => {
+  const openConfirmChannel = (): Promise<ConfirmChannel> => {
+    opening ??= openChannel(broker, 'confirm').then(
+      (ch) => {
         opening = undefined;
-        if (err || ch === undefined) {
-          reject(err ?? new Error('the connection is shutting down'));
-          return;
-        }
         const lost = (why: string) => () => {
           if (channel === ch) channel = undefined;
           failAll(ch, refusals.get(ch) ?? why);
@@ -177,9 +150,13 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
           }
         });
         channel = ch;
-        resolve(ch);
-      });
-    });
+        return ch;
+      },
+      (err: unknown) => {
+        opening = undefined;
+        throw err;
+      },
+    );
     return opening;
   };
 
@@ -264,7 +241,7 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
     if (drained !== undefined) await drained;
     let ch: ConfirmChannel;
     try {
-      ch = channel ?? (await withTimeout(openChannel(), timeoutMs));
+      ch = channel ?? (await withTimeout(openConfirmChannel(), timeoutMs));
     } catch (err) {
       // Let I/O and timers run: a caller that publishes again at once must not spin.
       await new Promise((resolve) => setImmediate(resolve));

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeMessage, encodeMessage, rpcCalls, type RpcName, type RpcReply, type RpcRequest } from '@hello-rabbit/broker-config';
 import { channelError } from './broker-errors.js';
 import type { Logger } from '@hello-rabbit/runtime';
-import type { Broker } from './open-broker.js';
-import { call, closeChannel, openChannel, type AmqpChannel, type AmqpMessage } from './rascal-channel.js';
+import { call, closeChannel, openChannel, type AmqpChannel, type AmqpMessage, type Broker } from './rascal-adapter.js';
 
 /**
  * RabbitMQ's direct reply-to pseudo-queue: consumed in no-ack mode on the channel that

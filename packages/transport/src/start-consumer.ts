@@ -6,14 +6,13 @@ import {
   type SubscriptionName,
   type SubscriptionPayload,
 } from '@hello-rabbit/broker-config';
-import type { AckOrNack } from 'rascal';
 import { MemoryDedupStore, type DedupStore } from './dedup-store.js';
 import { BROKER_DELIVERY_HEADERS, countAttempts, RecoveryHeader, type AttemptCount } from './delivery-attempts.js';
 import { channelError } from './broker-errors.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from '@hello-rabbit/runtime';
 import type { DeadLetterReason, Metrics } from '@hello-rabbit/runtime';
-import type { Broker } from './open-broker.js';
+import { subscribeQueue, type Broker, type Settle as AckOrNack } from './rascal-adapter.js';
 import { createPublisher } from './publisher.js';
 import { inProcessSpan, recordFailure } from '@hello-rabbit/runtime';
 
@@ -294,7 +293,7 @@ export async function startConsumer<S extends SubscriptionName>(
     }
   };
 
-  const session = await broker.subscribe(name);
+  const session = await subscribeQueue(broker, name);
   // Rascal starts consuming when the 'message' listener is attached, and says 'subscribed'
   // once the broker has answered basic.consume; the consumer is ready only then.
   const subscribed = new Promise<void>((resolve, reject) => {

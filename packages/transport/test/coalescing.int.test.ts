@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { drainQueue, eventually, inspectQueue, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { coalesceWrites } from '../src/coalesce-writes.js';
-import { openBroker, type Broker } from '../src/open-broker.js';
+import { openBroker } from '../src/open-broker.js';
+import { openChannel, watchChannels, type Broker } from '../src/rascal-adapter.js';
 import { createPublisher } from '../src/publisher.js';
 import { startConsumer, type RunningConsumer } from '../src/start-consumer.js';
 import { endpointOf, memoryLogger } from './helpers.js';
@@ -26,14 +27,6 @@ interface SocketLike {
   _write: (...args: unknown[]) => unknown;
   _writev: (...args: unknown[]) => unknown;
 }
-type ChannelCallback = (err: Error | null | undefined, channel?: AmqpChannel) => void;
-interface Vhost {
-  getChannel(next: ChannelCallback): void;
-  getConfirmChannel(next: ChannelCallback): void;
-}
-
-const vhostOf = (b: Broker) => (b as unknown as { getVhost(name: string): Vhost }).getVhost(endpointOf(vhost.url).vhost);
-
 /** Counts the write system calls Node makes on a socket (one per `_write` or `_writev`). */
 function countWrites(socket: SocketLike) {
   let writes = 0;
@@ -55,19 +48,13 @@ const open = async () => {
   return broker;
 };
 
-const channelOf = (b: Broker, method: 'getChannel' | 'getConfirmChannel') =>
-  new Promise<AmqpChannel>((resolve, reject) => {
-    vhostOf(b)[method]((err, channel) => {
-      if (err || channel === undefined) reject(err ?? new Error('no channel'));
-      else resolve(channel);
-    });
-  });
+const channelOf = async (b: Broker, kind: 'regular' | 'confirm') => (await openChannel(b, kind)) as unknown as AmqpChannel;
 
 describe('coalesced writes', () => {
   it("a burst of publishes reaches the socket in a few system calls, not one per message, and every one is confirmed", async () => {
     const b = await open();
     // The publisher's channel shares this connection (Rascal keeps one per vhost).
-    const probe = await channelOf(b, 'getConfirmChannel');
+    const probe = await channelOf(b, 'confirm');
     const writes = countWrites(probe.connection.stream);
     const publisher = createPublisher(b, { logger: memoryLogger().logger, maxInFlight: 1000 });
     const outcomes = await Promise.all(
@@ -93,21 +80,14 @@ describe('coalesced writes', () => {
 /** Counts the acks on the subscription's channel, as Rascal hands it out. */
 function spyOnAcks(b: Broker) {
   const acks = { frames: 0, multiple: 0 };
-  const v = vhostOf(b);
-  const getChannel = v.getChannel.bind(v);
-  v.getChannel = (next) => {
-    getChannel((err, channel) => {
-      if (channel !== undefined) {
-        const ack = channel.ack.bind(channel);
-        channel.ack = (message, allUpTo) => {
-          acks.frames++;
-          if (allUpTo === true) acks.multiple++;
-          ack(message, allUpTo);
-        };
-      }
-      next(err, channel);
-    });
-  };
+  watchChannels(b, (channel) => {
+    const ack = channel.ack.bind(channel);
+    channel.ack = (message, allUpTo) => {
+      acks.frames++;
+      if (allUpTo === true) acks.multiple++;
+      ack(message, allUpTo);
+    };
+  });
   return acks;
 }
 

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HELLO_QUEUES, inspectQueue, TASK_QUEUES, TcpProxy, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { BrokerError } from '../src/errors.js';
-import { openBroker, type Broker } from '../src/open-broker.js';
+import { openBroker } from '../src/open-broker.js';
+import type { Broker } from '../src/rascal-adapter.js';
 import { createPublisher } from '../src/publisher.js';
 import { endpointOf, memoryLogger } from './helpers.js';
 

@@ -1,6 +1,7 @@
 import { ctl, drainQueue, eventually, HELLO_QUEUES, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openBroker, type Broker } from '../src/open-broker.js';
+import { openBroker } from '../src/open-broker.js';
+import type { Broker } from '../src/rascal-adapter.js';
 import { createPublisher, type Publisher, type PublishOutcome } from '../src/publisher.js';
 import { endpointOf, memoryLogger } from './helpers.js';
 

@@ -1,6 +1,7 @@
 import { drainQueue, eventually, inspectQueue, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openBroker, type Broker } from '../src/open-broker.js';
+import { openBroker } from '../src/open-broker.js';
+import type { Broker } from '../src/rascal-adapter.js';
 import { startConsumer, type DeliveryContext, type RunningConsumer } from '../src/start-consumer.js';
 import { endpointOf, memoryLogger } from './helpers.js';
 

@@ -5,7 +5,8 @@ import { ctl, enableManagement, HELLO_QUEUES, inspectQueue, TASK_QUEUES, useTest
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerError } from '../src/errors.js';
 import { ExitCode } from '@hello-rabbit/runtime';
-import { openBroker, type Broker } from '../src/open-broker.js';
+import { openBroker } from '../src/open-broker.js';
+import { subscribeQueue, type Broker } from '../src/rascal-adapter.js';
 import { endpointOf, memoryLogger } from './helpers.js';
 
 // AMQP_TOPOLOGY=check against the shared broker, in a vhost of this file's own. (Users with
@@ -65,7 +66,7 @@ describe('openBroker with topology check', () => {
     await declareAll();
     const { broker, lines } = await open('check');
     expect(lines.join('\n')).toMatch(/"topology":"check"/);
-    const session = await broker.subscribe('hello');
+    const session = await subscribeQueue(broker, 'hello');
     await new Promise<void>((resolve, reject) => {
       session.once('subscribed', resolve);
       session.once('error', reject);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionState, Logger, Metrics } from '@hello-rabbit/runtime';
-import type { Publisher } from '@hello-rabbit/transport';
+import { publishUntilSettled, type Publisher, type Settled } from '@hello-rabbit/transport';
 import { encodeMessage, InvalidMessageError, messages, publications, type PublicationName } from '@hello-rabbit/broker-config';
-import { publishUntilSettled, type Settled } from '../send.js';
 
 /** What a request to publish gets: 202 only once the broker has confirmed the message. */
 export type PublishAnswer =
@@ -114,6 +113,7 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
         deadline: Date.now() + options.deadlineMs,
         deadlineMs: options.deadlineMs,
         logger,
+        appId: 'producer',
         signal: stopping.signal,
         // The client retries (with the same Idempotency-Key) better than a request held
         // while the broker is away or blocks publishing.

@@ -36,7 +36,6 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
       endpoint: settings.AMQP_URL,
       connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
-      confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
       connectionName: 'producer (service)',
       topology: settings.AMQP_TOPOLOGY,
       ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),

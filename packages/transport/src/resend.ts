@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PublishFailureReason, type Logger, type Metrics } from '@hello-rabbit/runtime';
-import { type Publisher } from '@hello-rabbit/transport';
 import type { EncodedMessage } from '@hello-rabbit/broker-config';
+import type { Publisher } from './publisher.js';
 
 /** How one message ended, after every attempt. */
 export interface MessageResult {
@@ -40,6 +40,8 @@ export interface SendOptions {
    */
   readonly deadlineMs: number;
   readonly logger: Logger;
+  /** Who publishes, as AMQP `app-id` (e.g. `producer`). */
+  readonly appId: string;
   /** Stops publishing: nothing new starts, nothing is published again; in-flight ones settle. */
   readonly signal?: AbortSignal;
   /** Called once per message, when it has settled for good. */
@@ -89,6 +91,7 @@ export async function sendAll(
       deadline,
       deadlineMs: options.deadlineMs,
       logger: options.logger,
+      appId: options.appId,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       ...(options.routingKey === undefined ? {} : { routingKey: options.routingKey }),
@@ -118,6 +121,8 @@ export interface SettleOptions {
   /** The deadline as configured, for the failure's reason. */
   readonly deadlineMs: number;
   readonly logger: Logger;
+  /** Who publishes, as AMQP `app-id` (e.g. `producer`). */
+  readonly appId: string;
   /** Once aborted, a failed attempt is not published again. */
   readonly signal?: AbortSignal;
   /**
@@ -150,7 +155,7 @@ export async function publishUntilSettled(
     if (attempt === 1) metrics?.messagePublished(queue);
     else metrics?.messageResent(queue);
     const started = performance.now();
-    const publishOptions = { messageId, contentType, appId: 'producer', timeoutMs: options.confirmTimeoutMs };
+    const publishOptions = { messageId, contentType, appId: options.appId, timeoutMs: options.confirmTimeoutMs };
     const outcome =
       options.routingKey === undefined
         ? await publisher.publish(queue, content, publishOptions)
