@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { ConfigError, createLogger, describeFatal, ExitCode, withDeadline } from '@hello-rabbit/runtime';
+import { closeWithin, ConfigError, createLogger, describeFatal, ExitCode, onStopSignal } from '@hello-rabbit/runtime';
 import { createPublisher, declareExchange, openBroker, sendAll, type Broker } from '@hello-rabbit/transport';
 import { encodeMessage, exchangePublications, exchanges, InvalidMessageError, publications } from '@hello-rabbit/broker-config';
 import { callFibonacci } from './call.js';
@@ -11,8 +11,6 @@ import { createProgress } from './progress.js';
 import { serve } from './serve/run.js';
 
 const PROGRAM = 'producer';
-/** Time allowed to close the connection once every message has settled. */
-const CLOSE_DEADLINE_MS = 5000;
 
 /** Writes a line to stdout (the tutorial's output) or stderr (a one-line error). */
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -61,13 +59,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
 
   // CTRL+C or SIGTERM: publish nothing new, let what is in flight settle (within the
-  // confirm timeout), report. Repeats are ignored: under pnpm one CTRL+C arrives twice.
+  // confirm timeout), report. (A second one later than a second exits at once.)
   const interrupt = new AbortController();
-  const onSignal = () => {
+  const stopListening = onStopSignal(logger, () => {
     interrupt.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
   const publisher = createPublisher(broker, { logger, maxInFlight: settings.PUBLISH_WINDOW, userId: settings.AMQP_URL.user });
   const reportFile: WriteStream | undefined = report === undefined ? undefined : createWriteStream(report);
   const progress = createProgress(count ?? 0);
@@ -113,20 +109,14 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     return ok ? ExitCode.ok : ExitCode.failure;
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     if (reportFile !== undefined) {
       reportFile.end();
       await once(reportFile, 'finish');
     }
     // Every message has settled by now: closing cannot lose one. A connection that dies
     // while closing must not hold the exit, so closing has a deadline.
-    const closing = publisher.close().then(() => broker.shutdown());
-    await withDeadline(closing, CLOSE_DEADLINE_MS, () => new Error(`the connection did not close within ${CLOSE_DEADLINE_MS} ms`)).catch(
-      (e: unknown) => {
-        logger.warn({ err: e }, 'error while closing the connection');
-      },
-    );
+    await closeWithin('the connection', publisher.close().then(() => broker.shutdown()), logger);
   }
 }
 
@@ -143,11 +133,7 @@ async function withBroker(
   try {
     return await work(broker);
   } finally {
-    await withDeadline(broker.shutdown(), CLOSE_DEADLINE_MS, () => new Error(`the connection did not close within ${CLOSE_DEADLINE_MS} ms`)).catch(
-      (e: unknown) => {
-        logger.warn({ err: e }, 'error while closing the connection');
-      },
-    );
+    await closeWithin('the connection', broker.shutdown(), logger);
   }
 }
 

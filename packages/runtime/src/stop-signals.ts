@@ -8,8 +8,9 @@ const FORCE_AFTER_MS = 1000;
  * pnpm one CTRL+C reaches node twice at once (the terminal signals the whole process group
  * and pnpm forwards it too). A repeat later means "do not wait": the process exits at once
  * with 128 + the signal's number (what is unacked goes back to the queue).
+ * @returns a function that stops listening (for a program that goes on once its work is done)
  */
-export function onStopSignal(logger: Logger, stop: (signal: NodeJS.Signals) => void): void {
+export function onStopSignal(logger: Logger, stop: (signal: NodeJS.Signals) => void): () => void {
   let stoppingSince: number | undefined;
   const handle = (signal: NodeJS.Signals) => {
     if (stoppingSince !== undefined) {
@@ -22,4 +23,8 @@ export function onStopSignal(logger: Logger, stop: (signal: NodeJS.Signals) => v
   };
   process.on('SIGINT', handle);
   process.on('SIGTERM', handle);
+  return () => {
+    process.off('SIGINT', handle);
+    process.off('SIGTERM', handle);
+  };
 }

@@ -1,13 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, createReadiness, watchBrokerConnection, withDeadline, type Logger } from '@hello-rabbit/runtime';
+import { closeWithin, ConfigError, createReadiness, watchBrokerConnection, withDeadline, type Logger } from '@hello-rabbit/runtime';
 import { createHttpServer, createMetrics } from '@hello-rabbit/runtime/http';
 import { createPublisher, openBroker } from '@hello-rabbit/transport';
 import { createPublishService } from './publish-service.js';
 import { registerPublishRoutes } from './publish-routes.js';
 import type { ServiceEnv } from './settings.js';
-
-/** Time allowed to close the connection once every message has settled. */
-const CLOSE_DEADLINE_MS = 5000;
 
 export interface RunningService {
   /** Where it listens, e.g. `http://127.0.0.1:8080`. */
@@ -69,12 +66,7 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
 
   const closeBroker = async () => {
     connection.stop();
-    const closing = publisher.close().then(() => broker.shutdown());
-    await withDeadline(closing, CLOSE_DEADLINE_MS, () => new Error(`the connection did not close within ${CLOSE_DEADLINE_MS} ms`)).catch(
-      (err: unknown) => {
-        logger.warn({ err }, 'error while closing the connection');
-      },
-    );
+    await closeWithin('the connection', publisher.close().then(() => broker.shutdown()), logger);
   };
 
   let url: string;
@@ -104,11 +96,7 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
         logger.warn({ inFlight: service.inFlight }, 'messages still unconfirmed at SHUTDOWN_TIMEOUT_MS are answered 503');
         service.abandonInFlight();
       }
-      await withDeadline(server.close(), CLOSE_DEADLINE_MS, () => new Error('the HTTP server did not close in time')).catch(
-        (err: unknown) => {
-          logger.warn({ err }, 'error while closing the HTTP server');
-        },
-      );
+      await closeWithin('the HTTP server', server.close(), logger);
       await closeBroker();
       logger.info('stopped');
     },
