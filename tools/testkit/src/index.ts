@@ -12,7 +12,7 @@ export { eventually } from './eventually.js';
 export { pikaPrograms, pythonWithPika } from './python.js';
 export { useTestVhost, HELLO_QUEUES, TASK_QUEUES, RPC_QUEUES, LOG_EXCHANGES } from './fixture.js';
 export type { BrokerFixture, FixtureOptions } from './fixture.js';
-export { RabbitNode, probeAmqp, isPortFree } from './rabbit-node.js';
+export { RabbitNode, NodeBootError, probeAmqp, isPortFree } from './rabbit-node.js';
 export type { BootOptions, NodeDescriptor, TlsListenerOptions } from './rabbit-node.js';
 export { createTestPki } from './test-pki.js';
 export type { CertificateFiles, PkiOptions, TestPki } from './test-pki.js';
