@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A RabbitMQ broker for local development, with no dependencies beyond Node itself.
+// A RabbitMQ broker for local development.
 //
 //   node scripts/broker.mjs up     (pnpm broker:up)
 //   node scripts/broker.mjs down   (pnpm broker:down)
@@ -11,21 +11,25 @@
 // system-wide broker; failing that it starts one with Docker Compose; failing that
 // it says what to install. `down` stops what `up` started.
 //
+// `status` needs nothing beyond Node itself (CI runs it right after `pnpm install`).
+// Starting and stopping a node needs `pnpm build`: the node is @hello-rabbit/testkit's
+// RabbitNode, the one the tests boot (tools/testkit/dist).
+//
 // The password in AMQP_URL is never printed: every message uses the redacted URL.
 
 import { Buffer } from 'node:buffer';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { clearTimeout } from 'node:timers';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { clearInterval, clearTimeout, setInterval } from 'node:timers';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_URL = 'amqp://guest:guest@localhost:5672';
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
+// RabbitNode's: how long a booting node has to answer.
 const BOOT_TIMEOUT_MS = 120_000;
 const PROGRESS_EVERY_MS = 5_000;
 // A node's Erlang distribution port is its AMQP port + 20000 (RabbitMQ's own rule),
@@ -142,132 +146,46 @@ function localNode(port) {
 }
 
 /**
- * The environment for rabbitmq-server and rabbitmqctl. Every path points into the
- * node's own directory; RABBITMQ_CONF_ENV_FILE points at an empty file so the
- * system's rabbitmq-env.conf (which names the shared node) is not read; HOME holds
- * the node's own Erlang cookie, which rabbitmqctl needs to reach it.
+ * The node itself is @hello-rabbit/testkit's RabbitNode, the tests' own (as for
+ * scripts/cluster.mjs), loaded only when a node is started or stopped: `status`, and `up`
+ * with a broker that answers, need no build.
  */
-function nodeEnv(node) {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith('RABBITMQ_')),
-  );
-  return {
-    ...env,
-    HOME: path.join(node.dir, 'home'),
-    RABBITMQ_NODENAME: node.name,
-    RABBITMQ_NODE_PORT: String(node.port),
-    RABBITMQ_DIST_PORT: String(node.distPort),
-    RABBITMQ_MNESIA_BASE: path.join(node.dir, 'mnesia'),
-    RABBITMQ_LOG_BASE: node.logDir,
-    RABBITMQ_PID_FILE: node.pidFile,
-    RABBITMQ_CONFIG_FILE: path.join(node.dir, 'rabbitmq.conf'),
-    RABBITMQ_ADVANCED_CONFIG_FILE: path.join(node.dir, 'advanced.config'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(node.dir, 'enabled_plugins'),
-    RABBITMQ_CONF_ENV_FILE: path.join(node.dir, 'rabbitmq-env.conf'),
-    // Keep Erlang distribution on loopback too: nothing outside this machine needs it.
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
-  };
+async function loadTestkit() {
+  const entry = path.join(REPO, 'tools', 'testkit', 'dist', 'index.js');
+  if (!fs.existsSync(entry)) {
+    throw new BrokerError('run `pnpm build` first: starting and stopping a node uses @hello-rabbit/testkit (tools/testkit/dist)');
+  }
+  return import(pathToFileURL(entry).href);
+}
+
+/** The RabbitNode descriptor of the node under .broker/<port>/, its files kept there. */
+function descriptor(node, binDir) {
+  const { name, port, distPort, dir } = node;
+  return { name, port, distPort, dir, keepDir: true, ...(binDir ? { bin: binDir } : {}) };
 }
 
 /**
- * Writes the node's files: AMQP on loopback only (127.0.0.1, plus ::1 when AMQP_URL
- * names it), no plugins (so no management port). guest/guest may log in, from
- * loopback only: RabbitMQ's default.
+ * Waits for a booting node, printing progress every few seconds; resolves with the seconds
+ * it took. A node that did not come up becomes one line that names its logs.
  */
-function writeNodeFiles(node, host) {
-  for (const sub of ['home', 'mnesia', 'log']) {
-    fs.mkdirSync(path.join(node.dir, sub), { recursive: true });
-  }
-  fs.writeFileSync(
-    path.join(node.dir, 'rabbitmq.conf'),
-    [
-      '# Written by scripts/broker.mjs: a throwaway development node.',
-      `listeners.tcp.1 = 127.0.0.1:${node.port}`,
-      ...(host === '::1' ? [`listeners.tcp.2 = ::1:${node.port}`] : []),
-      '',
-    ].join('\n'),
-  );
-  fs.writeFileSync(path.join(node.dir, 'enabled_plugins'), '[].\n');
-  fs.writeFileSync(path.join(node.dir, 'rabbitmq-env.conf'), '');
-}
-
-/** The pid in the node's pid file if that process is still alive, else null. */
-function runningPid(node) {
-  let pid;
-  try {
-    pid = Number(fs.readFileSync(node.pidFile, 'utf8').trim());
-  } catch {
-    return null;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    process.kill(pid, 0); // signal 0 only checks that the process exists
-    return pid;
-  } catch (err) {
-    return err.code === 'EPERM' ? pid : null;
-  }
-}
-
-/**
- * Starts rabbitmq-server in the foreground, in its own session so it outlives this
- * script and Ctrl+C in this terminal does not reach it. Running it in the foreground
- * (not -detached) lets us notice at once if it dies while booting.
- */
-function spawnNode(binDir, node) {
-  const out = fs.openSync(path.join(node.logDir, 'server.out'), 'a');
-  try {
-    return spawn(path.join(binDir, 'rabbitmq-server'), [], {
-      cwd: node.dir,
-      env: nodeEnv(node),
-      detached: true,
-      stdio: ['ignore', out, out],
-    });
-  } finally {
-    fs.closeSync(out); // the child has its own copy
-  }
-}
-
-/** Waits until the node answers AMQP, printing progress; fails if it exits or times out. */
-async function waitForNode(target, node, child) {
-  let exited = null;
-  // The wrapper script exits 0 even when the VM fails to boot, so 0 says nothing.
-  child?.once('exit', (code, signal) => (exited = code ? ` (exit code ${code})` : signal ? ` (${signal})` : ''));
-  child?.once('error', (err) => (exited = ` (${err.message})`));
+async function waitForNode(node, booting, { attached }) {
   const started = Date.now();
-  let nextProgress = started + PROGRESS_EVERY_MS;
-  for (;;) {
-    if ((await probe(target, 2000)) === 'amqp') return Math.round((Date.now() - started) / 1000);
-    if (exited !== null) {
-      throw new BrokerError(
-        `${node.name} stopped while booting${exited}; see the logs in ${node.logDir}`,
-      );
-    }
-    if (!child && runningPid(node) === null && Date.now() - started > 5000) {
-      throw new BrokerError(`${node.name} is no longer running; see the logs in ${node.logDir}`);
-    }
-    const now = Date.now();
-    if (now - started > BOOT_TIMEOUT_MS) {
-      stopQuietly(child);
-      throw new BrokerError(
-        `${node.name} did not answer within ${BOOT_TIMEOUT_MS / 1000} s; see the logs in ${node.logDir}`,
-      );
-    }
-    if (now >= nextProgress) {
-      console.log(`broker: still booting (${Math.round((now - started) / 1000)} s)...`);
-      nextProgress += PROGRESS_EVERY_MS;
-    }
-    await sleep(1000);
-  }
-}
-
-/** Stops a node that failed to boot in time, so no half-started broker lingers. */
-function stopQuietly(child) {
-  if (!child?.pid) return;
+  const progress = setInterval(() => {
+    console.log(`broker: still booting (${Math.round((Date.now() - started) / 1000)} s)...`);
+  }, PROGRESS_EVERY_MS);
   try {
-    process.kill(-child.pid, 'SIGTERM'); // its whole process group: the script and the VM
-  } catch {
-    // already gone
+    await booting;
+  } catch (err) {
+    if (err?.name !== 'NodeBootError') throw err;
+    if (err.code === 'timeout') {
+      throw new BrokerError(`${node.name} did not answer within ${BOOT_TIMEOUT_MS / 1000} s; see the logs in ${node.logDir}`);
+    }
+    if (attached) throw new BrokerError(`${node.name} is no longer running; see the logs in ${node.logDir}`);
+    throw new BrokerError(`${node.name} stopped while booting${err.exit ? ` (${err.exit})` : ''}; see the logs in ${node.logDir}`);
+  } finally {
+    clearInterval(progress);
   }
+  return Math.round((Date.now() - started) / 1000);
 }
 
 async function startLocalNode(target, binDir) {
@@ -278,20 +196,30 @@ async function startLocalNode(target, binDir) {
     );
   }
   warnAboutCredentials(target);
-  let child = null;
-  if (runningPid(node) !== null) {
+  const { RabbitNode } = await loadTestkit();
+  const running = RabbitNode.attach(descriptor(node, binDir));
+  const attached = running.pid() !== undefined;
+  let booting;
+  if (attached) {
     // An earlier `up` started this node and it is still booting (or stuck): a second
     // node with the same name and ports could not start, so wait for that one.
     console.log(`broker: ${node.name} is already starting; waiting for it to answer`);
+    booting = running.whenAnswering();
   } else {
-    writeNodeFiles(node, target.host);
     console.log(
       `broker: starting a throwaway RabbitMQ node ${node.name} on 127.0.0.1:${node.port} (data and logs in ${node.display})`,
     );
-    child = spawnNode(binDir, node);
+    // AMQP on loopback only (127.0.0.1, plus ::1 when AMQP_URL names it), no plugins (so
+    // no management port); guest/guest may log in, from loopback only: RabbitMQ's default.
+    booting = RabbitNode.boot({
+      name: node.name,
+      port: node.port,
+      dir: node.dir,
+      ...(binDir ? { bin: binDir } : {}),
+      config: target.host === '::1' ? [`listeners.tcp.2 = ::1:${node.port}`] : [],
+    });
   }
-  const seconds = await waitForNode(target, node, child);
-  child?.unref(); // leave it running after this script exits
+  const seconds = await waitForNode(node, booting, { attached });
   console.log(`broker: RabbitMQ is up at ${target.redacted} (after ${seconds} s)`);
   console.log(`broker: stop it with \`pnpm broker:down\`${sameUrlHint()}`);
 }
@@ -311,27 +239,31 @@ function sameUrlHint() {
 
 async function stopLocalNode(target, binDir) {
   const node = localNode(target.port);
-  const pid = runningPid(node);
-  if (pid === null) return false;
+  // No pid file: nothing `up` started runs here (and the testkit is not needed to say so).
+  if (!fs.existsSync(node.pidFile)) return false;
+  const { RabbitNode } = await loadTestkit();
+  const rabbit = RabbitNode.attach(descriptor(node, binDir));
+  const pid = rabbit.pid();
+  if (pid === undefined) return false;
   if (!binDir) throw new BrokerError(`${node.name} runs (pid ${pid}) but rabbitmqctl is not found`);
   console.log(`broker: stopping ${node.name}`);
   // With the pid file, `rabbitmqctl stop` returns only once the VM has exited.
-  const result = spawnSync(
-    path.join(binDir, 'rabbitmqctl'),
-    ['-n', node.name, 'stop', node.pidFile],
-    { env: nodeEnv(node), encoding: 'utf8', timeout: 120_000 },
-  );
-  if (result.status !== 0) {
-    throw new BrokerError(`rabbitmqctl could not stop ${node.name}: ${firstLine(result)}`);
+  try {
+    await rabbit.shutdown(120_000);
+  } catch (err) {
+    throw new BrokerError(`rabbitmqctl could not stop ${node.name}: ${ctlFailure(err)}`);
   }
   console.log(`broker: stopped ${node.name} (its data stays in ${node.display})`);
   return true;
 }
 
-function firstLine({ error, stderr, stdout, status, signal }) {
-  if (error) return error.message;
-  const line = `${stderr ?? ''}\n${stdout ?? ''}`.split('\n').find((l) => l.trim());
-  return line?.trim() ?? `exit status ${status ?? signal}`;
+/** What went wrong with rabbitmqctl, from RabbitNode's error (its cause is execFile's). */
+function ctlFailure(err) {
+  const cause = err.cause ?? err;
+  // A string code is a spawn error (ENOENT, ...); a number is rabbitmqctl's exit status.
+  if (typeof cause.code === 'string' || (cause.stderr === undefined && cause.stdout === undefined)) return cause.message;
+  const line = `${cause.stderr ?? ''}\n${cause.stdout ?? ''}`.split('\n').find((l) => l.trim());
+  return line?.trim() ?? `exit status ${cause.code ?? cause.signal}`;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,14 +1,12 @@
-import { fileURLToPath } from 'node:url';
-import { drainQueue, HELLO_QUEUES, inspectQueue, runProcess, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { drainQueue, HELLO_QUEUES, inspectQueue, runProcess, spawnApp, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const WAITING = ' [*] Waiting for messages. To exit press CTRL+C';
 const broker = useTestVhost('consumer', { queues: HELLO_QUEUES });
 
 /** Starts the built consumer with plain node, as `pnpm --filter consumer start` does. */
 const consumer = (env: Record<string, string | undefined> = {}, args: string[] = []) =>
-  broker.start(process.execPath, [main, ...args], {
+  broker.spawnApp('consumer', args, {
     env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', ...env },
     timeoutMs: 60_000,
   });
@@ -124,7 +122,7 @@ describe('the consumer, given bad input', () => {
     ['no broker on the port', 69, [], { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' }, /^consumer: cannot reach the broker at 127\.0\.0\.1:1: connection refused/],
     ['wrong credentials', 77, [], { AMQP_URL: 'amqp://guest:N0tTheP4ss@localhost:5672' }, /^consumer: the broker at localhost:5672 refused the login of user 'guest'/],
   ])('%s gets a one-line error and exit code %i', async (_, code, args, env, message) => {
-    const result = await runProcess(process.execPath, [main, ...args], { env: { AMQP_URL: broker.url, LOG_LEVEL: undefined, ...env } });
+    const result = await spawnApp('consumer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: undefined, ...env } }).exited;
     expect(result.code).toBe(code);
     expect(lines(result.stderr)).toHaveLength(1);
     expect(lines(result.stderr)[0]).toMatch(message);

@@ -1,11 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { HELLO_QUEUES, pikaPrograms, pythonWithPika, runProcess, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const broker = useTestVhost('consumer-interop', { queues: HELLO_QUEUES });
 
-const consumer = () => broker.start(process.execPath, [main], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
+const consumer = () => broker.spawnApp('consumer', [], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
 const send = (...flags: string[]) =>
   runProcess(pythonWithPika(), [pikaPrograms.send, ...flags], { env: { AMQP_URL: broker.url } });
 

@@ -1,9 +1,7 @@
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { drainQueue, eventually, inspectQueue, TASK_QUEUES, useTestVhost, withChannel, type RunningProcess } from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const broker = useTestVhost('consumer-observability', { queues: TASK_QUEUES });
 
 /** A TCP port nobody listens on right now. */
@@ -21,7 +19,7 @@ const freePort = () =>
   });
 
 const worker = (port: number, env: Record<string, string> = {}) =>
-  broker.start(process.execPath, [main, '--from', 'task_queue'], {
+  broker.spawnApp('consumer', ['--from', 'task_queue'], {
     env: {
       AMQP_URL: broker.url,
       LOG_LEVEL: 'warn',
@@ -68,7 +66,7 @@ const doneCount = (p: RunningProcess) => p.stdout.split('\n').filter((line) => l
 describe('the consumer: metrics and health', () => {
   it('serves nothing over HTTP unless HTTP_PORT is set', async () => {
     const port = await freePort();
-    const w = broker.start(process.execPath, [main, '--from', 'task_queue'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
+    const w = broker.spawnApp('consumer', ['--from', 'task_queue'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
     await w.waitForOutput(/Waiting for messages/);
     await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
     expect((await w.stop('SIGTERM')).code).toBe(0);

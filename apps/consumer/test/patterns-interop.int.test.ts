@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import {
   ctl,
   drainQueue,
@@ -21,13 +20,12 @@ import { describe, expect, it } from 'vitest';
  * dist/, plain node) on the other end: pika's emit_log* to `consumer --from <exchange>`,
  * and pika's rpc_client to `consumer --from rpc_queue`.
  */
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const broker = useTestVhost('consumer-patterns', {
   queues: [...HELLO_QUEUES, ...TASK_QUEUES, ...RPC_QUEUES],
   exchanges: LOG_EXCHANGES,
 });
 
-const consumer = (...args: string[]) => broker.start(process.execPath, [main, ...args], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
+const consumer = (...args: string[]) => broker.spawnApp('consumer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
 const pika = (program: string, ...args: string[]) => runProcess(pythonWithPika(), [program, ...args], { env: { AMQP_URL: broker.url } });
 
 /** Starts our consumer on an exchange and waits until its queue is bound. */

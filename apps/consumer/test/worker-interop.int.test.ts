@@ -1,12 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { pikaPrograms, pythonWithPika, runProcess, TASK_QUEUES, useTestVhost } from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const broker = useTestVhost('worker-interop', { queues: TASK_QUEUES });
 
 const worker = () =>
-  broker.start(process.execPath, [main, '--from', 'task_queue'], {
+  broker.spawnApp('consumer', ['--from', 'task_queue'], {
     env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', WORK_UNIT_MS: '50' },
   });
 const newTask = (...args: string[]) =>

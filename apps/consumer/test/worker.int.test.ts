@@ -1,13 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import { drainQueue, eventually, inspectQueue, TASK_QUEUES, useTestVhost, withChannel, type RunningProcess } from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const broker = useTestVhost('worker', { queues: TASK_QUEUES });
 
 /** Starts `consumer --from task_queue`: tutorial 2's worker. */
 const worker = (env: Record<string, string> = {}) =>
-  broker.start(process.execPath, [main, '--from', 'task_queue'], {
+  broker.spawnApp('consumer', ['--from', 'task_queue'], {
     env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', WORK_UNIT_MS: '100', ...env },
     timeoutMs: 90_000,
   });

@@ -1,18 +1,15 @@
-import { fileURLToPath } from 'node:url';
 import { RecoveryHeader } from '@hello-rabbit/transport';
 import { queues } from '@hello-rabbit/broker-config';
-import { drainQueue, managementEndpoint, runProcess, type ProcessResult } from '@hello-rabbit/testkit';
+import { drainQueue, managementEndpoint, spawnApp, type ProcessResult } from '@hello-rabbit/testkit';
 import amqplib, { type Options } from 'amqplib';
 
-/** The built tool, run with plain node as `pnpm --filter ops start` does. */
-export const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
+/** Runs the built tool to its end with plain node, as `pnpm --filter ops start` does. */
 export function ops(url: string, args: readonly string[], env: Record<string, string | undefined> = {}): Promise<ProcessResult> {
-  return runProcess(process.execPath, [main, ...args], {
+  return spawnApp('ops', args, {
     // The management API the test setup made sure of; the credentials are AMQP_URL's unless a test says otherwise.
     env: { AMQP_URL: url, LOG_LEVEL: 'warn', MANAGEMENT_URL: managementEndpoint().url, MANAGEMENT_USER: undefined, MANAGEMENT_PASSWORD: undefined, ...env },
     timeoutMs: 60_000,
-  });
+  }).exited;
 }
 
 /**

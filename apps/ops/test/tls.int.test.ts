@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestPki, RabbitNode, type TestPki } from '@hello-rabbit/testkit';
+import { createTestPki, eventually, RabbitNode, type TestPki } from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanLines, ids, lines, ops, seedDeadLetters } from './helpers.js';
 
@@ -30,17 +30,22 @@ async function freePort(): Promise<number> {
 
 /** Waits until the node's management API answers: the plugin starts a moment after AMQP. */
 async function managementReady(url: string): Promise<void> {
-  const until = Date.now() + 60_000;
   const authorization = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-  for (;;) {
-    const status = await fetch(`${url}/api/overview`, { headers: { authorization }, signal: AbortSignal.timeout(2000) }).then(
-      (response) => response.status,
-      () => undefined,
-    );
-    if (status === 200) return;
-    if (Date.now() > until) throw new Error(`the management API at ${url} did not answer within 60 s (last: ${status ?? 'nothing'})`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  let status: number | undefined;
+  await eventually(
+    async () => {
+      status = await fetch(`${url}/api/overview`, { headers: { authorization }, signal: AbortSignal.timeout(2000) }).then(
+        (response) => response.status,
+        () => undefined,
+      );
+      return status === 200;
+    },
+    60_000,
+    `the management API at ${url} to answer`,
+    250,
+  ).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message} (last: ${status ?? 'nothing'})`, { cause: err });
+  });
 }
 
 beforeAll(async () => {

@@ -1,11 +1,9 @@
-import { fileURLToPath } from 'node:url';
-import { HELLO_QUEUES, pikaPrograms, pythonWithPika, runProcess, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { HELLO_QUEUES, pikaPrograms, pythonWithPika, spawnApp, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const broker = useTestVhost('producer-interop', { queues: HELLO_QUEUES });
 
-const producer = () => runProcess(process.execPath, [main], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
+const producer = () => spawnApp('producer', [], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } }).exited;
 const receive = (...flags: string[]) =>
   broker.start(pythonWithPika(), [pikaPrograms.receive, '--max', '1', ...flags], { env: { AMQP_URL: broker.url } });
 

@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import {
   HELLO_QUEUES,
   LOG_EXCHANGES,
   pikaPrograms,
   pythonWithPika,
   RPC_QUEUES,
-  runProcess,
+  spawnApp,
   TASK_QUEUES,
   useTestVhost,
   withChannel,
@@ -17,13 +16,12 @@ import { describe, expect, it } from 'vitest';
  * other: our producer (built dist/, plain node) to pika's receive_logs*, and our RPC client
  * to pika's rpc_server.
  */
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const broker = useTestVhost('producer-patterns', {
   queues: [...HELLO_QUEUES, ...TASK_QUEUES, ...RPC_QUEUES],
   exchanges: LOG_EXCHANGES,
 });
 
-const producer = (...args: string[]) => runProcess(process.execPath, [main, ...args], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
+const producer = (...args: string[]) => spawnApp('producer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } }).exited;
 const pika = (program: string, ...args: string[]) => broker.start(pythonWithPika(), [program, ...args], { env: { AMQP_URL: broker.url } });
 
 /** Starts a pika receiver and waits until its queue is bound. */

@@ -1,17 +1,15 @@
-import { fileURLToPath } from 'node:url';
-import { drainQueue, HELLO_QUEUES, runProcess, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { drainQueue, HELLO_QUEUES, spawnApp, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const broker = useTestVhost('producer', { queues: HELLO_QUEUES });
 
 /** Runs the built producer with plain node, as `pnpm --filter producer start` does. */
 function producer(args: string[], env: Record<string, string | undefined> = {}) {
-  return runProcess(process.execPath, [main, ...args], {
+  return spawnApp('producer', args, {
     env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', ...env },
     timeoutMs: 30_000,
-  });
+  }).exited;
 }
 
 const lines = (text: string) => text.split('\n').filter((line) => line !== '');

@@ -1,4 +1,4 @@
-import { drainQueue, eventually, RabbitNode, RunningProcess } from '@hello-rabbit/testkit';
+import { drainQueue, eventually, RabbitNode, spawnApp, type RunningProcess } from '@hello-rabbit/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceProcess } from './support/service.js';
 
@@ -29,8 +29,8 @@ function privateNode(): RabbitNode {
 const serve = (env: Record<string, string> = {}) =>
   ServiceProcess.start(
     { AMQP_URL: vhostUrl, AMQP_HEARTBEAT_SECONDS: '2', HTTP_RETRY_AFTER_SECONDS: '2', ...env },
-    (command, args, options) => {
-      const child = new RunningProcess(command, args, options);
+    (app, args, options) => {
+      const child = spawnApp(app, args, options);
       processes.push(child);
       return child;
     },

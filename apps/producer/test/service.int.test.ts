@@ -1,14 +1,14 @@
 import net from 'node:net';
-import { drainQueue, eventually, HELLO_QUEUES, inspectQueue, runProcess, TASK_QUEUES, TcpProxy, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { drainQueue, eventually, HELLO_QUEUES, inspectQueue, spawnApp, TASK_QUEUES, TcpProxy, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { producerMain, ServiceProcess } from './support/service.js';
+import { ServiceProcess } from './support/service.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const broker = useTestVhost('producer-service', { queues: [...HELLO_QUEUES, ...TASK_QUEUES] });
 
 /** `producer serve` on the file's vhost, killed after the test if still running. */
 const serve = (env: Record<string, string> = {}) =>
-  ServiceProcess.start({ AMQP_URL: broker.url, ...env }, (command, args, options) => broker.start(command, args, options));
+  ServiceProcess.start({ AMQP_URL: broker.url, ...env }, (app, args, options) => broker.spawnApp(app, args, options));
 
 let proxy: TcpProxy | undefined;
 afterEach(async () => {
@@ -293,7 +293,7 @@ describe('producer serve: stopping', () => {
 
 describe('producer serve: cannot start', () => {
   const start = (env: Record<string, string>) =>
-    runProcess(process.execPath, [producerMain, 'serve'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'silent', ...env }, timeoutMs: 60_000 });
+    spawnApp('producer', ['serve'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'silent', ...env }, timeoutMs: 60_000 }).exited;
 
   it('names every bad setting, one line each, and exits 78', async () => {
     const result = await start({ HTTP_PORT: 'eighty', LOG_PAYLOADS: 'maybe', HTTP_HOST: 'no spaces please' });

@@ -1,11 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { drainQueue, pikaPrograms, pythonWithPika, runProcess, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { drainQueue, pikaPrograms, pythonWithPika, spawnApp, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const broker = useTestVhost('producer-tasks', { queues: TASK_QUEUES });
 let scratch: string;
 
@@ -17,7 +15,7 @@ afterAll(async () => {
 });
 
 const producer = (args: string[], env: Record<string, string> = {}) =>
-  runProcess(process.execPath, [main, ...args], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', ...env } });
+  spawnApp('producer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', ...env } }).exited;
 
 describe('the producer with --to task_queue (tutorial 2, new_task)', () => {
   it('publishes a persistent task, confirmed, to a durable quorum task_queue it creates', async () => {

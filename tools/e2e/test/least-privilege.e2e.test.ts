@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { drainQueue, eventually, inspectQueue, RabbitNode, runProcess, withChannel } from '@hello-rabbit/testkit';
+import { drainQueue, eventually, inspectQueue, RabbitNode, runProcess, spawnApp, withChannel } from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, runApp, startApp, type Env } from './apps.js';
+import { errorLines, type Env } from './apps.js';
 import { repoRoot } from './repo.js';
 
 // Least privilege end to end, on a private node: the definitions exported by the
@@ -109,14 +109,17 @@ describe('each app, with exactly its permissions, in check mode', () => {
   it('publishes (confirmed) and consumes hello; the consumer reads its password from a file', async () => {
     const passwordFile = path.join(dir, 'consumer-password');
     await writeFile(passwordFile, `${users.consumer.password}\n`, { mode: 0o600 });
-    const consumer = startApp('consumer', [], {
-      ...base,
-      AMQP_URL: `amqp://${users.consumer.name}@127.0.0.1:${broker().port}/${encodeURIComponent(VHOST)}`,
-      AMQP_PASSWORD_FILE: passwordFile,
+    const consumer = spawnApp('consumer', [], {
+      env: {
+        ...base,
+        AMQP_URL: `amqp://${users.consumer.name}@127.0.0.1:${broker().port}/${encodeURIComponent(VHOST)}`,
+        AMQP_PASSWORD_FILE: passwordFile,
+      },
+      timeoutMs: 90_000,
     });
     try {
       await consumer.waitForOutput(/Waiting for messages/, 30_000);
-      const sent = await runApp('producer', ['least privilege'], as(users.producer));
+      const sent = await spawnApp('producer', ['least privilege'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
       expect(sent.code, sent.stderr).toBe(0);
       expect(sent.stdout).toBe(" [x] Sent 'least privilege'\n");
       await consumer.waitForOutput(/Received 'least privilege'/);
@@ -127,17 +130,20 @@ describe('each app, with exactly its permissions, in check mode', () => {
   });
 
   it('does the tasks: acks the good one, retries the failing one through a wait queue, then dead-letters it', async () => {
-    const worker = startApp('consumer', ['--from', 'task_queue'], as(users.consumer, {
-      WORK_UNIT_MS: '0',
-      MAX_ATTEMPTS: '2',
-      RETRY_DELAYS_MS: '200',
-      FAIL_TASKS_MATCHING: '^poison',
-      LOG_LEVEL: 'info',
-    }));
+    const worker = spawnApp('consumer', ['--from', 'task_queue'], {
+      env: as(users.consumer, {
+        WORK_UNIT_MS: '0',
+        MAX_ATTEMPTS: '2',
+        RETRY_DELAYS_MS: '200',
+        FAIL_TASKS_MATCHING: '^poison',
+        LOG_LEVEL: 'info',
+      }),
+      timeoutMs: 90_000,
+    });
     try {
       await worker.waitForOutput(/Waiting for messages/, 30_000);
       for (const task of ['good task.', 'poison task.']) {
-        const sent = await runApp('producer', ['--to', 'task_queue', task], as(users.producer));
+        const sent = await spawnApp('producer', ['--to', 'task_queue', task], { env: as(users.producer), timeoutMs: 60_000 }).exited;
         expect(sent.code, sent.stderr).toBe(0);
       }
       await worker.waitForOutput(/Received 'good task\.'/);
@@ -158,9 +164,9 @@ describe('each app, with exactly its permissions, in check mode', () => {
 describe('tutorials 3 to 6, each app with exactly its permissions, in check mode', () => {
   it('publish/subscribe, routing and topics: each subscriber gets its own queue, bound as it asks, and the lines it asked for', async () => {
     const subscribers = {
-      logs: startApp('consumer', ['--from', 'logs'], as(users.consumer)),
-      direct: startApp('consumer', ['--from', 'direct_logs', '--key', 'error'], as(users.consumer)),
-      topic: startApp('consumer', ['--from', 'topic_logs', '--key', 'kern.*', '--key', '*.critical'], as(users.consumer)),
+      logs: spawnApp('consumer', ['--from', 'logs'], { env: as(users.consumer), timeoutMs: 90_000 }),
+      direct: spawnApp('consumer', ['--from', 'direct_logs', '--key', 'error'], { env: as(users.consumer), timeoutMs: 90_000 }),
+      topic: spawnApp('consumer', ['--from', 'topic_logs', '--key', 'kern.*', '--key', '*.critical'], { env: as(users.consumer), timeoutMs: 90_000 }),
     };
     try {
       for (const subscriber of Object.values(subscribers)) await subscriber.waitForOutput(/Waiting for logs/, 60_000);
@@ -170,7 +176,7 @@ describe('tutorials 3 to 6, each app with exactly its permissions, in check mode
         [['--to', 'topic_logs', '--key', 'kern.critical', 'A critical kernel error'], " [x] Sent 'kern.critical':'A critical kernel error'\n"],
       ];
       for (const [args, line] of sends) {
-        const sent = await runApp('producer', args, as(users.producer));
+        const sent = await spawnApp('producer', args, { env: as(users.producer), timeoutMs: 60_000 }).exited;
         expect(sent.code, sent.stderr).toBe(0);
         expect(sent.stdout).toBe(line);
       }
@@ -201,10 +207,10 @@ describe('tutorials 3 to 6, each app with exactly its permissions, in check mode
   });
 
   it('RPC: the server answers on rpc_queue, the client gets its reply through direct reply-to', async () => {
-    const server = startApp('consumer', ['--from', 'rpc_queue'], as(users.consumer));
+    const server = spawnApp('consumer', ['--from', 'rpc_queue'], { env: as(users.consumer), timeoutMs: 90_000 });
     try {
       await server.waitForOutput(/Awaiting RPC requests/, 60_000);
-      const call = await runApp('producer', ['--rpc', '30'], as(users.producer));
+      const call = await spawnApp('producer', ['--rpc', '30'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
       expect(call.code, call.stderr).toBe(0);
       expect(call.stdout).toBe(' [x] Requesting fib(30)\n [.] Got 832040\n');
       await server.waitForOutput(/^ \[\.\] fib\(30\)$/m);
@@ -219,7 +225,7 @@ describe('tutorials 3 to 6, each app with exactly its permissions, in check mode
 
 describe('what the permissions do not allow', () => {
   it('refuses to declare: the default mode needs configure permission, and the error says how to run without it', async () => {
-    const result = await runApp('producer', ['x'], as(users.producer, { AMQP_TOPOLOGY: 'declare' }));
+    const result = await spawnApp('producer', ['x'], { env: as(users.producer, { AMQP_TOPOLOGY: 'declare' }), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(77);
     expect(errorLines(result.stderr)).toEqual([
       `producer: declaring queue 'hello': the broker refused: access to queue 'hello' in vhost '${VHOST}' refused for user 'producer' ` +
@@ -228,7 +234,7 @@ describe('what the permissions do not allow', () => {
   });
 
   it('refuses to let the producer consume: it may read nothing', async () => {
-    const result = await runApp('consumer', [], as(users.producer));
+    const result = await spawnApp('consumer', [], { env: as(users.producer), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(77);
     expect(errorLines(result.stderr)).toEqual([
       `consumer: cannot consume queue 'hello': the broker refused: access to queue 'hello' in vhost '${VHOST}' refused for user 'producer' (BasicConsume needs read permission)`,
@@ -236,7 +242,7 @@ describe('what the permissions do not allow', () => {
   });
 
   it('refuses a publish where the user may not write, and the producer says so and exits non-zero', async () => {
-    const result = await runApp('producer', ['not allowed'], as(users.reader, { PUBLISH_DEADLINE_MS: '2000' }));
+    const result = await spawnApp('producer', ['not allowed'], { env: as(users.reader, { PUBLISH_DEADLINE_MS: '2000' }), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     const lines = errorLines(result.stderr);
@@ -247,7 +253,7 @@ describe('what the permissions do not allow', () => {
   });
 
   it('refuses to let the producer serve RPC requests: it may not consume rpc_queue', async () => {
-    const result = await runApp('consumer', ['--from', 'rpc_queue'], as(users.producer));
+    const result = await spawnApp('consumer', ['--from', 'rpc_queue'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(77);
     expect(errorLines(result.stderr)).toEqual([
       `consumer: cannot consume queue 'rpc_queue': the broker refused: access to queue 'rpc_queue' in vhost '${VHOST}' refused for user 'producer' (BasicConsume needs read permission)`,
@@ -255,7 +261,7 @@ describe('what the permissions do not allow', () => {
   });
 
   it('refuses to let the producer subscribe to logs: it may not declare a queue, not even one the broker names', async () => {
-    const result = await runApp('consumer', ['--from', 'logs'], as(users.producer));
+    const result = await spawnApp('consumer', ['--from', 'logs'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(77);
     const lines = errorLines(result.stderr);
     expect(lines).toHaveLength(1);
@@ -268,7 +274,7 @@ describe('what the permissions do not allow', () => {
   });
 
   it('refuses to let the consumer publish to logs, and the producer run as it says so and exits non-zero', async () => {
-    const result = await runApp('producer', ['--to', 'logs', 'not allowed'], as(users.consumer, { PUBLISH_DEADLINE_MS: '2000' }));
+    const result = await spawnApp('producer', ['--to', 'logs', 'not allowed'], { env: as(users.consumer, { PUBLISH_DEADLINE_MS: '2000' }), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     const lines = errorLines(result.stderr);
@@ -277,7 +283,7 @@ describe('what the permissions do not allow', () => {
   });
 
   it('refuses an RPC request from a user who may not write to the default exchange, with the broker’s reason', async () => {
-    const result = await runApp('producer', ['--rpc', '5', '--timeout', '5000'], as(users.reader));
+    const result = await spawnApp('producer', ['--rpc', '5', '--timeout', '5000'], { env: as(users.reader), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(' [x] Requesting fib(5)\n');
     expect(errorLines(result.stderr)).toEqual([
@@ -321,7 +327,7 @@ describe('what the permissions do not allow', () => {
 
   it('names a queue that is missing at start, in check mode; importing the definitions again restores it', async () => {
     await withChannel(adminUrl(), (channel) => channel.deleteQueue('task_queue.retry.3'));
-    const result = await runApp('consumer', ['--from', 'task_queue'], as(users.consumer));
+    const result = await spawnApp('consumer', ['--from', 'task_queue'], { env: as(users.consumer), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(78);
     expect(errorLines(result.stderr)).toEqual([
       `consumer: AMQP_TOPOLOGY=check: vhost '${VHOST}' at 127.0.0.1:${broker().port} lacks the queue task_queue.retry.3 ` +
@@ -334,10 +340,10 @@ describe('what the permissions do not allow', () => {
   it('names an exchange that is missing at start, in check mode, for the publisher and the subscriber; importing again restores it', async () => {
     await withChannel(adminUrl(), (channel) => channel.deleteExchange('topic_logs'));
     const advice = '(import the definitions from export-definitions, or start once with AMQP_TOPOLOGY=declare as a user who may configure it)';
-    const subscriber = await runApp('consumer', ['--from', 'topic_logs', '--key', '#'], as(users.consumer));
+    const subscriber = await spawnApp('consumer', ['--from', 'topic_logs', '--key', '#'], { env: as(users.consumer), timeoutMs: 60_000 }).exited;
     expect(subscriber.code).toBe(78);
     expect(errorLines(subscriber.stderr)).toEqual([`consumer: AMQP_TOPOLOGY=check: the broker has no exchange 'topic_logs' ${advice}`]);
-    const publisher = await runApp('producer', ['--to', 'topic_logs', 'x'], as(users.producer));
+    const publisher = await spawnApp('producer', ['--to', 'topic_logs', 'x'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
     expect(publisher.code).toBe(78);
     expect(errorLines(publisher.stderr)).toEqual([`producer: AMQP_TOPOLOGY=check: the broker has no exchange 'topic_logs' ${advice}`]);
     await broker().ctl(['import_definitions', definitionsFile]);

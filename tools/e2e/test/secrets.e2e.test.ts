@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestPki, eventually, inspectQueue, RabbitNode, type TestPki } from '@hello-rabbit/testkit';
+import { createTestPki, eventually, inspectQueue, RabbitNode, spawnApp, type TestPki } from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runApp, startApp, type Env } from './apps.js';
+import type { Env } from './apps.js';
 
 // No password in any output: both apps, every log level down to trace (and Rascal's own
 // debug output), through successes and failures (wrong passwords, TLS, permissions,
@@ -85,21 +85,24 @@ describe('both apps, at every log level, print no password', () => {
     const withFile = { ...trace, AMQP_URL: userOnly('app'), AMQP_PASSWORD_FILE: passwordFile };
     const overTls = { ...trace, AMQP_URL: userOnly('app', true), AMQP_PASSWORD_FILE: passwordFile, AMQP_TLS_CA_FILE: pki.ca.cert };
 
-    const consumer = startApp('consumer', [], withUrl);
-    const worker = startApp('consumer', ['--from', 'task_queue'], {
-      ...withFile,
-      WORK_UNIT_MS: '0',
-      MAX_ATTEMPTS: '2',
-      RETRY_DELAYS_MS: '100',
-      FAIL_TASKS_MATCHING: '^fail',
+    const consumer = spawnApp('consumer', [], { env: withUrl, timeoutMs: 90_000 });
+    const worker = spawnApp('consumer', ['--from', 'task_queue'], {
+      env: {
+        ...withFile,
+        WORK_UNIT_MS: '0',
+        MAX_ATTEMPTS: '2',
+        RETRY_DELAYS_MS: '100',
+        FAIL_TASKS_MATCHING: '^fail',
+      },
+      timeoutMs: 90_000,
     });
     try {
       await consumer.waitForOutput(/Waiting for messages/, 30_000);
       await worker.waitForOutput(/Waiting for messages/, 30_000);
       for (const env of [withUrl, withFile, overTls]) {
-        expect(record('producer', await runApp('producer', ['secret-free'], env)).code).toBe(0);
+        expect(record('producer', await spawnApp('producer', ['secret-free'], { env, timeoutMs: 60_000 }).exited).code).toBe(0);
       }
-      expect(record('producer', await runApp('producer', ['--to', 'task_queue', 'fail me'], overTls)).code).toBe(0);
+      expect(record('producer', await spawnApp('producer', ['--to', 'task_queue', 'fail me'], { env: overTls, timeoutMs: 60_000 }).exited).code).toBe(0);
       await eventually(async () => ((await inspectQueue(broker().url(), 'task_queue.dlq'))?.messageCount ?? 0) === 1, 30_000, 'the dead letter');
       await consumer.waitForOutput(/Received 'secret-free'/);
     } finally {
@@ -117,8 +120,8 @@ describe('both apps, at every log level, print no password', () => {
   it('when the password is wrong, in the URL or in a file', async () => {
     const wrongFile = await file('wrong', WRONG);
     for (const app of ['producer', 'consumer'] as const) {
-      expect(record(app, await runApp(app, [], { ...trace, AMQP_URL: url('app', WRONG) })).code).toBe(77);
-      expect(record(app, await runApp(app, [], { ...trace, AMQP_URL: userOnly('app'), AMQP_PASSWORD_FILE: wrongFile })).code).toBe(77);
+      expect(record(app, await spawnApp(app, [], { env: { ...trace, AMQP_URL: url('app', WRONG) }, timeoutMs: 60_000 }).exited).code).toBe(77);
+      expect(record(app, await spawnApp(app, [], { env: { ...trace, AMQP_URL: userOnly('app'), AMQP_PASSWORD_FILE: wrongFile }, timeoutMs: 60_000 }).exited).code).toBe(77);
     }
     expectNoPassword(4);
   });
@@ -126,9 +129,9 @@ describe('both apps, at every log level, print no password', () => {
   it('when TLS fails, when the user lacks permissions, when no broker answers', async () => {
     const closed = 1; // tcpmux: nothing listens there
     for (const app of ['producer', 'consumer'] as const) {
-      expect(record(app, await runApp(app, [], { ...trace, AMQP_URL: url('app', PASSWORD, { tls: true }) })).code).toBe(77);
-      expect(record(app, await runApp(app, [], { ...trace, AMQP_URL: url('limited', PASSWORD) })).code).toBe(77);
-      expect(record(app, await runApp(app, [], { ...trace, AMQP_URL: url('app', PASSWORD, { port: closed }) })).code).toBe(69);
+      expect(record(app, await spawnApp(app, [], { env: { ...trace, AMQP_URL: url('app', PASSWORD, { tls: true }) }, timeoutMs: 60_000 }).exited).code).toBe(77);
+      expect(record(app, await spawnApp(app, [], { env: { ...trace, AMQP_URL: url('limited', PASSWORD) }, timeoutMs: 60_000 }).exited).code).toBe(77);
+      expect(record(app, await spawnApp(app, [], { env: { ...trace, AMQP_URL: url('app', PASSWORD, { port: closed }) }, timeoutMs: 60_000 }).exited).code).toBe(69);
     }
     expectNoPassword(6);
   });
@@ -144,7 +147,7 @@ describe('both apps, at every log level, print no password', () => {
         { AMQP_URL_FILE: badUrlFile },
         { AMQP_URL: url('app', PASSWORD), AMQP_TLS_CA_FILE: pki.ca.cert },
       ]) {
-        expect(record(app, await runApp(app, [], { ...trace, ...env })).code).toBe(78);
+        expect(record(app, await spawnApp(app, [], { env: { ...trace, ...env }, timeoutMs: 60_000 }).exited).code).toBe(78);
       }
     }
     expectNoPassword(10);

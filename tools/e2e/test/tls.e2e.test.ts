@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { createTestPki, RabbitNode, type TestPki } from '@hello-rabbit/testkit';
+import { createTestPki, RabbitNode, spawnApp, type AppName, type TestPki } from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, runApp, startApp, type App, type Env } from './apps.js';
+import { errorLines, type Env } from './apps.js';
 
 // TLS end to end: two private RabbitMQ nodes with TLS listeners and certificates made here
 // by openssl (one verifying client certificates when sent, one requiring them), and the
@@ -41,8 +41,8 @@ const base: Env = { LOG_LEVEL: 'warn', AMQP_CONNECT_TIMEOUT_MS: '10000' };
 
 /** Runs both apps with `env` and expects each to refuse with this one line and exit code 77. */
 async function bothRefuse(env: Env, line: RegExp) {
-  for (const app of ['producer', 'consumer'] as const satisfies readonly App[]) {
-    const result = await runApp(app, [], { ...base, ...env });
+  for (const app of ['producer', 'consumer'] as const satisfies readonly AppName[]) {
+    const result = await spawnApp(app, [], { env: { ...base, ...env }, timeoutMs: 60_000 }).exited;
     expect(result.code, `${app}: ${result.stderr}`).toBe(77);
     expect(errorLines(result.stderr), app).toHaveLength(1);
     expect(errorLines(result.stderr)[0], app).toMatch(new RegExp(`^${app}: ${line.source}`));
@@ -52,10 +52,10 @@ async function bothRefuse(env: Env, line: RegExp) {
 
 /** A consumer receives what the producer sends, both over TLS with `env`. */
 async function roundTrip(env: Env, text: string) {
-  const consumer = startApp('consumer', [], { ...base, ...env });
+  const consumer = spawnApp('consumer', [], { env: { ...base, ...env }, timeoutMs: 90_000 });
   try {
     await consumer.waitForOutput(/Waiting for messages/, 30_000);
-    const sent = await runApp('producer', [text], { ...base, ...env });
+    const sent = await spawnApp('producer', [text], { env: { ...base, ...env }, timeoutMs: 60_000 }).exited;
     expect(sent.code, sent.stderr).toBe(0);
     expect(sent.stdout).toBe(` [x] Sent '${text}'\n`);
     await consumer.waitForOutput(new RegExp(`Received '${text}'`));
@@ -68,7 +68,7 @@ async function roundTrip(env: Env, text: string) {
 describe('TLS, verifying the broker', () => {
   it('publishes and consumes over TLS with the private CA, and the broker sees TLS connections', async () => {
     const env = { AMQP_URL: tlsNode().amqpsUrl(), AMQP_TLS_CA_FILE: pki.ca.cert };
-    const consumer = startApp('consumer', [], { ...base, ...env });
+    const consumer = spawnApp('consumer', [], { env: { ...base, ...env }, timeoutMs: 90_000 });
     try {
       await consumer.waitForOutput(/Waiting for messages/, 30_000);
       const connections = await tlsNode().ctl(['list_connections', 'ssl', 'peer_port', '--no-table-headers', '--quiet']);

@@ -2,14 +2,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually, inspectQueue, runProcess, TASK_QUEUES, useTestVhost } from '@hello-rabbit/testkit';
+import { eventually, inspectQueue, spawnApp, TASK_QUEUES, useTestVhost } from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from './repo.js';
 
 const vhost = useTestVhost('e2e-tracing', { queues: TASK_QUEUES });
 const recordSpans = fileURLToPath(new URL('../otel/record-spans.mjs', import.meta.url));
-const producerMain = join(repoRoot, 'apps/producer/dist/main.js');
-const consumerMain = join(repoRoot, 'apps/consumer/dist/main.js');
 let dir: string;
 
 beforeAll(async () => {
@@ -35,14 +32,16 @@ describe('one trace across the producer, the broker and the consumer', () => {
     const file = join(dir, 'spans.jsonl');
     const env = (app: string) => ({ AMQP_URL: vhost.url, LOG_LEVEL: 'warn', TRACE_SPANS_FILE: file, TRACE_APP_NAME: app });
 
-    const consumer = vhost.start(process.execPath, ['--import', recordSpans, consumerMain, '--from', 'task_queue'], {
+    const consumer = vhost.spawnApp('consumer', ['--from', 'task_queue'], {
+      nodeArgs: ['--import', recordSpans],
       env: { ...env('consumer'), WORK_UNIT_MS: '0', MAX_ATTEMPTS: '2', RETRY_DELAYS_MS: '100', FAIL_TASKS_MATCHING: '^boom' },
       timeoutMs: 90_000,
     });
     await consumer.waitForOutput(/Waiting for messages/);
-    const sent = await runProcess(process.execPath, ['--import', recordSpans, producerMain, 'boom task', '--to', 'task_queue'], {
+    const sent = await spawnApp('producer', ['boom task', '--to', 'task_queue'], {
+      nodeArgs: ['--import', recordSpans],
       env: env('producer'),
-    });
+    }).exited;
     expect(sent.code, sent.stderr).toBe(0);
     await eventually(async () => (await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount === 1, 20_000, 'the dead letter');
     expect((await consumer.stop('SIGTERM')).code).toBe(0);

@@ -1,16 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { RunningProcess, type ProcessResult } from '@hello-rabbit/testkit';
+import { spawnApp, type AppName, type ProcessResult, type RunningProcess } from '@hello-rabbit/testkit';
 import { parseLog, parseReport, parseWorkerOutput, type LogLine, type ReportLine, type WorkerEvent } from './app-output.js';
-
-const require = createRequire(import.meta.url);
-
-/** The built apps, run with plain `node` as they are deployed. */
-export const producerMain = path.join(path.dirname(require.resolve('producer/package.json')), 'dist', 'main.js');
-export const consumerMain = path.join(path.dirname(require.resolve('consumer/package.json')), 'dist', 'main.js');
 
 /** No app process of the suite lives longer than this (it is killed, and its test fails). */
 const PROCESS_LIMIT_MS = 9 * 60_000;
@@ -19,17 +10,15 @@ const PROCESS_LIMIT_MS = 9 * 60_000;
  * Fails with what to do when the built apps lack the work-queue features the suite
  * exercises (`--to`/`--report` on the producer, `--from` on the consumer).
  */
-export function requireWorkQueueApps(): void {
-  const help = (main: string) => {
-    try {
-      return execFileSync(process.execPath, [main, '--help'], { encoding: 'utf8', timeout: 30_000 });
-    } catch (err) {
-      return `(${(err as Error).message})`;
-    }
+export async function requireWorkQueueApps(): Promise<void> {
+  const help = async (app: AppName) => {
+    const result = await spawnApp(app, ['--help'], { timeoutMs: 30_000 }).exited;
+    return result.code === 0 ? result.stdout : `(exit ${String(result.code ?? result.signal)}: ${result.stderr})`;
   };
+  const [producerHelp, consumerHelp] = await Promise.all([help('producer'), help('consumer')]);
   const missing = [
-    ...['--to', '--report'].filter((flag) => !help(producerMain).includes(flag)).map((flag) => `producer ${flag}`),
-    ...['--from'].filter((flag) => !help(consumerMain).includes(flag)).map((flag) => `consumer ${flag}`),
+    ...['--to', '--report'].filter((flag) => !producerHelp.includes(flag)).map((flag) => `producer ${flag}`),
+    ...['--from'].filter((flag) => !consumerHelp.includes(flag)).map((flag) => `consumer ${flag}`),
   ];
   if (missing.length > 0) {
     throw new Error(
@@ -72,7 +61,7 @@ export class Worker {
     url: string,
     env: Readonly<Record<string, string>> = {},
   ) {
-    this.process = new RunningProcess(process.execPath, [consumerMain, '--from', 'task_queue'], {
+    this.process = spawnApp('consumer', ['--from', 'task_queue'], {
       env: appEnv(url, env),
       timeoutMs: PROCESS_LIMIT_MS,
     });
@@ -135,11 +124,10 @@ export class Producer {
     url: string,
     readonly run: ProducerRun,
   ) {
-    this.process = new RunningProcess(
-      process.execPath,
-      [producerMain, '--to', 'task_queue', '--count', String(run.count), '--report', run.reportFile, run.text],
-      { env: appEnv(url, run.env ?? {}), timeoutMs: PROCESS_LIMIT_MS },
-    );
+    this.process = spawnApp('producer', ['--to', 'task_queue', '--count', String(run.count), '--report', run.reportFile, run.text], {
+      env: appEnv(url, run.env ?? {}),
+      timeoutMs: PROCESS_LIMIT_MS,
+    });
   }
 
   get alive(): boolean {
@@ -178,12 +166,12 @@ export class Producer {
   }
 }
 
-/** The log lines that say the app found the broker again (broker-client's open-broker.ts). */
+/** The log lines that say the app found the broker again (the transport's open-broker.ts). */
 export function reconnects(log: readonly LogLine[]): LogLine[] {
   return log.filter((line) => line.msg === 'connected to the broker');
 }
 
-/** The log lines that say the app lost its connection (broker-client's open-broker.ts). */
+/** The log lines that say the app lost its connection (the transport's open-broker.ts). */
 export function disconnects(log: readonly LogLine[]): LogLine[] {
   return log.filter((line) => line.msg === 'disconnected from the broker; reconnecting');
 }

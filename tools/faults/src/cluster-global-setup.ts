@@ -24,7 +24,7 @@ export const CLUSTER_SIZE = 3;
  * table, then stops the nodes and removes their files.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  requireWorkQueueApps();
+  await requireWorkQueueApps();
   const rowsDir = mkdtempSync(path.join(tmpdir(), 'hello-rabbit-faults-cluster-books-'));
   const rowsFile = path.join(rowsDir, 'rows.jsonl');
   const cluster = await RabbitCluster.boot(CLUSTER_SIZE, { label: 'faults-cluster' });

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
-import { RabbitCluster, TcpProxy, type RabbitNode, type TcpProxyOptions } from '@hello-rabbit/testkit';
+import { eventually, RabbitCluster, TcpProxy, type RabbitNode, type TcpProxyOptions } from '@hello-rabbit/testkit';
 import { connections, type LogLine } from './app-output.js';
 import type { Producer, ProducerRun, Worker } from './apps.js';
-import { FaultRun, waitFor, WORK_QUEUE } from './fault-run.js';
+import { FaultRun, WORK_QUEUE } from './fault-run.js';
 
 /** An app of the scenario, by what the suite reads of it: its log. */
 export interface LoggingApp {
@@ -149,7 +149,7 @@ export class ClusterScenario {
    */
   async movedOff(from: RabbitNode, since: number, apps: readonly (LoggingApp & { readonly label: string })[], timeoutMs = 90_000): Promise<NodeConnection[]> {
     const moved = () => apps.map((app) => this.connectionsOf(app).find((connection) => connection.time >= since && connection.node !== from));
-    await waitFor(`${apps.map((app) => app.label).join(' and ')} connected to a node other than ${this.label(from)}`, () => moved().every((c) => c !== undefined), timeoutMs);
+    await eventually(() => moved().every((c) => c !== undefined), timeoutMs, `${apps.map((app) => app.label).join(' and ')} connected to a node other than ${this.label(from)}`, 200);
     return moved().filter((connection): connection is NodeConnection => connection !== undefined);
   }
 
@@ -192,13 +192,13 @@ export class ClusterScenario {
   /** Waits until task_queue has a leader on a node other than `old`; resolves with it. */
   async newLeader(old: RabbitNode, timeoutMs = 90_000): Promise<RabbitNode> {
     let leader: RabbitNode | undefined;
-    await waitFor(
-      `a new leader of ${WORK_QUEUE} (not ${this.label(old)})`,
+    await eventually(
       async () => {
         leader = await this.leader().catch(() => undefined);
         return leader !== undefined && leader !== old;
       },
       timeoutMs,
+      `a new leader of ${WORK_QUEUE} (not ${this.label(old)})`,
       50,
     );
     if (leader === undefined) throw new Error('unreachable: the wait ended without a leader');

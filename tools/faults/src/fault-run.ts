@@ -2,26 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { drainQueue, inspectQueue, type DrainedMessage, type ProcessResult } from '@hello-rabbit/testkit';
+import { drainQueue, eventually, inspectQueue, type DrainedMessage, type ProcessResult } from '@hello-rabbit/testkit';
 import { Producer, reconnects, Worker, type ProducerRun } from './apps.js';
 import { appendRow, Books, toRow, type Classification, type ProducerStatus } from './books.js';
 
 export const WORK_QUEUE = 'task_queue';
 export const DEAD_LETTER_QUEUE = 'task_queue.dlq';
-
-/** Polls `condition` every `intervalMs`; fails with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 200,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
 
 export interface FaultRunOptions {
   /** The scenario's name, as the table shows it. */
@@ -127,8 +113,7 @@ export class FaultRun {
 
   /** Waits until `task_queue` is declared and has `consumers` consumers. */
   async consumersReady(consumers: number, timeoutMs = 60_000): Promise<void> {
-    await waitFor(
-      `${consumers} consumer(s) on ${WORK_QUEUE}`,
+    await eventually(
       async () => {
         for (const worker of this.workers) {
           if (!worker.alive) throw new Error(`worker ${worker.label} exited while starting:\n${worker.process.stderr}`);
@@ -137,6 +122,8 @@ export class FaultRun {
         return state !== undefined && state.consumerCount >= consumers;
       },
       timeoutMs,
+      `${consumers} consumer(s) on ${WORK_QUEUE}`,
+      200,
     );
   }
 
@@ -147,14 +134,15 @@ export class FaultRun {
    */
   async workersBack(since: number, timeoutMs = 60_000): Promise<number> {
     const live = this.workers.filter((worker) => worker.alive);
-    await waitFor(
-      `${live.map((worker) => worker.label).join(' and ')} connected and consuming ${WORK_QUEUE} again`,
+    await eventually(
       async () => {
         if (!live.every((worker) => reconnects(worker.log()).some((line) => line.time >= since))) return false;
         const state = await inspectQueue(this.adminUrl, WORK_QUEUE).catch(() => undefined);
         return state !== undefined && state.consumerCount >= live.length;
       },
       timeoutMs,
+      `${live.map((worker) => worker.label).join(' and ')} connected and consuming ${WORK_QUEUE} again`,
+      200,
     );
     return Date.now() - since;
   }

@@ -21,7 +21,7 @@ declare module 'vitest' {
  * node and removes its files.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  requireWorkQueueApps();
+  await requireWorkQueueApps();
   const rowsDir = mkdtempSync(path.join(tmpdir(), 'hello-rabbit-faults-books-'));
   const rowsFile = path.join(rowsDir, 'rows.jsonl');
   const node = await RabbitNode.boot({ label: 'faults' });

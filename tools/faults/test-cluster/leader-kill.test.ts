@@ -1,7 +1,7 @@
+import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { disconnects, requireWorkQueueApps } from '../src/apps.js';
 import { ClusterScenario } from '../src/cluster-scenario.js';
-import { waitFor } from '../src/fault-run.js';
 
 const MESSAGES = 20_000;
 /** The producer's unconfirmed messages at most (PUBLISH_WINDOW, set here as it is by default). */
@@ -16,7 +16,7 @@ afterEach(async () => {
 
 describe("the node of task_queue's leader is killed (kill -9) during a run", () => {
   it('loses no confirmed message: the survivors elect a new leader and publishing resumes', async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     scenario = await ClusterScenario.open('quorum leader kill -9', { label: 'leader-kill' });
     const { run } = scenario;
     const [n1, n2, n3] = scenario.nodes;
@@ -35,7 +35,7 @@ describe("the node of task_queue's leader is killed (kill -9) during a run", () 
       [n3, n1, n2],
     );
 
-    await waitFor('the producer at 10%', () => run.reported() >= MESSAGES * 0.1 || !producer.alive, 120_000, 20);
+    await eventually(() => run.reported() >= MESSAGES * 0.1 || !producer.alive, 120_000, 'the producer at 10%', 20);
     const producerRunning = producer.alive && run.reported() < MESSAGES;
     const reportedAtKill = run.reported();
     const producerNode = scenario.nodeOf(producer);

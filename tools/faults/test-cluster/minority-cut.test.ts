@@ -1,7 +1,7 @@
+import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { disconnects, requireWorkQueueApps } from '../src/apps.js';
 import { ClusterScenario } from '../src/cluster-scenario.js';
-import { waitFor } from '../src/fault-run.js';
 
 const MESSAGES = 20_000;
 /** Short, so that a dead connection shows quickly. */
@@ -24,7 +24,7 @@ afterEach(async () => {
  */
 describe('a minority node is cut off from the clients by a black-hole proxy during a run', () => {
   it('loses no confirmed message: the clients on it notice by heartbeats and move to another node', async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     scenario = await ClusterScenario.open(`minority node cut off (proxy; heartbeat ${HEARTBEAT_SECONDS} s)`, {
       label: 'minority-cut',
       // A link slow enough for the producer to take a few seconds: the cut lands mid-run.
@@ -42,7 +42,7 @@ describe('a minority node is cut off from the clients by a black-hole proxy duri
     await run.consumersReady(2);
     const producer = scenario.startProducer({ count: MESSAGES, text: 'minority-cut', env: { ...env, PUBLISH_DEADLINE_MS: '180000' } }, [n1, n2, n3]);
 
-    await waitFor('the producer at 20%', () => run.reported() >= MESSAGES * 0.2 || !producer.alive, 120_000, 20);
+    await eventually(() => run.reported() >= MESSAGES * 0.2 || !producer.alive, 120_000, 'the producer at 20%', 20);
     const producerRunning = producer.alive && run.reported() < MESSAGES;
     const reportedAtCut = run.reported();
     const before = { producer: scenario.nodeOf(producer), worker1: scenario.nodeOf(worker1) };

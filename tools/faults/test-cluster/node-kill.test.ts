@@ -1,7 +1,7 @@
+import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { disconnects, requireWorkQueueApps } from '../src/apps.js';
 import { ClusterScenario } from '../src/cluster-scenario.js';
-import { waitFor } from '../src/fault-run.js';
 
 const MESSAGES = 20_000;
 
@@ -14,7 +14,7 @@ afterEach(async () => {
 
 describe('the node a producer and a worker are connected to is killed (kill -9) during a run', () => {
   it('loses no confirmed message: both move to another node and go on, with no process restarted', async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     scenario = await ClusterScenario.open('node kill -9 (producer + worker on it)', { label: 'node-kill' });
     const { run } = scenario;
     const [n1, n2, n3] = scenario.nodes;
@@ -30,7 +30,7 @@ describe('the node a producer and a worker are connected to is killed (kill -9) 
     const leader = await scenario.leader();
     const producer = scenario.startProducer({ count: MESSAGES, text: 'node-kill', env: { PUBLISH_DEADLINE_MS: '180000' } }, [n1, n2, n3]);
 
-    await waitFor('the producer at 10%', () => run.reported() >= MESSAGES * 0.1 || !producer.alive, 120_000, 20);
+    await eventually(() => run.reported() >= MESSAGES * 0.1 || !producer.alive, 120_000, 'the producer at 10%', 20);
     const producerRunning = producer.alive && run.reported() < MESSAGES;
     const reportedAtKill = run.reported();
     const before = { producer: scenario.nodeOf(producer), worker1: scenario.nodeOf(worker1), worker2: scenario.nodeOf(worker2) };

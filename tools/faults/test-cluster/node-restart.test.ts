@@ -1,7 +1,7 @@
+import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { disconnects, requireWorkQueueApps, type Producer } from '../src/apps.js';
 import { ClusterScenario, type NodeConnection } from '../src/cluster-scenario.js';
-import { waitFor } from '../src/fault-run.js';
 
 /** Two producers of 10,000 each, one after the other: one stop lands in each. */
 const PER_PRODUCER = 10_000;
@@ -15,7 +15,7 @@ afterEach(async () => {
 
 describe('a node is stopped and started again, twice, during a run', () => {
   it('loses no confirmed message: each time the clients on it move, and it rejoins', async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     scenario = await ClusterScenario.open('node stop + start, twice', {
       label: 'node-restart',
       // A slow link from the apps to every node (the proxies only forward, never cut): a
@@ -49,7 +49,7 @@ describe('a node is stopped and started again, twice, during a run', () => {
         { count: PER_PRODUCER, text: `node-restart-${round}`, env: { PUBLISH_DEADLINE_MS: '180000' } },
         [n1, n2, n3],
       );
-      await waitFor(`producer ${round} at 10%`, () => producer.report().length >= PER_PRODUCER * 0.1 || !producer.alive, 120_000, 20);
+      await eventually(() => producer.report().length >= PER_PRODUCER * 0.1 || !producer.alive, 120_000, `producer ${round} at 10%`, 20);
       const reportedAtStop = producer.report().length;
       const producerRunning = producer.alive && reportedAtStop < PER_PRODUCER;
       const on = scenario.nodeOf(producer);

@@ -1,8 +1,7 @@
-import { withChannel } from '@hello-rabbit/testkit';
+import { eventually, withChannel } from '@hello-rabbit/testkit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { disconnects, requireWorkQueueApps } from '../src/apps.js';
-import { waitFor } from '../src/fault-run.js';
 import { Scenario } from '../src/scenario.js';
 
 const MESSAGES = 20_000;
@@ -20,7 +19,7 @@ describe.each([
   { shape: 'quorum', precreate: false },
 ])('broker stop_app/start_app during a 20k-message run, $shape task_queue', ({ shape, precreate }) => {
   it(`loses nothing, and both apps recover without a restart`, async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     scenario = await Scenario.open(`broker stop_app/start_app x3, ${shape}`, { label: `bounce-${shape}` });
     const { node, run, vhost } = scenario;
     if (precreate) {
@@ -48,7 +47,7 @@ describe.each([
     const bounces: { producerHit: boolean }[] = [];
     const workersBackMs: number[] = [];
     for (const [i, trigger] of triggers.entries()) {
-      await waitFor(trigger.what, trigger.ready, 120_000, 10);
+      await eventually(trigger.ready, 120_000, trigger.what, 10);
       const stoppedAt = Date.now();
       await stopApp.fire();
       const [next] = await Promise.all([i + 1 < triggers.length ? node.armStopApp() : undefined, sleep(DOWN_MS)]);

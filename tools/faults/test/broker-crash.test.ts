@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { disconnects, requireWorkQueueApps } from '../src/apps.js';
-import { waitFor } from '../src/fault-run.js';
 import { Scenario } from '../src/scenario.js';
 
 const MESSAGES = 10_000;
@@ -14,7 +14,7 @@ afterEach(async () => {
 
 describe('broker kill -9 and restart during a run', () => {
   it('loses no confirmed message: the producer resends, the workers reconnect', async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     scenario = await Scenario.open('broker kill -9 + restart', { label: 'crash' });
     const { node, run } = scenario;
 
@@ -24,7 +24,7 @@ describe('broker kill -9 and restart during a run', () => {
     // The node may take up to half a minute to boot again: give the resends time.
     const producer = run.startProducer({ count: MESSAGES, text: 'crash', env: { PUBLISH_DEADLINE_MS: '180000' } });
 
-    await waitFor('the producer at 10%', () => run.reported() >= MESSAGES * 0.1 || !producer.alive, 120_000, 20);
+    await eventually(() => run.reported() >= MESSAGES * 0.1 || !producer.alive, 120_000, 'the producer at 10%', 20);
     const producerRunning = producer.alive;
     const reportedAtCrash = run.reported();
     const pidBefore = node.pid();

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requireWorkQueueApps, type Worker } from '../src/apps.js';
-import { waitFor } from '../src/fault-run.js';
 import { Scenario } from '../src/scenario.js';
 
 const TASKS = 8;
@@ -31,7 +31,7 @@ afterEach(async () => {
 
 describe('a worker is killed (kill -9) in the middle of a task', () => {
   it('the task goes back to the queue, another worker does it, and nothing is lost', async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     scenario = await Scenario.open('consumer kill -9 mid-task', { label: 'worker-crash' });
     const { run } = scenario;
 
@@ -41,7 +41,7 @@ describe('a worker is killed (kill -9) in the middle of a task', () => {
     run.startProducer({ count: TASKS, text: `crash${DOTS}` });
 
     // Kill worker-1 halfway through a task it has started (Received, no Done yet).
-    await waitFor('worker-1 in the middle of a task', () => victim.inHand() === 1 && victim.received().length >= 2, 60_000);
+    await eventually(() => victim.inHand() === 1 && victim.received().length >= 2, 60_000, 'worker-1 in the middle of a task', 200);
     await sleep(500);
     const inHand = victim.received().at(-1);
     expect(victim.inHand(), 'worker-1 is still on its task').toBe(1);

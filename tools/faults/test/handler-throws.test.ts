@@ -1,9 +1,9 @@
-import { inspectQueue, RunningProcess } from '@hello-rabbit/testkit';
+import { eventually, inspectQueue, RunningProcess } from '@hello-rabbit/testkit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requireWorkQueueApps } from '../src/apps.js';
-import { DEAD_LETTER_QUEUE, waitFor } from '../src/fault-run.js';
+import { DEAD_LETTER_QUEUE } from '../src/fault-run.js';
 import { Scenario } from '../src/scenario.js';
 
 const MESSAGES = 3;
@@ -23,9 +23,9 @@ afterEach(async () => {
   scenario = undefined;
 });
 
-describe('a handler that always throws (broker-client startConsumer)', () => {
+describe('a handler that always throws (the transport's startConsumer)', () => {
   it(`retries each message with backoff, then dead-letters it after ${MAX_ATTEMPTS} attempts, without a hot loop`, async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     scenario = await Scenario.open('handler always throws', { label: 'throws' });
     const { run, vhost } = scenario;
 
@@ -42,10 +42,11 @@ describe('a handler that always throws (broker-client startConsumer)', () => {
     await throwing.waitForOutput(/Waiting for messages/, 60_000);
     run.startProducer({ count: MESSAGES, text: 'throws' });
 
-    await waitFor(
-      `${MESSAGES} messages in ${DEAD_LETTER_QUEUE}`,
+    await eventually(
       async () => ((await inspectQueue(vhost.url, DEAD_LETTER_QUEUE))?.messageCount ?? 0) >= MESSAGES,
       60_000,
+      `${MESSAGES} messages in ${DEAD_LETTER_QUEUE}`,
+      200,
     );
     // Time for a hot loop, if there were one, to show.
     await sleep(2 * Math.max(...RETRY_DELAYS_MS) + 1000);

@@ -1,9 +1,9 @@
-import { inspectQueue, pythonWithPika, runProcess, type DrainedMessage } from '@hello-rabbit/testkit';
+import { eventually, inspectQueue, pythonWithPika, runProcess, type DrainedMessage } from '@hello-rabbit/testkit';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requireWorkQueueApps } from '../src/apps.js';
 import type { ProducerStatus } from '../src/books.js';
-import { DEAD_LETTER_QUEUE, waitFor } from '../src/fault-run.js';
+import { DEAD_LETTER_QUEUE } from '../src/fault-run.js';
 import { Scenario } from '../src/scenario.js';
 
 const corpus = fileURLToPath(new URL('../python/malformed.py', import.meta.url));
@@ -51,7 +51,7 @@ afterEach(async () => {
 
 describe('a corpus of malformed messages from a non-Node client (Python pika)', () => {
   it('dead-letters each with its reason, never crashes the worker, and then does the good messages', async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     const python = pythonWithPika();
     const listed = parseCorpusOutput((await runProcess(python, [corpus, '--list'])).stdout);
     const malformed = listed.filter((line) => line.kind === 'malformed').map((line) => line.id);
@@ -70,12 +70,13 @@ describe('a corpus of malformed messages from a non-Node client (Python pika)', 
     for (const line of outcomes) run.sentBy(line.id, line.status);
     for (const id of [...malformed, ...good]) if (!outcomes.some((line) => line.id === id)) run.sentBy(id, undefined);
 
-    await waitFor(
-      `the good messages done and ${malformed.length} dead letters`,
+    await eventually(
       async () =>
         good.every((id) => worker.received().includes(id)) &&
         ((await inspectQueue(vhost.url, DEAD_LETTER_QUEUE))?.messageCount ?? 0) >= malformed.length,
       120_000,
+      `the good messages done and ${malformed.length} dead letters`,
+      200,
     );
     const aliveThroughout = worker.alive && worker.pid === pid;
     const settled = await run.settle({ deadLetterId: caseOf });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { disconnects, requireWorkQueueApps } from '../src/apps.js';
-import { waitFor } from '../src/fault-run.js';
 import { Scenario } from '../src/scenario.js';
 
 const MESSAGES = 20_000;
@@ -19,7 +19,7 @@ describe('the network between the apps and the broker stops moving bytes (a blac
     { kind: 'shorter', cutMs: 1000 },
     { kind: 'longer', cutMs: 10_000 },
   ])('for $cutMs ms, $kind than the heartbeat: nothing is lost', async ({ kind, cutMs }) => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     scenario = await Scenario.open(`network cut ${cutMs / 1000} s (heartbeat ${HEARTBEAT_SECONDS} s)`, {
       label: `cut-${kind}`,
       // A link slow enough for the producer to take a few seconds: the cut lands mid-run.
@@ -38,7 +38,7 @@ describe('the network between the apps and the broker stops moving bytes (a blac
       ...workers.map((worker) => ({ name: worker.label, log: () => worker.log() })),
     ];
 
-    await waitFor('the producer at 20%', () => run.reported() >= MESSAGES * 0.2 || !producer.alive, 120_000, 20);
+    await eventually(() => run.reported() >= MESSAGES * 0.2 || !producer.alive, 120_000, 'the producer at 20%', 20);
     const producerRunning = producer.alive && run.reported() < MESSAGES;
     const reportedAtCut = run.reported();
     const cutAt = Date.now();

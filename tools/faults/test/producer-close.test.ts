@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requireWorkQueueApps } from '../src/apps.js';
-import { waitFor } from '../src/fault-run.js';
 import { Scenario } from '../src/scenario.js';
 
 const MESSAGES = 5000;
@@ -16,7 +16,7 @@ afterEach(async () => {
 
 describe('the connection drops just as the producer closes, after its last confirm', () => {
   it('the producer still exits 0: every message was confirmed', async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     // A broker bounce that lands as the producer closes does the same; a reset through the
     // proxy lands there every time.
     scenario = await Scenario.open('connection lost as the producer closes', { label: 'closing', proxy: {} });
@@ -27,7 +27,7 @@ describe('the connection drops just as the producer closes, after its last confi
     run.startWorker('worker', { WORK_UNIT_MS: '0' }, vhost.url);
     await run.consumersReady(1);
     const producer = run.startProducer({ count: MESSAGES, text: 'closing' });
-    await waitFor('every message settled', () => run.reported() >= MESSAGES || !producer.alive, 120_000, 1);
+    await eventually(() => run.reported() >= MESSAGES || !producer.alive, 120_000, 'every message settled', 1);
     const closing = producer.alive;
     const resetAt = Date.now();
     proxy.reset();

@@ -1,6 +1,6 @@
+import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requireWorkQueueApps, type Worker } from '../src/apps.js';
-import { waitFor } from '../src/fault-run.js';
 import { Scenario } from '../src/scenario.js';
 
 const TASKS = 300;
@@ -15,7 +15,7 @@ afterEach(async () => {
 
 describe('SIGTERM to workers under load', () => {
   it('each stopped worker finishes the tasks in hand and exits 0; nothing is lost or done twice beyond those', async () => {
-    requireWorkQueueApps();
+    await requireWorkQueueApps();
     scenario = await Scenario.open('SIGTERM under load', { label: 'sigterm' });
     const { run } = scenario;
 
@@ -27,7 +27,7 @@ describe('SIGTERM to workers under load', () => {
     // replacement, as a rolling deploy would.
     const stops: { worker: Worker; inHand: string[]; code: number | null }[] = [];
     for (const [i, worker] of first.entries()) {
-      await waitFor(`${worker.label} busy, backlog left`, () => run.delivered() >= TASKS * (0.2 + 0.3 * i) && worker.inHand() > 0, 120_000);
+      await eventually(() => run.delivered() >= TASKS * (0.2 + 0.3 * i) && worker.inHand() > 0, 120_000, `${worker.label} busy, backlog left`, 200);
       // What it has started and not finished when the signal comes: those unfinished now,
       // and any it started before the signal reached it.
       const unfinishedFrom = worker.received().length - worker.inHand();

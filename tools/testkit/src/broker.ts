@@ -41,6 +41,7 @@ export async function withChannel<T>(url: string, fn: (channel: amqplib.Channel)
   }
 }
 
+/** A queue's counts, as `queue.declare` (passive) reports them. */
 export interface QueueState {
   readonly messageCount: number;
   readonly consumerCount: number;
@@ -62,6 +63,7 @@ export async function inspectQueue(url: string, queue: string): Promise<QueueSta
   }
 }
 
+/** A message taken by `drainQueue`: its body as text, and its properties. */
 export interface DrainedMessage {
   readonly body: string;
   readonly properties: amqplib.MessageProperties;

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { spawnApp, type AppName, type AppOptions } from './app.js';
 import { requireBroker, withChannel } from './broker.js';
 import { RunningProcess, type ProcessOptions } from './process.js';
 import { createTestVhost, type TestVhost } from './vhost.js';
@@ -9,8 +10,11 @@ export interface BrokerFixture {
   readonly url: string;
   /** Starts a process that is killed (SIGKILL) after the test, if still running. */
   start(command: string, args: readonly string[], options?: ProcessOptions): RunningProcess;
+  /** Starts a built app, as `spawnApp` does; it is killed (SIGKILL) after the test, if still running. */
+  spawnApp(app: AppName, args?: readonly string[], options?: AppOptions): RunningProcess;
 }
 
+/** What `useTestVhost` cleans up after each test. */
 export interface FixtureOptions {
   /** Queues deleted after each test, so each test starts from a broker without them. */
   readonly queues?: readonly string[];
@@ -56,6 +60,11 @@ export function useTestVhost(label: string, options: FixtureOptions = {}): Broke
       running.push(p);
       return p;
     },
+    spawnApp(app, args, appOptions) {
+      const p = spawnApp(app, args, appOptions);
+      running.push(p);
+      return p;
+    },
   };
 }
 
@@ -65,13 +74,5 @@ export const HELLO_QUEUES = ['hello', 'hello.dlq'] as const;
 export const RPC_QUEUES = ['rpc_queue', 'rpc_queue.dlq'] as const;
 /** The exchanges of tutorials 3 to 5. */
 export const LOG_EXCHANGES = ['logs', 'direct_logs', 'topic_logs'] as const;
+/** The queues of tutorial 2 (the work queue): task_queue, its dead letters and its retry steps. */
 export const TASK_QUEUES = ['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3'] as const;
-
-/** Waits until `check` holds, polling; fails after `ms`. */
-export async function eventually(check: () => Promise<boolean> | boolean, ms = 30_000, what = 'condition'): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
+/** How `RunningProcess` and `runProcess` start a command. */
 export interface ProcessOptions {
   /** Added to this process's environment. */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -12,6 +13,7 @@ export interface ProcessOptions {
   readonly detached?: boolean;
 }
 
+/** How a process ended, and everything it printed. */
 export interface ProcessResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;

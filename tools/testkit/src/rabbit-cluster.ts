@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from './eventually.js';
 import { RabbitNode, type BootOptions, type NodeDescriptor } from './rabbit-node.js';
 
 /** Enough to reach a cluster from another process (the `pnpm cluster:*` script's state). */
@@ -218,12 +219,11 @@ export class RabbitCluster {
     return node;
   }
 
+  /** `eventually`, every 500 ms, with the last state seen in the error. */
   private async poll(what: string, condition: () => Promise<boolean>, timeoutMs: number, state: () => string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what} (${state()})`);
-      await sleep(500);
-    }
+    await eventually(condition, timeoutMs, what, 500).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message} (${state()})`, { cause: err });
+    });
   }
 
   private async checkMembers(): Promise<void> {

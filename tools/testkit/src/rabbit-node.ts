@@ -36,6 +36,18 @@ export interface BootOptions {
   readonly tls?: TlsListenerOptions;
   /** The Erlang cookie: the nodes of one cluster share it. @default Erlang makes one */
   readonly cookie?: string;
+  /** The AMQP port, on 127.0.0.1 (its distribution port is port + 20000). @default a free port from 20000 to 29999 */
+  readonly port?: number;
+  /** The Erlang node name. @default `<label>-<port>-<6 random hex digits>@localhost` */
+  readonly name?: string;
+  /**
+   * Where the node's data, logs, Erlang cookie and pid file live: a directory that outlasts
+   * the node (created if missing, never removed by the node: not on a failed boot, not by
+   * `stop()`'s clean-up of leftovers). @default a new temporary directory, removed by `stop()`
+   */
+  readonly dir?: string;
+  /** The directory holding rabbitmq-server and rabbitmqctl. @default $RABBITMQ_BIN, else /usr/lib/rabbitmq/bin */
+  readonly bin?: string;
 }
 
 /** The TLS listener of a private node (`ssl_options` of rabbitmq.conf). */
@@ -62,6 +74,30 @@ export interface NodeDescriptor {
   readonly dir: string;
   /** The TLS (amqps) port, on 127.0.0.1 only, when the node has a TLS listener. */
   readonly tlsPort?: number;
+  /** The directory holding rabbitmq-server and rabbitmqctl. @default $RABBITMQ_BIN, else /usr/lib/rabbitmq/bin */
+  readonly bin?: string;
+  /** `dir` belongs to the caller (BootOptions.dir): `stop()` leaves it in place. @default false */
+  readonly keepDir?: boolean;
+}
+
+/** A private node that did not come up. */
+export class NodeBootError extends Error {
+  override readonly name = 'NodeBootError';
+
+  constructor(
+    message: string,
+    /** `stopped`: its processes went away while it booted; `timeout`: it did not answer in time. */
+    readonly code: 'stopped' | 'timeout',
+    /** The node's log directory (its `server.out` holds rabbitmq-server's own output). */
+    readonly logDir: string,
+    /**
+     * How rabbitmq-server ended, when it did with an exit code other than 0, a signal or a
+     * spawn error (its script exits 0 even when the VM fails to boot, so 0 says nothing).
+     */
+    readonly exit?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -75,18 +111,20 @@ export interface NodeDescriptor {
 export class RabbitNode {
   private constructor(readonly descriptor: NodeDescriptor) {}
 
-  /** Boots a new node on free ports; resolves once it answers AMQP. Takes 5 to 30 s. */
+  /** Boots a new node (on free ports, unless `options` names them); resolves once it answers AMQP. Takes 5 to 30 s. */
   static async boot(options: BootOptions = {}): Promise<RabbitNode> {
     const label = options.label ?? 'node';
-    const dir = await mkdtemp(path.join(tmpdir(), `hello-rabbit-${label}-`));
-    const port = await freePortPair();
+    const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), `hello-rabbit-${label}-`)));
+    const port = options.port ?? (await freePortPair());
     const tlsPort = options.tls === undefined ? undefined : await freePort([port, port + DIST_PORT_OFFSET]);
     const node = new RabbitNode({
-      name: `${label}-${port}-${randomBytes(3).toString('hex')}@localhost`,
+      name: options.name ?? `${label}-${port}-${randomBytes(3).toString('hex')}@localhost`,
       port,
       distPort: port + DIST_PORT_OFFSET,
       dir,
       ...(tlsPort === undefined ? {} : { tlsPort }),
+      ...(options.bin === undefined ? {} : { bin: options.bin }),
+      ...(options.dir === undefined ? {} : { keepDir: true }),
     });
     node.writeFiles(options);
     try {
@@ -111,12 +149,18 @@ export class RabbitNode {
     return this.descriptor.port;
   }
 
-  private get pidFile(): string {
+  /** The pid file, which the node writes once its VM runs and removes when it stops cleanly. */
+  get pidFile(): string {
     return path.join(this.descriptor.dir, 'pid');
   }
 
-  private get logDir(): string {
+  /** The node's log directory. */
+  get logDir(): string {
     return path.join(this.descriptor.dir, 'log');
+  }
+
+  private get bin(): string {
+    return this.descriptor.bin ?? RABBITMQ_BIN;
   }
 
   /** AMQP URL for a vhost of this node, as user guest. */
@@ -167,7 +211,7 @@ export class RabbitNode {
   /** Runs `rabbitmqctl -n <node> ...args` and returns its stdout. */
   async ctl(args: readonly string[], timeoutMs = 90_000): Promise<string> {
     try {
-      const { stdout } = await run(path.join(RABBITMQ_BIN, 'rabbitmqctl'), ['-n', this.name, ...args], {
+      const { stdout } = await run(path.join(this.bin, 'rabbitmqctl'), ['-n', this.name, ...args], {
         env: this.env(),
         timeout: timeoutMs,
       });
@@ -268,8 +312,26 @@ export class RabbitNode {
   }
 
   /**
+   * Resolves once the node answers AMQP: for a node that another process is booting.
+   * @throws NodeBootError when its VM is gone (no live pid), or after 120 s.
+   */
+  async whenAnswering(): Promise<void> {
+    await this.waitUntilAnswering(() => this.pid() === undefined);
+  }
+
+  /**
+   * `rabbitmqctl stop <pid file>`: the node stops cleanly, its data stays (`restart()`
+   * boots it again); resolves once its VM has exited.
+   * @throws when rabbitmqctl fails (the error's `cause` is execFile's, with its output).
+   */
+  async shutdown(timeoutMs = 120_000): Promise<void> {
+    await this.ctl(['stop', this.pidFile], timeoutMs);
+  }
+
+  /**
    * Stops the node (rabbitmqctl stop), kills -9 whatever of it is left, removes its
-   * directory. Safe to call more than once, and on a node that is already gone.
+   * directory (unless it was the caller's: `BootOptions.dir`). Safe to call more than
+   * once, and on a node that is already gone.
    */
   async stop(): Promise<void> {
     if (this.pid() !== undefined) {
@@ -283,7 +345,7 @@ export class RabbitNode {
       }
     }
     for (let i = 0; i < 50 && this.processes().length > 0; i++) await sleep(100);
-    rmSync(this.descriptor.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    if (this.descriptor.keepDir !== true) rmSync(this.descriptor.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 
   /**
@@ -294,7 +356,13 @@ export class RabbitNode {
   processes(): number[] {
     const mark = `RABBITMQ_NODENAME=${this.name}`;
     const found: number[] = [];
-    for (const entry of readdirSync('/proc')) {
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return found; // no /proc (macOS): rabbitmqctl stop is all there is
+    }
+    for (const entry of entries) {
       if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
       try {
         const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
@@ -337,7 +405,7 @@ export class RabbitNode {
     writeFileSync(
       path.join(dir, 'rabbitmq.conf'),
       [
-        '# A throwaway node of the tests (@hello-rabbit/testkit).',
+        "# A throwaway node, written by @hello-rabbit/testkit's RabbitNode.",
         `listeners.tcp.default = 127.0.0.1:${port}`,
         // The tests fill the disk with a few tens of MB of messages at most.
         'disk_free_limit.absolute = 50MB',
@@ -370,33 +438,40 @@ export class RabbitNode {
   private async launch(): Promise<void> {
     const out = openSync(path.join(this.logDir, 'server.out'), 'a');
     let exited = false;
+    let exit: string | undefined;
     try {
-      const child = spawn(path.join(RABBITMQ_BIN, 'rabbitmq-server'), [], {
+      const child = spawn(path.join(this.bin, 'rabbitmq-server'), [], {
         cwd: this.descriptor.dir,
         env: this.env(),
         detached: true,
         stdio: ['ignore', out, out],
       });
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
         exited = true;
+        exit = code !== null && code !== 0 ? `exit code ${code}` : (signal ?? undefined);
       });
-      child.once('error', () => {
+      child.once('error', (err) => {
         exited = true;
+        exit = err.message;
       });
       child.unref();
     } finally {
       closeSync(out);
     }
-    await this.waitUntilAnswering(() => exited);
+    await this.waitUntilAnswering(() => exited, () => exit);
   }
 
-  private async waitUntilAnswering(gone: () => boolean = () => false): Promise<void> {
+  private async waitUntilAnswering(gone: () => boolean = () => false, exit: () => string | undefined = () => undefined): Promise<void> {
     const started = Date.now();
     for (;;) {
       if ((await probeAmqp(this.port, 2000)) === 'amqp') return;
-      if (gone()) throw new Error(`${this.name} stopped while booting; see ${this.bootLog()}`);
+      if (gone()) throw new NodeBootError(`${this.name} stopped while booting; see ${this.bootLog()}`, 'stopped', this.logDir, exit());
       if (Date.now() - started > BOOT_TIMEOUT_MS) {
-        throw new Error(`${this.name} did not answer on port ${this.port} within ${BOOT_TIMEOUT_MS / 1000} s; see ${this.bootLog()}`);
+        throw new NodeBootError(
+          `${this.name} did not answer on port ${this.port} within ${BOOT_TIMEOUT_MS / 1000} s; see ${this.bootLog()}`,
+          'timeout',
+          this.logDir,
+        );
       }
       await sleep(250);
     }

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from './eventually.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 /** A server that records what each connection sent and whether it ended, and can write back. */
@@ -43,13 +44,8 @@ async function client(port: number) {
   return entry;
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
+/** The wait of these tests: 5 s at most, checking every 10 ms (the proxy moves bytes fast). */
+const WAIT = [5000, 'the condition', 10] as const;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -68,9 +64,9 @@ describe('TcpProxy', () => {
     const { server, proxy } = await setup();
     const c = await client(proxy.port);
     c.socket.write('ping');
-    await until(() => server.connections[0]?.received === 'ping');
+    await eventually(() => server.connections[0]?.received === 'ping', ...WAIT);
     server.connections[0]?.socket.write('pong');
-    await until(() => c.received === 'pong');
+    await eventually(() => c.received === 'pong', ...WAIT);
     expect(proxy.connections).toBe(1);
   });
 
@@ -78,7 +74,7 @@ describe('TcpProxy', () => {
     const { server, proxy } = await setup();
     const c = await client(proxy.port);
     c.socket.write('before');
-    await until(() => server.connections[0]?.received === 'before');
+    await eventually(() => server.connections[0]?.received === 'before', ...WAIT);
 
     proxy.cut();
     c.socket.write(' during');
@@ -89,7 +85,7 @@ describe('TcpProxy', () => {
     expect(c.closed).toBe(false);
 
     proxy.restore();
-    await until(() => server.connections[0]?.received === 'before during' && c.received === 'reply during');
+    await eventually(() => server.connections[0]?.received === 'before during' && c.received === 'reply during', ...WAIT);
   });
 
   it('holds a connection opened during the cut until the restore', async () => {
@@ -100,20 +96,20 @@ describe('TcpProxy', () => {
     await sleep(300);
     expect(server.connections.map((s) => s.received).join('')).toBe('');
     proxy.restore();
-    await until(() => server.connections.some((s) => s.received === 'hello'));
+    await eventually(() => server.connections.some((s) => s.received === 'hello'), ...WAIT);
   });
 
   it('passes a close that happened during the cut on only after the restore', async () => {
     const { server, proxy } = await setup();
     const c = await client(proxy.port);
     c.socket.write('x');
-    await until(() => server.connections[0]?.received === 'x');
+    await eventually(() => server.connections[0]?.received === 'x', ...WAIT);
     proxy.cut();
     server.connections[0]?.socket.end();
     await sleep(300);
     expect(c.closed).toBe(false);
     proxy.restore();
-    await until(() => c.closed);
+    await eventually(() => c.closed, ...WAIT);
   });
 
   it('limits the client-to-broker bandwidth when told to, and still moves every byte', async () => {
@@ -121,32 +117,32 @@ describe('TcpProxy', () => {
     const c = await client(proxy.port);
     const started = Date.now();
     c.socket.write('x'.repeat(200_000));
-    await until(() => server.connections[0]?.received.length === 200_000);
+    await eventually(() => server.connections[0]?.received.length === 200_000, ...WAIT);
     // 200 kB at 200 kB/s: the first chunk (up to 64 kB) goes at once, the rest waits its turn.
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
     // The other way is not limited.
     const back = Date.now();
     server.connections[0]?.socket.write('y'.repeat(200_000));
-    await until(() => c.received.length === 200_000);
+    await eventually(() => c.received.length === 200_000, ...WAIT);
     expect(Date.now() - back).toBeLessThan(500);
   });
 
   it('reset() drops the open connections and keeps accepting new ones', async () => {
     const { server, proxy } = await setup();
     const c = await client(proxy.port);
-    await until(() => proxy.connections === 1);
+    await eventually(() => proxy.connections === 1, ...WAIT);
     proxy.reset();
-    await until(() => c.closed && server.connections[0]?.socket.destroyed === true);
+    await eventually(() => c.closed && server.connections[0]?.socket.destroyed === true, ...WAIT);
     const again = await client(proxy.port);
     again.socket.write('still there');
-    await until(() => server.connections[1]?.received === 'still there');
+    await eventually(() => server.connections[1]?.received === 'still there', ...WAIT);
   });
 
   it('close() closes every connection', async () => {
     const { proxy } = await setup();
     const c = await client(proxy.port);
-    await until(() => proxy.connections === 1);
+    await eventually(() => proxy.connections === 1, ...WAIT);
     await proxy.close();
-    await until(() => c.closed);
+    await eventually(() => c.closed, ...WAIT);
   });
 });

@@ -110,6 +110,7 @@ class Link {
   }
 }
 
+/** How a `TcpProxy` forwards, beyond the defaults. */
 export interface TcpProxyOptions {
   /**
    * Bytes per second from the clients to the broker, per connection: a slow link, so that a

@@ -32,6 +32,7 @@ export interface TestPki {
   dispose(): Promise<void>;
 }
 
+/** What `createTestPki` makes, beyond the defaults. */
 export interface PkiOptions {
   /** DNS names of the server certificate. @default ['localhost'] */
   readonly serverNames?: readonly string[];

@@ -23,6 +23,7 @@ function rabbitmqctl(): [string, string[]] {
   return [command, rest];
 }
 
+/** Runs rabbitmqctl (or `RABBITMQCTL`) on the test broker with `args`; resolves with its stdout. */
 export async function ctl(...args: string[]): Promise<string> {
   const [command, prefix] = rabbitmqctl();
   try {

@@ -1,8 +1,4 @@
-import { fileURLToPath } from 'node:url';
-import { RunningProcess } from '@hello-rabbit/testkit';
-
-/** The built producer, run with plain node as it is deployed. */
-export const producerMain = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+import { spawnApp, type RunningProcess } from '@hello-rabbit/testkit';
 
 export interface Answer {
   readonly status: number;
@@ -19,18 +15,12 @@ export class ServiceProcess {
   ) {}
 
   /**
-   * Starts `node dist/main.js serve` on a free port (HTTP_PORT=0) and waits until it
-   * listens. `start` is the fixture's (killed after the test) or `new RunningProcess`.
+   * Starts the built producer's `serve` (`node dist/main.js serve`) on a free port
+   * (HTTP_PORT=0) and waits until it listens. `spawn` is the testkit's `spawnApp`, or the
+   * fixture's (killed after the test), or one that keeps track of the process.
    */
-  static async start(
-    env: Readonly<Record<string, string>>,
-    start: (command: string, args: readonly string[], options: { env: Record<string, string>; timeoutMs: number }) => RunningProcess = (
-      command,
-      args,
-      options,
-    ) => new RunningProcess(command, args, options),
-  ): Promise<ServiceProcess> {
-    const child = start(process.execPath, [producerMain, 'serve'], {
+  static async start(env: Readonly<Record<string, string>>, spawn: typeof spawnApp = spawnApp): Promise<ServiceProcess> {
+    const child = spawn('producer', ['serve'], {
       env: { HTTP_PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '0', ...env },
       timeoutMs: 300_000,
     });
