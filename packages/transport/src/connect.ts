@@ -53,6 +53,7 @@ export function connectTimeout(node: AmqpEndpoint, ms: number): BrokerError {
 /** Failures that another node of a cluster may not have. */
 export const UNREACHABLE: ReadonlySet<BrokerError['code']> = new Set(['BROKER_UNREACHABLE', 'CONNECT_TIMEOUT', 'HANDSHAKE_FAILED']);
 
+/** How `connectFirstNode` connects. */
 export interface PlainConnectionOptions {
   /** TCP connect plus AMQP handshake, per node. */
   readonly connectTimeoutMs: number;
@@ -62,6 +63,7 @@ export interface PlainConnectionOptions {
   readonly heartbeatSeconds?: number;
 }
 
+/** A plain amqplib connection (nothing declared) and the node it reached. */
 export interface PlainConnection {
   readonly connection: amqplib.ChannelModel;
   /** The node it is connected to. */

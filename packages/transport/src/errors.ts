@@ -1,5 +1,6 @@
 import { ExitCode } from '@hello-rabbit/runtime';
 
+/** What went wrong with the broker, in a word; each maps to an exit code (see BrokerError). */
 export type BrokerErrorCode =
   | 'BROKER_UNREACHABLE'
   | 'CONNECT_TIMEOUT'

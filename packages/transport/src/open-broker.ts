@@ -8,6 +8,7 @@ import { BrokerError } from './errors.js';
 import { checkQueuesViaManagement } from './management-check.js';
 import { connectedNode, createRascalBroker, onRascalEvent, type Broker } from './rascal-adapter.js';
 
+/** Where and how `openBroker` connects, and what it does with the contract's topology. */
 export interface BrokerSettings {
   readonly endpoint: AmqpEndpoint;
   /** @default 5000 */

@@ -10,15 +10,18 @@ export type PublishOutcome =
   | { readonly status: 'nacked'; readonly messageId: string; readonly reason: string }
   | { readonly status: 'failed'; readonly messageId: string; readonly reason: string };
 
+/** One message's properties and how long its confirm may take. */
 export interface PublishOptions {
   readonly messageId: string;
+  /** AMQP `content-type`, as the contract's codec says. @default none */
   readonly contentType?: string | undefined;
+  /** AMQP headers (a trace's `traceparent` is added when tracing). @default none */
   readonly headers?: Readonly<Record<string, unknown>>;
-  /** Who publishes, as AMQP `app-id`. */
+  /** Who publishes, as AMQP `app-id`. @default none */
   readonly appId?: string;
-  /** Per-message TTL in ms (AMQP `expiration`): the retry wait queues use it. */
+  /** Per-message TTL in ms (AMQP `expiration`): the retry wait queues use it. @default none: no TTL */
   readonly expiration?: number;
-  /** AMQP `correlation-id`: an RPC reply carries its request's. */
+  /** AMQP `correlation-id`: an RPC reply carries its request's. @default none */
   readonly correlationId?: string | undefined;
   /**
    * The `mandatory` flag: an unroutable message comes back (`returned`). Off only for a
@@ -30,6 +33,7 @@ export interface PublishOptions {
   readonly timeoutMs: number;
 }
 
+/** How `createPublisher` publishes. */
 export interface PublisherOptions {
   readonly logger: Logger;
   /** Messages published and not yet confirmed, at most: the memory cap and the back-pressure. @default 1000 */

@@ -19,6 +19,7 @@ export interface MessageResult {
   readonly reason?: string;
 }
 
+/** How `sendAll` went: messages by outcome. */
 export interface SendReport {
   readonly total: number;
   readonly confirmed: number;
@@ -30,6 +31,7 @@ export interface SendReport {
   readonly firstFailure: string | undefined;
 }
 
+/** How `sendAll` publishes, waits and resends. */
 export interface SendOptions {
   /** Messages awaiting their confirm at once: the cap on memory and the back-pressure. */
   readonly window: number;
@@ -42,11 +44,11 @@ export interface SendOptions {
   readonly logger: Logger;
   /** Who publishes, as AMQP `app-id` (e.g. `producer`). */
   readonly appId: string;
-  /** Stops publishing: nothing new starts, nothing is published again; in-flight ones settle. */
+  /** Stops publishing: nothing new starts, nothing is published again; in-flight ones settle. @default never stops */
   readonly signal?: AbortSignal;
-  /** Called once per message, when it has settled for good. */
+  /** Called once per message, when it has settled for good. @default nothing is called */
   readonly onSettled?: (result: MessageResult) => void;
-  /** Where published, resent, confirmed, returned and failed messages are counted. */
+  /** Where published, resent, confirmed, returned and failed messages are counted. @default not counted */
   readonly metrics?: Metrics;
   /**
    * Set: `queue` names an exchange, and every message is published to it with this routing
@@ -114,6 +116,7 @@ export interface Settled {
   readonly reason?: string;
 }
 
+/** How `publishUntilSettled` resends one message. */
 export interface SettleOptions {
   readonly confirmTimeoutMs: number;
   /** When (epoch ms) a message not yet confirmed stops being published again. */
@@ -123,13 +126,14 @@ export interface SettleOptions {
   readonly logger: Logger;
   /** Who publishes, as AMQP `app-id` (e.g. `producer`). */
   readonly appId: string;
-  /** Once aborted, a failed attempt is not published again. */
+  /** Once aborted, a failed attempt is not published again. @default never aborted */
   readonly signal?: AbortSignal;
   /**
    * Asked after a failed attempt: a reason not to publish again now (say, the broker is
-   * away), or undefined to go on until the deadline.
+   * away), or undefined to go on until the deadline. @default always goes on
    */
   readonly holdResend?: () => string | undefined;
+  /** Where the message is counted (published, resent, confirmed, returned, failed). @default not counted */
   readonly metrics?: Metrics;
   /** Set: `queue` names an exchange, published to with this routing key. @default unset */
   readonly routingKey?: string;

@@ -19,17 +19,20 @@ export type RpcOutcome<R extends RpcName> =
   /** The request was returned (no queue), nacked, not confirmed, or the reply was invalid. */
   | { readonly status: 'failed'; readonly reason: string };
 
+/** One call's limits. */
 export interface RpcCallOptions {
   /** Time for the whole call: the confirm of the request and the reply. */
   readonly timeoutMs: number;
 }
 
+/** How `createRpcClient` calls. */
 export interface RpcClientOptions {
   readonly logger: Logger;
   /** The AMQP `user-id` of the requests (the broker checks it). @default not set */
   readonly userId?: string;
 }
 
+/** Calls the contract's remote procedures (tutorial 6) over direct reply-to. */
 export interface RpcClient {
   /**
    * Publishes a request (mandatory, confirmed) to the procedure's queue with a fresh

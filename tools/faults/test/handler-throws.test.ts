@@ -23,7 +23,7 @@ afterEach(async () => {
   scenario = undefined;
 });
 
-describe('a handler that always throws (the transport's startConsumer)', () => {
+describe('a handler that always throws (the transport startConsumer)', () => {
   it(`retries each message with backoff, then dead-letters it after ${MAX_ATTEMPTS} attempts, without a hot loop`, async () => {
     await requireWorkQueueApps();
     scenario = await Scenario.open('handler always throws', { label: 'throws' });
