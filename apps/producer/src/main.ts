@@ -8,7 +8,6 @@ import { callFibonacci } from './call.js';
 import { isExchange, parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
 import { createProgress } from './progress.js';
-import { serve } from './serve/run.js';
 
 const PROGRAM = 'producer';
 
@@ -22,7 +21,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     process.stdout.write(parsed.text);
     return ExitCode.ok;
   }
-  if (parsed.kind === 'serve') return serve(env, out);
+  if (parsed.kind === 'serve') {
+    // Only the service loads the HTTP server (Fastify) and the metrics registry.
+    const { serve } = await import('./serve/run.js');
+    return serve(env, out);
+  }
   const settings = loadEnv(env);
   const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
   if (parsed.kind === 'call') {
