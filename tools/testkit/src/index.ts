@@ -7,6 +7,8 @@ export type { ManagementEndpoint } from './management.js';
 export { RunningProcess, runProcess } from './process.js';
 export type { ProcessOptions, ProcessResult } from './process.js';
 export { spawnApp } from './app.js';
+export { loadedPackages } from './loaded-packages.js';
+export type { LoadedPackages } from './loaded-packages.js';
 export type { AppName, AppOptions } from './app.js';
 export { eventually } from './eventually.js';
 export { pikaPrograms, pythonWithPika } from './python.js';
