@@ -209,14 +209,23 @@ describe('coalesceAcks', () => {
     expect(wrapped(channel, 'ack')).toBe(false);
   });
 
-  it('leaves a confirm channel (a publisher) untouched, and whatever is not a channel', () => {
-    const confirm = Object.assign(new FakeChannel(), { waitForConfirms: () => undefined });
-    expect(coalesceAcks(confirm)).toBe(false);
-    confirm.consume('q', () => undefined, {});
-    expect(wrapped(confirm, 'consume')).toBe(false);
-    expect(wrapped(confirm, 'ack')).toBe(false);
+  it("leaves a publisher's channel (it never consumes) with amqplib's own ack methods, and whatever is not a channel", () => {
+    const publisher = new FakeChannel();
+    expect(coalesceAcks(publisher)).toBe(true);
+    for (const method of ['ack', 'ackAll', 'nack', 'nackAll', 'reject', 'cancel', 'close']) expect(wrapped(publisher, method), method).toBe(false);
     expect(coalesceAcks({})).toBe(false);
     expect(coalesceAcks(null)).toBe(false);
+  });
+
+  it('coalesces on a confirm channel too, when it consumes with manual acks (Rascal hands out only confirm channels)', async () => {
+    const confirm = Object.assign(new FakeChannel(), { waitForConfirms: () => undefined });
+    expect(coalesceAcks(confirm)).toBe(true);
+    confirm.consume('q', () => undefined, {});
+    const [m1, m2] = confirm.deliver(2) as [Message, Message];
+    confirm.ack(m1);
+    confirm.ack(m2);
+    await endOfTurn();
+    expect(confirm.frames).toEqual(['ack 2 multiple']);
   });
 
   it('is idempotent: a channel shown twice wraps its methods once', async () => {

@@ -17,8 +17,12 @@
  * was not told about, as it would have for an ack sent a moment later.
  *
  * It is installed when the channel first consumes (or gets) with manual acks, wrapping the
- * channel's methods as they are then. A confirm channel (a publisher's) is left untouched,
- * and so is a channel that only ever consumes with noAck.
+ * channel's methods as they are then. Until then only `consume` and `get` are wrapped, and
+ * pass straight through: a publisher's channel (which never consumes) and one that only
+ * consumes with noAck (direct reply-to) keep amqplib's ack, publish and confirm paths as
+ * they are. Whether the channel is a confirm channel does not matter: Rascal 21.0.1 hands
+ * out confirm channels only (its channel queue passes `{ confirm: false }`, an object, as
+ * the `confirm` flag), its subscriptions' included.
  *
  * This reaches nothing private: only the callback-API channel methods of amqplib, pinned in
  * the catalog. Rascal calls `channel.ack(message)` on its subscription's channel, so this
@@ -43,8 +47,6 @@ interface AckChannel {
   cancel: Method;
   close: Method;
   once(event: 'close', listener: () => void): unknown;
-  /** Only on a ConfirmChannel. */
-  waitForConfirms?: unknown;
   [watched]?: true;
 }
 
@@ -66,11 +68,11 @@ const manualAck = (options: Options) => options?.noAck !== true;
 
 /**
  * Makes a channel coalesce its acks from the moment it consumes with manual acks (see the
- * module's comment). Idempotent. Returns false, changing nothing, for a confirm channel or
- * a value that is not an amqplib callback-API channel.
+ * module's comment). Idempotent. Returns false, changing nothing, for a value that is not
+ * an amqplib callback-API channel.
  */
 export function coalesceAcks(channel: unknown): boolean {
-  if (!isAckChannel(channel) || channel.waitForConfirms !== undefined) return false;
+  if (!isAckChannel(channel)) return false;
   if (channel[watched]) return true;
   channel[watched] = true;
 
