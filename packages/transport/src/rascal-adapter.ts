@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import type { Options } from 'amqplib';
 import rascal from 'rascal';
+import { coalesceAcks } from './coalesce-acks.js';
 import { coalesceWrites } from './coalesce-writes.js';
 
 type Callback<T> = (err: unknown, ok: T) => void;
@@ -146,8 +147,9 @@ export type RascalConfig = rascal.BrokerConfig;
 /**
  * Creates Rascal's broker: it connects (going round the nodes given), asserts the topology
  * and hands the connection over as a `Broker`. Every connection it opens from then on
- * writes each turn's frames in one system call (see coalesce-writes.ts); on a cluster, a
- * lost connection is retried on the next node first.
+ * writes each turn's frames in one system call (see coalesce-writes.ts), every channel that
+ * consumes with manual acks sends each turn's acks in as few frames as it can (see
+ * coalesce-acks.ts); on a cluster, a lost connection is retried on the next node first.
  */
 export async function createRascalBroker(config: RascalConfig, vhostName: string, nodes: number): Promise<Broker> {
   const created = await rascal.BrokerAsPromised.create(rascal.withDefaultConfig(config));
@@ -156,7 +158,7 @@ export async function createRascalBroker(config: RascalConfig, vhostName: string
     await created.shutdown().catch(() => undefined);
     throw new Error('this Rascal has no getVhost: is patches/rascal@21.0.1.patch applied?');
   }
-  const channelWatchers: ((channel: AmqpChannel) => void)[] = [(channel) => coalesceWrites(channel.connection)];
+  const channelWatchers: ((channel: AmqpChannel) => void)[] = [(channel) => coalesceWrites(channel.connection), (channel) => coalesceAcks(channel)];
   watchVhostChannels(vhost, channelWatchers);
   if (nodes > 1) moveOnAfterLoss(vhost, nodes);
   const broker = new RascalBackedBroker(vhostName, created);
@@ -266,7 +268,8 @@ export function watchChannels(broker: Broker, watcher: (channel: AmqpChannel) =>
 /**
  * Every channel Rascal's vhost hands out from now on (subscriptions, the transport's own)
  * is shown to each watcher first: the first one makes its connection coalesce its writes
- * (the connection after a reconnect too, since each new channel is checked).
+ * (the connection after a reconnect too, since each new channel is checked), the second
+ * makes the channel coalesce its acks once it consumes with manual acks.
  */
 function watchVhostChannels(vhost: RascalVhost, watchers: readonly ((channel: AmqpChannel) => void)[]): void {
   for (const method of ['getChannel', 'getConfirmChannel'] as const) {
