@@ -47,6 +47,7 @@ export const HEADERS_TRUNCATED = Symbol.for('amqplib.fieldsTruncated');
 /** Headers the broker sets on delivery, never copied onto a message the consumer publishes. */
 export const BROKER_DELIVERY_HEADERS = ['x-delivery-count', 'rascal'] as const;
 
+/** How many times a delivery has been tried, and how. */
 export interface AttemptCount {
   /** Failures that went through a retry wait queue (from the broker's `x-death`). */
   readonly retries: number;
@@ -67,6 +68,7 @@ const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 /**
+ * Counts a delivery's attempts from its headers and its `redelivered` flag.
  * @param retryQueues the wait queues whose expiries count as attempts of this queue.
  * @returns the count, or why the headers cannot be right.
  */
@@ -128,6 +130,7 @@ export type RecoveryDecision =
       readonly attempts: number;
     };
 
+/** The retry and dead-letter policy of one subscription (see `retryPolicyFor`). */
 export interface RetryPolicy {
   /** The wait queues, one per backoff step (from the contract). */
   readonly retryQueues: readonly QueueName[];

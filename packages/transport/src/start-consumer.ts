@@ -43,11 +43,11 @@ export interface ConsumerOptions {
   readonly retryDelaysMs?: readonly number[];
   /** Where handled messageIds are remembered. @default an in-memory store of 100,000 ids for an hour */
   readonly dedup?: DedupStore;
-  /** `app-id` of the copies it publishes. @default 'consumer' */
+  /** `app-id` of the copies it publishes (and of the RPC server's replies). @default 'consumer' */
   readonly appId?: string;
   /**
    * The user the consumer's connection logged in as: the `user-id` of the copies it
-   * publishes (the broker checks it). @default not set
+   * publishes (and of the RPC server's replies; the broker checks it). @default not set
    */
   readonly userId?: string;
   /**

@@ -18,6 +18,7 @@ import { BrokerError } from '../errors.js';
 import { call, closeChannel, openChannel, type AmqpChannel, type Broker } from '../rascal-adapter.js';
 import type { Delivery, DeliverySource } from './engine.js';
 
+/** How `ownQueueSource` subscribes (the exchange subscriber's options, resolved). */
 export interface OwnQueueSourceOptions {
   readonly logger: Logger;
   /** The keys to bind with (`''` for a fanout exchange). */

@@ -32,6 +32,7 @@ function queueDelivery(message: AmqpMessage, settle: Settle): QueueDelivery {
   };
 }
 
+/** How `queueSource` subscribes. */
 export interface QueueSourceOptions {
   readonly logger: Logger;
   /**
