@@ -106,6 +106,22 @@ describe('startRpcServer', () => {
     expect(gone).toMatchObject({ replyTo: 'amq.gen-no-such-callback-queue', correlationId: 'c-7' });
   });
 
+  it('fails a request whose reply the broker does not confirm (nacked), and dead-letters it with the reason', async () => {
+    const requests = await serve();
+    await withChannel(vhost.url, async (channel) => {
+      // A callback queue that refuses every message: the broker nacks the reply.
+      const { queue } = await channel.assertQueue('', { exclusive: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } });
+      channel.sendToQueue('rpc_queue', Buffer.from('4'), { replyTo: queue, correlationId: 'c-4' });
+      await eventually(async () => (await dlq()) === 1);
+    });
+    const [dead] = await drainQueue(vhost.url, 'rpc_queue.dlq');
+    expect(dead?.properties.headers?.['x-dead-letter-reason']).toBe(
+      'handler failed: the reply was not confirmed: rejected by the broker (basic.nack) (attempt 1 of 5)',
+    );
+    expect(requests).toEqual([4]);
+    expect(await requestsLeft()).toBe(0);
+  });
+
   it('dead-letters a request whose computation fails (rpc_queue has no retries), and goes on', async () => {
     const requests = await serve((n) => {
       if (n === 13) throw new Error('unlucky');
