@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeliveryContext, ExchangeDeliveryContext } from '@hello-rabbit/transport';
+import type { ExchangeDeliveryContext } from '@hello-rabbit/transport';
 
 /** Writes one line of the tutorial's output. */
 export type Print = (line: string) => void;
@@ -50,21 +50,15 @@ export function fibonacci(n: number): bigint {
   return a;
 }
 
-/** Sends a reply to `replyTo` with the request's correlation id, and resolves once it is done with it. */
-export type Reply = (replyTo: string, correlationId: string | undefined, value: bigint) => Promise<void>;
-
 /**
- * Tutorial 6's server: print ` [.] fib(n)`, compute it, reply. The request is acked only once
- * the reply is confirmed. A request without `reply_to` has nowhere to be answered: it fails,
- * and the consumer dead-letters it with the reason (so does a request whose `n` breaks the
- * contract, before this runs).
+ * Tutorial 6's server: print ` [.] fib(n)` and compute it. The transport's RPC server
+ * replies, and acks the request once the reply is confirmed; a request without `reply_to`
+ * never gets here (it is dead-lettered with the reason, as is one whose `n` breaks the
+ * contract).
  */
-export function answerFibonacci(print: Print, reply: Reply) {
-  return async (n: number, context: DeliveryContext): Promise<void> => {
-    if (context.replyTo === undefined || context.replyTo === '') {
-      throw new Error('the request has no reply_to: there is nowhere to send the answer');
-    }
+export function answerFibonacci(print: Print) {
+  return (n: number): bigint => {
     print(` [.] fib(${n})`);
-    await reply(context.replyTo, context.correlationId, fibonacci(n));
+    return fibonacci(n);
   };
 }

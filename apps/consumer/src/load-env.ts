@@ -1,4 +1,5 @@
 import { brokerEnvShape, httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/runtime';
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS } from '@hello-rabbit/transport';
 import { z } from 'zod';
 
 /** A comma-separated list of delays in ms, e.g. `1000,5000,30000`. */
@@ -54,9 +55,9 @@ export const consumerEnvShape = {
   /** The worker's unit of work: time per '.' in a task, in ms (tutorial 2: one second). @default 1000 */
   WORK_UNIT_MS: intSetting(0, 3_600_000, 'milliseconds').transform((v) => v ?? 1000),
   /** Attempts (retries and crashes together) before a message is dead-lettered. @default 5 */
-  MAX_ATTEMPTS: intSetting(1, 100, 'attempts').transform((v) => v ?? 5),
+  MAX_ATTEMPTS: intSetting(1, 100, 'attempts').transform((v) => v ?? DEFAULT_MAX_ATTEMPTS),
   /** Backoff before each retry; the last repeats. @default 1000,5000,30000 */
-  RETRY_DELAYS_MS: delayList.transform((v) => v ?? [1000, 5000, 30_000]),
+  RETRY_DELAYS_MS: delayList.transform((v) => v ?? [...DEFAULT_RETRY_DELAYS_MS]),
   /** messageIds remembered to suppress duplicates (0 turns suppression off). @default 100000 */
   DEDUP_WINDOW: intSetting(0, 10_000_000, 'messages').transform((v) => v ?? 100_000),
   /**
@@ -104,8 +105,8 @@ export const CONSUMER_SETTINGS: readonly (readonly [name: keyof typeof consumerE
   ['SHUTDOWN_TIMEOUT_MS', '10000', 'on SIGTERM, time for the deliveries in hand'],
   ['PUBLISH_CONFIRM_TIMEOUT_MS', '10000', 'time the broker has to confirm a retry or dead letter'],
   ['WORK_UNIT_MS', '1000', "the worker's work per '.' in a task"],
-  ['MAX_ATTEMPTS', '5', 'attempts (failures and crashes) before a message is dead-lettered'],
-  ['RETRY_DELAYS_MS', '1000,5000,30000', 'backoff before each retry; the last repeats'],
+  ['MAX_ATTEMPTS', String(DEFAULT_MAX_ATTEMPTS), 'attempts (failures and crashes) before a message is dead-lettered'],
+  ['RETRY_DELAYS_MS', DEFAULT_RETRY_DELAYS_MS.join(','), 'backoff before each retry; the last repeats'],
   ['DEDUP_WINDOW', '100000', 'message-ids remembered to suppress duplicates (0: off)'],
   ['HTTP_PORT', 'unset', 'port of /metrics, /health/live, /health/ready (unset: no server; 0: any)'],
   ['HTTP_HOST', '127.0.0.1', 'address that server listens on (0.0.0.0 in the Docker image)'],

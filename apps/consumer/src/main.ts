@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-import { randomUUID } from 'node:crypto';
-import { createLogger, createReadiness, describeFatal, ExitCode, onStopSignal, watchBrokerConnection, withDeadline, type Logger } from '@hello-rabbit/runtime';
+import { createLogger, createReadiness, describeFatal, ExitCode, onStopSignal, watchBrokerConnection, withDeadline } from '@hello-rabbit/runtime';
 import { createHttpServer, createMetrics, type HttpServer } from '@hello-rabbit/runtime/http';
-import { createPublisher, DIRECT_REPLY_TO, MemoryDedupStore, openBroker, startConsumer, startExchangeConsumer, type DedupStore, type Broker, type RunningConsumer } from '@hello-rabbit/transport';
-import { encodeMessage, ExchangeName, exchangeSubscriptions, rpcCalls, RpcName, SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
+import { MemoryDedupStore, openBroker, startConsumer, startExchangeConsumer, startRpcServer, type DedupStore, type RunningConsumer } from '@hello-rabbit/transport';
+import { ExchangeName, exchangeSubscriptions, RpcName, SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
 import { isExchange, parseArgs } from './cli.js';
-import { answerFibonacci, doTask, printLog, printMessage, printRoutedLog, type Reply } from './handlers.js';
+import { answerFibonacci, doTask, printLog, printMessage, printRoutedLog } from './handlers.js';
 import { loadEnv } from './load-env.js';
 
 const PROGRAM = 'consumer';
@@ -122,15 +121,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     return stopped;
   }
   if (from === SubscriptionName.rpc) {
-    // Tutorial 6's server: a consumer like any other, whose handler replies (confirmed) before the ack.
-    const replies = createReplier(broker, logger, settings.PUBLISH_CONFIRM_TIMEOUT_MS, settings.AMQP_URL.user);
-    const server = await startConsumer(broker, from, answerFibonacci(out, replies.reply), engine);
-    running.consumer = {
-      stop: async () => {
-        await server.stop();
-        await replies.close();
-      },
-    };
+    // Tutorial 6's server: a consumer like any other, whose answer is replied (confirmed) before the ack.
+    running.consumer = await startRpcServer(broker, RpcName.fibonacci, answerFibonacci(out), engine);
     readiness.pass('startup');
     out(' [x] Awaiting RPC requests');
     return stopped;
@@ -144,35 +136,6 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   readiness.pass('startup');
   out(' [*] Waiting for messages. To exit press CTRL+C');
   return stopped;
-}
-
-/**
- * The RPC server's replies: published through the default exchange to the request's
- * `reply_to` (a callback queue, or direct reply-to), confirmed, and mandatory to a callback
- * queue (not to direct reply-to: see PublishOptions.mandatory). A reply that is returned has no one to go to (the client gave up and its queue is gone): it is logged
- * and the request is done. One that is not confirmed fails the request, which is then
- * dead-lettered.
- */
-function createReplier(broker: Broker, logger: Logger, confirmTimeoutMs: number, userId: string) {
-  const publisher = createPublisher(broker, { logger, maxInFlight: 100, userId });
-  const reply: Reply = async (replyTo, correlationId, value) => {
-    const { content, contentType } = encodeMessage(rpcCalls[RpcName.fibonacci].reply, value);
-    const outcome = await publisher.publish(replyTo, content, {
-      messageId: randomUUID(),
-      contentType,
-      correlationId,
-      appId: PROGRAM,
-      timeoutMs: confirmTimeoutMs,
-      // RabbitMQ 3.10 returns every mandatory reply to direct reply-to, delivered or not.
-      mandatory: !replyTo.startsWith(`${DIRECT_REPLY_TO}.`),
-    });
-    if (outcome.status === 'returned') {
-      logger.warn({ replyTo, correlationId, reason: outcome.reason }, 'the client is gone: reply dropped');
-    } else if (outcome.status !== 'confirmed') {
-      throw new Error(`the reply was not confirmed: ${outcome.reason}`);
-    }
-  };
-  return { reply, close: () => publisher.close() };
 }
 
 main(process.argv.slice(2), process.env).then(

@@ -6,17 +6,18 @@ export type { Connecting, PlainConnection, PlainConnectionOptions } from './conn
 export type { BrokerSettings } from './open-broker.js';
 export type { Broker, BrokerEvent } from './rascal-adapter.js';
 export { startConsumer } from './start-consumer.js';
-export type { ConsumerMetrics, ConsumerOptions, DeliveryContext, Handler, RunningConsumer } from './start-consumer.js';
+export type { ConsumerOptions, DeliveryContext, RunningConsumer } from './start-consumer.js';
+export { startRpcServer } from './consumer/rpc-server.js';
+export type { RpcCompute } from './consumer/rpc-server.js';
 export { MemoryDedupStore } from './dedup-store.js';
 export type { DedupStore } from './dedup-store.js';
-export { countAttempts, RecoveryHeader } from './delivery-attempts.js';
-export type { AttemptCount } from './delivery-attempts.js';
+export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, RecoveryHeader } from './retry-policy.js';
 export { createPublisher } from './publisher.js';
 export { declareExchange } from './declare-exchange.js';
 export type { ExchangeMode } from './declare-exchange.js';
 export { startExchangeConsumer, checkBindingKeys } from './exchange-consumer.js';
-export type { ExchangeConsumerOptions, ExchangeDeliveryContext, ExchangeHandler, RunningExchangeConsumer } from './exchange-consumer.js';
-export { createRpcClient, DIRECT_REPLY_TO } from './rpc-client.js';
+export type { ExchangeConsumerOptions, ExchangeDeliveryContext } from './exchange-consumer.js';
+export { createRpcClient } from './rpc-client.js';
 export type { RpcCallOptions, RpcClient, RpcClientOptions, RpcOutcome } from './rpc-client.js';
 export type { Publisher, PublisherOptions, PublishOutcome, PublishOptions } from './publisher.js';
 export {

@@ -1,6 +1,6 @@
 import { drainQueue, eventually, inspectQueue, pythonWithPika, runProcess, TASK_QUEUES, useTestVhost } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RecoveryHeader } from '../src/delivery-attempts.js';
+import { RecoveryHeader } from '../src/retry-policy.js';
 import { openBroker } from '../src/open-broker.js';
 import type { Broker } from '../src/rascal-adapter.js';
 import { startConsumer, type RunningConsumer } from '../src/start-consumer.js';

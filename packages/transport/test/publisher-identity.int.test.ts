@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ctl, drainQueue, eventually, inspectQueue, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RecoveryHeader } from '../src/delivery-attempts.js';
+import { RecoveryHeader } from '../src/retry-policy.js';
 import { openBroker } from '../src/open-broker.js';
 import type { Broker } from '../src/rascal-adapter.js';
 import { createPublisher } from '../src/publisher.js';
