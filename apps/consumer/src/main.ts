@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createLogger, createReadiness, describeFatal, ExitCode, onStopSignal, watchBrokerConnection, withDeadline } from '@hello-rabbit/runtime';
-import { createHttpServer, createMetrics, type HttpServer } from '@hello-rabbit/runtime/http';
+import type { HttpServer } from '@hello-rabbit/runtime/http';
 import { MemoryDedupStore, openBroker, startConsumer, startExchangeConsumer, startRpcServer, type DedupStore, type RunningConsumer } from '@hello-rabbit/transport';
 import { ExchangeName, exchangeSubscriptions, RpcName, SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
 import { isExchange, parseArgs } from './cli.js';
@@ -27,12 +27,14 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
 
   // Metrics and health, when HTTP_PORT asks for them: ready once subscribed, not while
-  // the broker is away, and no longer from the first signal on.
-  const metrics = settings.HTTP_PORT === undefined ? undefined : createMetrics();
+  // the broker is away, and no longer from the first signal on. Without HTTP_PORT the HTTP
+  // server (Fastify) and the metrics registry are never loaded.
+  const observability = settings.HTTP_PORT === undefined ? undefined : await import('@hello-rabbit/runtime/http');
+  const metrics = observability?.createMetrics();
   const readiness = createReadiness({ startup: 'starting: connecting and subscribing' });
   let http: HttpServer | undefined;
-  if (metrics !== undefined) {
-    http = createHttpServer({
+  if (observability !== undefined && metrics !== undefined) {
+    http = observability.createHttpServer({
       host: settings.HTTP_HOST,
       port: settings.HTTP_PORT ?? 0,
       logger,
