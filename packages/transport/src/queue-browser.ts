@@ -140,8 +140,9 @@ export interface QueueBrowser {
    * `x-delivery-count` (a queue with a delivery limit would drop messages past it: callers
    * check first), a classic queue marks them redelivered. If the connection is lost midway,
    * the broker puts back what was held: nothing is lost, but the order may not be kept.
+   * Each scan has a channel of its own, closed by `close`.
    * @throws QueueBrowseError for a missing queue, a consumer_timeout or a lost connection;
-   * an error of `visit` as it is (after giving back what was held)
+   * an error of `visit` as it is (after giving back what was held, the message in hand included)
    */
   scan(queue: string, visit: (message: QueueMessage, position: number) => Verdict | Promise<Verdict>, options?: ScanOptions): Promise<ScanResult>;
   /**
@@ -208,11 +209,9 @@ export async function openQueueBrowser(endpoint: AmqpEndpoint, options: QueueBro
       channel.on('error', (err: Error) => {
         logger.error({ err, queue }, 'channel error');
       });
-      try {
-        return await scanQueue(channel, queue, visit, scanOptions);
-      } finally {
-        await closeChannel(channel);
-      }
+      // The channel is closed by `close`, within its deadline: closing it here could wait
+      // forever on a connection that no longer answers.
+      return scanQueue(channel, queue, visit, scanOptions);
     },
     publishCopy: async (queue, content, properties, timeoutMs) => {
       publisher ??= createConfirmedPublisher<amqplib.ConfirmChannel>(
@@ -316,8 +315,14 @@ async function scanQueue(
         continue;
       }
       seen++;
-      // The visitor's own errors pass as they are.
-      const verdict = await visit(queueMessage(message), seen);
+      let verdict: Verdict;
+      try {
+        verdict = await visit(queueMessage(message), seen);
+      } catch (err) {
+        // The visitor's own error passes as it is; the message in hand goes back with the rest.
+        held.push(message.fields.deliveryTag);
+        throw err;
+      }
       if (verdict === 'remove') {
         try {
           channel.ack(message);

@@ -127,8 +127,8 @@ describe('openQueueBrowser: scan', () => {
         return 'keep';
       }),
     ).rejects.toBe(boom);
-    // What was held is given back, the message in hand put back as the channel closes: all
-    // there, though a quorum queue, not read through, may not keep their order.
+    // What was held and the message in hand are given back: all there, though a quorum
+    // queue, not read through, puts them behind the messages not taken yet.
     expect((await idsIn(QUORUM)).sort()).toEqual(ids(3));
   });
 
