@@ -1,10 +1,10 @@
-import type { BrokerConfig } from 'rascal';
+import { rascalTopology } from '@hello-rabbit/broker-config';
 import { describe, expect, it } from 'vitest';
-import { contractTopology, topologyFromRascal } from './contract-topology.js';
+import { contractTopology } from './contract-topology.js';
 
 describe('contractTopology', () => {
   it("reads the contract's queues with their declare options, and which the apps adopt", () => {
-    const topology = contractTopology('/');
+    const topology = contractTopology();
     expect(topology.exchanges).toEqual([]);
     expect(topology.bindings).toEqual([]);
     // Tutorials 3 to 5's exchanges: declared by the apps when they use them.
@@ -52,52 +52,21 @@ describe('contractTopology', () => {
   });
 });
 
-describe('topologyFromRascal', () => {
-  it("applies Rascal's and amqplib's defaults and reads every form of exchanges and bindings", () => {
-    const config: BrokerConfig = {
-      vhosts: {
-        v: {
-          queues: ['plain', { name: 'short', options: { messageTtl: 1000, deadLetterExchange: 'dlx', durable: false } }],
-          exchanges: {
-            '': {},
-            'amq.topic': {},
-            events: { type: 'fanout', options: { alternateExchange: 'lost', arguments: { 'x-foo': 1 } } },
-            orders: {},
-          },
-          bindings: {
-            'orders[a.*, b.#] -> plain': {},
-            byObject: { source: 'events', destination: 'orders', destinationType: 'exchange', bindingKey: 'x', options: { 'x-match': 'all' } },
-            'orders -> short': {},
-          },
-        },
-      },
-    };
-    const topology = topologyFromRascal(config, 'v', new Set(['plain']));
-    expect(topology.queues).toEqual([
-      { name: 'plain', type: 'classic', durable: true, exclusive: false, autoDelete: false, arguments: {}, adoptExisting: true },
-      {
-        name: 'short',
-        type: 'classic',
-        durable: false,
-        exclusive: false,
-        autoDelete: false,
-        arguments: { 'x-message-ttl': 1000, 'x-dead-letter-exchange': 'dlx' },
-        adoptExisting: false,
-      },
-    ]);
-    expect(topology.exchanges).toEqual([
-      { name: 'events', type: 'fanout', durable: true, autoDelete: false, internal: false, arguments: { 'x-foo': 1, 'alternate-exchange': 'lost' } },
-      { name: 'orders', type: 'topic', durable: true, autoDelete: false, internal: false, arguments: {} },
-    ]);
-    expect(topology.bindings).toEqual([
-      { source: 'orders', destination: 'plain', destinationType: 'queue', routingKey: 'a.*', arguments: {} },
-      { source: 'orders', destination: 'plain', destinationType: 'queue', routingKey: 'b.#', arguments: {} },
-      { source: 'events', destination: 'orders', destinationType: 'exchange', routingKey: 'x', arguments: { 'x-match': 'all' } },
-      { source: 'orders', destination: 'short', destinationType: 'queue', routingKey: '#', arguments: {} },
-    ]);
-  });
-
-  it('finds nothing for a vhost the configuration does not have', () => {
-    expect(topologyFromRascal({ vhosts: {} }, 'v')).toEqual({ queues: [], exchanges: [], bindings: [] });
+describe('contractTopology, against what the apps declare', () => {
+  it('expects exactly the queues the transport declares at start (rascalTopology), with their options, in every vhost', () => {
+    // Read through a narrow shape: the tool itself no longer reads Rascal's configuration.
+    type Declared = { vhosts: Record<string, { queues: Record<string, { options: { durable: boolean; exclusive: boolean; autoDelete: boolean; arguments: Record<string, unknown> } }> }> };
+    for (const vhost of ['/', 'other']) {
+      const declared = (rascalTopology({ vhost }) as unknown as Declared).vhosts[vhost]?.queues ?? {};
+      const expected = contractTopology().queues;
+      expect(expected.map((q) => q.name)).toEqual(Object.keys(declared));
+      for (const queue of expected) {
+        const options = declared[queue.name]?.options;
+        expect({ durable: queue.durable, exclusive: queue.exclusive, autoDelete: queue.autoDelete, arguments: { ...queue.arguments, 'x-queue-type': queue.type } }).toEqual({
+          ...options,
+          arguments: { 'x-queue-type': 'classic', ...options?.arguments },
+        });
+      }
+    }
   });
 });

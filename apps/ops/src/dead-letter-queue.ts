@@ -1,20 +1,28 @@
-import { withDeadline } from '@hello-rabbit/runtime';
-import { BrokerError } from '@hello-rabbit/transport';
-import type { Channel, ConfirmChannel, GetMessage } from 'amqplib';
-import { connectAmqp } from './amqp-connection.js';
+import {
+  BrokerError,
+  openQueueBrowser,
+  QueueBrowseError,
+  type CopyOutcome,
+  type CopyProperties,
+  type QueueMessage,
+  type ScanResult,
+  type Verdict,
+} from '@hello-rabbit/transport';
 import type { OpsContext } from './context.js';
 import { deliveryLimitOf, needsPolicies, type LimitContext } from './delivery-limit.js';
 import { OpsError } from './errors.js';
 import type { ApiQueue } from './management-api.js';
-import { scanQueue, type ScanResult, type Verdict } from './queue-scan.js';
+
+/** How the tool shows itself in the broker's connection list. */
+export const CONNECTION_NAME = 'ops';
 
 /** A dead-letter queue opened for one command. */
 export interface OpenDeadLetterQueue {
   readonly queue: string;
-  /** Visits the messages in the queue now, in order; see `scanQueue`. */
-  scan(visit: (message: GetMessage, position: number) => Verdict | Promise<Verdict>): Promise<ScanResult>;
-  /** A confirm channel on the same connection, for copies of the messages. */
-  confirmChannel(): Promise<ConfirmChannel>;
+  /** Visits the messages in the queue now, in order; see `QueueBrowser.scan`. */
+  scan(visit: (message: QueueMessage, position: number) => Verdict | Promise<Verdict>): Promise<ScanResult>;
+  /** Publishes a confirmed copy to `target` on the same connection; see `QueueBrowser.publishCopy`. */
+  publishCopy(target: string, content: Buffer, properties: CopyProperties, timeoutMs: number): Promise<CopyOutcome>;
 }
 
 /** Time allowed to close the connection once the work is done. */
@@ -22,26 +30,26 @@ const CLOSE_DEADLINE_MS = 5000;
 
 /**
  * Opens `queue` for a command and closes everything after it: connects (which checks the
- * credentials and the vhost), checks through the management API that the queue exists
- * and that browsing it cannot lose messages, then runs `work`.
+ * credentials and the vhost) as the apps connect (a plain connection on the first node of
+ * AMQP_HOSTS that answers, nothing declared: an operator's tool must not create the queues
+ * it looks at), checks through the management API that the queue exists and that browsing
+ * it cannot lose messages, then runs `work`.
  * @throws OpsError NOT_FOUND when the queue does not exist, UNSAFE when a delivery limit applies.
  */
 export async function withDeadLetterQueue<T>(context: OpsContext, queue: string, work: (open: OpenDeadLetterQueue) => Promise<T>): Promise<T> {
   const { settings, logger } = context;
   const vhost = settings.amqp.vhost;
-  const connection = await connectAmqp(settings, logger);
-  const channels: Channel[] = [];
+  const browser = await openQueueBrowser(
+    settings.amqp,
+    { connectTimeoutMs: settings.connectTimeoutMs, connectionName: CONNECTION_NAME, heartbeatSeconds: settings.heartbeatSeconds, closeTimeoutMs: CLOSE_DEADLINE_MS },
+    logger,
+  );
   try {
     const found = await assertSafeToBrowse(context, queue);
-    const channel = await connection.createChannel();
-    channels.push(channel);
-    channel.on('error', (err: Error) => {
-      logger.error({ err, queue }, 'channel error');
-    });
     return await work({
       queue,
       scan: (visit) =>
-        scanQueue(channel, queue, visit, {
+        browser.scan(queue, visit, {
           // A classic queue puts a message given back in its place; a quorum queue needs the whole pass.
           readThrough: found.type !== 'classic',
           signal: context.signal,
@@ -49,44 +57,31 @@ export async function withDeadLetterQueue<T>(context: OpsContext, queue: string,
             context.output.notice(`the messages given back to '${queue}' were slow to show up (another consumer?): their order may not be kept`);
           },
         }),
-      confirmChannel: async () => {
-        const confirm = await connection.createConfirmChannel();
-        channels.push(confirm);
-        return confirm;
-      },
+      publishCopy: (target, content, properties, timeoutMs) => browser.publishCopy(target, content, properties, timeoutMs),
     });
   } catch (err) {
-    // amqplib's own words for a lost connection or channel are not one of ours.
-    if (err instanceof OpsError || err instanceof BrokerError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    if (/\b404\b|NOT_FOUND/.test(message)) {
-      throw new OpsError('NOT_FOUND', `queue '${queue}' does not exist in vhost '${vhost}' (deleted meanwhile?)`, { cause: err });
+    if (!(err instanceof QueueBrowseError)) throw err;
+    // The client's own words for a lost connection or channel are not one of ours.
+    switch (err.failure) {
+      case 'queue-not-found':
+        throw new OpsError('NOT_FOUND', `queue '${queue}' does not exist in vhost '${vhost}' (deleted meanwhile?)`, { cause: err });
+      case 'ack-timeout':
+        throw new BrokerError(
+          'BROKER_ERROR',
+          `the broker closed the channel: the run held messages of '${queue}' longer than its consumer_timeout; ` +
+            'they are back in the queue; use --limit for shorter runs',
+          { cause: err },
+        );
+      case 'connection-lost':
+        throw new BrokerError(
+          'BROKER_UNREACHABLE',
+          `lost the connection to the broker while working on '${queue}' in vhost '${vhost}' (${err.message}); ` +
+            'the messages not yet done are back in the queue',
+          { cause: err },
+        );
     }
-    if (/acknowledgement timed out/i.test(message)) {
-      throw new BrokerError(
-        'BROKER_ERROR',
-        `the broker closed the channel: the run held messages of '${queue}' longer than its consumer_timeout; ` +
-          'they are back in the queue; use --limit for shorter runs',
-        { cause: err },
-      );
-    }
-    if (/closed|Connection|Channel ended/i.test(message)) {
-      throw new BrokerError(
-        'BROKER_UNREACHABLE',
-        `lost the connection to the broker while working on '${queue}' in vhost '${vhost}' (${message}); ` +
-          'the messages not yet done are back in the queue',
-        { cause: err },
-      );
-    }
-    throw err;
   } finally {
-    const closing = (async () => {
-      for (const channel of channels.reverse()) await channel.close().catch(() => undefined);
-      await connection.close().catch(() => undefined);
-    })();
-    await withDeadline(closing, CLOSE_DEADLINE_MS, () => new Error('the connection did not close in time')).catch((err: unknown) => {
-      logger.warn({ err }, 'error while closing the connection');
-    });
+    await browser.close();
   }
 }
 

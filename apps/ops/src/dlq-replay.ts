@@ -1,12 +1,10 @@
-import type { GetMessage, Options } from 'amqplib';
-import { createConfirmedSender, type ConfirmedSender } from './confirmed-sender.js';
+import type { CopyProperties, QueueMessage, Verdict } from '@hello-rabbit/transport';
 import type { OpsContext } from './context.js';
 import { readDeadLetter, replayHeaders, replayTarget, type DeadLetter } from './dead-letter.js';
 import { withDeadLetterQueue } from './dead-letter-queue.js';
 import { EXIT_NOT_FOUND } from './errors.js';
 import { count } from './output.js';
 import { createPacer } from './pacer.js';
-import type { Verdict } from './queue-scan.js';
 
 export interface ReplaySelection {
   /** Every dead letter (the other filters are then not given). */
@@ -70,8 +68,7 @@ export async function replayDeadLetters(context: OpsContext, args: DlqReplayArgs
   let halted: string | undefined;
 
   const scan = await withDeadLetterQueue(context, args.queue, async (open) => {
-    let sender: ConfirmedSender | undefined;
-    const replayOne = async (message: GetMessage, letter: DeadLetter): Promise<Verdict> => {
+    const replayOne = async (message: QueueMessage, letter: DeadLetter): Promise<Verdict> => {
       const base = { messageId: letter.messageId ?? null, reason: letter.reason ?? null };
       const target = replayTarget(args.queue, letter);
       if (!target.ok) {
@@ -85,17 +82,19 @@ export async function replayDeadLetters(context: OpsContext, args: DlqReplayArgs
         report(`would replay ${describe(letter)} to '${target.queue}'${was(letter)}`);
         return 'keep';
       }
-      sender ??= createConfirmedSender(await open.confirmChannel());
       const publishedAt = await pacer.next(signal);
       if (signal.aborted) {
         halted = 'interrupted';
         return 'stop';
       }
-      const outcome = await sender.send(target.queue, message.content, copyProperties(message, letter, args.queue, context.now()), settings.confirmTimeoutMs);
+      // One copy in flight at a time: the dead letter is acked (`remove`) only once its copy is confirmed.
+      const outcome = await open.publishCopy(target.queue, message.content, copyProperties(message, letter, args.queue, context.now()), settings.confirmTimeoutMs);
       if (outcome.status !== 'confirmed') {
-        messages.push({ ...base, target: target.queue, status: 'failed', error: outcome.reason });
-        report(`could not replay ${describe(letter)} to '${target.queue}': ${outcome.reason}; it stays in '${args.queue}'`);
-        halted = `a copy was not confirmed (${outcome.reason})`;
+        // Through the default exchange, a copy comes back only when there is no such queue.
+        const reason = outcome.status === 'returned' ? `returned by the broker: no queue '${target.queue}' (mandatory)` : outcome.reason;
+        messages.push({ ...base, target: target.queue, status: 'failed', error: reason });
+        report(`could not replay ${describe(letter)} to '${target.queue}': ${reason}; it stays in '${args.queue}'`);
+        halted = `a copy was not confirmed (${reason})`;
         return 'stop';
       }
       messages.push({ ...base, target: target.queue, status: 'replayed', publishedAt });
@@ -168,19 +167,19 @@ function was(letter: DeadLetter): string {
 }
 
 /** The copy's properties: the dead letter's, minus what must not travel (see below). */
-function copyProperties(message: GetMessage, letter: DeadLetter, from: string, now: Date): Options.Publish {
+function copyProperties(message: QueueMessage, letter: DeadLetter, from: string, now: Date): CopyProperties {
   const p = message.properties;
   const defined = <T>(value: T) => (value === undefined || value === null ? undefined : value);
   return {
-    messageId: defined(p.messageId as string | undefined),
-    contentType: defined(p.contentType as string | undefined),
-    contentEncoding: defined(p.contentEncoding as string | undefined),
-    correlationId: defined(p.correlationId as string | undefined),
-    replyTo: defined(p.replyTo as string | undefined),
-    type: defined(p.type as string | undefined),
-    appId: defined(p.appId as string | undefined),
-    priority: defined(p.priority as number | undefined),
-    timestamp: defined(p.timestamp as number | undefined),
+    messageId: defined(p.messageId),
+    contentType: defined(p.contentType),
+    contentEncoding: defined(p.contentEncoding),
+    correlationId: defined(p.correlationId),
+    replyTo: defined(p.replyTo),
+    type: defined(p.type),
+    appId: defined(p.appId),
+    priority: defined(p.priority),
+    timestamp: defined(p.timestamp),
     headers: replayHeaders(p.headers, letter, from, now),
     // Not copied: `expiration` (a replayed message must not expire on its way back),
     // `userId` (the broker refuses one that is not the publishing connection's user).

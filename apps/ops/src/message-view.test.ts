@@ -1,4 +1,4 @@
-import type { Message } from 'amqplib';
+import type { QueueMessage } from '@hello-rabbit/transport';
 import { describe, expect, it } from 'vitest';
 import { viewBody, viewMessage } from './message-view.js';
 
@@ -19,9 +19,11 @@ describe('viewBody', () => {
 
 describe('viewMessage', () => {
   it('keeps the properties that are set, dates the timestamp, and makes header values readable', () => {
-    const message = {
+    const message: QueueMessage = {
       content: Buffer.from('x'),
-      fields: { deliveryTag: 1, redelivered: true, exchange: '', routingKey: 'q' },
+      redelivered: true,
+      exchange: '',
+      routingKey: 'q',
       properties: {
         contentType: 'text/plain',
         contentEncoding: undefined,
@@ -41,7 +43,7 @@ describe('viewMessage', () => {
         appId: 'consumer',
         clusterId: undefined,
       },
-    } as Message;
+    };
     expect(viewMessage(message, 3, 10)).toEqual({
       position: 3,
       redelivered: true,

@@ -1,4 +1,4 @@
-import type { Message } from 'amqplib';
+import type { QueueMessage } from '@hello-rabbit/transport';
 
 /** A message body for people: text when it is UTF-8, base64 otherwise, cut at `maxBytes`. */
 export interface BodyView {
@@ -38,7 +38,7 @@ export function viewBody(content: Buffer, maxBytes: number): BodyView {
 }
 
 /** The AMQP properties a message has, by their AMQP names, the timestamp also as a date. */
-export function viewMessage(message: Message, position: number, maxBytes: number): MessageView {
+export function viewMessage(message: QueueMessage, position: number, maxBytes: number): MessageView {
   const { headers, ...rest } = message.properties;
   const timestamp: unknown = rest.timestamp;
   const properties: Record<string, unknown> = {};
@@ -48,7 +48,7 @@ export function viewMessage(message: Message, position: number, maxBytes: number
   if (typeof timestamp === 'number') properties.timestampIso = new Date(timestamp * 1000).toISOString();
   return {
     position,
-    redelivered: message.fields.redelivered,
+    redelivered: message.redelivered,
     properties,
     headers: plain(headers ?? {}) as Record<string, unknown>,
     body: viewBody(message.content, maxBytes),

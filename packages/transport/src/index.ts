@@ -33,3 +33,17 @@ export {
 export type { ManagementCheckOptions, ManagementClient, ManagementLogin, ManagementQueue, QueueDifference, QueueDrift, QueueShape } from './management-check.js';
 export { sendAll, publishUntilSettled } from './resend.js';
 export type { MessageResult, SendOptions, SendReport, SettleOptions, Settled } from './resend.js';
+/** Looking into queues on a plain connection (the ops tool): browse, take for good after a confirmed copy, close. */
+export { openQueueBrowser, QueueBrowseError } from './queue-browser.js';
+export type {
+  CopyOutcome,
+  CopyProperties,
+  MessageProperties,
+  QueueBrowseFailure,
+  QueueBrowser,
+  QueueBrowserOptions,
+  QueueMessage,
+  ScanOptions,
+  ScanResult,
+  Verdict,
+} from './queue-browser.js';

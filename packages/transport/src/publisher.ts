@@ -1,6 +1,7 @@
+import type { Options } from 'amqplib';
 import { channelError } from './broker-errors.js';
 import type { Logger } from '@hello-rabbit/runtime';
-import { openChannel, type AmqpChannel, type Broker, type ReturnedMessage } from './rascal-adapter.js';
+import { closeChannel, openChannel, type AmqpChannel, type Broker, type ReturnedMessage } from './rascal-adapter.js';
 import { publishSpanIfTracing, type PublishSpan } from '@hello-rabbit/runtime';
 
 /** How one publish ended. Only `confirmed` means the broker has the message. */
@@ -66,11 +67,36 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-type ConfirmChannel = AmqpChannel;
+/**
+ * The part of a confirm channel the publisher uses: Rascal's (callback API) and a plain
+ * amqplib connection's (promise API) both have it, `publish` taking the confirm callback.
+ */
+export type ConfirmChannel = Pick<AmqpChannel, 'publish' | 'on' | 'once'>;
+
+/** Where a publisher gets its confirm channel, and how it closes one. */
+export interface ConfirmChannelSource<C extends ConfirmChannel = ConfirmChannel> {
+  /** A new confirm channel; rejects while there is no connection. */
+  open(): Promise<C>;
+  /** Closes a channel, whatever state it is in; never rejects. */
+  close(channel: C): Promise<void>;
+}
+
+/** A publisher that can also publish a message with the properties given, as they are. */
+export interface ConfirmedPublisher extends Publisher {
+  /**
+   * Publishes to `queue` through the default exchange with exactly `properties` (a copy of
+   * another message: its messageId, timestamp and headers, none when it had none), only made
+   * persistent and mandatory; the outcome as `publish`'s (its `messageId` is '' when the
+   * message has none). Never rejects.
+   */
+  publishAsGiven(queue: string, content: Buffer, properties: Options.Publish, timeoutMs: number): Promise<PublishOutcome>;
+}
 
 interface Pending {
   readonly seq: number;
   readonly messageId: string;
+  /** The messageId on the wire, which a basic.return carries back (none for some copies). */
+  readonly returnKey: unknown;
   readonly deadline: number;
   readonly timeoutMs: number;
   readonly channel: ConfirmChannel;
@@ -89,6 +115,15 @@ interface Pending {
  * publishes it again) and the next publish opens a channel on the new connection.
  */
 export function createPublisher(broker: Broker, options: PublisherOptions): Publisher {
+  return createConfirmedPublisher({ open: () => openChannel(broker, 'confirm'), close: closeChannel }, options);
+}
+
+/**
+ * The publisher of `createPublisher`, on confirm channels from `source`: Rascal's
+ * connection, or a plain connection (see `openQueueBrowser`). Same pipeline, same
+ * confirm, return, nack and timeout handling.
+ */
+export function createConfirmedPublisher<C extends ConfirmChannel>(source: ConfirmChannelSource<C>, options: PublisherOptions): ConfirmedPublisher {
   const { logger } = options;
   const maxInFlight = options.maxInFlight ?? 1000;
 
@@ -96,8 +131,8 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   const pending = new Map<number, Pending>();
   let nextSeq = 0;
   const slotWaiters: (() => void)[] = [];
-  let channel: ConfirmChannel | undefined;
-  let opening: Promise<ConfirmChannel> | undefined;
+  let channel: C | undefined;
+  let opening: Promise<C> | undefined;
   let drained: Promise<void> | undefined;
   let closed = false;
 
@@ -117,8 +152,8 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
     }
   };
 
-  const openConfirmChannel = (): Promise<ConfirmChannel> => {
-    opening ??= openChannel(broker, 'confirm').then(
+  const openConfirmChannel = (): Promise<C> => {
+    opening ??= source.open().then(
       (ch) => {
         opening = undefined;
         const lost = (why: string) => () => {
@@ -139,7 +174,7 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
           const { messageId } = message.properties;
           let entry: Pending | undefined;
           for (const candidate of pending.values()) {
-            if (candidate.channel === ch && candidate.messageId === messageId && candidate.returned === undefined) {
+            if (candidate.channel === ch && candidate.returnKey === messageId && candidate.returned === undefined) {
               entry = candidate;
               break;
             }
@@ -175,29 +210,38 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
   sweep.unref();
 
   /** Writes one message on `ch` and resolves once its fate is known. */
-  const send = (ch: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions, span: PublishSpan | undefined) =>
+  const send = (
+    ch: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    publishOptions: PublishOptions,
+    span: PublishSpan | undefined,
+    asGiven: Options.Publish | undefined,
+  ) =>
     new Promise<PublishOutcome>((resolve) => {
       const { messageId, timeoutMs } = publishOptions;
       const now = Date.now();
-      const entry: Pending = { seq: nextSeq++, messageId, deadline: now + timeoutMs, timeoutMs, channel: ch, resolve, span };
+      const properties: Options.Publish = asGiven ?? {
+        messageId,
+        persistent: true,
+        mandatory: publishOptions.mandatory ?? true,
+        timestamp: Math.floor(now / 1000),
+        contentType: publishOptions.contentType,
+        appId: publishOptions.appId,
+        userId: options.userId,
+        headers: span === undefined ? publishOptions.headers : span.headers,
+        expiration: publishOptions.expiration,
+        correlationId: publishOptions.correlationId,
+      };
+      const entry: Pending = { seq: nextSeq++, messageId, returnKey: properties.messageId, deadline: now + timeoutMs, timeoutMs, channel: ch, resolve, span };
       pending.set(entry.seq, entry);
       try {
         const ok = ch.publish(
           exchange,
           routingKey,
           content,
-          {
-            messageId,
-            persistent: true,
-            mandatory: publishOptions.mandatory ?? true,
-            timestamp: Math.floor(now / 1000),
-            contentType: publishOptions.contentType,
-            appId: publishOptions.appId,
-            userId: options.userId,
-            headers: span === undefined ? publishOptions.headers : span.headers,
-            expiration: publishOptions.expiration,
-            correlationId: publishOptions.correlationId,
-          },
+          properties,
           (err: unknown) => {
             if (err === null || err === undefined) {
               settle(entry, entry.returned === undefined ? { status: 'confirmed', messageId } : { status: 'returned', messageId, reason: entry.returned });
@@ -239,6 +283,7 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
     content: Buffer,
     publishOptions: PublishOptions,
     span: PublishSpan | undefined,
+    asGiven: Options.Publish | undefined,
   ): Promise<PublishOutcome> => {
     const { messageId, timeoutMs } = publishOptions;
     while (pending.size >= maxInFlight) await new Promise<void>((resolve) => slotWaiters.push(resolve));
@@ -253,24 +298,26 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
       span?.end(false, reason);
       return { status: 'failed', messageId, reason };
     }
-    return send(ch, exchange, routingKey, content, publishOptions, span);
+    return send(ch, exchange, routingKey, content, publishOptions, span, asGiven);
   };
 
-  const publishTo = (exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions): Promise<PublishOutcome> => {
+  const publishTo = (exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions, asGiven?: Options.Publish): Promise<PublishOutcome> => {
     if (closed) return Promise.resolve({ status: 'failed', messageId: publishOptions.messageId, reason: 'the publisher is closed' });
     // The span covers the wait for a slot too: it is part of what the caller waits for.
     const span = publishSpanIfTracing(exchange === '' ? routingKey : exchange, publishOptions.messageId, publishOptions.headers);
     // The fast path (a channel, a free slot, a socket taking bytes) allocates no async frame.
     if (channel !== undefined && pending.size < maxInFlight && slotWaiters.length === 0 && drained === undefined) {
-      return send(channel, exchange, routingKey, content, publishOptions, span);
+      return send(channel, exchange, routingKey, content, publishOptions, span, asGiven);
     }
-    return publishWhenReady(exchange, routingKey, content, publishOptions, span);
+    return publishWhenReady(exchange, routingKey, content, publishOptions, span, asGiven);
   };
 
   return {
     // Through the default exchange: the routing key is the queue's name.
     publish: (queue, content, publishOptions) => publishTo('', queue, content, publishOptions),
-    publishTo,
+    publishTo: (exchange, routingKey, content, publishOptions) => publishTo(exchange, routingKey, content, publishOptions),
+    publishAsGiven: (queue, content, properties, timeoutMs) =>
+      publishTo('', queue, content, { messageId: properties.messageId ?? '', timeoutMs }, { ...properties, persistent: true, mandatory: true }),
     get inFlight() {
       return pending.size;
     },
@@ -280,17 +327,7 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
       clearInterval(sweep);
       const ch = channel;
       channel = undefined;
-      if (ch !== undefined) {
-        await new Promise<void>((resolve) => {
-          try {
-            ch.close(() => {
-              resolve();
-            });
-          } catch {
-            resolve();
-          }
-        });
-      }
+      if (ch !== undefined) await source.close(ch);
     },
   };
 }
