@@ -1,13 +1,5 @@
-import {
-  BrokerError,
-  openQueueBrowser,
-  QueueBrowseError,
-  type CopyOutcome,
-  type CopyProperties,
-  type QueueMessage,
-  type ScanResult,
-  type Verdict,
-} from '@hello-rabbit/transport';
+import { BrokerError } from '@hello-rabbit/transport';
+import { openQueueBrowser, QueueBrowseError, type CopyOutcome, type CopyProperties, type QueueMessage, type ScanResult, type Verdict } from '@hello-rabbit/transport/operations';
 import type { OpsContext } from './context.js';
 import { deliveryLimitOf, needsPolicies, type LimitContext } from './delivery-limit.js';
 import { OpsError } from './errors.js';
@@ -25,9 +17,6 @@ export interface OpenDeadLetterQueue {
   publishCopy(target: string, content: Buffer, properties: CopyProperties, timeoutMs: number): Promise<CopyOutcome>;
 }
 
-/** Time allowed to close the connection once the work is done. */
-const CLOSE_DEADLINE_MS = 5000;
-
 /**
  * Opens `queue` for a command and closes everything after it: connects (which checks the
  * credentials and the vhost) as the apps connect (a plain connection on the first node of
@@ -41,7 +30,7 @@ export async function withDeadLetterQueue<T>(context: OpsContext, queue: string,
   const vhost = settings.amqp.vhost;
   const browser = await openQueueBrowser(
     settings.amqp,
-    { connectTimeoutMs: settings.connectTimeoutMs, connectionName: CONNECTION_NAME, heartbeatSeconds: settings.heartbeatSeconds, closeTimeoutMs: CLOSE_DEADLINE_MS },
+    { connectTimeoutMs: settings.connectTimeoutMs, connectionName: CONNECTION_NAME, heartbeatSeconds: settings.heartbeatSeconds },
     logger,
   );
   try {

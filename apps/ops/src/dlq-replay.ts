@@ -1,4 +1,4 @@
-import type { CopyProperties, QueueMessage, Verdict } from '@hello-rabbit/transport';
+import type { CopyProperties, QueueMessage, Verdict } from '@hello-rabbit/transport/operations';
 import type { OpsContext } from './context.js';
 import { readDeadLetter, replayHeaders, replayTarget, type DeadLetter } from './dead-letter.js';
 import { withDeadLetterQueue } from './dead-letter-queue.js';

@@ -1,4 +1,5 @@
-import { apiSegment, BrokerError, createManagementClient, managementQueueShape, policyDefinitionShape, type ManagementQueue } from '@hello-rabbit/transport';
+import { BrokerError } from '@hello-rabbit/transport';
+import { apiSegment, createManagementClient, managementQueueShape, policyDefinitionShape, type ManagementQueue } from '@hello-rabbit/transport/operations';
 import { z } from 'zod';
 import type { ManagementSettings } from './load-env.js';
 

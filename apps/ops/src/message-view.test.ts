@@ -1,4 +1,4 @@
-import type { QueueMessage } from '@hello-rabbit/transport';
+import type { QueueMessage } from '@hello-rabbit/transport/operations';
 import { describe, expect, it } from 'vitest';
 import { viewBody, viewMessage } from './message-view.js';
 

@@ -1,4 +1,4 @@
-import type { QueueMessage } from '@hello-rabbit/transport';
+import type { QueueMessage } from '@hello-rabbit/transport/operations';
 
 /** A message body for people: text when it is UTF-8, base64 otherwise, cut at `maxBytes`. */
 export interface BodyView {

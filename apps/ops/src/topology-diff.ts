@@ -1,4 +1,4 @@
-import { argumentDifferences, queueDifferences, type QueueDifference } from '@hello-rabbit/transport';
+import { argumentDifferences, queueDifferences, type QueueDifference } from '@hello-rabbit/transport/operations';
 import type { ExpectedBinding, ExpectedExchange, ExpectedTopology } from './contract-topology.js';
 import type { ApiBinding, ApiExchange, ApiQueue } from './management-api.js';
 

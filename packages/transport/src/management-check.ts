@@ -212,6 +212,7 @@ export const managementQueueShape = z.looseObject({
   policy: z.string().nullish(),
   operator_policy: z.string().nullish(),
 });
+/** A queue as the management API describes it (`GET /api/queues/<vhost>/<name>`), parsed. */
 export type ManagementQueue = z.output<typeof managementQueueShape>;
 
 /** What `queue.declare` asks of a queue, in the terms the broker compares them in. */

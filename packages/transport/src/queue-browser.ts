@@ -6,7 +6,7 @@
  */
 import type amqplib from 'amqplib';
 import type { GetMessage } from 'amqplib';
-import { withDeadline, type AmqpEndpoint, type Logger } from '@hello-rabbit/runtime';
+import { CLOSE_DEADLINE_MS, closeWithin, type AmqpEndpoint, type Logger } from '@hello-rabbit/runtime';
 import { connectFirstNode, type PlainConnectionOptions } from './connect.js';
 import { createConfirmedPublisher, type ConfirmedPublisher } from './publisher.js';
 
@@ -234,10 +234,7 @@ export async function openQueueBrowser(endpoint: AmqpEndpoint, options: QueueBro
         for (const channel of [...channels].reverse()) await closeChannel(channel);
         await connection.close().catch(() => undefined);
       })();
-      const ms = options.closeTimeoutMs ?? 5000;
-      await withDeadline(closing, ms, () => new Error('the connection did not close in time')).catch((err: unknown) => {
-        logger.warn({ err }, 'error while closing the connection');
-      });
+      await closeWithin('the connection', closing, logger, options.closeTimeoutMs ?? CLOSE_DEADLINE_MS);
     },
   };
 }
