@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { brokerLibraryUses, entryExports, repositoryViolations, violations } from '../src/boundaries.js';
+import { brokerLibraryUses, entryExports, repositoryViolations, sourceFiles, violations } from '../src/boundaries.js';
 import { readWorkspace, repoRoot } from '../src/workspace.js';
 
 /**
@@ -82,6 +82,13 @@ describe('the repository', () => {
   it('reaches the broker only through the transport package', () => {
     const found = repositoryViolations(repoRoot).map((v) => `${v.path}:${v.line} ${v.typeOnly ? 'import type ' : ''}${v.module}`);
     expect(found).toEqual([]);
+  });
+
+  it('keeps Rascal behind one module of the transport: rascal-adapter.ts', () => {
+    const found = sourceFiles(repoRoot)
+      .filter((path) => path.startsWith('packages/transport/src/') && !/\.test\.ts$/.test(path))
+      .filter((path) => brokerLibraryUses(path, readFileSync(join(repoRoot, path), 'utf8')).some((use) => use.module === 'rascal' || use.module.startsWith('rascal/')));
+    expect(found).toEqual(['packages/transport/src/rascal-adapter.ts']);
   });
 
   /** Each `exports` entry of a workspace package under packages/, as its source file. */
