@@ -6,6 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { undocumentedExports } from '../src/api-docs.js';
 import { repoRoot } from '../src/workspace.js';
 
+// Building a TypeScript program takes seconds on a busy 2-core machine: a limit, not a measure.
+const PROGRAM_TIMEOUT_MS = 120_000;
+
 const options: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true };
 
 describe('undocumentedExports', () => {
@@ -14,7 +17,7 @@ describe('undocumentedExports', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('names every export without JSDoc and every option without @default', () => {
+  it('names every export without JSDoc and every option without @default', { timeout: PROGRAM_TIMEOUT_MS }, () => {
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
     writeFileSync(
       join(dir, 'lib.ts'),
@@ -51,7 +54,7 @@ describe('undocumentedExports', () => {
 });
 
 describe("the transport's public API", () => {
-  it.each(['index.ts', 'operations.ts'])('documents every export of src/%s, and the default of every option', (entry) => {
+  it.each(['index.ts', 'operations.ts'])('documents every export of src/%s, and the default of every option', { timeout: PROGRAM_TIMEOUT_MS }, (entry) => {
     const problems = undocumentedExports(join(repoRoot, 'packages/transport/src', entry), options).map((p) => `${p.name} ${p.problem}`);
     expect(problems).toEqual([]);
   });

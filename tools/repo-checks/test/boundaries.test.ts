@@ -15,6 +15,9 @@ import { readWorkspace, repoRoot } from '../src/workspace.js';
  */
 const MAX_EXPORTS = 40;
 
+// Parsing every source file takes a second here, more on a busy machine: a limit, not a measure.
+const SCAN_TIMEOUT_MS = 120_000;
+
 describe('brokerLibraryUses', () => {
   it('finds every way a file can load amqplib or Rascal, telling type-only imports apart', () => {
     const text = [
@@ -79,12 +82,12 @@ describe('violations', () => {
 });
 
 describe('the repository', () => {
-  it('reaches the broker only through the transport package', () => {
+  it('reaches the broker only through the transport package', { timeout: SCAN_TIMEOUT_MS }, () => {
     const found = repositoryViolations(repoRoot).map((v) => `${v.path}:${v.line} ${v.typeOnly ? 'import type ' : ''}${v.module}`);
     expect(found).toEqual([]);
   });
 
-  it('keeps Rascal behind one module of the transport: rascal-adapter.ts', () => {
+  it('keeps Rascal behind one module of the transport: rascal-adapter.ts', { timeout: SCAN_TIMEOUT_MS }, () => {
     const found = sourceFiles(repoRoot)
       .filter((path) => path.startsWith('packages/transport/src/') && !/\.test\.ts$/.test(path))
       .filter((path) => brokerLibraryUses(path, readFileSync(join(repoRoot, path), 'utf8')).some((use) => use.module === 'rascal' || use.module.startsWith('rascal/')));
