@@ -198,16 +198,19 @@ export function renderMarkdown(results: BenchResults): string {
       'Clients alternate within each round; each run is a fresh process (end to end: two). ' +
       `Load average ${meta.loadAverage.start.toFixed(1)} at the start, ${meta.loadAverage.end.toFixed(1)} at the end.`,
   );
-  out.push('');
-  out.push(resultsTable(results));
-  out.push('');
-  out.push(
-    '*ratio to raw*: the median over rounds of the client\'s messages/s divided by raw amqplib\'s in the same round ' +
-      '(higher is better); for the half-rate run, its p99 latency divided by the raw pair\'s (lower is better). ' +
-      '*CPU*: user + system time of the client\'s process per message (end to end: producer and consumer together). ' +
-      '*Latency*: publish to confirm (publishes), publish to delivery (end to end), every round together. ' +
-      '*Peak RSS*: the measuring process (end to end: producer / consumer), Node and tsx included.',
-  );
+  // A run of the startup scenario alone has no messages/s to tabulate.
+  if (results.scenarios.length > 0) {
+    out.push('');
+    out.push(resultsTable(results));
+    out.push('');
+    out.push(
+      '*ratio to raw*: the median over rounds of the client\'s messages/s divided by raw amqplib\'s in the same round ' +
+        '(higher is better); for the half-rate run, its p99 latency divided by the raw pair\'s (lower is better). ' +
+        '*CPU*: user + system time of the client\'s process per message (end to end: producer and consumer together). ' +
+        '*Latency*: publish to confirm (publishes), publish to delivery (end to end), every round together. ' +
+        '*Peak RSS*: the measuring process (end to end: producer / consumer), Node and tsx included.',
+    );
+  }
   const unavailable = results.clients.filter((client) => !client.available);
   if (unavailable.length > 0) {
     out.push('');
@@ -251,9 +254,11 @@ export function renderMarkdown(results: BenchResults): string {
     }
   }
 
-  out.push('', '## Goals (the project\'s path)', '', '| goal | value | target | |', '|---|--:|--:|---|');
-  for (const goal of results.goals) {
-    out.push(`| ${goal.goal} | ${fixed(goal.value, 2)} | ${goal.target} | ${goal.met ? 'met' : '**short**'} |`);
+  if (results.goals.length > 0) {
+    out.push('', '## Goals (the project\'s path)', '', '| goal | value | target | |', '|---|--:|--:|---|');
+    for (const goal of results.goals) {
+      out.push(`| ${goal.goal} | ${fixed(goal.value, 2)} | ${goal.target} | ${goal.met ? 'met' : '**short**'} |`);
+    }
   }
   out.push('');
   return out.join('\n');
