@@ -4,6 +4,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { CLIENT_LABELS, type BenchResults } from './results.js';
 import { CLIENTS } from './jobs.js';
 import type { ScenarioId } from './scenarios.js';
+import { STARTUP_GROUPS } from './startup.js';
 
 /** Axis labels; `|` breaks the line. */
 const SHORT: Record<ScenarioId, string> = {
@@ -28,10 +29,11 @@ const PANELS = {
   cpu: 'Client CPU per message, ratio to raw amqplib (lower is better)',
   p99: "p99 latency at half the raw pair's max rate, ratio to raw (lower is better)",
   cluster: 'End to end on a 3-node cluster: messages/s, ratio to the same client on the single node (higher is better)',
+  startup: 'Starting up, whole processes: wall time, ratio to raw amqplib (--help: to node -e 0; lower is better)',
 } as const;
 
 /** The y axis of each panel: what the bars are divided by. */
-const AXES: Record<string, string> = { [PANELS.cluster]: 'ratio to the single node' };
+const AXES: Record<string, string> = { [PANELS.cluster]: 'ratio to the single node', [PANELS.startup]: 'ratio to the base' };
 
 /** The bars: one per scenario and client, in up to four panels. */
 function bars(results: BenchResults): Bar[] {
@@ -48,6 +50,11 @@ function bars(results: BenchResults): Bar[] {
         push(PANELS.p99, summary.p99Ratio);
       }
       if (summary.singleNodeRatio !== undefined) push(PANELS.cluster, summary.singleNodeRatio);
+    }
+  }
+  for (const program of results.startup?.programs ?? []) {
+    if (program.wallRatio !== null && Number.isFinite(program.wallRatio)) {
+      out.push({ panel: PANELS.startup, scenario: STARTUP_GROUPS[program.group].short, client: program.label, ratio: program.wallRatio });
     }
   }
   return out;
@@ -95,12 +102,13 @@ function panel(title: string, data: readonly Bar[], clientOrder: readonly string
 /** The chart as a Vega-Lite spec: grouped bars per scenario and client, a line at 1.0. */
 export function chartSpec(results: BenchResults): TopLevelSpec {
   const data = bars(results);
-  const clientOrder = CLIENTS.map((client) => CLIENT_LABELS[client]);
+  const clientOrder = [...CLIENTS.map((client) => CLIENT_LABELS[client]), ...(results.startup?.programs ?? []).map((program) => program.label)];
   const panels = [
     panel(PANELS.throughput, data, clientOrder, undefined),
     panel(PANELS.cpu, data, clientOrder, 1.3),
     panel(PANELS.p99, data, clientOrder, 1.5),
     panel(PANELS.cluster, data, clientOrder, undefined),
+    panel(PANELS.startup, data, clientOrder, undefined),
   ].filter((one) => one.layer[0]?.data.values.length !== 0);
   // Panels of other widths would not line up; the scenarios' bands share one step.
   return {

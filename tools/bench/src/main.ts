@@ -24,6 +24,7 @@ import {
   type OverloadSummary,
   type RoundOutcome,
 } from './results.js';
+import { deleteHello, hasGnuTime, killStartupChildren, runStartupProgram, startupPrograms, summarizeStartup, type StartupOutcome, type StartupSummary } from './startup.js';
 import { clientsFor, measure, SCENARIOS, singleNode, type Endpoints, type Measurement, type RunSettings, type Scenario, type ScenarioId } from './scenarios.js';
 
 const MiB = 2 ** 20;
@@ -197,6 +198,42 @@ async function runOverload(client: ClientName, options: BenchOptions, offeredRat
   }
 }
 
+/**
+ * The startup scenario: every program as a fresh whole process, in a different order each
+ * round, in a vhost of the round's own; `hello` is deleted after each program, so every
+ * send and consumer declares it anew and nothing sent is left behind.
+ */
+async function runStartup(options: BenchOptions, settings: RunSettings): Promise<StartupSummary> {
+  const { programs, skipped } = startupPrograms();
+  for (const one of skipped) say(`startup: ${one.label} skipped: ${one.reason}`);
+  const timed = hasGnuTime();
+  if (!timed) say('startup: no /usr/bin/time here: wall time only (CPU and peak RSS of the consumers from /proc)');
+  const outcomes = new Map<string, StartupOutcome[]>(programs.map((program) => [program.id, []]));
+  for (let round = 1; round <= options.rounds; round++) {
+    stopIfInterrupted();
+    await withVhost(`startup-r${String(round)}`, async (url) => {
+      for (const program of rotate(programs, round - 1)) {
+        stopIfInterrupted();
+        const where = `[round ${String(round)}/${String(options.rounds)}] startup · ${program.label}`;
+        try {
+          const run = await runStartupProgram(program, url, timed, settings.timeoutMs);
+          outcomes.get(program.id)?.push({ round, ok: true, run });
+          say(
+            `${where}: ${run.wallMs.toFixed(0)} ms` +
+              (run.cpuMs === undefined ? '' : `, CPU ${run.cpuMs.toFixed(0)} ms`) +
+              (run.peakRssBytes === undefined ? '' : `, peak RSS ${(run.peakRssBytes / MiB).toFixed(0)} MiB`),
+          );
+        } catch (err) {
+          outcomes.get(program.id)?.push({ round, ok: false, error: messageOf(err) });
+          say(`${where}: failed: ${messageOf(err)}`);
+        }
+        if (program.group !== 'help') await deleteHello(url);
+      }
+    });
+  }
+  return summarizeStartup(programs, outcomes, timed ? 'gnu-time' : 'wall-only', skipped);
+}
+
 /** What the cluster scenarios run on: the cluster, or why there is none. */
 interface ClusterState {
   readonly cluster?: BenchCluster | undefined;
@@ -310,6 +347,9 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     ),
   );
 
+  // Before the overload check, after the rounds of the others: alone on the machine as far as this benchmark goes.
+  const startup = options.startup ? await runStartup(options, settings) : undefined;
+
   const overload: OverloadSummary[] = [];
   if (options.overload && clients.includes('project')) {
     const rawLarge = summaries.find((summary) => summary.id === 'publish-quorum-10k')?.clients.find((summary) => summary.client === BASELINE);
@@ -343,6 +383,7 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     clients: availability,
     scenarios: summaries,
     overload,
+    ...(startup === undefined ? {} : { startup }),
     goals: evaluateGoals(summaries, overload.find((one) => one.client === 'project')),
   };
 }
@@ -385,6 +426,7 @@ function onSignal(exitCode: number): void {
   interruptedAt = Date.now();
   say(`bench: interrupted; cleaning up${activeCluster === undefined ? '' : ' (stopping the cluster\'s nodes)'}`);
   killRunners();
+  killStartupChildren();
   void Promise.allSettled([activeVhost?.dispose(), activeCluster?.stop()])
     .then(() => killClusterLeftovers())
     .finally(() => process.exit(exitCode));
@@ -404,6 +446,7 @@ main().then(
     // Interrupted: the signal's handler cleans up and exits.
     if (interruptedAt !== undefined) return;
     killRunners();
+    killStartupChildren();
     process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },

@@ -133,6 +133,57 @@ export function clusterSections(results: BenchResults): string[] {
   return out;
 }
 
+/** The startup scenario: one table, a row per program, grouped by what is measured. */
+export function startupSection(results: BenchResults): string[] {
+  const { startup } = results;
+  if (startup === undefined) return [];
+  const wallOnly = startup.measuredWith === 'wall-only';
+  const out = [
+    '',
+    '## Starting up',
+    '',
+    'Whole processes, as deployed: `node apps/producer/dist/main.js \'Hello World!\'` (connect, declare or adopt `hello`, one confirmed ' +
+      'publish, close) beside a raw amqplib script doing the same (`createConfirmChannel`, `assertQueue(\'hello\', {durable: false})`, one ' +
+      "persistent mandatory publish, `waitForConfirms`, close) and the tutorial's pika `send.py` (which publishes without confirms); " +
+      "`producer --help` and `consumer --help` beside Node's own start (`node -e 0`); and the time from spawning a consumer to its line " +
+      '` [*] Waiting for messages`, the project\'s (`--from hello`) beside a raw amqplib consumer. The programs alternate within each round, ' +
+      'each in a fresh process, against a vhost of the round\'s own. *Wall*: spawn to exit (consumers: spawn to the waiting line), measured by the benchmark. ' +
+      (wallOnly
+        ? '*CPU* and *peak RSS*: no `/usr/bin/time` on this machine, so none for the programs that run to their end; the consumers\' from /proc at the waiting line. '
+        : "*CPU* (user + system) and *peak RSS* of the child: GNU time's (`/usr/bin/time -f '%e %U %S %M'`); the consumers': /proc at the waiting line. ") +
+      '*ratio*: the median over rounds of the per-round ratio of wall times to the row marked *base* (raw amqplib; `node -e 0` for `--help`).',
+    '',
+    '| measured | program | wall ms median | wall ms min–max | ratio to base | ratio to pika | CPU ms | CPU ratio | peak RSS MiB |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const program of startup.programs) {
+    const group = startup.groups[program.group];
+    const base = group.baseline === program.id;
+    const wall = program.wallMs;
+    out.push(
+      [
+        '',
+        group.title,
+        `${program.label}${base ? ' (base)' : ''}`,
+        program.rounds === 0 ? 'failed' : fixed(wall?.median, 0),
+        wall === null ? '–' : `${fixed(wall.min, 0)}–${fixed(wall.max, 0)}`,
+        fixed(program.wallRatio, 2),
+        fixed(program.wallRatioToPika, 2),
+        fixed(program.cpuMs?.median, 0),
+        fixed(program.cpuRatio, 2),
+        program.peakRssBytes === null ? '–' : (program.peakRssBytes / MiB).toFixed(0),
+        '',
+      ]
+        .join(' | ')
+        .trim(),
+    );
+  }
+  for (const one of startup.skipped) out.push('', `- ${one.label}: skipped (${one.reason})`);
+  const errors = startup.programs.flatMap((program) => program.errors.map((error) => `- ${program.label}, ${error}`));
+  if (errors.length > 0) out.push('', '### Failed startup runs', '', ...errors);
+  return out;
+}
+
 /** The whole report: the table, the goals, the overload check, the machine. */
 export function renderMarkdown(results: BenchResults): string {
   const { meta } = results;
@@ -147,16 +198,19 @@ export function renderMarkdown(results: BenchResults): string {
       'Clients alternate within each round; each run is a fresh process (end to end: two). ' +
       `Load average ${meta.loadAverage.start.toFixed(1)} at the start, ${meta.loadAverage.end.toFixed(1)} at the end.`,
   );
-  out.push('');
-  out.push(resultsTable(results));
-  out.push('');
-  out.push(
-    '*ratio to raw*: the median over rounds of the client\'s messages/s divided by raw amqplib\'s in the same round ' +
-      '(higher is better); for the half-rate run, its p99 latency divided by the raw pair\'s (lower is better). ' +
-      '*CPU*: user + system time of the client\'s process per message (end to end: producer and consumer together). ' +
-      '*Latency*: publish to confirm (publishes), publish to delivery (end to end), every round together. ' +
-      '*Peak RSS*: the measuring process (end to end: producer / consumer), Node and tsx included.',
-  );
+  // A run of the startup scenario alone has no messages/s to tabulate.
+  if (results.scenarios.length > 0) {
+    out.push('');
+    out.push(resultsTable(results));
+    out.push('');
+    out.push(
+      '*ratio to raw*: the median over rounds of the client\'s messages/s divided by raw amqplib\'s in the same round ' +
+        '(higher is better); for the half-rate run, its p99 latency divided by the raw pair\'s (lower is better). ' +
+        '*CPU*: user + system time of the client\'s process per message (end to end: producer and consumer together). ' +
+        '*Latency*: publish to confirm (publishes), publish to delivery (end to end), every round together. ' +
+        '*Peak RSS*: the measuring process (end to end: producer / consumer), Node and tsx included.',
+    );
+  }
   const unavailable = results.clients.filter((client) => !client.available);
   if (unavailable.length > 0) {
     out.push('');
@@ -171,6 +225,7 @@ export function renderMarkdown(results: BenchResults): string {
 
   out.push(...mandatorySection(results));
   out.push(...clusterSections(results));
+  out.push(...startupSection(results));
 
   if (results.overload.length > 0) {
     const [first] = results.overload;
@@ -199,9 +254,11 @@ export function renderMarkdown(results: BenchResults): string {
     }
   }
 
-  out.push('', '## Goals (the project\'s path)', '', '| goal | value | target | |', '|---|--:|--:|---|');
-  for (const goal of results.goals) {
-    out.push(`| ${goal.goal} | ${fixed(goal.value, 2)} | ${goal.target} | ${goal.met ? 'met' : '**short**'} |`);
+  if (results.goals.length > 0) {
+    out.push('', '## Goals (the project\'s path)', '', '| goal | value | target | |', '|---|--:|--:|---|');
+    for (const goal of results.goals) {
+      out.push(`| ${goal.goal} | ${fixed(goal.value, 2)} | ${goal.target} | ${goal.met ? 'met' : '**short**'} |`);
+    }
   }
   out.push('');
   return out.join('\n');

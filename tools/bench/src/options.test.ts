@@ -5,12 +5,12 @@ import { SCENARIO_IDS } from './scenarios.js';
 describe('bench options', () => {
   it('runs five rounds of every scenario and client by default, one small round with --quick', () => {
     const full = parseOptions([]);
-    expect(full).toMatchObject({ quick: false, rounds: 5, overload: true });
+    expect(full).toMatchObject({ quick: false, rounds: 5, overload: true, startup: true });
     expect(full?.scenarios).toEqual([...SCENARIO_IDS]);
     expect(full?.clients).toContain('amqp-connection-manager');
     expect(full?.outDir).toMatch(/tools\/bench\/results$/);
     const quick = parseOptions(['--quick']);
-    expect(quick).toMatchObject({ quick: true, rounds: 1 });
+    expect(quick).toMatchObject({ quick: true, rounds: 1, startup: true });
     expect(quick?.outDir).toMatch(/results\/quick$/);
   });
 
@@ -33,6 +33,11 @@ describe('bench options', () => {
     expect(() => parseOptions(['--clients', 'amqplib,rascal'])).toThrow(/unknown rascal/);
     expect(() => parseOptions(['--clients', 'project'])).toThrow(/baseline/);
     expect(() => parseOptions(['--nope'])).toThrow(UsageError);
+  });
+
+  it('runs the startup scenario alone when it is the only one named', () => {
+    expect(parseOptions(['--scenarios', 'startup'])).toMatchObject({ scenarios: [], startup: true, overload: false });
+    expect(parseOptions(['--scenarios', 'consume'])).toMatchObject({ startup: false });
   });
 
   it('asks for the usage text with --help', () => {

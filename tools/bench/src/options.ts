@@ -23,6 +23,8 @@ export interface BenchOptions {
   readonly clients: readonly ClientName[];
   readonly scenarios: readonly ScenarioId[];
   readonly overload: boolean;
+  /** The startup scenario: whole processes (a one-shot send, --help, a consumer to ready). */
+  readonly startup: boolean;
   /** Where latest.json, latest.md and chart.svg go. */
   readonly outDir: string;
   /** Write a CPU profile of every runner to <out>/profiles. */
@@ -45,7 +47,7 @@ Options:
   --overload-seconds <s>  length of the overload check (default 6; quick 1.5)
   --memory-cap-mb <n>     the overload check's cap on peak RSS (default 384)
   --clients <list>        comma-separated, of: ${CLIENTS.join(', ')}
-  --scenarios <list>      comma-separated, of: ${SCENARIO_IDS.join(', ')}, overload
+  --scenarios <list>      comma-separated, of: ${SCENARIO_IDS.join(', ')}, startup, overload
                           (e2e-half-rate and e2e-cluster bring e2e along: they are compared with it)
   --out <dir>             output directory (default tools/bench/results)
   --profile               write a V8 CPU profile of every run to <out>/profiles
@@ -102,7 +104,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
   const quick = values.quick;
   const clients = list('clients', values.clients, CLIENTS) ?? [...CLIENTS];
   if (!clients.includes('amqplib')) throw new UsageError('--clients: amqplib is the baseline of every ratio and cannot be left out');
-  const asked = list('scenarios', values.scenarios, [...SCENARIO_IDS, 'overload'] as const);
+  const asked = list('scenarios', values.scenarios, [...SCENARIO_IDS, 'startup', 'overload'] as const);
   // The half-rate run is paced at half the rate the raw pair reached in the full-rate run;
   // the cluster's rates are divided by the single node's of the same round.
   const scenarios = asked?.some((id) => id === 'e2e-half-rate' || id === 'e2e-cluster') === true ? [...asked, 'e2e' as const] : asked;
@@ -121,6 +123,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
     clients,
     scenarios: scenarios === undefined ? defaults : SCENARIO_IDS.filter((id) => scenarios.includes(id)),
     overload: scenarios === undefined || scenarios.includes('overload'),
+    startup: scenarios === undefined || scenarios.includes('startup'),
     outDir: resolve(values.out ?? resolve(packageDir, quick ? 'results/quick' : 'results')),
     profile: values.profile,
   };

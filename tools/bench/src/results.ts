@@ -2,6 +2,7 @@ import type { ClusterLayout } from './cluster.js';
 import { BASELINE, REFERENCE, type ClientName } from './jobs.js';
 import { decodeHistogram, mergeHistograms, summarizeLatency, type LatencySummary } from './latency.js';
 import type { Measurement, Scenario, ScenarioId } from './scenarios.js';
+import type { StartupSummary } from './startup.js';
 import { median, spread, type Spread } from './stats.js';
 
 export const CLIENT_LABELS: Record<ClientName, string> = {
@@ -310,5 +311,7 @@ export interface BenchResults {
   readonly scenarios: readonly ScenarioSummary[];
   /** The project's path, then raw amqplib under the same load for reference. */
   readonly overload: readonly OverloadSummary[];
+  /** Whole processes: a one-shot send, --help, a consumer to ready; absent when not asked for. */
+  readonly startup?: StartupSummary;
   readonly goals: readonly Goal[];
 }

@@ -98,6 +98,31 @@ describe('pnpm bench --quick', () => {
     expect(markdown).toContain('## What the mandatory flag costs');
   });
 
+  it('starts the project and raw amqplib as whole processes: a send, --help, a consumer to ready', async () => {
+    const programs = results.startup?.programs ?? [];
+    for (const id of ['project-send', 'amqplib-send', 'producer-help', 'consumer-help', 'node', 'project-ready', 'amqplib-ready']) {
+      const program = programs.find((one) => one.id === id);
+      expect(program?.errors, id).toEqual([]);
+      expect(program?.rounds, id).toBe(1);
+      expect(program?.wallMs?.median, id).toBeGreaterThan(0);
+      expect(program?.peakRssBytes, id).toBeGreaterThan(0);
+    }
+    expect(programs.find((one) => one.id === 'amqplib-send')?.wallRatio).toBe(1);
+    expect(programs.find((one) => one.id === 'project-send')?.wallRatio).toBeGreaterThan(0);
+    // pika runs where a Python with pika is, and is otherwise named as skipped.
+    const pikaRan = programs.some((one) => one.id === 'pika-send');
+    expect(pikaRan || results.startup?.skipped.some((one) => one.label.includes('pika'))).toBe(true);
+
+    const markdown = await readFile(join(out, 'latest.md'), 'utf8');
+    const section = markdown.slice(markdown.indexOf('## Starting up'));
+    expect(markdown).toContain('## Starting up');
+    const row = (label: string) => section.split('\n').find((line) => line.includes(`| ${label}`));
+    for (const label of ['hello-rabbit producer', 'raw amqplib script (base)', 'hello-rabbit consumer', 'raw amqplib consumer (base)', 'node -e 0 (base)']) {
+      // The wall time's median is a number, not '–' or 'failed'.
+      expect(row(label)?.split(' | ')[2], label).toMatch(/^\d+$/);
+    }
+  });
+
   it('draws the chart as a standalone SVG', async () => {
     const svg = await readFile(join(out, 'chart.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
