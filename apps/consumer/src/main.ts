@@ -60,6 +60,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
       connectionName: `${PROGRAM} (${from})`,
       topology: settings.AMQP_TOPOLOGY,
+      // Only its queue, retry queues and dead-letter queue (none for an exchange subscriber,
+      // whose own queue is declared when it subscribes).
+      use: isExchange(from) ? {} : { subscriptions: [from] },
       ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),
     },
     logger,

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { closeWithin, ConfigError, createLogger, describeFatal, ExitCode, onStopSignal } from '@hello-rabbit/runtime';
 import { createPublisher, declareExchange, openBroker, sendAll, type Broker } from '@hello-rabbit/transport';
-import { encodeMessage, exchangePublications, exchanges, InvalidMessageError, publications } from '@hello-rabbit/broker-config';
+import { encodeMessage, exchangePublications, exchanges, InvalidMessageError, publications, type TopologyUse } from '@hello-rabbit/broker-config';
 import { callFibonacci } from './call.js';
 import { isExchange, parseArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
@@ -52,7 +52,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       : '';
   const sentLine = routingKey === undefined || to === 'logs' ? ` [x] Sent '${text}'` : ` [x] Sent '${routingKey}':'${text}'`;
 
-  const broker = await openBroker(brokerSettings(settings), logger);
+  // Only the queue it publishes to (none for an exchange, which is declared below).
+  const broker = await openBroker(brokerSettings(settings, isExchange(to) ? {} : { publications: [to] }), logger);
   // An exchange is declared by whoever uses it, as the tutorial programs do (or adopted).
   if (isExchange(to)) {
     await declareExchange(broker, exchanges[to], logger, { topology: settings.AMQP_TOPOLOGY }).catch(async (e: unknown) => {
@@ -132,7 +133,8 @@ async function withBroker(
   logger: ReturnType<typeof createLogger>,
   work: (broker: Broker) => Promise<number>,
 ): Promise<number> {
-  const broker = await openBroker(brokerSettings(settings), logger);
+  // The RPC client uses direct reply-to and the server's queue, which the server declares.
+  const broker = await openBroker(brokerSettings(settings, {}), logger);
   try {
     return await work(broker);
   } finally {
@@ -153,9 +155,10 @@ main(process.argv.slice(2), process.env).then(
   },
 );
 
-/** What the producer asks of its broker connection, from its settings. */
-function brokerSettings(settings: ReturnType<typeof loadEnv>) {
+/** What the producer asks of its broker connection, from its settings; `use`: the queues it needs. */
+function brokerSettings(settings: ReturnType<typeof loadEnv>, use: TopologyUse) {
   return {
+    use,
     endpoint: settings.AMQP_URL,
     connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
     heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,

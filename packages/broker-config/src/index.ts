@@ -5,6 +5,6 @@ export type { ExchangeDeclaration, ExchangeSubscriptionPayload, RpcRequest, RpcR
 export type { MessageName } from './messages.js';
 export { encodeMessage, decodeMessage, InvalidMessageError } from './codec.js';
 export type { EncodedMessage } from './codec.js';
-export { queues, publications, subscriptions, rascalTopology } from './topology.js';
+export { queues, publications, subscriptions, rascalTopology, queuesUsedBy } from './topology.js';
 export { exportDefinitions } from './definitions.js';
-export type { QueueDeclaration, QueueMode, PublicationPayload, SubscriptionPayload } from './topology.js';
+export type { QueueDeclaration, QueueMode, PublicationPayload, SubscriptionPayload, TopologyUse } from './topology.js';

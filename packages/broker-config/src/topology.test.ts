@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import rascal from 'rascal';
 import { describe, expect, it } from 'vitest';
-import { publications, queues, rascalTopology, subscriptions } from './topology.js';
+import { publications, queues, queuesUsedBy, rascalTopology, subscriptions } from './topology.js';
 
 type Callback = (err: Error | null, config?: unknown) => void;
 const require = createRequire(import.meta.url);
@@ -134,5 +134,40 @@ describe('rascalTopology', () => {
   it('names the vhost it is given', () => {
     const c = rascalTopology({ vhost: 'orders' });
     expect(vhost(c, 'orders').subscriptions?.hello).toMatchObject({ vhost: 'orders', queue: 'hello' });
+  });
+});
+
+describe('what a command uses', () => {
+  const names = (use: Parameters<typeof queuesUsedBy>[0]) => queuesUsedBy(use).map((queue) => queue.name);
+
+  it('a publication uses its queue alone', () => {
+    expect(names({ publications: ['hello'] })).toEqual(['hello']);
+    expect(names({ publications: ['task_queue'] })).toEqual(['task_queue']);
+  });
+
+  it('a subscription uses its queue, its retry queues and its dead-letter queue', () => {
+    expect(names({ subscriptions: ['hello'] })).toEqual(['hello', 'hello.dlq']);
+    expect(names({ subscriptions: ['task_queue'] })).toEqual(['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3']);
+    expect(names({ subscriptions: ['rpc_queue'] })).toEqual(['rpc_queue', 'rpc_queue.dlq']);
+  });
+
+  it('nothing uses nothing', () => {
+    expect(names({})).toEqual([]);
+  });
+
+  it("gives Rascal only those queues, and only the subscriptions it consumes", () => {
+    const c = rascalTopology({ use: { subscriptions: ['task_queue'] } });
+    const v = c.vhosts?.['/'];
+    expect(Object.keys(v?.queues ?? {})).toEqual(['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3']);
+    expect(Object.keys(v?.subscriptions ?? {})).toEqual(['task_queue']);
+    const send = rascalTopology({ use: { publications: ['hello'] } }).vhosts?.['/'];
+    expect(Object.keys(send?.queues ?? {})).toEqual(['hello']);
+    expect(Object.keys(send?.subscriptions ?? {})).toEqual([]);
+  });
+
+  it('without a use, declares the whole contract, as before', () => {
+    const v = rascalTopology().vhosts?.['/'];
+    expect(Object.keys(v?.queues ?? {})).toHaveLength(Object.keys(queues).length);
+    expect(Object.keys(v?.subscriptions ?? {})).toEqual(Object.keys(subscriptions));
   });
 });

@@ -167,9 +167,39 @@ export const subscriptions = {
  */
 export type QueueMode = 'assert' | 'check';
 
+/**
+ * What a command uses of the contract: the publications it publishes to and the
+ * subscriptions it consumes. It declares (or checks) only their queues.
+ */
+export interface TopologyUse {
+  /** Publications it publishes to: their queues. @default none */
+  readonly publications?: readonly PublicationName[];
+  /** Subscriptions it consumes: their queues, retry queues and dead-letter queues. @default none */
+  readonly subscriptions?: readonly SubscriptionName[];
+}
+
+/**
+ * The queues a command uses, in the contract's order: a publication's queue; a
+ * subscription's queue, its retry wait queues and its dead-letter queue. A Hello World send
+ * uses `hello` alone; the worker `task_queue`, its retry queues and `task_queue.dlq`.
+ */
+export function queuesUsedBy(use: TopologyUse): QueueDeclaration[] {
+  const names = new Set<QueueName>();
+  for (const name of use.publications ?? []) names.add(publications[name].queue);
+  for (const name of use.subscriptions ?? []) {
+    const subscription: SubscriptionDeclaration = subscriptions[name];
+    names.add(subscription.queue);
+    for (const retry of subscription.retryQueues) names.add(retry);
+    names.add(subscription.deadLetterQueue);
+  }
+  return Object.values(queues).filter((queue) => names.has(queue.name));
+}
+
 export interface TopologyOptions {
   /** The vhost the topology lives in. @default '/' */
   readonly vhost?: string;
+  /** Only what this command uses (see `queuesUsedBy`). @default every queue and subscription of the contract */
+  readonly use?: TopologyUse;
   /** How each queue is treated at start. @default 'assert' for every queue */
   readonly queueModes?: Partial<Record<QueueName, QueueMode>>;
   /** Unacknowledged deliveries a consumer holds at once. @default each subscription's own */
@@ -188,8 +218,11 @@ export interface TopologyOptions {
 export function rascalTopology(options: TopologyOptions = {}): BrokerConfig {
   const vhost = options.vhost ?? '/';
 
+  const declared = options.use === undefined ? Object.values(queues) : queuesUsedBy(options.use);
+  const consumed = new Set<string>(options.use === undefined ? Object.keys(subscriptions) : (options.use.subscriptions ?? []));
+
   const rascalQueues = Object.fromEntries(
-    Object.values(queues).map((queue) => {
+    declared.map((queue) => {
       const mode = options.queueModes?.[queue.name] ?? 'assert';
       return [
         queue.name,
@@ -203,7 +236,9 @@ export function rascalTopology(options: TopologyOptions = {}): BrokerConfig {
   );
 
   const rascalSubscriptions = Object.fromEntries(
-    Object.entries(subscriptions).map(([name, subscription]) => [
+    Object.entries(subscriptions)
+      .filter(([name]) => consumed.has(name))
+      .map(([name, subscription]) => [
       name,
       {
         vhost,

@@ -1,5 +1,5 @@
 import type amqplib from 'amqplib';
-import { queues, rascalTopology, type QueueDeclaration, type QueueMode, type QueueName } from '@hello-rabbit/broker-config';
+import { queues, queuesUsedBy, rascalTopology, type QueueDeclaration, type QueueMode, type QueueName, type TopologyUse } from '@hello-rabbit/broker-config';
 import { nodeEndpoints, withDeadline, type AmqpEndpoint, type Logger, type TopologyMode } from '@hello-rabbit/runtime';
 import { channelError, toBrokerError } from './broker-errors.js';
 import { connectFirstNode, connecting, connectTimeout } from './connect.js';
@@ -33,6 +33,13 @@ export interface BrokerSettings {
    * where the contract allows. @default not compared
    */
   readonly managementUrl?: string;
+  /**
+   * What the command uses of the contract: only those queues are declared or checked (and
+   * compared through the management API), and only those subscriptions can be consumed. A
+   * Hello World send uses the publication `hello`; the worker the subscription `task_queue`.
+   * @default every queue and subscription of the contract
+   */
+  readonly use?: TopologyUse;
 }
 
 /**
@@ -67,7 +74,8 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
   );
   // An error after the handshake (the broker closing on us) rejects the pending call below.
   connection.on('error', () => undefined);
-  const queueModes = await withDeadline(resolveQueueModes(settings, node, connection, Object.values(queues), logger), connectTimeoutMs, timeout(node))
+  const declarations = settings.use === undefined ? Object.values(queues) : queuesUsedBy(settings.use);
+  const queueModes = await withDeadline(resolveQueueModes(settings, node, connection, declarations, logger), connectTimeoutMs, timeout(node))
     .catch((err: unknown) => {
       throw toBrokerError(err, node);
     })
@@ -75,7 +83,7 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
 
   // Once, whichever node answered: the management API is one address, not one per node.
   if (settings.managementUrl !== undefined) {
-    await compareThroughManagement(settings.managementUrl, endpoint, Object.values(queues), logger, connectTimeoutMs);
+    await compareThroughManagement(settings.managementUrl, endpoint, declarations, logger, connectTimeoutMs);
   }
 
   // Rascal starts from the node that just answered and goes round the others on a loss.
@@ -85,6 +93,7 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     rascalTopology({
       vhost: endpoint.vhost,
       queueModes,
+      ...(settings.use === undefined ? {} : { use: settings.use }),
       ...(settings.prefetch === undefined ? {} : { prefetch: settings.prefetch }),
       ...(settings.closeTimeoutMs === undefined ? {} : { closeTimeoutMs: settings.closeTimeoutMs }),
     }),

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { closeWithin, ConfigError, createReadiness, watchBrokerConnection, withDeadline, type Logger } from '@hello-rabbit/runtime';
 import { createHttpServer, createMetrics } from '@hello-rabbit/runtime/http';
 import { createPublisher, openBroker } from '@hello-rabbit/transport';
+import { PublicationName } from '@hello-rabbit/broker-config';
 import { createPublishService } from './publish-service.js';
 import { registerPublishRoutes } from './publish-routes.js';
 import type { ServiceEnv } from './settings.js';
@@ -35,6 +36,8 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
       connectionName: 'producer (service)',
       topology: settings.AMQP_TOPOLOGY,
+      // Every publication's queue: the service publishes to any of them.
+      use: { publications: Object.values(PublicationName) },
       ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),
     },
     logger,
