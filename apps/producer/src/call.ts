@@ -24,6 +24,10 @@ export async function callFibonacci(
       case 'timeout':
         io.err(`fib(${args.n}): ${outcome.reason} (is a server running? consumer --from ${RpcName.fibonacci})`);
         return ExitCode.failure;
+      case 'returned':
+        // The client declares nothing: the server declares its queue when it starts.
+        io.err(`fib(${args.n}): ${outcome.reason} (no server has started: consumer --from ${RpcName.fibonacci})`);
+        return ExitCode.failure;
       case 'failed':
         io.err(`fib(${args.n}): ${outcome.reason}`);
         return ExitCode.failure;

@@ -145,10 +145,19 @@ describe("tutorial 6, RPC: our producer --rpc and pika's rpc_server.py", () => {
   });
 
   it('with no server running, gives up after --timeout with one line and exit 1', async () => {
+    // A server ran once: its queue is there, nobody consumes it.
+    await withChannel(broker.url, (channel) => channel.assertQueue('rpc_queue', { durable: false }));
     const call = await producer('--rpc', '5', '--timeout', '500');
     expect(call.stdout).toBe(' [x] Requesting fib(5)\n');
     expect(call.code).toBe(1);
     expect(call.stderr).toMatch(/^producer: fib\(5\): no reply from 'rpc_queue' within 500 ms \(is a server running\? consumer --from rpc_queue\)$/m);
+  });
+
+  it('with no server ever started, says so at once in one line and exits 1 (the client declares no queue)', async () => {
+    const call = await producer('--rpc', '5', '--timeout', '30000');
+    expect(call.stdout).toBe(' [x] Requesting fib(5)\n');
+    expect(call.code).toBe(1);
+    expect(call.stderr).toMatch(/^producer: fib\(5\): returned by the broker: NO_ROUTE \(no queue 'rpc_queue'\) \(no server has started: consumer --from rpc_queue\)$/m);
   });
 
   it('refuses an n over the limit before connecting (exit 64)', async () => {

@@ -16,7 +16,9 @@ export type RpcOutcome<R extends RpcName> =
   | { readonly status: 'replied'; readonly reply: RpcReply<R> }
   /** No reply within the timeout (no server running, or a slow one). */
   | { readonly status: 'timeout'; readonly reason: string }
-  /** The request was returned (no queue), nacked, not confirmed, or the reply was invalid. */
+  /** The request came back unroutable: the procedure's queue does not exist (no server has declared it). */
+  | { readonly status: 'returned'; readonly reason: string }
+  /** The request was nacked or not confirmed, or the reply was invalid. */
   | { readonly status: 'failed'; readonly reason: string };
 
 /** One call's limits. */
@@ -110,7 +112,7 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
         if (entry === undefined || correlationId === undefined) return;
         waiting.delete(correlationId);
         entry.resolve({
-          status: 'failed',
+          status: 'returned',
           reason: `returned by the broker: ${message.fields.replyText ?? 'unroutable'} (no queue '${message.fields.routingKey}')`,
         });
       });
