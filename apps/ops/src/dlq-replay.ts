@@ -2,7 +2,7 @@ import type { CopyProperties, QueueMessage, Verdict } from '@hello-rabbit/transp
 import type { OpsContext } from './context.js';
 import { readDeadLetter, replayHeaders, replayTarget, type DeadLetter } from './dead-letter.js';
 import { withDeadLetterQueue } from './dead-letter-queue.js';
-import { EXIT_NOT_FOUND } from './errors.js';
+import { ExitCode } from '@hello-rabbit/runtime';
 import { count } from './output.js';
 import { createPacer } from './pacer.js';
 
@@ -151,7 +151,7 @@ export async function replayDeadLetters(context: OpsContext, args: DlqReplayArgs
     if (replayed === 0 && halted === undefined && skipped === 0 && notFound.length === 0) output.line('no dead letter matched');
   }
   if (failed > 0 || skipped > 0 || interrupted) return 1;
-  return notFound.length > 0 ? EXIT_NOT_FOUND : 0;
+  return notFound.length > 0 ? ExitCode.noInput : ExitCode.ok;
 
   function report(line: string) {
     if (!args.json) output.line(` [${line.startsWith('replayed') ? 'x' : line.startsWith('would') ? ' ' : '!'}] ${line}`);

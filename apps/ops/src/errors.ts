@@ -1,4 +1,4 @@
-import { describeFatal, ExitCode } from '@hello-rabbit/runtime';
+import { ExitCode } from '@hello-rabbit/runtime';
 
 /** What an operation could not do, for a reason an operator can act on. */
 export type OpsErrorCode =
@@ -7,18 +7,18 @@ export type OpsErrorCode =
   /** Doing it could lose messages (a delivery limit on the queue): refused, exit 1. */
   | 'UNSAFE';
 
-/** Exit code 66 (`EX_NOINPUT` in sysexits.h): what the command was to read does not exist. */
-export const EXIT_NOT_FOUND = 66;
-
-const exitCodes: Record<OpsErrorCode, number> = {
-  NOT_FOUND: EXIT_NOT_FOUND,
+const exitCodes: Record<OpsErrorCode, ExitCode> = {
+  NOT_FOUND: ExitCode.noInput,
   UNSAFE: ExitCode.failure,
 };
 
-/** An error of the ops tool. Its message is one line, safe to print: no password. */
+/**
+ * An error of the ops tool. Its message is one line, safe to print: no password. It says its
+ * own exit code, so runtime's `describeFatal` reports it as it is.
+ */
 export class OpsError extends Error {
   override readonly name = 'OpsError';
-  readonly exitCode: number;
+  readonly exitCode: ExitCode;
 
   constructor(
     readonly code: OpsErrorCode,
@@ -28,10 +28,4 @@ export class OpsError extends Error {
     super(message, options);
     this.exitCode = exitCodes[code];
   }
-}
-
-/** The lines printed and the exit code for an error that ended the program. */
-export function describeOpsFatal(error: unknown): { readonly lines: readonly string[]; readonly exitCode: number } {
-  if (error instanceof OpsError) return { lines: [error.message], exitCode: error.exitCode };
-  return describeFatal(error);
 }

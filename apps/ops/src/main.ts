@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { createLogger } from '@hello-rabbit/runtime';
+import { createLogger, describeFatal } from '@hello-rabbit/runtime';
 import { parseArgs, PROGRAM, type OpsCommand } from './cli.js';
 import type { OpsContext } from './context.js';
 import { listDeadLetters } from './dlq-list.js';
 import { purgeDeadLetters } from './dlq-purge.js';
 import { replayDeadLetters } from './dlq-replay.js';
 import { showDeadLetter } from './dlq-show.js';
-import { describeOpsFatal } from './errors.js';
 import { loadEnv } from './load-env.js';
 import { createManagementApi } from './management-api.js';
 import { processOutput } from './output.js';
@@ -82,7 +81,7 @@ main(process.argv.slice(2), process.env).then(
     process.exit(code);
   },
   (error: unknown) => {
-    const { lines, exitCode } = describeOpsFatal(error);
+    const { lines, exitCode } = describeFatal(error);
     for (const line of lines) output.notice(line);
     process.exit(exitCode);
   },

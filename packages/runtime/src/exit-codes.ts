@@ -8,6 +8,8 @@ export const ExitCode = {
   failure: 1,
   /** A bad flag or argument. */
   usage: 64,
+  /** What the command was to read (a queue, a message) does not exist. */
+  noInput: 66,
   /** The broker could not be reached, or did not answer in time. */
   unavailable: 69,
   /** An unexpected internal error. */
