@@ -42,8 +42,14 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   const total = count ?? 1;
   const body = (index: number) => (count === undefined ? text : `${text} #${index + 1}`);
   const message = (index: number) => encodeMessage(kind, body(index));
-  // Checked against the contract before connecting: the longest body is the last one.
-  message(total - 1);
+  // Checked against the contract before connecting: the longest body is the last one. A
+  // body the contract refuses (too long, say) is a bad argument: one line, exit 64.
+  try {
+    message(total - 1);
+  } catch (e) {
+    if (e instanceof InvalidMessageError) throw new ConfigError(e.message, undefined, 'usage');
+    throw e;
+  }
   // The tutorials' line: ' [x] Sent 'text'', and to direct_logs and topic_logs ' [x] Sent 'key':'text''.
   // A returned message to an exchange: nobody subscribes (yet). The tutorial would lose it silently.
   const hint = (returned: number) =>
@@ -148,8 +154,7 @@ main(process.argv.slice(2), process.env).then(
     process.exit(code);
   },
   (error: unknown) => {
-    // A message the contract refuses (too long, not UTF-8) is a bad argument.
-    const { lines, exitCode } = describeFatal(error instanceof InvalidMessageError ? new ConfigError(error.message, undefined, 'usage') : error);
+    const { lines, exitCode } = describeFatal(error);
     for (const line of lines) err(line);
     process.exit(exitCode);
   },
