@@ -178,50 +178,47 @@ export async function startConsumer<S extends SubscriptionName>(
     metrics,
     countsInFlight: true,
     handler,
-    // admit, screen and duplicate answer at once on the usual path and return a promise
-    // only when they must publish a copy or wait for the dedup store (see engine.ts).
-    admit: (delivery) => {
+    admit: async (delivery) => {
       const { message } = delivery;
       const counted = policy.count(message.properties.headers, message.fields.redelivered);
       if (!counted.ok) {
-        return deadLetter(delivery, policy.refuse('malformed_headers', counted.reason, 1)).then(() => undefined);
+        await deadLetter(delivery, policy.refuse('malformed_headers', counted.reason, 1));
+        return undefined;
       }
       if (allowedPublishers !== undefined) {
         const publisherId = publishedBy(message);
         if (publisherId === undefined || !allowedPublishers.has(publisherId)) {
           const who = publisherId === undefined ? 'a publisher that did not say who it is (no user-id)' : `user '${publisherId}'`;
-          const refused = policy.refuse('untrusted_publisher', `published by ${who}, not allowed on '${queue}'`, counted.count.attempt);
-          return deadLetter(delivery, refused).then(() => undefined);
+          await deadLetter(delivery, policy.refuse('untrusted_publisher', `published by ${who}, not allowed on '${queue}'`, counted.count.attempt));
+          return undefined;
         }
       }
       return counted.count;
     },
-    screen: (delivery, { attempt, redeliveries, uncounted }) => {
+    screen: async (delivery, { attempt, redeliveries, uncounted }) => {
       const exhausted = policy.beforeAttempt(attempt);
-      if (exhausted !== undefined) return deadLetter(delivery, exhausted).then(() => true);
+      if (exhausted !== undefined) {
+        await deadLetter(delivery, exhausted);
+        return true;
+      }
       if (!uncounted) return false;
       // Delivered before and never acked, on a queue that does not count: count it in a
       // copy, so that a message that crashes the consumer every time ends in the
       // dead-letter queue instead of looping.
-      return copyTo(queue, delivery.message, { [RecoveryHeader.redeliveries]: redeliveries + 1 }).then((outcome) => {
-        settleAfterCopy(outcome, delivery, { messageId: delivery.message.properties.messageId, queue, attempt }, 'redelivered message counted and requeued');
-        return true;
-      });
+      const outcome = await copyTo(queue, delivery.message, { [RecoveryHeader.redeliveries]: redeliveries + 1 });
+      settleAfterCopy(outcome, delivery, { messageId: delivery.message.properties.messageId, queue, attempt }, 'redelivered message counted and requeued');
+      return true;
     },
     invalid: (delivery, reason, { attempt }) => deadLetter(delivery, policy.refuse('invalid', `invalid message: ${reason}`, attempt)),
-    duplicate: (delivery, { attempt }) => {
+    duplicate: async (delivery, { attempt }) => {
       const { messageId } = delivery.message.properties;
-      const suppress = () => {
-        logger.info({ messageId, queue, attempt }, 'duplicate suppressed');
-        metrics?.duplicateSuppressed(queue);
-        delivery.ack();
-        return true;
-      };
       // A store answering at once (the in-memory one) is not awaited: no extra turn per message.
       const seen = messageId === undefined ? false : dedup.has(messageId);
-      if (seen === false) return false;
-      if (seen === true) return suppress();
-      return seen.then((found) => (found ? suppress() : false));
+      if (seen === false || (seen !== true && !(await seen))) return false;
+      logger.info({ messageId, queue, attempt }, 'duplicate suppressed');
+      metrics?.duplicateSuppressed(queue);
+      delivery.ack();
+      return true;
     },
     context: (delivery, { attempt }) => {
       const { messageId, replyTo, correlationId } = delivery.message.properties;

@@ -114,24 +114,18 @@ export async function runConsumer<D extends Delivery, A extends Admitted, C, P>(
   let inHand = 0;
   const untrackInFlight = pipeline.countsInFlight ? metrics?.trackInFlight?.('consume', () => inHand) : undefined;
 
-  // The steps answer at once on the usual path (a first delivery, an in-memory dedup store):
-  // they are awaited only when they return a promise, so that a delivery costs no extra turn
-  // of the event loop per step.
   const run = async (delivery: D): Promise<void> => {
-    const admitting = pipeline.admit(delivery);
-    const admitted = admitting instanceof Promise ? await admitting : admitting;
+    const admitted = await pipeline.admit(delivery);
     if (admitted === undefined) return;
     const { messageId, headers, contentType } = delivery.message.properties;
     await inProcessSpan(label, { messageId, attempt: admitted.attempt, headers }, async (span) => {
-      const screening = pipeline.screen(delivery, admitted);
-      if (screening instanceof Promise ? await screening : screening) return;
+      if (await pipeline.screen(delivery, admitted)) return;
       const decoded = decodeMessage(pipeline.message, delivery.message.content, contentType);
       if (!decoded.ok) {
         await pipeline.invalid(delivery, decoded.reason, admitted);
         return;
       }
-      const checking = pipeline.duplicate(delivery, admitted);
-      if (checking instanceof Promise ? await checking : checking) return;
+      if (await pipeline.duplicate(delivery, admitted)) return;
 
       const started = metrics === undefined ? 0 : performance.now();
       try {
