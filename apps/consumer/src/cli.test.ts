@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './cli.js';
-import { CONSUMER_SETTINGS, consumerEnvShape } from './load-env.js';
+import { consumerEnvShape } from './load-env.js';
+import { CONSUMER_SETTINGS } from './settings-help.js';
 
 describe('parseArgs', () => {
   it('consumes hello with no arguments, as the tutorial receiver does', () => {

@@ -1,8 +1,7 @@
-import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime';
-import { checkBindingKeys } from '@hello-rabbit/transport';
-import { ExchangeName, SubscriptionName } from '@hello-rabbit/broker-config';
+import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime/cli';
+import { bindingKeyProblems, ExchangeName, SubscriptionName } from '@hello-rabbit/broker-config/names';
 import { Command, Option } from 'commander';
-import { CONSUMER_SETTINGS } from './load-env.js';
+import { CONSUMER_SETTINGS } from './settings-help.js';
 
 export interface ConsumerArgs {
   /**
@@ -51,8 +50,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const parsed = parseCommandLine(program, argv);
   if (parsed.kind === 'help') return parsed;
   const { from, key: keys } = program.opts<{ from: SubscriptionName | ExchangeName; key: readonly string[] }>();
-  if (isExchange(from)) checkBindingKeys(from, keys);
-  else if (keys.length > 0) {
+  if (isExchange(from)) {
+    const problems = bindingKeyProblems(from, keys);
+    if (problems.length > 0) throw new ConfigError(problems.join('; '), problems, 'usage');
+  } else if (keys.length > 0) {
     throw new ConfigError(`--key is for the exchanges (${Object.values(ExchangeName).join(', ')}); '${from}' is a queue`, undefined, 'usage');
   }
   return { kind: 'run', args: { from, keys } };

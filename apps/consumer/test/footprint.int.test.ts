@@ -5,6 +5,14 @@ import { describe, expect, it } from 'vitest';
 const unreachable = { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1', AMQP_CONNECT_TIMEOUT_MS: '500' };
 
 describe('what the consumer loads', () => {
+  it('--help and a bad argument load the command line alone: no broker client, logger or schemas', async () => {
+    for (const args of [['--help'], ['--from', 'direct_logs']]) {
+      const { result, packages } = await loadedPackages('consumer', args);
+      expect(result.code, args.join(' ')).toBe(args[0] === '--help' ? 0 : 64);
+      expect(packages, args.join(' ')).toEqual(['@hello-rabbit/broker-config', '@hello-rabbit/runtime', '@hello-rabbit/transport', 'commander']);
+    }
+  });
+
   it('without HTTP_PORT, no HTTP server and no metrics registry', async () => {
     const { result, packages } = await loadedPackages('consumer', [], { env: unreachable });
     expect(result.code).toBe(69);

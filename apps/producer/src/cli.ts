@@ -1,7 +1,7 @@
-import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime';
-import { ExchangeName, exchangePublications, FIBONACCI_MAX_N, PublicationName, routingKeyProblem } from '@hello-rabbit/broker-config';
+import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime/cli';
+import { ExchangeName, exchangePublications, FIBONACCI_MAX_N, PublicationName, routingKeyProblem } from '@hello-rabbit/broker-config/names';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SERVICE_SETTINGS } from './serve/settings.js';
+import { SERVICE_SETTINGS } from './serve/settings-help.js';
 
 export const DEFAULT_TEXT = 'Hello World!';
 /** Tutorial 3's emit_log sends this when given no text. */

@@ -120,6 +120,28 @@ export function routingKeyProblem(rule: RoutingKeyRule, key: string, binding: bo
   }
 }
 
+/**
+ * Why each of `keys` cannot bind a subscriber's queue to exchange `name`, one line each
+ * (none needed for a fanout exchange, at least one for the others); empty when they all can.
+ */
+export function bindingKeyProblems(name: ExchangeName, keys: readonly string[]): string[] {
+  const { routingKey } = exchangeSubscriptions[name];
+  if (routingKey === 'none') {
+    return keys.length > 0 ? [`'${name}' is a fanout exchange: every subscriber gets every message, so it takes no --key`] : [];
+  }
+  if (keys.length === 0) {
+    const example = routingKey === 'word' ? '--key info --key error' : "--key 'kern.*' --key '*.critical'";
+    return [`'${name}' needs at least one --key to bind with, e.g. ${example}`];
+  }
+  return keys.flatMap((key) => {
+    const problem = routingKeyProblem(routingKey, key, true);
+    return problem === undefined ? [] : [`--key '${key}' cannot bind to '${name}': ${problem}`];
+  });
+}
+
+/** The largest `n` the Fibonacci server computes: fib(1000) has 209 digits, and takes microseconds. */
+export const FIBONACCI_MAX_N = 1000;
+
 export interface RpcDeclaration {
   /** Where requests go, through the default exchange. */
   readonly queue: QueueName;

@@ -1,6 +1,6 @@
 export { QueueName, PublicationName, SubscriptionName, ExchangeName, RpcName } from './names.js';
-export { messages, FIBONACCI_MAX_N } from './messages.js';
-export { exchanges, exchangePublications, exchangeSubscriptions, rpcCalls, routingKeyProblem, SUBSCRIBER_QUEUE_OPTIONS } from './exchanges.js';
+export { messages } from './messages.js';
+export { exchanges, exchangePublications, exchangeSubscriptions, rpcCalls, routingKeyProblem, bindingKeyProblems, SUBSCRIBER_QUEUE_OPTIONS, FIBONACCI_MAX_N } from './exchanges.js';
 export type { ExchangeDeclaration, ExchangeSubscriptionPayload, RpcRequest, RpcReply } from './exchanges.js';
 export type { MessageName } from './messages.js';
 export { encodeMessage, decodeMessage, InvalidMessageError } from './codec.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FIBONACCI_MAX_N } from './exchanges.js';
 
 /** Another encoding a consumer accepts for a message kind: a JSON document. */
 export interface JsonForm<TPayload> {
@@ -47,9 +48,6 @@ export function textMessage(maxBytes: number, json?: JsonForm<string>) {
 
 /** The JSON form of a task: `{"task": "<text>"}` and nothing else. */
 const taskDocument = z.strictObject({ task: z.string() });
-
-/** The largest `n` the Fibonacci server computes: fib(1000) has 209 digits, and takes microseconds. */
-export const FIBONACCI_MAX_N = 1000;
 
 /**
  * A request of tutorial 6: `n`, sent as its decimal text (`str(n)`, as the tutorial's client

@@ -1,4 +1,4 @@
-import { exchangeSubscriptions, routingKeyProblem, type ExchangeName, type ExchangeSubscriptionPayload } from '@hello-rabbit/broker-config';
+import { bindingKeyProblems, exchangeSubscriptions, type ExchangeName, type ExchangeSubscriptionPayload } from '@hello-rabbit/broker-config';
 import { ConfigError, type Logger, type TopologyMode } from '@hello-rabbit/runtime';
 import { runConsumer, type Admitted, type Delivery, type RunningConsumer } from './consumer/engine.js';
 import { ownQueueSource } from './consumer/own-queue-source.js';
@@ -55,20 +55,8 @@ export interface RunningExchangeConsumer extends RunningConsumer {
  * Checks binding keys against an exchange subscription's rule.
  * @throws ConfigError (usage) naming each bad key.
  */
-export function checkBindingKeys(name: ExchangeName, keys: readonly string[]): void {
-  const { routingKey } = exchangeSubscriptions[name];
-  if (routingKey === 'none') {
-    if (keys.length > 0) throw new ConfigError(`'${name}' is a fanout exchange: every subscriber gets every message, so it takes no --key`, undefined, 'usage');
-    return;
-  }
-  if (keys.length === 0) {
-    const example = routingKey === 'word' ? '--key info --key error' : "--key 'kern.*' --key '*.critical'";
-    throw new ConfigError(`'${name}' needs at least one --key to bind with, e.g. ${example}`, undefined, 'usage');
-  }
-  const problems = keys.flatMap((key) => {
-    const problem = routingKeyProblem(routingKey, key, true);
-    return problem === undefined ? [] : [`--key '${key}' cannot bind to '${name}': ${problem}`];
-  });
+function checkBindingKeys(name: ExchangeName, keys: readonly string[]): void {
+  const problems = bindingKeyProblems(name, keys);
   if (problems.length > 0) throw new ConfigError(problems.join('; '), problems, 'usage');
 }
 

@@ -11,7 +11,7 @@ export type { MessageResult, SendOptions, SendReport, SettleOptions, Settled } f
 export { declareExchange } from './declare-exchange.js';
 export { startConsumer } from './start-consumer.js';
 export type { ConsumerOptions, DeliveryContext, RunningConsumer } from './start-consumer.js';
-export { startExchangeConsumer, checkBindingKeys } from './exchange-consumer.js';
+export { startExchangeConsumer } from './exchange-consumer.js';
 export type { ExchangeConsumerOptions, ExchangeDeliveryContext } from './exchange-consumer.js';
 export { startRpcServer } from './consumer/rpc-server.js';
 export type { RpcCompute } from './consumer/rpc-server.js';

@@ -12,11 +12,9 @@
 import { subscriptions, type QueueName, type SubscriptionName } from '@hello-rabbit/broker-config';
 import type { DeadLetterReason } from '@hello-rabbit/runtime';
 
-/** Attempts, retries and crashes together, before a message is dead-lettered. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS } from './retry-defaults.js';
 
-/** The backoff before each retry, in ms, one per wait queue; the last one repeats. */
-export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = Object.freeze([1000, 5000, 30_000]);
+export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS };
 
 /** Headers the consumer sets on the copies it publishes (retries, dead letters, redelivery counts). */
 export const RecoveryHeader = {

@@ -1,7 +1,8 @@
 import { ConfigError } from '@hello-rabbit/runtime';
 import { describe, expect, it } from 'vitest';
 import { producerEnvShape } from '../load-env.js';
-import { loadServiceEnv, SERVICE_SETTINGS } from './settings.js';
+import { SERVICE_SETTINGS } from './settings-help.js';
+import { loadServiceEnv } from './settings.js';
 
 const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
   try {
