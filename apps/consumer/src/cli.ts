@@ -1,5 +1,5 @@
 import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime/cli';
-import { bindingKeyProblems, ExchangeName, SubscriptionName } from '@hello-rabbit/broker-config/names';
+import { bindingKeyProblems, ExchangeName, isExchangeName, SubscriptionName } from '@hello-rabbit/broker-config/names';
 import { Command, Option } from 'commander';
 import { CONSUMER_SETTINGS } from './settings-help.js';
 
@@ -12,11 +12,6 @@ export interface ConsumerArgs {
   readonly from: SubscriptionName | ExchangeName;
   /** The binding keys, for `direct_logs` and `topic_logs`. */
   readonly keys: readonly string[];
-}
-
-/** Whether a subscription name is one of the exchanges (tutorials 3 to 5). */
-export function isExchange(name: SubscriptionName | ExchangeName): name is ExchangeName {
-  return (Object.values(ExchangeName) as readonly string[]).includes(name);
 }
 
 export type ParsedArgs = { readonly kind: 'run'; readonly args: ConsumerArgs } | { readonly kind: 'help'; readonly text: string };
@@ -50,7 +45,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const parsed = parseCommandLine(program, argv);
   if (parsed.kind === 'help') return parsed;
   const { from, key: keys } = program.opts<{ from: SubscriptionName | ExchangeName; key: readonly string[] }>();
-  if (isExchange(from)) {
+  if (isExchangeName(from)) {
     const problems = bindingKeyProblems(from, keys);
     if (problems.length > 0) throw new ConfigError(problems.join('; '), problems, 'usage');
   } else if (keys.length > 0) {

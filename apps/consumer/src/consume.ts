@@ -1,8 +1,8 @@
 import { createLogger, createReadiness, ExitCode, onStopSignal, watchBrokerConnection, withDeadline } from '@hello-rabbit/runtime';
 import type { HttpServer } from '@hello-rabbit/runtime/http';
 import { MemoryDedupStore, openBroker, startConsumer, startExchangeConsumer, startRpcServer, type DedupStore, type RunningConsumer } from '@hello-rabbit/transport';
-import { ExchangeName, exchangeSubscriptions, RpcName, SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
-import { isExchange, type ConsumerArgs } from './cli.js';
+import { ExchangeName, exchangeSubscriptions, isExchangeName, RpcName, SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
+import type { ConsumerArgs } from './cli.js';
 import { answerFibonacci, doTask, printLog, printMessage, printRoutedLog } from './handlers.js';
 import { loadEnv } from './load-env.js';
 
@@ -52,13 +52,13 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
       endpoint: settings.AMQP_URL,
       connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
-      prefetch: settings.CONSUMER_PREFETCH ?? (isExchange(from) ? exchangeSubscriptions[from] : subscriptions[from]).prefetch,
+      prefetch: settings.CONSUMER_PREFETCH ?? (isExchangeName(from) ? exchangeSubscriptions[from] : subscriptions[from]).prefetch,
       closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
       connectionName: `${PROGRAM} (${from})`,
       topology: settings.AMQP_TOPOLOGY,
       // Only its queue, retry queues and dead-letter queue (none for an exchange subscriber,
       // whose own queue is declared when it subscribes).
-      use: isExchange(from) ? {} : { subscriptions: [from] },
+      use: isExchangeName(from) ? {} : { subscriptions: [from] },
       ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),
     },
     logger,
@@ -107,7 +107,7 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
     userId: settings.AMQP_URL.user,
     ...(settings.ALLOWED_PUBLISHERS === undefined ? {} : { allowedPublishers: settings.ALLOWED_PUBLISHERS }),
   };
-  if (isExchange(from)) {
+  if (isExchangeName(from)) {
     // Tutorials 3 to 5: a queue of its own, bound with the keys; every line printed.
     running.consumer = await startExchangeConsumer(broker, from, from === ExchangeName.logs ? printLog(out) : printRoutedLog(out), {
       logger,

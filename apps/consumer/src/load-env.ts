@@ -1,6 +1,6 @@
 import { brokerEnvShape, httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/runtime';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS } from '@hello-rabbit/transport';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A comma-separated list of delays in ms, e.g. `1000,5000,30000`. */
 const delayList = z.preprocess(

@@ -9,7 +9,7 @@ describe('what the consumer loads', () => {
     for (const args of [['--help'], ['--from', 'direct_logs']]) {
       const { result, packages } = await loadedPackages('consumer', args);
       expect(result.code, args.join(' ')).toBe(args[0] === '--help' ? 0 : 64);
-      expect(packages, args.join(' ')).toEqual(['@hello-rabbit/broker-config', '@hello-rabbit/runtime', '@hello-rabbit/transport', 'commander']);
+      expect(packages, args.join(' ')).toEqual(['@hello-rabbit/broker-config', '@hello-rabbit/bundle', '@hello-rabbit/runtime', '@hello-rabbit/transport', 'commander']);
     }
   });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { brokerEnvShape, intSetting, LOG_LEVELS, parseEnv, type AmqpEndpoint } from '@hello-rabbit/runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where the management HTTP API answers and as whom the tool calls it. */
 export interface ManagementSettings {

@@ -1,6 +1,6 @@
 import { BrokerError } from '@hello-rabbit/transport';
 import { apiSegment, createManagementClient, managementQueueShape, policyDefinitionShape, type ManagementQueue } from '@hello-rabbit/transport/operations';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ManagementSettings } from './load-env.js';
 
 /** Arguments of an exchange or binding as the API shows them. */

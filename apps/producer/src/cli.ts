@@ -1,5 +1,5 @@
 import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime/cli';
-import { ExchangeName, exchangePublications, FIBONACCI_MAX_N, PublicationName, routingKeyProblem } from '@hello-rabbit/broker-config/names';
+import { ExchangeName, exchangePublications, FIBONACCI_MAX_N, PublicationName, routingKeyProblem, isExchangeName } from '@hello-rabbit/broker-config/names';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SERVICE_SETTINGS } from './serve/settings-help.js';
 
@@ -131,7 +131,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     return { kind: 'call', args: { n: opts.rpc, timeoutMs: opts.timeout ?? DEFAULT_RPC_TIMEOUT_MS } };
   }
   if (opts.timeout !== undefined) throw usage('--timeout is for --rpc');
-  if (isExchange(to)) {
+  if (isExchangeName(to)) {
     const { routingKey, defaultRoutingKey } = exchangePublications[to];
     if (routingKey === 'none' && key !== undefined) {
       throw usage(`'${to}' is a fanout exchange: every subscriber gets every message, so it takes no --key`);
@@ -143,11 +143,6 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   if (key !== undefined) throw usage(`--key is for the exchanges (${Object.values(ExchangeName).join(', ')}); '${to}' is a queue`);
   return { kind: 'run', args: { text: text === '' ? DEFAULT_TEXT : text, count, to, key: undefined, report } };
-}
-
-/** Whether a publication name is one of the exchanges (tutorials 3 to 5). */
-export function isExchange(name: PublicationName | ExchangeName): name is ExchangeName {
-  return (Object.values(ExchangeName) as readonly string[]).includes(name);
 }
 
 /** `producer serve [--help]`: the service takes no arguments, only settings. */

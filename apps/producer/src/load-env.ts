@@ -1,5 +1,5 @@
 import { brokerEnvShape, intSetting, parseEnv } from '@hello-rabbit/runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The settings of the producer, as a command and as a service. */
 export const producerEnvShape = {

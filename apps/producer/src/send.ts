@@ -2,9 +2,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { closeWithin, ConfigError, createLogger, ExitCode, onStopSignal } from '@hello-rabbit/runtime';
 import { createPublisher, declareExchange, openBroker, sendAll, type Broker } from '@hello-rabbit/transport';
-import { encodeMessage, exchangePublications, exchanges, InvalidMessageError, publications, type TopologyUse } from '@hello-rabbit/broker-config';
+import { encodeMessage, exchangePublications, exchanges, InvalidMessageError, isExchangeName, publications, type TopologyUse } from '@hello-rabbit/broker-config';
 import { callFibonacci } from './call.js';
-import { isExchange, type CallArgs, type ProducerArgs } from './cli.js';
+import type { CallArgs, ProducerArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
 import { createProgress } from './progress.js';
 
@@ -31,10 +31,10 @@ export async function send(args: ProducerArgs, env: NodeJS.ProcessEnv): Promise<
   const { text, count, to, key, report } = args;
 
   // To a queue through the default exchange, or to an exchange (tutorials 3 to 5) with a key.
-  const { queue, message: kind } = isExchange(to)
+  const { queue, message: kind } = isExchangeName(to)
     ? { queue: to, message: exchangePublications[to].message }
     : publications[to];
-  const routingKey = isExchange(to) ? (key ?? exchangePublications[to].defaultRoutingKey) : undefined;
+  const routingKey = isExchangeName(to) ? (key ?? exchangePublications[to].defaultRoutingKey) : undefined;
   const total = count ?? 1;
   const body = (index: number) => (count === undefined ? text : `${text} #${index + 1}`);
   const message = (index: number) => encodeMessage(kind, body(index));
@@ -55,9 +55,9 @@ export async function send(args: ProducerArgs, env: NodeJS.ProcessEnv): Promise<
   const sentLine = routingKey === undefined || to === 'logs' ? ` [x] Sent '${text}'` : ` [x] Sent '${routingKey}':'${text}'`;
 
   // Only the queue it publishes to (none for an exchange, which is declared below).
-  const broker = await openBroker(brokerSettings(settings, isExchange(to) ? {} : { publications: [to] }), logger);
+  const broker = await openBroker(brokerSettings(settings, isExchangeName(to) ? {} : { publications: [to] }), logger);
   // An exchange is declared by whoever uses it, as the tutorial programs do (or adopted).
-  if (isExchange(to)) {
+  if (isExchangeName(to)) {
     await declareExchange(broker, exchanges[to], logger, { topology: settings.AMQP_TOPOLOGY }).catch(async (e: unknown) => {
       await broker.shutdown().catch(() => undefined);
       throw e;

@@ -6,7 +6,7 @@ describe('what the producer loads', () => {
     for (const args of [['--help'], ['serve', '--help'], ['--rpc', 'x']]) {
       const { result, packages } = await loadedPackages('producer', args);
       expect(result.code, args.join(' ')).toBe(args[0] === '--rpc' ? 64 : 0);
-      expect(packages, args.join(' ')).toEqual(['@hello-rabbit/broker-config', '@hello-rabbit/runtime', 'commander']);
+      expect(packages, args.join(' ')).toEqual(['@hello-rabbit/broker-config', '@hello-rabbit/bundle', '@hello-rabbit/runtime', 'commander']);
     }
   });
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { messages, type MessageKind, type MessageName, type MessagePayload } from './messages.js';
 
 /** A payload that the contract refuses, on either side. */

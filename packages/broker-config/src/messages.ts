@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FIBONACCI_MAX_N } from './exchanges.js';
 
 /** Another encoding a consumer accepts for a message kind: a JSON document. */

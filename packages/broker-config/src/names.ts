@@ -53,6 +53,13 @@ export const ExchangeName = {
 } as const;
 export type ExchangeName = (typeof ExchangeName)[keyof typeof ExchangeName];
 
+const EXCHANGE_NAMES: ReadonlySet<string> = new Set(Object.values(ExchangeName));
+
+/** Whether a publication or subscription name is one of the exchanges (tutorials 3 to 5). */
+export function isExchangeName(name: string): name is ExchangeName {
+  return EXCHANGE_NAMES.has(name);
+}
+
 /** Remote procedures a client may call, by name (tutorial 6): the request queue's name. */
 export const RpcName = {
   fibonacci: 'rpc_queue',

@@ -50,4 +50,13 @@ describe('describeFatal', () => {
   ])('reports %s', (error, lines, exitCode) => {
     expect(describeFatal(error)).toEqual({ lines, exitCode });
   });
+
+  it("reports each problem of a ConfigError from another copy of the module (a command's bundle)", () => {
+    class ConfigError extends Error {
+      override readonly name = 'ConfigError';
+      readonly exitCode = ExitCode.config;
+      readonly problems = ['A: bad', 'B: worse'];
+    }
+    expect(describeFatal(new ConfigError('A: bad; B: worse'))).toEqual({ lines: ['A: bad', 'B: worse'], exitCode: ExitCode.config });
+  });
 });

@@ -41,6 +41,16 @@ export function parseCommandLine(program: Command, argv: readonly string[]): Com
  */
 export function describeFatal(error: unknown): { readonly lines: readonly string[]; readonly exitCode: ExitCode } {
   if (error instanceof ConfigError) return { lines: error.problems, exitCode: error.exitCode };
-  if (isFatalError(error)) return { lines: [error.message], exitCode: error.exitCode };
+  if (isFatalError(error)) {
+    // A ConfigError of another copy of this module (an app's command runs from a bundle of
+    // its own, see tools/bundle) is not `instanceof` this one's: its problems still count.
+    const { problems } = error as { problems?: unknown };
+    const lines = error.name === 'ConfigError' && isLines(problems) ? problems : [error.message];
+    return { lines, exitCode: error.exitCode };
+  }
   return { lines: [`unexpected error: ${error instanceof Error ? error.message : String(error)}`], exitCode: ExitCode.software };
+}
+
+function isLines(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.length > 0 && value.every((line) => typeof line === 'string');
 }

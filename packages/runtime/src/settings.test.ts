@@ -4,7 +4,7 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { createTestPki, type TestPki } from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { brokerEnvShape, intSetting, parseEnv } from './settings.js';

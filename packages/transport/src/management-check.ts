@@ -1,5 +1,5 @@
 import type { QueueDeclaration } from '@hello-rabbit/broker-config';
-import { z } from 'zod';
+import * as z from 'zod';
 import { scrubSecret } from '@hello-rabbit/runtime';
 import { ConfigError } from '@hello-rabbit/runtime';
 import { BrokerError } from './errors.js';

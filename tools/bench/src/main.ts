@@ -24,7 +24,7 @@ import {
   type OverloadSummary,
   type RoundOutcome,
 } from './results.js';
-import { deleteHello, hasGnuTime, killStartupChildren, runStartupProgram, startupPrograms, summarizeStartup, type StartupOutcome, type StartupSummary } from './startup.js';
+import { cleanUpStartupRun, hasGnuTime, prepareStartupRun, killStartupChildren, runStartupProgram, startupPrograms, summarizeStartup, type StartupOutcome, type StartupSummary } from './startup.js';
 import { clientsFor, measure, SCENARIOS, singleNode, type Endpoints, type Measurement, type RunSettings, type Scenario, type ScenarioId } from './scenarios.js';
 
 const MiB = 2 ** 20;
@@ -204,7 +204,7 @@ async function runOverload(client: ClientName, options: BenchOptions, offeredRat
  * send and consumer declares it anew and nothing sent is left behind.
  */
 async function runStartup(options: BenchOptions, settings: RunSettings): Promise<StartupSummary> {
-  const { programs, skipped } = startupPrograms();
+  const { programs, skipped } = startupPrograms(options.quick ? { publish: 2000, drain: 1000 } : { publish: 100_000, drain: 50_000 });
   for (const one of skipped) say(`startup: ${one.label} skipped: ${one.reason}`);
   const timed = hasGnuTime();
   if (!timed) say('startup: no /usr/bin/time here: wall time only (CPU and peak RSS of the consumers from /proc)');
@@ -216,6 +216,7 @@ async function runStartup(options: BenchOptions, settings: RunSettings): Promise
         stopIfInterrupted();
         const where = `[round ${String(round)}/${String(options.rounds)}] startup · ${program.label}`;
         try {
+          await prepareStartupRun(program, url);
           const run = await runStartupProgram(program, url, timed, settings.timeoutMs);
           outcomes.get(program.id)?.push({ round, ok: true, run });
           say(
@@ -227,7 +228,7 @@ async function runStartup(options: BenchOptions, settings: RunSettings): Promise
           outcomes.get(program.id)?.push({ round, ok: false, error: messageOf(err) });
           say(`${where}: failed: ${messageOf(err)}`);
         }
-        if (program.group !== 'help') await deleteHello(url);
+        await cleanUpStartupRun(program, url);
       }
     });
   }

@@ -10,7 +10,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Buffer } from 'node:buffer';
 import amqplib from 'amqplib';
+import { queues, subscriptions } from '@hello-rabbit/broker-config';
 import { pikaPrograms, pythonWithPika } from '@hello-rabbit/testkit';
 import { parsePeakRss, parseProcStat, parseTimeOutput, TIME_FORMAT } from './startup-figures.js';
 import { median, spread, type Spread } from './stats.js';
@@ -19,13 +21,21 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const programsDir = fileURLToPath(new URL('../programs/', import.meta.url));
 const GNU_TIME = '/usr/bin/time';
 
-export type StartupGroup = 'send' | 'help' | 'ready';
+export type StartupGroup = 'send' | 'help' | 'ready' | 'publish' | 'drain';
 
 export const STARTUP_GROUPS: Record<StartupGroup, { readonly title: string; readonly short: string; readonly baseline: string }> = {
   send: { title: "One-shot send of 'Hello World!' to hello", short: 'hello send|whole process', baseline: 'amqplib-send' },
   help: { title: '--help (no broker)', short: '--help|whole process', baseline: 'node' },
   ready: { title: 'Consumer: spawn to " [*] Waiting for messages"', short: 'consumer|to ready', baseline: 'amqplib-ready' },
+  publish: { title: 'Whole process: --count N confirmed publishes to task_queue', short: 'publish N|whole process', baseline: 'amqplib-publish' },
+  drain: { title: 'Consumer: spawn to the last of N messages from hello printed', short: 'drain N|whole process', baseline: 'amqplib-drain' },
 };
+
+/** How many messages the whole-process groups move: the publish's `--count`, and the messages drained. */
+export interface WholeProcessCounts {
+  readonly publish: number;
+  readonly drain: number;
+}
 
 export interface StartupProgram {
   readonly id: string;
@@ -33,15 +43,27 @@ export interface StartupProgram {
   readonly group: StartupGroup;
   readonly command: string;
   readonly args: readonly string[];
-  /** A line the program prints when it did its job (for `ready`: the line that ends the measurement). */
+  /**
+   * A line the program prints when it did its job (for `ready`: the line that ends the
+   * measurement; for `drain`: the line each message prints, counted to `count`).
+   */
   readonly expect: string;
+  /** `drain`: the messages to see printed. */
+  readonly count?: number;
+  /** Settings for the child, beside AMQP_URL. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const SENT = " [x] Sent 'Hello World!'";
+const RECEIVED = " [x] Received '";
+/** The worker's queue, as the contract declares it: the raw publisher declares it the same way. */
+const TASK_QUEUE_OPTIONS = queues.task_queue.options;
+/** Both consumers of `drain` take as many unacknowledged deliveries as the project's default for `hello`. */
+const HELLO_PREFETCH = subscriptions.hello.prefetch;
 const WAITING = ' [*] Waiting for messages. To exit press CTRL+C';
 
 /** The programs, and the ones left out with why (pika when no Python here has it). */
-export function startupPrograms(): { readonly programs: StartupProgram[]; readonly skipped: { readonly label: string; readonly reason: string }[] } {
+export function startupPrograms(counts: WholeProcessCounts): { readonly programs: StartupProgram[]; readonly skipped: { readonly label: string; readonly reason: string }[] } {
   const node = process.execPath;
   const producer = join(repoRoot, 'apps/producer/dist/main.js');
   const consumer = join(repoRoot, 'apps/consumer/dist/main.js');
@@ -61,6 +83,42 @@ export function startupPrograms(): { readonly programs: StartupProgram[]; readon
     { id: 'node', label: 'node -e 0', group: 'help', command: node, args: ['-e', '0'], expect: '' },
     { id: 'project-ready', label: 'hello-rabbit consumer', group: 'ready', command: node, args: [consumer], expect: WAITING },
     { id: 'amqplib-ready', label: 'raw amqplib consumer', group: 'ready', command: node, args: [join(programsDir, 'raw-consume.mjs')], expect: WAITING },
+    {
+      id: 'project-publish',
+      label: `hello-rabbit producer --count ${String(counts.publish)}`,
+      group: 'publish',
+      command: node,
+      args: [producer, '--to', 'task_queue', '--count', String(counts.publish), 'Hello World!'],
+      expect: ` [x] Sent ${String(counts.publish)} messages to 'task_queue', all confirmed by the broker`,
+    },
+    {
+      id: 'amqplib-publish',
+      label: `raw amqplib publisher, ${String(counts.publish)}`,
+      group: 'publish',
+      command: node,
+      args: [join(programsDir, 'raw-publish.mjs'), 'task_queue', String(counts.publish), 'Hello World!'],
+      expect: ` [x] Sent ${String(counts.publish)} messages to 'task_queue', all confirmed by the broker`,
+      env: { QUEUE_OPTIONS: JSON.stringify(TASK_QUEUE_OPTIONS), PUBLISH_WINDOW: '1000' },
+    },
+    {
+      id: 'project-drain',
+      label: `hello-rabbit consumer, ${String(counts.drain)}`,
+      group: 'drain',
+      command: node,
+      args: [consumer],
+      expect: RECEIVED,
+      count: counts.drain,
+    },
+    {
+      id: 'amqplib-drain',
+      label: `raw amqplib consumer, ${String(counts.drain)}`,
+      group: 'drain',
+      command: node,
+      args: [join(programsDir, 'raw-drain.mjs')],
+      expect: RECEIVED,
+      count: counts.drain,
+      env: { PREFETCH: String(HELLO_PREFETCH) },
+    },
   );
   return { programs, skipped };
 }
@@ -105,10 +163,10 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-function childEnv(url: string): NodeJS.ProcessEnv {
+function childEnv(url: string, program: StartupProgram): NodeJS.ProcessEnv {
   // The programs run under plain node, as deployed: no loader of the benchmark's (tsx) leaks
   // in, and the project's apps log at their default level.
-  const env: NodeJS.ProcessEnv = { ...process.env, AMQP_URL: url };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...program.env, AMQP_URL: url };
   delete env.NODE_OPTIONS;
   delete env.LOG_LEVEL;
   return env;
@@ -128,7 +186,7 @@ async function runToEnd(program: StartupProgram, url: string, timed: boolean, ti
         ? [program.command, [...program.args]]
         : [GNU_TIME, ['-o', figuresFile, '-f', TIME_FORMAT, program.command, ...program.args]];
     const started = process.hrtime.bigint();
-    const child = spawn(command, args, { env: childEnv(url), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: childEnv(url, program), stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     let stdout = '';
     let stderr = '';
@@ -163,7 +221,7 @@ async function runToEnd(program: StartupProgram, url: string, timed: boolean, ti
  */
 async function runUntilReady(program: StartupProgram, url: string, timeoutMs: number): Promise<StartupRun> {
   const started = process.hrtime.bigint();
-  const child = spawn(program.command, [...program.args], { env: childEnv(url), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program.command, [...program.args], { env: childEnv(url, program), stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let stdout = '';
   let stderr = '';
@@ -178,9 +236,21 @@ async function runUntilReady(program: StartupProgram, url: string, timeoutMs: nu
   try {
     const wallMs = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
+      const wanted = program.count;
+      let seen = 0;
+      let partial = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-        if (stdout.includes(program.expect)) resolve(Number(process.hrtime.bigint() - started) / 1e6);
+        if (wanted === undefined) {
+          stdout += chunk;
+          if (stdout.includes(program.expect)) resolve(Number(process.hrtime.bigint() - started) / 1e6);
+          return;
+        }
+        // Counting lines: only the last, unfinished one is kept.
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line.startsWith(program.expect)) seen++;
+        stdout = lines.at(-1) ?? stdout;
+        if (seen >= wanted) resolve(Number(process.hrtime.bigint() - started) / 1e6);
       });
       void exited.then((code) => {
         reject(new Error(`${program.label} exited (${String(code)}) before it was ready: ${tail(stderr || stdout)}`));
@@ -207,6 +277,52 @@ async function runUntilReady(program: StartupProgram, url: string, timeoutMs: nu
   }
 }
 
+/**
+ * Readies the run's vhost for `program`: for `publish`, `task_queue` empty and declared as
+ * the contract declares it; for `drain`, `hello` declared as the tutorial does and holding
+ * `count` messages (`Hello World! #i`, published and confirmed from here).
+ */
+export async function prepareStartupRun(program: StartupProgram, url: string): Promise<void> {
+  if (program.group !== 'publish' && program.group !== 'drain') return;
+  const connection = await amqplib.connect(url);
+  try {
+    const channel = await connection.createConfirmChannel();
+    if (program.group === 'publish') {
+      await channel.deleteQueue('task_queue');
+      await channel.assertQueue('task_queue', TASK_QUEUE_OPTIONS);
+    } else {
+      await channel.deleteQueue('hello');
+      await channel.assertQueue('hello', { durable: false });
+      const count = program.count ?? 0;
+      for (let index = 0; index < count; index++) {
+        if (!channel.sendToQueue('hello', Buffer.from(`Hello World! #${String(index + 1)}`))) await new Promise((resolve) => channel.once('drain', resolve));
+        if (index % 1000 === 999) await channel.waitForConfirms();
+      }
+      await channel.waitForConfirms();
+    }
+    await channel.close();
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/** Deletes what a run of `program` left in the vhost (`task_queue` after a publish, `hello` after the rest). */
+export async function cleanUpStartupRun(program: StartupProgram, url: string): Promise<void> {
+  if (program.group === 'help') return;
+  if (program.group !== 'publish') {
+    await deleteHello(url);
+    return;
+  }
+  const connection = await amqplib.connect(url);
+  try {
+    const channel = await connection.createChannel();
+    await channel.deleteQueue('task_queue');
+    await channel.close();
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
 /** Deletes `hello` in the run's vhost: what a send left there goes, and the next program declares it anew. */
 export async function deleteHello(url: string): Promise<void> {
   const connection = await amqplib.connect(url);
@@ -220,7 +336,7 @@ export async function deleteHello(url: string): Promise<void> {
 }
 
 export function runStartupProgram(program: StartupProgram, url: string, timed: boolean, timeoutMs: number): Promise<StartupRun> {
-  return program.group === 'ready' ? runUntilReady(program, url, timeoutMs) : runToEnd(program, url, timed, timeoutMs);
+  return program.group === 'ready' || program.group === 'drain' ? runUntilReady(program, url, timeoutMs) : runToEnd(program, url, timed, timeoutMs);
 }
 
 export type StartupOutcome =

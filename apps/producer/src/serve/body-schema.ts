@@ -1,5 +1,5 @@
 import { messages, publications, type MessageName, type PublicationName } from '@hello-rabbit/broker-config';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A JSON Schema (draft-07, what Fastify's Ajv reads), as plain data. */
 export type JsonSchema = Readonly<Record<string, unknown>>;

@@ -1,5 +1,5 @@
 import { httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { producerEnvShape } from '../load-env.js';
 
 const unsetIfEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
