@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { appRights, DEFAULT_EXCHANGE_RESOURCE, exportDefinitions, permissionPattern, SERVER_NAMED_QUEUE_PREFIX } from './definitions.js';
+import {
+  appRights,
+  consumerCommands,
+  DEFAULT_EXCHANGE_RESOURCE,
+  exportDefinitions,
+  permissionPattern,
+  producerCommands,
+  SERVER_NAMED_QUEUE_PREFIX,
+} from './definitions.js';
 import { exchanges } from './exchanges.js';
 import { queues, subscriptions } from './topology.js';
 
@@ -133,5 +141,155 @@ describe('exportDefinitions', () => {
 
   it('refuses one user for both apps', () => {
     expect(() => exportDefinitions({ producerUser: 'app', consumerUser: 'app' })).toThrow(/users of their own/);
+  });
+});
+
+describe('exportDefinitions for some commands only', () => {
+  const own = { prefix: SERVER_NAMED_QUEUE_PREFIX };
+  const queueNames = (d: ReturnType<typeof exportDefinitions>) => d.queues.map((q) => q.name);
+  const exchangeNames = (d: ReturnType<typeof exportDefinitions>) => d.exchanges.map((e) => e.name);
+
+  it('covers a Hello World send with the queue hello alone and a producer that may write to the default exchange only', () => {
+    const d = exportDefinitions({ vhost: 'v', producerTo: ['hello'] });
+    expect(queueNames(d)).toEqual(['hello']);
+    expect(d.queues[0]).toEqual({ name: 'hello', vhost: 'v', durable: false, auto_delete: false, arguments: {} });
+    expect(d.exchanges).toEqual([]);
+    expect(d.permissions).toEqual([{ user: 'producer', vhost: 'v', configure: '^$', write: '^amq\\.default$', read: '^$' }]);
+    expect(appRights({ producerTo: ['hello'] })).toEqual({
+      producer: { configure: [], write: ['amq.default'], read: [] },
+      consumer: { configure: [], write: [], read: [] },
+    });
+  });
+
+  it('covers a send to task_queue with that queue alone', () => {
+    const d = exportDefinitions({ producerTo: ['task_queue'] });
+    expect(queueNames(d)).toEqual(['task_queue']);
+    expect(d.permissions.map((p) => [p.user, p.write])).toEqual([['producer', '^amq\\.default$']]);
+  });
+
+  it('covers a publisher to an exchange with that exchange alone, and no default exchange', () => {
+    for (const exchange of ['logs', 'direct_logs', 'topic_logs'] as const) {
+      const d = exportDefinitions({ producerTo: [exchange] });
+      expect(queueNames(d), exchange).toEqual([]);
+      expect(exchangeNames(d), exchange).toEqual([exchange]);
+      expect(d.exchanges[0]).toMatchObject({ name: exchange, type: exchanges[exchange].type, durable: false });
+      expect(d.permissions, exchange).toEqual([{ user: 'producer', vhost: '/', configure: '^$', write: `^${exchange}$`, read: '^$' }]);
+    }
+  });
+
+  it('covers the RPC client with no queue at all: it writes its requests to the default exchange and reads its replies through direct reply-to', () => {
+    const d = exportDefinitions({ producerTo: ['rpc_queue'] });
+    expect(d.queues).toEqual([]);
+    expect(d.exchanges).toEqual([]);
+    expect(d.permissions).toEqual([{ user: 'producer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^$' }]);
+  });
+
+  it('covers the Hello World receiver with hello and its dead-letter queue, and a consumer that reads hello alone', () => {
+    const d = exportDefinitions({ consumerFrom: ['hello'] });
+    expect(queueNames(d)).toEqual(['hello', 'hello.dlq']);
+    expect(d.exchanges).toEqual([]);
+    expect(d.permissions).toEqual([{ user: 'consumer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^hello$' }]);
+  });
+
+  it('covers the worker with task_queue, its retry queues and its dead-letter queue, and a consumer that reads task_queue alone', () => {
+    const d = exportDefinitions({ vhost: 'w', consumerUser: 'worker', consumerFrom: ['task_queue'] });
+    expect(queueNames(d)).toEqual(['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3']);
+    expect(d.queues.find((q) => q.name === 'task_queue.retry.2')?.arguments).toEqual(queues['task_queue.retry.2'].options.arguments);
+    expect(d.exchanges).toEqual([]);
+    // Retries and dead letters go through the default exchange; it consumes only its subscription's queue.
+    expect(d.permissions).toEqual([{ user: 'worker', vhost: 'w', configure: '^$', write: '^amq\\.default$', read: '^task_queue$' }]);
+    const [worker] = d.permissions;
+    for (const name of ['task_queue.dlq', 'task_queue.retry.1', 'hello', 'rpc_queue', 'amq.gen-x']) expect(allows(worker?.read ?? '^$', name), name).toBe(false);
+  });
+
+  it('covers the RPC server with rpc_queue and its dead-letter queue, and a consumer that reads rpc_queue alone', () => {
+    const d = exportDefinitions({ consumerFrom: ['rpc_queue'] });
+    expect(queueNames(d)).toEqual(['rpc_queue', 'rpc_queue.dlq']);
+    expect(d.permissions).toEqual([{ user: 'consumer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^rpc_queue$' }]);
+  });
+
+  it('covers an exchange subscriber with that exchange and its own server-named queue, and no default exchange', () => {
+    const d = exportDefinitions({ consumerFrom: ['topic_logs'] });
+    expect(d.queues).toEqual([]);
+    expect(exchangeNames(d)).toEqual(['topic_logs']);
+    expect(d.permissions).toEqual([
+      { user: 'consumer', vhost: '/', configure: '^amq\\.gen-.*$', write: '^amq\\.gen-.*$', read: '^(topic_logs|amq\\.gen-.*)$' },
+    ]);
+    expect(appRights({ consumerFrom: ['topic_logs'] }).consumer).toEqual({ configure: [own], write: [own], read: ['topic_logs', own] });
+  });
+
+  it('covers several commands with the union of what each uses, each queue and exchange once, in the contract order', () => {
+    const d = exportDefinitions({
+      producerTo: ['logs', 'hello', 'hello', 'rpc_queue'],
+      consumerFrom: ['hello', 'logs', 'rpc_queue'],
+    });
+    expect(queueNames(d)).toEqual(['hello', 'hello.dlq', 'rpc_queue', 'rpc_queue.dlq']);
+    expect(exchangeNames(d)).toEqual(['logs']);
+    expect(d.permissions).toEqual([
+      { user: 'producer', vhost: '/', configure: '^$', write: '^(amq\\.default|logs)$', read: '^$' },
+      {
+        user: 'consumer',
+        vhost: '/',
+        configure: '^amq\\.gen-.*$',
+        write: '^(amq\\.default|amq\\.gen-.*)$',
+        read: '^(hello|logs|rpc_queue|amq\\.gen-.*)$',
+      },
+    ]);
+  });
+
+  it('covers every command when each is named, as the whole contract does', () => {
+    const d = exportDefinitions({ producerTo: producerCommands, consumerFrom: consumerCommands });
+    expect(d).toEqual(exportDefinitions());
+    expect(producerCommands).toEqual(['hello', 'task_queue', 'rpc_queue', 'logs', 'direct_logs', 'topic_logs']);
+    expect(consumerCommands).toEqual(['hello', 'task_queue', 'rpc_queue', 'logs', 'direct_logs', 'topic_logs']);
+  });
+
+  it('covers the whole contract and both apps when no command is named, as before', () => {
+    const d = exportDefinitions();
+    expect(queueNames(d)).toEqual(Object.keys(queues));
+    expect(exchangeNames(d)).toEqual(Object.keys(exchanges));
+    expect(d.permissions).toEqual([
+      { user: 'producer', vhost: '/', configure: '^$', write: '^(amq\\.default|direct_logs|logs|topic_logs)$', read: '^$' },
+      {
+        user: 'consumer',
+        vhost: '/',
+        configure: '^amq\\.gen-.*$',
+        write: '^(amq\\.default|amq\\.gen-.*)$',
+        read: '^(direct_logs|hello|logs|rpc_queue|task_queue|topic_logs|amq\\.gen-.*)$',
+      },
+    ]);
+    expect(appRights({})).toEqual(appRights());
+  });
+
+  it('lets one user stand for an app that is not covered, and still refuses one user for both apps when both are', () => {
+    expect(exportDefinitions({ producerUser: 'app', consumerUser: 'app', producerTo: ['hello'] }).permissions.map((p) => p.user)).toEqual(['app']);
+    expect(exportDefinitions({ producerUser: 'app', consumerUser: 'app', consumerFrom: ['hello'] }).permissions.map((p) => p.user)).toEqual(['app']);
+    expect(() => exportDefinitions({ producerUser: 'app', consumerUser: 'app', producerTo: ['hello'], consumerFrom: ['hello'] })).toThrow(
+      /users of their own/,
+    );
+  });
+
+  it('refuses an unknown command in one line naming the known ones', () => {
+    // A name the types refuse can still come from a command line or a file.
+    const producerTo = ['hello', 'goodbye'] as unknown as readonly 'hello'[];
+    expect(() => exportDefinitions({ producerTo })).toThrow(
+      'producerTo: unknown producer command "goodbye" (one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)',
+    );
+    // A queue the consumer never subscribes to is no consumer command, nor a dead-letter queue.
+    const consumerFrom = ['task_queue.dlq'] as unknown as readonly 'hello'[];
+    expect(() => appRights({ consumerFrom })).toThrow(
+      'consumerFrom: unknown consumer command "task_queue.dlq" (one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)',
+    );
+    const multiline = ['a\nb'] as unknown as readonly 'hello'[];
+    expect(() => exportDefinitions({ consumerFrom: multiline })).toThrow(/^[^\n]+$/);
+    // Inherited names are no commands either.
+    const inherited = ['toString'] as unknown as readonly 'hello'[];
+    expect(() => exportDefinitions({ producerTo: inherited })).toThrow(/unknown producer command "toString"/);
+  });
+
+  it('refuses to cover no command at all rather than export nothing', () => {
+    expect(() => exportDefinitions({ producerTo: [] })).toThrow(/no command to cover/);
+    expect(() => exportDefinitions({ producerTo: [], consumerFrom: [] })).toThrow(/no command to cover/);
+    expect(exportDefinitions({ producerTo: [], consumerFrom: ['hello'] }).permissions.map((p) => p.user)).toEqual(['consumer']);
   });
 });

@@ -7,4 +7,5 @@ export { encodeMessage, decodeMessage, InvalidMessageError } from './codec.js';
 export type { EncodedMessage } from './codec.js';
 export { queues, publications, subscriptions, rascalTopology, queuesUsedBy } from './topology.js';
 export { exportDefinitions } from './definitions.js';
+export type { DefinitionsOptions } from './definitions.js';
 export type { QueueDeclaration, QueueMode, PublicationPayload, SubscriptionPayload, TopologyUse } from './topology.js';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -102,6 +103,52 @@ describe('the exported definitions, imported', () => {
     const reads = (name: string) => new RegExp(consumer.read).test(name);
     for (const name of ['hello', 'task_queue', 'rpc_queue', 'logs', 'direct_logs', 'topic_logs', 'amq.gen-abc']) expect(reads(name), name).toBe(true);
     for (const name of ['hello.dlq', 'task_queue.dlq', 'task_queue.retry.1', 'rpc_queue.dlq', 'amq.default', 'other']) expect(reads(name), name).toBe(false);
+  });
+});
+
+describe('definitions exported for one command alone, imported into a vhost of their own', () => {
+  it('let a Hello World send run with a user who may write to the default exchange only, in a vhost that holds hello alone', async () => {
+    const sender = { name: `hello-sender-${randomBytes(3).toString('hex')}`, password: 's3nd:only/h@llo#' };
+    const file = path.join(dir, 'hello-send-definitions.json');
+    const vhost = await broker().addVhost('hello-send');
+    let userAdded = false;
+    try {
+      const exported = await runProcess(
+        'pnpm',
+        [
+          '--silent', '--filter', '@hello-rabbit/broker-config', 'export-definitions', '--',
+          '--vhost', vhost.name, '--producer-user', sender.name, '--producer-to', 'hello', '--out', file,
+        ],
+        { cwd: repoRoot, timeoutMs: 60_000 },
+      );
+      expect(exported.code, exported.stderr).toBe(0);
+      const only = JSON.parse(await readFile(file, 'utf8')) as Definitions;
+      expect(only.queues.map((q) => q.name)).toEqual(['hello']);
+      expect(only.exchanges).toEqual([]);
+      expect(only.permissions).toEqual([{ user: sender.name, vhost: vhost.name, configure: '^$', write: '^amq\\.default$', read: '^$' }]);
+
+      await broker().ctl(['add_user', sender.name, sender.password]);
+      userAdded = true;
+      await broker().ctl(['import_definitions', file]);
+      const queues = await broker().ctl(['list_queues', '-p', vhost.name, 'name', '--no-table-headers', '--quiet']);
+      expect(queues.trim().split('\n')).toEqual(['hello']);
+
+      const env: Env = {
+        ...base,
+        AMQP_URL: `amqp://${encodeURIComponent(sender.name)}:${encodeURIComponent(sender.password)}@127.0.0.1:${broker().port}/${encodeURIComponent(vhost.name)}`,
+      };
+      const sent = await spawnApp('producer', ['Hello World!'], { env, timeoutMs: 60_000 }).exited;
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(sent.stdout).toBe(" [x] Sent 'Hello World!'\n");
+      expect((await drainQueue(vhost.url, 'hello')).map((m) => m.body)).toEqual(['Hello World!']);
+      // Nothing else is there for it: another command of the producer finds no queue of its own.
+      const other = await spawnApp('producer', ['--to', 'task_queue', 'x'], { env, timeoutMs: 60_000 }).exited;
+      expect(other.code, other.stderr).toBe(78);
+      expect(errorLines(other.stderr).join('\n')).toMatch(/lacks the queue task_queue/);
+    } finally {
+      if (userAdded) await broker().ctl(['delete_user', sender.name]);
+      await vhost.dispose();
+    }
   });
 });
 
