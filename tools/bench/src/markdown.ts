@@ -146,8 +146,10 @@ export function startupSection(results: BenchResults): string[] {
       'publish, close) beside a raw amqplib script doing the same (`createConfirmChannel`, `assertQueue(\'hello\', {durable: false})`, one ' +
       "persistent mandatory publish, `waitForConfirms`, close) and the tutorial's pika `send.py` (which publishes without confirms); " +
       "`producer --help` and `consumer --help` beside Node's own start (`node -e 0`); and the time from spawning a consumer to its line " +
-      '` [*] Waiting for messages`, the project\'s (`--from hello`) beside a raw amqplib consumer. The programs alternate within each round, ' +
-      'each in a fresh process, against a vhost of the round\'s own. *Wall*: spawn to exit (consumers: spawn to the waiting line), measured by the benchmark. ' +
+      '` [*] Waiting for messages`, the project\'s (`--from hello`) beside a raw amqplib consumer; whole processes at work: `producer --to task_queue --count N` ' +
+      'beside a raw amqplib publisher (the same messages, persistent, mandatory, at most 1,000 awaiting their confirm), and a consumer from spawn to the last of N messages ' +
+      'of `hello` printed beside a raw amqplib consumer with the same prefetch printing the same lines. The programs alternate within each round, ' +
+      'each in a fresh process, against a vhost of the round\'s own. *Wall*: spawn to exit (consumers: spawn to the waiting line, or to the last message), measured by the benchmark. ' +
       (wallOnly
         ? '*CPU* and *peak RSS*: no `/usr/bin/time` on this machine, so none for the programs that run to their end; the consumers\' from /proc at the waiting line. '
         : "*CPU* (user + system) and *peak RSS* of the child: GNU time's (`/usr/bin/time -f '%e %U %S %M'`); the consumers': /proc at the waiting line. ") +
