@@ -45,8 +45,10 @@ describe('the worker (consumer --from task_queue)', () => {
     const b = worker();
     await Promise.all([a.waitForOutput(/Waiting/), b.waitForOutput(/Waiting/)]);
     // One long task, then quick ones: with one task at a time per worker (prefetch 1),
-    // the worker that is free takes every quick one.
-    await sendTasks('long..........', 'q1', 'q2', 'q3', 'q4');
+    // the worker that is free takes every quick one. The long task (5 s) must outlast the
+    // quick ones even on a loaded machine: once it is done, its worker may take one too.
+    const long = `long${'.'.repeat(50)}`;
+    await sendTasks(long, 'q1', 'q2', 'q3', 'q4');
     const slow = await Promise.race([
       a.waitForOutput(/Received 'long/).then(() => a),
       b.waitForOutput(/Received 'long/).then(() => b),
@@ -54,7 +56,7 @@ describe('the worker (consumer --from task_queue)', () => {
     const fast = slow === a ? b : a;
     await fast.waitForOutput(/Received 'q4'/);
     expect(received(fast)).toEqual(['q1', 'q2', 'q3', 'q4']);
-    expect(received(slow)).toEqual(['long..........']);
+    expect(received(slow)).toEqual([long]);
   });
 
   it('three competing workers: every task done exactly once, the work spread, a slow task holding back no one', async () => {
