@@ -7,7 +7,8 @@
 // directory of the user's own that nobody else may write; a file per bundle (by its content
 // hash), Node version and architecture. A cache that cannot be read, written or trusted is
 // not used: the bundle is compiled as usual. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as
-// on Node 22.
+// on Node 22; so does `node --enable-source-maps` (stack traces mapped to the sources), which
+// only Node's own loader honours.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,8 @@ function cacheDirectory() {
  */
 export function loadCommand(url, hash) {
   const filename = typeof url === 'string' ? url : fileURLToPath(url);
+  // Source maps (node --enable-source-maps) apply only to code Node's own loader compiled.
+  if (process.sourceMapsEnabled) return createRequire(filename)(filename);
   const source = readFileSync(filename, 'utf8');
   const dir = cacheDirectory();
   const cacheFile = dir === undefined ? undefined : path.join(dir, `${path.basename(filename)}-${hash}-node${process.versions.node}-${process.arch}.cache`);

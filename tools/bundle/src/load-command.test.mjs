@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 
 const LOADER = fileURLToPath(new URL('./load-command.mjs', import.meta.url));
 
@@ -62,6 +63,24 @@ test("replaces a cache of the bundle's earlier build", () => {
     writeFileSync(path.join(cache, 'other.cjs-h0.cache'), 'not ours');
     assert.equal(run(dir, { NODE_COMPILE_CACHE: cache }), 'command.cjs 42\n');
     assert.deepEqual(readdirSync(cache).sort(), [`command.cjs-h1-node${process.versions.node}-${process.arch}.cache`, 'other.cjs-h0.cache']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with node --enable-source-maps, a stack trace names the source the bundle was built from', () => {
+  const dir = fixture();
+  try {
+    writeFileSync(path.join(dir, 'fail.ts'), "export function fail(): never {\n  throw new Error('from the source');\n}\n");
+    buildSync({ entryPoints: [path.join(dir, 'fail.ts')], outfile: path.join(dir, 'command.cjs'), bundle: true, format: 'cjs', platform: 'node', sourcemap: 'linked', logLevel: 'silent' });
+    writeFileSync(
+      path.join(dir, 'run.mjs'),
+      `import { loadCommand } from ${JSON.stringify(LOADER)};\n` +
+        "const { fail } = loadCommand(new URL('./command.cjs', import.meta.url), 'h1');\n" +
+        'try { fail(); } catch (err) { console.log(err.stack.split(\'\\n\')[1]); }\n',
+    );
+    const line = execFileSync(process.execPath, ['--enable-source-maps', path.join(dir, 'run.mjs')], { encoding: 'utf8', env: { ...process.env, NODE_COMPILE_CACHE: path.join(dir, 'cache') } });
+    assert.match(line, /fail\.ts:2:/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
