@@ -10,10 +10,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Buffer } from 'node:buffer';
-import amqplib from 'amqplib';
 import { queues, subscriptions } from '@hello-rabbit/broker-config';
-import { pikaPrograms, pythonWithPika } from '@hello-rabbit/testkit';
+import { pikaPrograms, pythonWithPika, withChannel } from '@hello-rabbit/testkit';
+import { prefill } from './broker.js';
 import { parsePeakRss, parseProcStat, parseTimeOutput, TIME_FORMAT } from './startup-figures.js';
 import { median, spread, type Spread } from './stats.js';
 
@@ -60,6 +59,8 @@ const RECEIVED = " [x] Received '";
 const TASK_QUEUE_OPTIONS = queues.task_queue.options;
 /** Both consumers of `drain` take as many unacknowledged deliveries as the project's default for `hello`. */
 const HELLO_PREFETCH = subscriptions.hello.prefetch;
+/** The drain's messages: as long as 'Hello World!'. */
+const HELLO_BODY_BYTES = 12;
 const WAITING = ' [*] Waiting for messages. To exit press CTRL+C';
 
 /** The programs, and the ones left out with why (pika when no Python here has it). */
@@ -114,7 +115,7 @@ export function startupPrograms(counts: WholeProcessCounts): { readonly programs
       label: `raw amqplib consumer, ${String(counts.drain)}`,
       group: 'drain',
       command: node,
-      args: [join(programsDir, 'raw-drain.mjs')],
+      args: [join(programsDir, 'raw-consume.mjs')],
       expect: RECEIVED,
       count: counts.drain,
       env: { PREFETCH: String(HELLO_PREFETCH) },
@@ -280,59 +281,27 @@ async function runUntilReady(program: StartupProgram, url: string, timeoutMs: nu
 /**
  * Readies the run's vhost for `program`: for `publish`, `task_queue` empty and declared as
  * the contract declares it; for `drain`, `hello` declared as the tutorial does and holding
- * `count` messages (`Hello World! #i`, published and confirmed from here).
+ * `count` confirmed messages.
  */
 export async function prepareStartupRun(program: StartupProgram, url: string): Promise<void> {
-  if (program.group !== 'publish' && program.group !== 'drain') return;
-  const connection = await amqplib.connect(url);
-  try {
-    const channel = await connection.createConfirmChannel();
-    if (program.group === 'publish') {
+  if (program.group === 'publish') {
+    await withChannel(url, async (channel) => {
       await channel.deleteQueue('task_queue');
       await channel.assertQueue('task_queue', TASK_QUEUE_OPTIONS);
-    } else {
+    });
+  } else if (program.group === 'drain') {
+    await withChannel(url, async (channel) => {
       await channel.deleteQueue('hello');
       await channel.assertQueue('hello', { durable: false });
-      const count = program.count ?? 0;
-      for (let index = 0; index < count; index++) {
-        if (!channel.sendToQueue('hello', Buffer.from(`Hello World! #${String(index + 1)}`))) await new Promise((resolve) => channel.once('drain', resolve));
-        if (index % 1000 === 999) await channel.waitForConfirms();
-      }
-      await channel.waitForConfirms();
-    }
-    await channel.close();
-  } finally {
-    await connection.close().catch(() => undefined);
+    });
+    await prefill(url, 'hello', program.count ?? 0, HELLO_BODY_BYTES);
   }
 }
 
-/** Deletes what a run of `program` left in the vhost (`task_queue` after a publish, `hello` after the rest). */
+/** Deletes what a run of `program` left in the vhost (`task_queue` after a publish, `hello` after the rest), so the next program declares it anew. */
 export async function cleanUpStartupRun(program: StartupProgram, url: string): Promise<void> {
   if (program.group === 'help') return;
-  if (program.group !== 'publish') {
-    await deleteHello(url);
-    return;
-  }
-  const connection = await amqplib.connect(url);
-  try {
-    const channel = await connection.createChannel();
-    await channel.deleteQueue('task_queue');
-    await channel.close();
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
-}
-
-/** Deletes `hello` in the run's vhost: what a send left there goes, and the next program declares it anew. */
-export async function deleteHello(url: string): Promise<void> {
-  const connection = await amqplib.connect(url);
-  try {
-    const channel = await connection.createChannel();
-    await channel.deleteQueue('hello');
-    await channel.close();
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
+  await withChannel(url, (channel) => channel.deleteQueue(program.group === 'publish' ? 'task_queue' : 'hello'));
 }
 
 export function runStartupProgram(program: StartupProgram, url: string, timed: boolean, timeoutMs: number): Promise<StartupRun> {
