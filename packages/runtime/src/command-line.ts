@@ -40,13 +40,10 @@ export function parseCommandLine(program: Command, argv: readonly string[]): Com
  * bad settings, one line for an error that says its own exit code (see FatalError) or anything else, and the exit code that says which kind it was.
  */
 export function describeFatal(error: unknown): { readonly lines: readonly string[]; readonly exitCode: ExitCode } {
-  if (error instanceof ConfigError) return { lines: error.problems, exitCode: error.exitCode };
   if (isFatalError(error)) {
-    // A ConfigError of another copy of this module (an app's command runs from a bundle of
-    // its own, see tools/bundle) is not `instanceof` this one's: its problems still count.
-    const { problems } = error as { problems?: unknown };
-    const lines = error.name === 'ConfigError' && isLines(problems) ? problems : [error.message];
-    return { lines, exitCode: error.exitCode };
+    // Read, not `instanceof ConfigError`: an app's command runs from a bundle of its own (see
+    // tools/bundle), with its own copy of this module's classes.
+    return { lines: isLines(error.problems) ? error.problems : [error.message], exitCode: error.exitCode };
   }
   return { lines: [`unexpected error: ${error instanceof Error ? error.message : String(error)}`], exitCode: ExitCode.software };
 }

@@ -24,6 +24,8 @@ export class ConfigError extends Error {
  */
 export interface FatalError extends Error {
   readonly exitCode: ExitCode;
+  /** One line per problem, printed instead of the message (a ConfigError's bad settings). */
+  readonly problems?: readonly string[];
 }
 
 const EXIT_CODES: ReadonlySet<number> = new Set(Object.values(ExitCode));
