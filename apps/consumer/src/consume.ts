@@ -1,6 +1,6 @@
 import { createLogger, createReadiness, ExitCode, onStopSignal, watchBrokerConnection, withDeadline } from '@hello-rabbit/runtime';
 import type { HttpServer } from '@hello-rabbit/runtime/http';
-import { MemoryDedupStore, openBroker, startConsumer, startExchangeConsumer, startRpcServer, type DedupStore, type RunningConsumer } from '@hello-rabbit/transport';
+import { MemoryDedupStore, openBroker, REMEMBERS_NOTHING, startConsumer, startExchangeConsumer, startRpcServer, type DedupStore, type RunningConsumer } from '@hello-rabbit/transport';
 import { ExchangeName, exchangeSubscriptions, isExchangeName, RpcName, SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
 import type { ConsumerArgs } from './cli.js';
 import { answerFibonacci, doTask, printLog, printMessage, printRoutedLog } from './handlers.js';
@@ -11,16 +11,14 @@ import { loadEnv } from './load-env.js';
 
 const PROGRAM = 'consumer';
 
-/** DEDUP_WINDOW=0: no duplicate suppression. */
-const REMEMBERS_NOTHING: DedupStore = { has: () => false, add: () => undefined };
-
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Resolves with the exit code once the consumer has stopped. */
 export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const { from, keys } = args;
   const settings = loadEnv(env);
-  const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
+  const secrets = [settings.AMQP_URL.password, ...(settings.DEDUP_REDIS_URL === undefined ? [] : [settings.DEDUP_REDIS_URL.password])];
+  const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets });
 
   // Metrics and health, when HTTP_PORT asks for them: ready once subscribed, not while
   // the broker is away, and no longer from the first signal on. Without HTTP_PORT the HTTP
@@ -47,6 +45,35 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
     });
   };
 
+  // The dedup store: Redis shared by every worker when DEDUP_REDIS_URL says so (checked
+  // here, before the broker: a bad password ends the start), else in memory.
+  const shared =
+    settings.DEDUP_WINDOW === 0 || settings.DEDUP_REDIS_URL === undefined || isExchangeName(from)
+      ? undefined
+      : await import('@hello-rabbit/transport/redis-dedup')
+          .then(({ openRedisDedupStore }) =>
+            openRedisDedupStore(settings.DEDUP_REDIS_URL?.url ?? '', {
+              logger,
+              windowMs: settings.DEDUP_REDIS_WINDOW_MS,
+              // Queues are per vhost, and so are the tasks done in them.
+              prefix: `hello-rabbit:${encodeURIComponent(settings.AMQP_URL.vhost)}`,
+              // Not ready while the store is away: no task is started meanwhile.
+              onChange: (answering) => {
+                if (answering) readiness.pass('dedup-store');
+                else readiness.fail('dedup-store', 'dedup store unreachable');
+              },
+            }),
+          )
+          .catch(async (e: unknown) => {
+            await closeHttp();
+            throw e;
+          });
+  if (shared !== undefined) logger.info({ store: shared.redacted }, 'dedup store: Redis, shared by every worker');
+  const dedup: DedupStore = settings.DEDUP_WINDOW === 0 ? REMEMBERS_NOTHING : (shared ?? new MemoryDedupStore(settings.DEDUP_WINDOW));
+  const closeStore = async () => {
+    await shared?.close();
+  };
+
   const broker = await openBroker(
     {
       endpoint: settings.AMQP_URL,
@@ -63,6 +90,7 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
     },
     logger,
   ).catch(async (e: unknown) => {
+    await closeStore();
     await closeHttp();
     throw e;
   });
@@ -83,7 +111,10 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
           logger.warn({ err: e }, 'deliveries still in hand at the deadline go back to the queue');
         })
         .then(() => broker.shutdown())
-        .finally(closeHttp);
+        .finally(async () => {
+          await closeStore();
+          await closeHttp();
+        });
       withDeadline(shutdown, settings.SHUTDOWN_TIMEOUT_MS + 5000, () => new Error('shutdown deadline passed')).then(
         () => {
           logger.info('stopped');
@@ -102,7 +133,8 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
     confirmTimeoutMs: settings.PUBLISH_CONFIRM_TIMEOUT_MS,
     maxAttempts: settings.MAX_ATTEMPTS,
     retryDelaysMs: settings.RETRY_DELAYS_MS,
-    dedup: settings.DEDUP_WINDOW === 0 ? REMEMBERS_NOTHING : new MemoryDedupStore(settings.DEDUP_WINDOW),
+    dedup,
+    dedupLeaseMs: settings.DEDUP_LEASE_MS,
     ...(metrics === undefined ? {} : { metrics }),
     userId: settings.AMQP_URL.user,
     ...(settings.ALLOWED_PUBLISHERS === undefined ? {} : { allowedPublishers: settings.ALLOWED_PUBLISHERS }),

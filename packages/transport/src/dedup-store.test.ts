@@ -68,3 +68,37 @@ describe('MemoryDedupStore, long after it filled up', () => {
     expect(() => new MemoryDedupStore(0)).toThrow(RangeError);
   });
 });
+
+describe('MemoryDedupStore claims', () => {
+  it('grants one claim at a time per scope and id; a claim done turns every later one into done, with its answer', () => {
+    let now = 0;
+    const store = new MemoryDedupStore(10, 60_000, () => now);
+    const first = store.claim('consume:q', 'a', 1000);
+    expect(first.state).toBe('claimed');
+    expect(store.claim('consume:q', 'a', 1000)).toEqual({ state: 'busy', retryInMs: 1000 });
+    expect(store.claim('consume:other', 'a', 1000).state).toBe('claimed');
+    now = 400;
+    expect(store.claim('consume:q', 'a', 1000)).toEqual({ state: 'busy', retryInMs: 600 });
+    if (first.state !== 'claimed') throw new Error('unreachable');
+    store.done('consume:q', 'a', first.token, 'kept');
+    expect(store.claim('consume:q', 'a', 1000)).toEqual({ state: 'done', answer: 'kept' });
+  });
+
+  it('frees a claim released by its holder only, and one whose lease ran out', () => {
+    let now = 0;
+    const store = new MemoryDedupStore(10, 60_000, () => now);
+    const claim = store.claim('s', 'a', 1000);
+    if (claim.state !== 'claimed') throw new Error('unreachable');
+    store.release('s', 'a', 'another token');
+    expect(store.claim('s', 'a', 1000).state).toBe('busy');
+    expect(store.renew('s', 'a', claim.token, 5000)).toBe(true);
+    now = 4000;
+    expect(store.claim('s', 'a', 1000).state).toBe('busy');
+    store.release('s', 'a', claim.token);
+    const next = store.claim('s', 'a', 1000);
+    expect(next.state).toBe('claimed');
+    now = 5001;
+    expect(store.claim('s', 'a', 1000).state).toBe('claimed');
+    if (next.state === 'claimed') expect(store.renew('s', 'a', next.token, 1000)).toBe(false);
+  });
+});

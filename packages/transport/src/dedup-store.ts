@@ -1,15 +1,62 @@
+import { randomUUID } from 'node:crypto';
+
 /**
- * Remembers which messages were handled, by messageId, so that a message delivered twice
- * (a publisher resent it after a lost confirm, or a consumer died between its work and its
- * ack) is done once. Back it with Redis or a database to share it between workers and keep
- * it across restarts; the default is in memory, per process.
+ * What a consumer asks before it does a task: may I do it? Claims are per scope (the queue,
+ * say) and id (the message-id), so that "done once" holds per queue: a message bound to
+ * two queues is done once in each.
+ *
+ * - `claimed`: do it; then `done` (success) or `release` (failure), with the token.
+ * - `done`: it was done already (within the store's window): ack it without doing it.
+ * - `busy`: another worker holds a claim on it whose lease has not run out: do not do it
+ *   now; ask again later (in `retryInMs` at the latest the lease runs out).
+ */
+export type ClaimOutcome =
+  | { readonly state: 'claimed'; readonly token: string }
+  | { readonly state: 'done'; readonly answer?: string | undefined }
+  | { readonly state: 'busy'; readonly retryInMs: number };
+
+/**
+ * Remembers which messages were done, so that a message delivered twice (a publisher resent
+ * it after a lost confirm, or a consumer died between its work and its ack) is done once.
+ * In memory per process (`MemoryDedupStore`, the default) or shared by every worker on Redis
+ * (`RedisDedupStore`, from `@hello-rabbit/transport/redis-dedup`).
+ *
+ * A store that cannot answer (Redis unreachable) rejects with a `DedupStoreUnavailable`:
+ * the caller must not do the task unchecked.
  */
 export interface DedupStore {
-  /** Whether this messageId was handled within the window. */
-  has(messageId: string): boolean | Promise<boolean>;
-  /** Records a handled messageId. */
-  add(messageId: string): void | Promise<void>;
+  /** Claims `id` in `scope` for `leaseMs`, unless it is done or claimed by another. */
+  claim(scope: string, id: string, leaseMs: number): ClaimOutcome | Promise<ClaimOutcome>;
+  /** Extends a claim this token still holds; false when it was lost (the lease ran out and another took it). */
+  renew(scope: string, id: string, token: string, leaseMs: number): boolean | Promise<boolean>;
+  /** Marks it done (kept for the store's window), with an answer to give later claims. */
+  done(scope: string, id: string, token: string, answer?: string): void | Promise<void>;
+  /** Gives a claim up (the task failed): the next claim gets it at once. */
+  release(scope: string, id: string, token: string): void | Promise<void>;
 }
+
+const UNAVAILABLE = Symbol.for('hello-rabbit.dedupStoreUnavailable');
+
+/** The store could not be asked (Redis unreachable, or it did not answer in time). */
+export class DedupStoreUnavailable extends Error {
+  override readonly name = 'DedupStoreUnavailable';
+  readonly [UNAVAILABLE] = true;
+}
+
+/**
+ * Whether `err` is a DedupStoreUnavailable, also one from another copy of this module (the
+ * apps' bundles load the Redis store as a file of its own, with its own copy).
+ */
+export const isDedupStoreUnavailable = (err: unknown): err is DedupStoreUnavailable =>
+  typeof err === 'object' && err !== null && (err as { [UNAVAILABLE]?: unknown })[UNAVAILABLE] === true;
+
+/** A store that remembers nothing: every claim is granted (duplicate suppression off). */
+export const REMEMBERS_NOTHING: DedupStore = {
+  claim: () => ({ state: 'claimed', token: '' }),
+  renew: () => true,
+  done: () => undefined,
+  release: () => undefined,
+};
 
 /**
  * The last `maxEntries` messageIds handled, each for at most `ttlMs`: bounded memory,
@@ -22,6 +69,10 @@ export interface DedupStore {
  * microseconds, more the longer the consumer ran).
  */
 export class MemoryDedupStore implements DedupStore {
+  /** Claims held, by key: their token and when their lease runs out. */
+  private readonly claims = new Map<string, { readonly token: string; until: number }>();
+  /** The answers of ids done with one, by key (bounded like the ids: dropped with them). */
+  private readonly answers = new Map<string, string>();
   /** messageId -> the sequence number of its latest add. */
   private readonly seen = new Map<string, number>();
   /** The ids by sequence number modulo maxEntries, and when each was added. */
@@ -37,23 +88,59 @@ export class MemoryDedupStore implements DedupStore {
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number of at least 1');
   }
 
+  claim(scope: string, id: string, leaseMs: number): ClaimOutcome {
+    const key = keyOf(scope, id);
+    if (this.has(key)) return { state: 'done', answer: this.answers.get(key) };
+    const now = this.now();
+    const held = this.claims.get(key);
+    if (held !== undefined && held.until > now) return { state: 'busy', retryInMs: held.until - now };
+    const token = randomUUID();
+    this.claims.set(key, { token, until: now + leaseMs });
+    return { state: 'claimed', token };
+  }
+
+  renew(scope: string, id: string, token: string, leaseMs: number): boolean {
+    const held = this.claims.get(keyOf(scope, id));
+    if (held?.token !== token) return false;
+    held.until = this.now() + leaseMs;
+    return true;
+  }
+
+  done(scope: string, id: string, token: string, answer?: string): void {
+    const key = keyOf(scope, id);
+    if (this.claims.get(key)?.token === token) this.claims.delete(key);
+    this.add(key);
+    if (answer !== undefined) this.answers.set(key, answer);
+  }
+
+  release(scope: string, id: string, token: string): void {
+    const key = keyOf(scope, id);
+    if (this.claims.get(key)?.token === token) this.claims.delete(key);
+  }
+
+  /** Whether this id was recorded done within the window. */
   has(messageId: string): boolean {
     const seq = this.seen.get(messageId);
     if (seq === undefined) return false;
     if (this.now() - (this.addedAt[seq % this.maxEntries] ?? 0) > this.ttlMs) {
       this.seen.delete(messageId);
+      this.answers.delete(messageId);
       return false;
     }
     return true;
   }
 
+  /** Records an id done. */
   add(messageId: string): void {
     const seq = this.added++;
     const slot = seq % this.maxEntries;
     if (seq >= this.maxEntries) {
       const leaving = this.ring[slot] as string;
       // Forgotten only if this slot holds its latest add.
-      if (this.seen.get(leaving) === seq - this.maxEntries) this.seen.delete(leaving);
+      if (this.seen.get(leaving) === seq - this.maxEntries) {
+        this.seen.delete(leaving);
+        this.answers.delete(leaving);
+      }
       this.ring[slot] = messageId;
       this.addedAt[slot] = this.now();
     } else {
@@ -67,3 +154,6 @@ export class MemoryDedupStore implements DedupStore {
     return this.seen.size;
   }
 }
+
+/** One key per scope and id (a NUL cannot be in a queue name). */
+const keyOf = (scope: string, id: string) => `${scope}\u0000${id}`;

@@ -35,7 +35,15 @@ describe('countAttempts', () => {
     });
   });
 
+  it("does not count the waits for another worker's claim (x-claim-waits) as attempts", () => {
+    const headers = { 'x-death': [death('q.retry.1', 4)], 'x-claim-waits': 3 };
+    expect(countAttempts(headers, false, retries)).toMatchObject({ ok: true, count: { retries: 1, attempt: 2 } });
+    // More waits claimed than passes through the wait queues: never below zero.
+    expect(countAttempts({ 'x-claim-waits': 9 }, false, retries)).toMatchObject({ ok: true, count: { retries: 0, attempt: 1 } });
+  });
+
   it.each([
+    ['x-claim-waits is not a whole number', { 'x-claim-waits': 'many' }, /x-claim-waits/],
     ['x-death is not an array', { 'x-death': 'forged' }, /x-death/],
     ['an x-death entry has no count', { 'x-death': [{ queue: 'q.retry.1', reason: 'expired' }] }, /x-death/],
     ['an x-death count is negative', { 'x-death': [death('q.retry.1', -1)] }, /x-death/],
@@ -111,5 +119,18 @@ describe('retryPolicyFor: what becomes of a failed delivery', () => {
       reason: 'gave up after 2 attempts (the last ones ended without an ack)',
       attempts: 2,
     });
+  });
+});
+
+describe('retryPolicyFor(...).claimWait', () => {
+  it('waits in the first retry queue, no longer than the first retry delay, at least 100 ms', () => {
+    const policy = retryPolicyFor('task_queue', { retryDelaysMs: [2000, 5000] });
+    expect(policy.claimWait(30_000)).toEqual({ queue: 'task_queue.retry.1', delayMs: 2000 });
+    expect(policy.claimWait(500)).toEqual({ queue: 'task_queue.retry.1', delayMs: 500 });
+    expect(policy.claimWait(0)).toEqual({ queue: 'task_queue.retry.1', delayMs: 100 });
+  });
+
+  it('has nowhere to wait on a subscription without retry queues', () => {
+    expect(retryPolicyFor('rpc_queue').claimWait(1000)).toBeUndefined();
   });
 });

@@ -33,6 +33,11 @@ export const RecoveryHeader = {
    * the copy is published, and signed by the broker, as the consumer's own user.
    */
   publisher: 'x-original-user-id',
+  /**
+   * On a copy waiting for another worker's claim (see the dedup store): how many times it
+   * waited in the first retry queue. Those passes are not attempts.
+   */
+  claimWaits: 'x-claim-waits',
 } as const;
 
 /**
@@ -90,6 +95,13 @@ export function countAttempts(
     }
   }
 
+  const waits = headers?.[RecoveryHeader.claimWaits];
+  if (waits !== undefined && !isCount(waits)) {
+    return { ok: false, reason: `malformed ${RecoveryHeader.claimWaits} header: not a whole number` };
+  }
+  // Waits for another worker's claim went through the first retry queue: not attempts.
+  retries = Math.max(0, retries - (waits ?? 0));
+
   const own = headers?.[RecoveryHeader.redeliveries];
   if (own !== undefined && !isCount(own)) {
     return { ok: false, reason: `malformed ${RecoveryHeader.redeliveries} header: not a whole number` };
@@ -143,6 +155,11 @@ export interface RetryPolicy {
   beforeAttempt(attempt: number): (RecoveryDecision & { readonly action: 'dead-letter' }) | undefined;
   /** The handler failed on attempt `attempt`: retry in the next wait queue, or dead-letter. */
   afterFailure(attempt: number, failure: string): RecoveryDecision;
+  /**
+   * Where a message waits for another worker's claim, up to `ms`: the first wait queue (a
+   * short wait: no more than the first retry delay), or undefined when there is none.
+   */
+  claimWait(ms: number): { readonly queue: QueueName; readonly delayMs: number } | undefined;
 }
 
 /**
@@ -179,6 +196,11 @@ export function retryPolicyFor(
       const step = Math.min(attempt, retryQueues.length) - 1;
       const delayMs = delays[Math.min(step, delays.length - 1)] ?? 1000;
       return { action: 'retry', queue: retryQueues[step] as QueueName, delayMs, reason };
+    },
+    claimWait: (ms) => {
+      const queue = retryQueues[0];
+      if (queue === undefined) return undefined;
+      return { queue, delayMs: Math.max(100, Math.min(ms, delays[0] ?? 1000)) };
     },
   };
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { subscriptions, type QueueName, type SubscriptionName, type SubscriptionPayload } from '@hello-rabbit/broker-config';
 import type { Logger, Metrics } from '@hello-rabbit/runtime';
 import { runConsumer, type RunningConsumer } from './consumer/engine.js';
 import { queueSource, type QueueDelivery } from './consumer/queue-source.js';
-import { MemoryDedupStore, type DedupStore } from './dedup-store.js';
+import { isDedupStoreUnavailable, MemoryDedupStore, type DedupStore } from './dedup-store.js';
 import { createPublisher, type PublishOutcome } from './publisher.js';
 import type { AmqpMessage, Broker } from './rascal-adapter.js';
 import { BROKER_DELIVERY_HEADERS, RecoveryHeader, retryPolicyFor, type AttemptCount, type RecoveryDecision } from './retry-policy.js';
@@ -20,6 +21,12 @@ export interface DeliveryContext {
   readonly replyTo: string | undefined;
   /** AMQP `correlation-id`: what the reply to a request must carry. */
   readonly correlationId: string | undefined;
+  /**
+   * Keeps an answer with the mark of this message done: a repeat of the message (same
+   * message-id) finds it done and is given it (`ConsumerOptions.onRepeat`) instead of being
+   * handled again. The RPC server keeps its reply this way.
+   */
+  keep(answer: string): void;
 }
 
 /** A plain function: resolve and the message is acked; throw and it is retried, then dead-lettered. */
@@ -41,8 +48,21 @@ export interface ConsumerOptions {
    * repeats. @default [1000, 5000, 30000] (DEFAULT_RETRY_DELAYS_MS)
    */
   readonly retryDelaysMs?: readonly number[];
-  /** Where handled messageIds are remembered. @default an in-memory store of 100,000 ids for an hour */
+  /**
+   * Where messages are claimed before they are handled and marked done after, by queue and
+   * messageId. @default an in-memory store of 100,000 ids for an hour (per process)
+   */
   readonly dedup?: DedupStore;
+  /**
+   * How long a claim holds before another worker may take the task (a worker killed
+   * mid-task), in ms; renewed every third of it while the handler runs. @default 30000
+   */
+  readonly dedupLeaseMs?: number;
+  /**
+   * A repeat of a message done before, with the answer its first handling kept
+   * (`context.keep`): the RPC server sends the kept reply again. @default nothing (acked)
+   */
+  readonly onRepeat?: (answer: string, context: DeliveryContext) => Promise<void>;
   /** `app-id` of the copies it publishes (and of the RPC server's replies). @default 'consumer' */
   readonly appId?: string;
   /**
@@ -78,8 +98,10 @@ export type ConsumerMetrics = Pick<
  * at-least-once semantics and no redelivery loop. Each delivery ends one way:
  * - recovery headers malformed, or the body breaks the contract: dead-lettered at once;
  * - more attempts than `maxAttempts` (retries and unacked redeliveries): dead-lettered;
- * - a messageId already handled: acked without running the handler (a duplicate);
- * - the handler resolves: acked, and its messageId remembered;
+ * - a messageId already done (in the dedup store): acked without running the handler (a
+ *   duplicate); one another worker has claimed and not finished waits in the first retry
+ *   queue (not an attempt) and comes back;
+ * - the handler resolves: its messageId is marked done, then it is acked;
  * - the handler throws: a copy waits in the next retry queue, then comes back; after the
  *   last attempt it is dead-lettered.
  * Every copy (retry, dead letter) is confirmed by the broker before the original is acked;
@@ -96,6 +118,12 @@ export async function startConsumer<S extends SubscriptionName>(
   const queue = declaration.queue;
   const policy = retryPolicyFor(name, options);
   const dedup = options.dedup ?? new MemoryDedupStore();
+  const leaseMs = options.dedupLeaseMs ?? 30_000;
+  /** Claims are per queue: a message routed to two queues is done once in each. */
+  const scope = `consume:${queue}`;
+  /** The claim each delivery in hand holds, its renewal, and the answer it keeps. */
+  const claims = new WeakMap<QueueDelivery, { readonly messageId: string; readonly token: string; readonly renewal: NodeJS.Timeout; answer?: string }>();
+  let stopping = false;
   const appId = options.appId ?? 'consumer';
   // Copies (retries, dead letters, redelivery counts) go out on a confirm channel of their own.
   const publisher = createPublisher(broker, { logger, maxInFlight: 100, ...(options.userId === undefined ? {} : { userId: options.userId }) });
@@ -112,6 +140,66 @@ export async function startConsumer<S extends SubscriptionName>(
     const original = headers?.[RecoveryHeader.publisher];
     if (typeof original === 'string') return original;
     return Buffer.isBuffer(original) ? original.toString('utf8') : userId;
+  };
+
+  /**
+   * Runs a call on the dedup store, again every half second while the store does not answer
+   * (the delivery is held meanwhile: nothing is started unchecked, nothing goes back to the
+   * queue to be counted as an attempt). Undefined once the consumer is stopping.
+   */
+  const whenAnswered = async <T>(call: () => T | Promise<T>): Promise<T | undefined> => {
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!isDedupStoreUnavailable(err)) throw err;
+      }
+      if (stopping) return undefined;
+      await sleep(500);
+    }
+  };
+
+  const holdClaim = (delivery: QueueDelivery, messageId: string, token: string) => {
+    const renewal = setInterval(() => {
+      void Promise.resolve()
+        .then(() => dedup.renew(scope, messageId, token, leaseMs))
+        .then(
+          (held) => {
+            if (!held) logger.warn({ messageId, queue }, 'claim lost: the task ran past its lease; another worker may do it too');
+          },
+          () => undefined, // The store is away: the lease may run out; the mark of done still follows.
+        );
+    }, Math.max(Math.floor(leaseMs / 3), 100));
+    renewal.unref();
+    claims.set(delivery, { messageId, token, renewal });
+  };
+
+  /** The task failed or was given back: its claim goes (if the store is away, its lease runs out). */
+  const releaseClaim = async (delivery: QueueDelivery) => {
+    const claim = claims.get(delivery);
+    if (claim === undefined) return;
+    claims.delete(delivery);
+    clearInterval(claim.renewal);
+    try {
+      await dedup.release(scope, claim.messageId, claim.token);
+    } catch {
+      // Unreachable store: the claim expires with its lease.
+    }
+  };
+
+  const contextOf = (delivery: QueueDelivery, attempt: number): DeliveryContext => {
+    const { messageId, replyTo, correlationId } = delivery.message.properties;
+    return {
+      queue,
+      messageId,
+      attempt,
+      replyTo,
+      correlationId,
+      keep: (answer) => {
+        const claim = claims.get(delivery);
+        if (claim !== undefined) claim.answer = answer;
+      },
+    };
   };
 
   /** Publishes a copy of `message` to `target` and waits for the broker's confirm. */
@@ -172,7 +260,7 @@ export async function startConsumer<S extends SubscriptionName>(
     },
   });
 
-  return runConsumer<QueueDelivery, AttemptCount, DeliveryContext, SubscriptionPayload<S>>(source, {
+  const running = await runConsumer<QueueDelivery, AttemptCount, DeliveryContext, SubscriptionPayload<S>>(source, {
     label: queue,
     message: declaration.message,
     metrics,
@@ -212,24 +300,62 @@ export async function startConsumer<S extends SubscriptionName>(
     invalid: (delivery, reason, { attempt }) => deadLetter(delivery, policy.refuse('invalid', `invalid message: ${reason}`, attempt)),
     duplicate: async (delivery, { attempt }) => {
       const { messageId } = delivery.message.properties;
-      // A store answering at once (the in-memory one) is not awaited: no extra turn per message.
-      const seen = messageId === undefined ? false : dedup.has(messageId);
-      if (seen === false || (seen !== true && !(await seen))) return false;
-      logger.info({ messageId, queue, attempt }, 'duplicate suppressed');
-      metrics?.duplicateSuppressed(queue);
-      delivery.ack();
+      if (messageId === undefined) return false;
+      const outcome = await whenAnswered(() => dedup.claim(scope, messageId, leaseMs));
+      if (outcome === undefined) {
+        delivery.requeue(new Error('consumer stopping while the dedup store was unreachable'));
+        return true;
+      }
+      if (outcome.state === 'claimed') {
+        holdClaim(delivery, messageId, outcome.token);
+        return false;
+      }
+      if (outcome.state === 'done') {
+        logger.info({ messageId, queue, attempt }, 'duplicate suppressed');
+        metrics?.duplicateSuppressed(queue);
+        if (outcome.answer !== undefined && outcome.answer !== '' && options.onRepeat !== undefined) {
+          await options.onRepeat(outcome.answer, contextOf(delivery, attempt));
+        }
+        delivery.ack();
+        return true;
+      }
+      // Claimed by another worker that has not finished: wait, then ask again.
+      const wait = policy.claimWait(outcome.retryInMs);
+      if (wait === undefined) {
+        // No wait queue (rpc_queue): held here, the delivery goes back once the wait is over.
+        await sleep(Math.max(100, Math.min(outcome.retryInMs, 1000)));
+        delivery.requeue(new Error('claimed by another worker'));
+        return true;
+      }
+      const waits = delivery.message.properties.headers?.[RecoveryHeader.claimWaits];
+      const copy = await copyTo(wait.queue, delivery.message, { [RecoveryHeader.claimWaits]: (typeof waits === 'number' ? waits : 0) + 1 }, wait.delayMs);
+      settleAfterCopy(copy, delivery, { messageId, queue, attempt, waitIn: wait.delayMs }, 'claimed by another worker: waiting for it');
       return true;
     },
-    context: (delivery, { attempt }) => {
-      const { messageId, replyTo, correlationId } = delivery.message.properties;
-      return { queue, messageId, attempt, replyTo, correlationId };
-    },
+    context: (delivery, { attempt }) => contextOf(delivery, attempt),
     handled: (delivery) => {
-      const { messageId } = delivery.message.properties;
-      if (messageId === undefined) return undefined;
-      return dedup.add(messageId);
+      const claim = claims.get(delivery);
+      if (claim === undefined) return undefined;
+      claims.delete(delivery);
+      clearInterval(claim.renewal);
+      const mark = () => dedup.done(scope, claim.messageId, claim.token, claim.answer);
+      let marked: void | Promise<void>;
+      try {
+        marked = mark();
+      } catch (err) {
+        marked = Promise.reject(err as Error);
+      }
+      // A store answering at once (the in-memory one) is not awaited: no extra turn per message.
+      if (marked === undefined) return undefined;
+      return marked.catch(async (err: unknown) => {
+        if (!isDedupStoreUnavailable(err)) throw err;
+        if ((await whenAnswered(mark)) === undefined) {
+          logger.warn({ messageId: claim.messageId, queue }, 'done, but not marked done: the dedup store was unreachable at stop');
+        }
+      });
     },
     failed: async (delivery, err, { attempt }) => {
+      await releaseClaim(delivery);
       const decision = policy.afterFailure(attempt, err instanceof Error ? err.message : String(err));
       if (decision.action === 'dead-letter') {
         await deadLetter(delivery, decision);
@@ -242,9 +368,17 @@ export async function startConsumer<S extends SubscriptionName>(
       );
     },
     unexpected: (delivery, err) => {
+      void releaseClaim(delivery);
       logger.error({ err, queue, messageId: delivery.message.properties.messageId }, 'unexpected error; the message goes back to the queue');
       delivery.requeue(err as Error, 1000);
     },
     close: () => publisher.close(),
   });
+  return {
+    stop: async () => {
+      // Deliveries held for an unreachable store go back to the queue from now on.
+      stopping = true;
+      await running.stop();
+    },
+  };
 }

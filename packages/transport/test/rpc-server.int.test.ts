@@ -75,6 +75,30 @@ describe('startRpcServer', () => {
     expect(lines.join('\n')).not.toMatch(/the client is gone/);
   });
 
+  it('answers a repeat of a request (same message-id, a client that lost its connection) with the kept reply, without computing it again', async () => {
+    const requests = await serve();
+    const replies = await withChannel(vhost.url, async (channel) => {
+      const { queue } = await channel.assertQueue('', { exclusive: true });
+      const got: { body: string; correlationId: unknown }[] = [];
+      await channel.consume(queue, (message) => {
+        if (message !== null) got.push({ body: message.content.toString(), correlationId: message.properties.correlationId });
+      }, { noAck: true });
+      channel.sendToQueue('rpc_queue', Buffer.from('21'), { replyTo: queue, correlationId: 'c-1', messageId: 'call-1' });
+      await eventually(() => got.length === 1);
+      // The same call again, as the client sends it on its new connection.
+      channel.sendToQueue('rpc_queue', Buffer.from('21'), { replyTo: queue, correlationId: 'c-1', messageId: 'call-1' });
+      await eventually(() => got.length === 2);
+      return got;
+    });
+    expect(requests).toEqual([21]);
+    expect(replies).toEqual([
+      { body: '42', correlationId: 'c-1' },
+      { body: '42', correlationId: 'c-1' },
+    ]);
+    expect(lines.join('\n')).toMatch(/duplicate suppressed/);
+    expect(await requestsLeft()).toBe(0);
+  });
+
   it('dead-letters a request without reply_to, with the reason, without computing it', async () => {
     const requests = await serve();
     await withChannel(vhost.url, async (channel) => {

@@ -40,9 +40,9 @@ export async function withChannel<T>(url: string, fn: (channel: amqplib.ConfirmC
   const connection = await amqplib.connect(url, { timeout: 5000, noDelay: true });
   try {
     const channel = await connection.createConfirmChannel();
-    let open = true;
+    const state = { open: true };
     channel.once('close', () => {
-      open = false;
+      state.open = false;
     });
     const close = channel.close.bind(channel);
     channel.close = async () => {
@@ -50,7 +50,7 @@ export async function withChannel<T>(url: string, fn: (channel: amqplib.ConfirmC
       await close();
     };
     const result = await fn(channel);
-    if (open) await channel.waitForConfirms();
+    if (state.open) await channel.waitForConfirms();
     return result;
   } finally {
     await connection.close().catch(() => undefined);

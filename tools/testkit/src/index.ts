@@ -22,3 +22,5 @@ export { TcpProxy } from './tcp-proxy.js';
 export type { TcpProxyOptions } from './tcp-proxy.js';
 export { RabbitCluster } from './rabbit-cluster.js';
 export type { ClusterDescriptor } from './rabbit-cluster.js';
+export { RedisServer, deleteRedisKeys, requireRedis, sharedRedisUrl } from './redis-server.js';
+export type { RedisServerOptions } from './redis-server.js';

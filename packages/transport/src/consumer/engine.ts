@@ -14,7 +14,8 @@
  *      -> decode (the contract's codec)
  *      -> duplicate?
  *      -> handler (timed)
- *      -> settle: ack on success, the pipeline's `failed` on a throw
+ *      -> settle: on success remembered done (`handled`), then acked; the pipeline's
+ *         `failed` on a throw
  *
  * and stops the same way: from `stop()` on, deliveries still arriving on a shared queue go
  * back unstarted, the source cancels its consumer and waits (up to its deadline) for the
@@ -82,7 +83,7 @@ export interface DeliveryPipeline<D extends Delivery, A extends Admitted, C, P> 
   duplicate(delivery: D, admitted: A): boolean | Promise<boolean>;
   /** What the handler learns about the delivery. */
   context(delivery: D, admitted: A): C;
-  /** After the ack of a delivery handled. */
+  /** A delivery handled, before its ack: remember it done. */
   handled(delivery: D): void | Promise<void>;
   /** The handler threw (the failure is already on the span and in the metrics): settle it. */
   failed(delivery: D, err: unknown, admitted: A): void | Promise<void>;
@@ -142,9 +143,11 @@ export async function runConsumer<D extends Delivery, A extends Admitted, C, P>(
         metrics.observeHandlerDuration(label, (performance.now() - started) / 1000, 'success');
         metrics.messageAcked(label);
       }
-      delivery.ack();
+      // Remembered as done before the ack: a worker killed between the two leaves a task
+      // done and marked, which the redelivery finds done.
       const remembered = pipeline.handled(delivery);
       if (remembered !== undefined) await remembered;
+      delivery.ack();
     });
   };
 

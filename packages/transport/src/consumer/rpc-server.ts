@@ -40,6 +40,10 @@ export type RpcCompute<R extends RpcName> = (request: RpcRequest<R>, context: De
  *   request is done.
  * - A reply that is not confirmed fails the request, which is then retried or
  *   dead-lettered as the subscription says (`rpc_queue` has no retries).
+ * - A repeat of a request answered before (same message-id: a client that lost its
+ *   connection sends its call again) is not computed again: the reply kept with its mark
+ *   of done goes to the repeat's `reply_to` (with a dedup store shared by every server,
+ *   whichever server gets the repeat).
  *
  * @throws BrokerError when the subscription cannot be made.
  */
@@ -55,13 +59,12 @@ export async function startRpcServer<R extends RpcName>(
   // Replies go out on a confirm channel of their own.
   const replies = createPublisher(broker, { logger, maxInFlight: 100, ...(options.userId === undefined ? {} : { userId: options.userId }) });
 
-  const answer = async (request: RpcRequest<R>, context: DeliveryContext): Promise<void> => {
+  /** Publishes a reply to the request's `reply_to`, confirmed; a client gone is logged. */
+  const reply = async (content: Buffer, contentType: string | undefined, context: DeliveryContext): Promise<void> => {
     const { replyTo, correlationId } = context;
     if (replyTo === undefined || replyTo === '') {
       throw new Error('the request has no reply_to: there is nowhere to send the answer');
     }
-    const value = await compute(request, context);
-    const { content, contentType } = encodeMessage(replyMessage, value);
     const outcome = await replies.publish(replyTo, content, {
       messageId: randomUUID(),
       contentType,
@@ -78,8 +81,26 @@ export async function startRpcServer<R extends RpcName>(
     }
   };
 
+  const answer = async (request: RpcRequest<R>, context: DeliveryContext): Promise<void> => {
+    if (context.replyTo === undefined || context.replyTo === '') {
+      throw new Error('the request has no reply_to: there is nowhere to send the answer');
+    }
+    const value = await compute(request, context);
+    const { content, contentType } = encodeMessage(replyMessage, value);
+    await reply(content, contentType, context);
+    // A repeat of this request (a client that lost its connection sends it again, with the
+    // same message-id) gets this reply again instead of a second computation.
+    context.keep(JSON.stringify({ content: content.toString('base64'), contentType }));
+  };
+
+  /** A repeat of a request answered before: its kept reply, to the repeat's `reply_to`. */
+  const onRepeat = async (kept: string, context: DeliveryContext): Promise<void> => {
+    const { content, contentType } = JSON.parse(kept) as { content: string; contentType?: string };
+    await reply(Buffer.from(content, 'base64'), contentType, context);
+  };
+
   // The payload type: the subscription's message is the request's (checked above).
-  const server = await startConsumer(broker, subscription, answer as Handler<SubscriptionName>, options).catch(async (err: unknown) => {
+  const server = await startConsumer(broker, subscription, answer as Handler<SubscriptionName>, { ...options, onRepeat }).catch(async (err: unknown) => {
     await replies.close();
     throw err;
   });
