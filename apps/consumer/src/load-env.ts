@@ -1,5 +1,5 @@
-import { brokerEnvShape, httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/runtime';
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, parseRedisUrl } from '@hello-rabbit/transport';
+import { brokerEnvShape, dedupEnvShape, httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/runtime';
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS } from '@hello-rabbit/transport';
 import * as z from 'zod';
 
 /** A comma-separated list of delays in ms, e.g. `1000,5000,30000`. */
@@ -40,22 +40,6 @@ const regexSetting = z.preprocess(
     .optional(),
 );
 
-/** A Redis URL (the password never quoted in an error). */
-const redisUrl = z.preprocess(
-  (value) => (value === '' ? undefined : value),
-  z
-    .string()
-    .transform((value, ctx) => {
-      try {
-        return parseRedisUrl(value);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    })
-    .optional(),
-);
-
 /** The consumer's settings, with their defaults (listed by `--help` and the README). */
 export const consumerEnvShape = {
   ...brokerEnvShape,
@@ -76,16 +60,7 @@ export const consumerEnvShape = {
   RETRY_DELAYS_MS: delayList.transform((v) => v ?? [...DEFAULT_RETRY_DELAYS_MS]),
   /** messageIds remembered to suppress duplicates (0 turns suppression off). @default 100000 */
   DEDUP_WINDOW: intSetting(0, 10_000_000, 'messages').transform((v) => v ?? 100_000),
-  /**
-   * The dedup store every worker shares: tasks are claimed there before they are done and
-   * marked done after, so a task is done once however many workers run. Unset: in memory,
-   * per process. @default unset
-   */
-  DEDUP_REDIS_URL: redisUrl,
-  /** How long a claim holds a task from other workers (renewed while it runs), in ms. @default 30000 */
-  DEDUP_LEASE_MS: intSetting(1000, 3_600_000, 'milliseconds').transform((v) => v ?? 30_000),
-  /** How long the Redis store remembers a task done, in ms. @default 86400000 (a day) */
-  DEDUP_REDIS_WINDOW_MS: intSetting(60_000, 2_592_000_000, 'milliseconds').transform((v) => v ?? 86_400_000),
+  ...dedupEnvShape,
   /**
    * The port of `/metrics`, `/health/live` and `/health/ready` (0: any free port). Unset: no
    * HTTP server (the tutorial runs several workers on one machine). @default unset

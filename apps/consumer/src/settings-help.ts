@@ -1,7 +1,7 @@
 // The settings as `consumer --help` lists them: plain data, so that printing the help
 // loads neither zod nor the transport.
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS } from '@hello-rabbit/transport/retry-defaults';
-import { BROKER_SETTINGS_HELP, type SettingHelp } from '@hello-rabbit/runtime/cli';
+import { BROKER_SETTINGS_HELP, DEDUP_SETTINGS_HELP, type SettingHelp } from '@hello-rabbit/runtime/cli';
 import type { consumerEnvShape } from './load-env.js';
 
 /** Every setting, its default and meaning: `consumer --help` prints them. */
@@ -14,9 +14,7 @@ export const CONSUMER_SETTINGS: readonly SettingHelp<keyof typeof consumerEnvSha
   ['MAX_ATTEMPTS', String(DEFAULT_MAX_ATTEMPTS), 'attempts (failures and crashes) before a message is dead-lettered'],
   ['RETRY_DELAYS_MS', DEFAULT_RETRY_DELAYS_MS.join(','), 'backoff before each retry; the last repeats'],
   ['DEDUP_WINDOW', '100000', 'message-ids remembered to suppress duplicates (0: off)'],
-  ['DEDUP_REDIS_URL', 'unset (in memory)', 'Redis shared by every worker: a task is claimed there, done once'],
-  ['DEDUP_LEASE_MS', '30000', "how long a claim holds a task from other workers (renewed while it runs)"],
-  ['DEDUP_REDIS_WINDOW_MS', '86400000', 'how long Redis remembers a task done (a day)'],
+  ...DEDUP_SETTINGS_HELP,
   ['HTTP_PORT', 'unset', 'port of /metrics, /health/live, /health/ready (unset: no server; 0: any)'],
   ['HTTP_HOST', '127.0.0.1', 'address that server listens on (0.0.0.0 in the Docker image)'],
   ['LIVENESS_MAX_EVENT_LOOP_DELAY_MS', '5000', '/health/live fails past this event-loop delay'],

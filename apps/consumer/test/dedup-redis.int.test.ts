@@ -28,6 +28,7 @@ const worker = (env: Record<string, string> = {}) =>
 const send = (messages: readonly { body: string; messageId: string }[]) =>
   withChannel(broker.url, async (channel) => {
     for (const { body, messageId } of messages) channel.sendToQueue('task_queue', Buffer.from(body), { persistent: true, messageId });
+    await channel.waitForConfirms();
   });
 
 const lines = (text: string, line: string) => text.split('\n').filter((l) => l === line).length;

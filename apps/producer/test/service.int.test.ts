@@ -53,12 +53,26 @@ describe('producer serve: publishing', () => {
     ]);
   });
 
-  it('makes an Idempotency-Key the messageId, so that a client retry is the same message (the consumer suppresses the repeat)', async () => {
+  it('makes an Idempotency-Key the messageId; a repeat of the key gets the first answer again, and nothing is published twice', async () => {
     const service = await serve();
     const first = await service.post('hello', { message: 'order 42' }, { 'idempotency-key': 'order-42' });
     const retry = await service.post('hello', { message: 'order 42' }, { 'idempotency-key': 'order-42' });
     expect([first.status, retry.status]).toEqual([202, 202]);
-    expect([first.body.messageId, retry.body.messageId]).toEqual(['order-42', 'order-42']);
+    expect(first.body).toEqual({ messageId: 'order-42', publication: 'hello', queue: 'hello' });
+    expect(retry.body).toEqual(first.body);
+    expect([first.headers.get('idempotent-replayed'), retry.headers.get('idempotent-replayed')]).toEqual([null, 'true']);
+    // The same key with another text is a client's mistake, not a repeat.
+    const reused = await service.post('hello', { message: 'order 43' }, { 'idempotency-key': 'order-42' });
+    expect(reused.status).toBe(422);
+    expect(reused.body.message).toBe('this Idempotency-Key was used for another message; use a new key for a new message');
+    expect((await drainQueue(broker.url, 'hello')).map((m) => [m.body, m.properties.messageId as unknown])).toEqual([['order 42', 'order-42']]);
+  });
+
+  it('with DEDUP_WINDOW=0, does not check keys: a repeat is published again, the same message (the consumer suppresses it)', async () => {
+    const service = await serve({ DEDUP_WINDOW: '0' });
+    const first = await service.post('hello', { message: 'order 42' }, { 'idempotency-key': 'order-42' });
+    const retry = await service.post('hello', { message: 'order 42' }, { 'idempotency-key': 'order-42' });
+    expect([first.status, retry.status]).toEqual([202, 202]);
     expect((await drainQueue(broker.url, 'hello')).map((m) => m.properties.messageId as unknown)).toEqual(['order-42', 'order-42']);
   });
 

@@ -1,6 +1,6 @@
 // The broker settings every app reads (brokerEnvShape) as a `--help` lists them: plain data,
 // so that printing the help loads no zod.
-import type { brokerEnvShape } from './settings.js';
+import type { brokerEnvShape, dedupEnvShape } from './settings.js';
 
 /** A setting as a `--help` lists it: its name, its default and what it is for. */
 export type SettingHelp<Name extends string = string> = readonly [name: Name, fallback: string, meaning: string];
@@ -21,4 +21,11 @@ export const BROKER_SETTINGS_HELP: readonly SettingHelp<keyof typeof brokerEnvSh
   ['AMQP_CONNECT_TIMEOUT_MS', '5000', 'TCP connect plus AMQP handshake'],
   ['AMQP_HEARTBEAT_SECONDS', '10', 'AMQP heartbeat (0: off)'],
   ['LOG_LEVEL', 'info', 'fatal error warn info debug trace silent'],
+];
+
+/** The shared dedup store's settings (dedupEnvShape), their defaults and meaning. */
+export const DEDUP_SETTINGS_HELP: readonly SettingHelp<keyof typeof dedupEnvShape>[] = [
+  ['DEDUP_REDIS_URL', 'unset', 'Redis shared by every instance: a task done once, a key answered once (unset: in memory)'],
+  ['DEDUP_LEASE_MS', '30000', 'how long a claim holds a task or request from the others (renewed while it runs)'],
+  ['DEDUP_REDIS_WINDOW_MS', '86400000', 'how long Redis remembers a task done or a request answered (a day)'],
 ];

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
-import { brokerEnvShape, intSetting, parseEnv } from './settings.js';
-import { BROKER_SETTINGS_HELP } from './settings-help.js';
+import { brokerEnvShape, dedupEnvShape, intSetting, parseEnv } from './settings.js';
+import { BROKER_SETTINGS_HELP, DEDUP_SETTINGS_HELP } from './settings-help.js';
 
 const schema = z.object({ ...brokerEnvShape, PREFETCH: intSetting(1, 100, 'messages').transform((v) => v ?? 10) });
 
@@ -301,5 +301,47 @@ describe('parseEnv, the connection settings', () => {
 describe('BROKER_SETTINGS_HELP', () => {
   it('lists every broker setting once, and nothing else', () => {
     expect(BROKER_SETTINGS_HELP.map(([name]) => name).sort()).toEqual(Object.keys(brokerEnvShape).sort());
+  });
+});
+
+describe('DEDUP_SETTINGS_HELP', () => {
+  it('lists every dedup store setting once, and nothing else', () => {
+    expect(DEDUP_SETTINGS_HELP.map(([name]) => name).sort()).toEqual(Object.keys(dedupEnvShape).sort());
+  });
+});
+
+describe('DEDUP_REDIS_URL', () => {
+  const dedup = z.object(dedupEnvShape);
+  it('is unset by default: the in-memory store', () => {
+    const settings = parseEnv(dedup, {});
+    expect(settings.DEDUP_REDIS_URL).toBeUndefined();
+    expect(settings).toMatchObject({ DEDUP_LEASE_MS: 30_000, DEDUP_REDIS_WINDOW_MS: 86_400_000 });
+  });
+
+  it('reads a redis:// or rediss:// URL, printed without its password', () => {
+    const { DEDUP_REDIS_URL: url } = parseEnv(dedup, { DEDUP_REDIS_URL: 'rediss://app:s%40cret@cache.internal:6380/2' });
+    expect(url).toEqual({ url: 'rediss://app:s%40cret@cache.internal:6380/2', redacted: 'rediss://app:***@cache.internal:6380/2', password: 's@cret' });
+  });
+
+  it.each([
+    ['not a URL', 'cache:6379', /scheme must be redis: or rediss:/],
+    ['no URL at all', '::', /not a URL/],
+    ['another scheme', 'http://u:hunter2@h:6379', /scheme must be redis: or rediss:, not http:/],
+    ['a database out of range', 'redis://:hunter2@h:6379/16', /database must be 0 to 15/],
+    ['a query', 'redis://:hunter2@h:6379/0?tls=true', /takes no query/],
+  ])('refuses %s in one line, never quoting it', (_, value, reason) => {
+    const error = (() => {
+      try {
+        parseEnv(dedup, { DEDUP_REDIS_URL: value });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(error.exitCode).toBe(78);
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(/^DEDUP_REDIS_URL: /);
+    expect(error.problems[0]).toMatch(reason);
+    expect(error.message).not.toContain('hunter2');
   });
 });

@@ -2,6 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import * as z from 'zod';
+import { parseRedisUrl } from './redis-url.js';
 import {
   DEFAULT_AMQP_URL,
   parseAmqpUrl,
@@ -365,3 +366,33 @@ export function parseEnv<S extends z.ZodObject>(schema: S, source: NodeJS.Proces
   }
   return Object.freeze(data) as Readonly<z.output<S>>;
 }
+
+/** A Redis URL (the password never quoted in an error). */
+const redisUrlSetting = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseRedisUrl(value);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+);
+
+/** The settings of the shared dedup store, the same in the consumer and the producer service. */
+export const dedupEnvShape = {
+  /**
+   * Redis shared by every worker and service instance: a task is claimed there before it is
+   * done and marked done after; an Idempotency-Key is answered once. Unset: in memory, per
+   * process. @default unset
+   */
+  DEDUP_REDIS_URL: redisUrlSetting,
+  /** How long a claim holds a task (or a request) from the others, renewed while it runs, in ms. @default 30000 */
+  DEDUP_LEASE_MS: intSetting(1000, 3_600_000, 'milliseconds').transform((v) => v ?? 30_000),
+  /** How long Redis remembers a task done (or a request answered), in ms. @default 86400000 (a day) */
+  DEDUP_REDIS_WINDOW_MS: intSetting(60_000, 2_592_000_000, 'milliseconds').transform((v) => v ?? 86_400_000),
+};

@@ -13,9 +13,9 @@ import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@hello-rabbit/runtime';
 import { DedupStoreUnavailable, type ClaimOutcome, type DedupStore } from './dedup-store.js';
-import { DedupStoreError, parseRedisUrl } from './redis-url.js';
+import { checkRedisUrl, DedupStoreError } from './redis-url.js';
 
-export { DedupStoreError, parseRedisUrl };
+export { DedupStoreError };
 
 /** Claims a free key; a key done or claimed says so (with the claim's time left). */
 const CLAIM = `
@@ -72,7 +72,7 @@ const isAuthFailure = (message: string) => /^(?:WRONGPASS|NOAUTH|NOPERM)\b/.test
  * user refused, exit 77), STORE_UNREACHABLE (no answer, exit 69).
  */
 export async function openRedisDedupStore(url: string, options: RedisDedupOptions): Promise<RedisDedupStore> {
-  const { redacted } = parseRedisUrl(url);
+  const { redacted } = checkRedisUrl(url);
   const { logger } = options;
   const windowMs = options.windowMs ?? 86_400_000;
   const prefix = options.prefix ?? 'hello-rabbit';
@@ -153,7 +153,7 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
       }),
     close: async () => {
       client.removeAllListeners('close');
-      await client.quit().catch(() => client.disconnect());
+      await client.quit().catch(() => { client.disconnect(); });
     },
   };
 }

@@ -343,7 +343,7 @@ export async function startConsumer<S extends SubscriptionName>(
       try {
         marked = mark();
       } catch (err) {
-        marked = Promise.reject(err as Error);
+        marked = Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
       // A store answering at once (the in-memory one) is not awaited: no extra turn per message.
       if (marked === undefined) return undefined;

@@ -116,6 +116,7 @@ describe('the Redis dedup store', () => {
 const publish = (ids: readonly string[]) =>
   withChannel(vhost.url, async (channel) => {
     for (const id of ids) channel.sendToQueue('task_queue', Buffer.from(`task ${id}`), { messageId: id, persistent: true });
+    await channel.waitForConfirms();
   });
 
 /** A worker on task_queue with its own connection and the given store; records what it did. */

@@ -28,6 +28,7 @@ export function registerPublishRoutes(app: FastifyInstance, service: PublishServ
         const payload = typeof request.body === 'string' ? request.body : request.body.message;
         const answer = await service.publish(publication, payload, request.headers['idempotency-key']);
         if (answer.statusCode === 202) {
+          if (answer.replayed === true) reply.header('idempotent-replayed', 'true');
           return reply.code(202).send({ messageId: answer.messageId, publication: answer.publication, queue: answer.queue });
         }
         if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));

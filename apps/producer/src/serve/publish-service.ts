@@ -1,13 +1,20 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ConnectionState, Logger, Metrics } from '@hello-rabbit/runtime';
-import { publishUntilSettled, type Publisher, type Settled } from '@hello-rabbit/transport';
+import { isDedupStoreUnavailable, publishUntilSettled, type DedupStore, type Publisher, type Settled } from '@hello-rabbit/transport';
 import { encodeMessage, InvalidMessageError, messages, publications, type PublicationName } from '@hello-rabbit/broker-config';
 
 /** What a request to publish gets: 202 only once the broker has confirmed the message. */
 export type PublishAnswer =
-  | { readonly statusCode: 202; readonly messageId: string; readonly publication: PublicationName; readonly queue: string }
   | {
-      readonly statusCode: 400 | 413 | 502 | 503;
+      readonly statusCode: 202;
+      readonly messageId: string;
+      readonly publication: PublicationName;
+      readonly queue: string;
+      /** A repeat of an Idempotency-Key answered before: the first answer, nothing published. */
+      readonly replayed?: true;
+    }
+  | {
+      readonly statusCode: 400 | 409 | 413 | 422 | 502 | 503;
       readonly messageId: string;
       readonly message: string;
       /** For a 503: seconds to wait before retrying (`Retry-After`). */
@@ -27,6 +34,18 @@ export interface PublishServiceOptions {
   readonly retryAfterSeconds: number;
   /** Log each message's text. */
   readonly logPayloads: boolean;
+  /**
+   * Where Idempotency-Keys are claimed and their answers kept (shared by every instance
+   * when it is Redis), and how long a claim holds at least. Unset: keys are not checked.
+   */
+  readonly idempotency?: { readonly store: DedupStore; readonly leaseMs: number };
+}
+
+/** What the store keeps of a request answered 202: its message, and a digest of its text. */
+interface KeptAnswer {
+  readonly digest: string;
+  readonly messageId: string;
+  readonly queue: string;
 }
 
 export interface PublishService {
@@ -153,11 +172,65 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
     }
   };
 
+  /**
+   * A request with an Idempotency-Key: claimed in the store first. A key answered 202
+   * before gets that answer again (nothing published); a key still awaiting its confirm
+   * in another request (on any instance) gets 409; the same key with another text, 422.
+   * Only a 202 is kept: after any other answer the key is free again.
+   */
+  const publishOnce = async (publication: PublicationName, payload: string, key: string, idempotency: NonNullable<PublishServiceOptions['idempotency']>): Promise<PublishAnswer> => {
+    const { store } = idempotency;
+    const scope = `publish:${publication}`;
+    const digest = createHash('sha256').update(payload).digest('base64url');
+    // The claim outlasts the request: its resends end at the deadline.
+    const leaseMs = Math.max(idempotency.leaseMs, options.deadlineMs + options.confirmTimeoutMs + 5000);
+    let claim;
+    try {
+      claim = await store.claim(scope, key, leaseMs);
+    } catch (err) {
+      if (!isDedupStoreUnavailable(err)) throw err;
+      return unavailable(key, 'the dedup store is unreachable: the Idempotency-Key cannot be checked; retry with the same Idempotency-Key');
+    }
+    if (claim.state === 'done') {
+      const kept = JSON.parse(claim.answer ?? '{}') as Partial<KeptAnswer>;
+      if (kept.digest !== digest) {
+        return { statusCode: 422, messageId: key, message: 'this Idempotency-Key was used for another message; use a new key for a new message' };
+      }
+      return { statusCode: 202, messageId: kept.messageId ?? key, publication, queue: kept.queue ?? publications[publication].queue, replayed: true };
+    }
+    if (claim.state === 'busy') {
+      return {
+        statusCode: 409,
+        messageId: key,
+        message: 'a request with this Idempotency-Key is still awaiting its confirm; retry with the same key to get its answer',
+        retryAfterSeconds: Math.max(1, Math.min(Math.ceil(claim.retryInMs / 1000), options.retryAfterSeconds)),
+      };
+    }
+    const answer = await publishChecked(publication, payload, key);
+    try {
+      if (answer.statusCode === 202) {
+        const kept: KeptAnswer = { digest, messageId: answer.messageId, queue: answer.queue };
+        await store.done(scope, key, claim.token, JSON.stringify(kept));
+      } else {
+        await store.release(scope, key, claim.token);
+      }
+    } catch (err) {
+      if (!isDedupStoreUnavailable(err)) throw err;
+      // Confirmed all the same. Unmarked, a repeat of the key publishes again, with the
+      // same message-id: the consumers' dedup store still finds it done.
+      logger.warn({ messageId: key, publication }, 'could not record the Idempotency-Key: the dedup store is unreachable');
+    }
+    return answer;
+  };
+
   return {
     publish: async (publication, payload, idempotencyKey) => {
       const messageId = idempotencyKey ?? randomUUID();
       const { queue } = publications[publication];
-      const answer = await publishChecked(publication, payload, messageId);
+      const answer =
+        idempotencyKey === undefined || options.idempotency === undefined
+          ? await publishChecked(publication, payload, messageId)
+          : await publishOnce(publication, payload, idempotencyKey, options.idempotency);
       const line = {
         messageId,
         queue,
@@ -166,7 +239,7 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
         ...(answer.statusCode === 202 ? {} : { reason: answer.message }),
         ...(options.logPayloads ? { payload } : {}),
       };
-      if (answer.statusCode === 202) logger.info(line, 'message confirmed');
+      if (answer.statusCode === 202) logger.info(line, answer.replayed === true ? 'repeated Idempotency-Key: the first answer again' : 'message confirmed');
       else if (answer.statusCode < 500) logger.info(line, 'message refused');
       else logger.warn(line, 'message not accepted');
       return answer;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { closeWithin, ConfigError, createReadiness, watchBrokerConnection, withDeadline, type Logger } from '@hello-rabbit/runtime';
 import { createHttpServer, createMetrics } from '@hello-rabbit/runtime/http';
-import { createPublisher, openBroker } from '@hello-rabbit/transport';
+import { createPublisher, MemoryDedupStore, openBroker } from '@hello-rabbit/transport';
 import { PublicationName } from '@hello-rabbit/broker-config';
 import { createPublishService } from './publish-service.js';
 import { registerPublishRoutes } from './publish-routes.js';
@@ -29,6 +29,23 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
   const metrics = createMetrics();
   const readiness = createReadiness({ startup: 'starting' });
 
+  // Idempotency-Keys: claimed in Redis shared by every instance when DEDUP_REDIS_URL says
+  // so (checked before the broker: a bad password ends the start), else in this instance.
+  // A store away only fails the requests with a key (503), so readiness stays.
+  const shared =
+    settings.DEDUP_WINDOW === 0 || settings.DEDUP_REDIS_URL === undefined
+      ? undefined
+      : await import('@hello-rabbit/transport/redis-dedup').then(({ openRedisDedupStore }) =>
+          openRedisDedupStore(settings.DEDUP_REDIS_URL?.url ?? '', {
+            logger,
+            windowMs: settings.DEDUP_REDIS_WINDOW_MS,
+            prefix: `hello-rabbit:${encodeURIComponent(settings.AMQP_URL.vhost)}`,
+          }),
+        );
+  if (shared !== undefined) logger.info({ store: shared.redacted }, 'Idempotency-Keys: Redis, shared by every instance');
+  const idempotency =
+    settings.DEDUP_WINDOW === 0 ? undefined : { store: shared ?? new MemoryDedupStore(settings.DEDUP_WINDOW, settings.DEDUP_REDIS_WINDOW_MS), leaseMs: settings.DEDUP_LEASE_MS };
+
   const broker = await openBroker(
     {
       endpoint: settings.AMQP_URL,
@@ -41,7 +58,10 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
       ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),
     },
     logger,
-  );
+  ).catch(async (err: unknown) => {
+    await shared?.close();
+    throw err;
+  });
   const connection = watchBrokerConnection(broker, { metrics, readiness });
   const publisher = createPublisher(broker, { logger, maxInFlight: settings.PUBLISH_WINDOW, userId: settings.AMQP_URL.user });
   const service = createPublishService({
@@ -54,6 +74,7 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
     deadlineMs: settings.PUBLISH_DEADLINE_MS,
     retryAfterSeconds: settings.HTTP_RETRY_AFTER_SECONDS,
     logPayloads: settings.LOG_PAYLOADS,
+    ...(idempotency === undefined ? {} : { idempotency }),
   });
   metrics.trackInFlight('publish', () => service.inFlight);
 
@@ -70,6 +91,7 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
   const closeBroker = async () => {
     connection.stop();
     await closeWithin('the connection', publisher.close().then(() => broker.shutdown()), logger);
+    await shared?.close();
   };
 
   let url: string;

@@ -1,6 +1,6 @@
 // The service's settings as `producer serve --help` lists them: plain data, so that printing
 // the help loads no zod.
-import { BROKER_SETTINGS_HELP, type SettingHelp } from '@hello-rabbit/runtime/cli';
+import { BROKER_SETTINGS_HELP, DEDUP_SETTINGS_HELP, type SettingHelp } from '@hello-rabbit/runtime/cli';
 
 /** The settings, their defaults and meaning, as `producer serve --help` lists them. */
 export const SERVICE_SETTINGS: readonly SettingHelp[] = [
@@ -15,4 +15,6 @@ export const SERVICE_SETTINGS: readonly SettingHelp[] = [
   ['SHUTDOWN_TIMEOUT_MS', '10000', 'then, time for the messages in flight to be confirmed'],
   ['LIVENESS_MAX_EVENT_LOOP_DELAY_MS', '5000', '/health/live fails past this event-loop delay'],
   ['LOG_PAYLOADS', 'false', "log each message's text"],
+  ['DEDUP_WINDOW', '100000', 'Idempotency-Keys this instance remembers without Redis (0: keys not checked)'],
+  ...DEDUP_SETTINGS_HELP,
 ];

@@ -1,4 +1,4 @@
-import { ConfigError } from '@hello-rabbit/runtime';
+import { ConfigError, dedupEnvShape } from '@hello-rabbit/runtime';
 import { describe, expect, it } from 'vitest';
 import { producerEnvShape } from '../load-env.js';
 import { SERVICE_SETTINGS } from './settings-help.js';
@@ -33,7 +33,7 @@ describe('loadServiceEnv', () => {
     const defaults = loadServiceEnv({}) as unknown as Record<string, unknown>;
     const shown = (value: unknown) => (typeof value === 'object' && value !== null && 'url' in value ? String(value.url) : String(value));
     // The connection settings unset by default (secret and TLS files) read `unset`.
-    const unset = Object.keys(producerEnvShape).filter((name) => !(name in defaults));
+    const unset = [...Object.keys(producerEnvShape), ...Object.keys(dedupEnvShape)].filter((name) => !(name in defaults));
     expect(SERVICE_SETTINGS.map(([name]) => name).sort()).toEqual([...Object.keys(defaults), ...unset].sort());
     for (const [name, fallback] of SERVICE_SETTINGS) expect(name in defaults ? shown(defaults[name]) : 'unset', name).toBe(fallback);
   });
