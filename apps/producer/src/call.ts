@@ -5,8 +5,10 @@ import type { CallArgs } from './cli.js';
 
 /**
  * Tutorial 6's client: asks the Fibonacci server for fib(n) and prints its answer, as
- * rpc_client.py does. No reply within the timeout (no server, or a slow one) is one line on
- * stderr and exit 1; so is a request the broker did not take.
+ * rpc_client.py does. A connection lost during the call is survived: the request is sent
+ * again on the new connection, until the timeout. No reply within the timeout (no server,
+ * a slow one, or a connection not back in time) is one line on stderr and exit 1; so is a
+ * request the broker did not take.
  */
 export async function callFibonacci(
   broker: Broker,
@@ -22,7 +24,12 @@ export async function callFibonacci(
         io.out(` [.] Got ${outcome.reply}`);
         return ExitCode.ok;
       case 'timeout':
-        io.err(`fib(${args.n}): ${outcome.reason} (is a server running? consumer --from ${RpcName.fibonacci})`);
+        // A connection lost and not back: the reason says so; a server is not the question.
+        io.err(
+          outcome.connectionLost && outcome.resent === 0
+            ? `fib(${args.n}): ${outcome.reason}`
+            : `fib(${args.n}): ${outcome.reason} (is a server running? consumer --from ${RpcName.fibonacci})`,
+        );
         return ExitCode.failure;
       case 'returned':
         // The client declares nothing: the server declares its queue when it starts.

@@ -1,0 +1,69 @@
+import { eventually, inspectQueue, RPC_QUEUES, TcpProxy, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/**
+ * `producer --rpc` when its connection is lost during the call: its link goes through a
+ * proxy that can drop it; the server's (and the test's) go straight to the broker.
+ */
+const broker = useTestVhost('producer-rpc-lost', { queues: RPC_QUEUES });
+
+let proxy: TcpProxy | undefined;
+afterEach(async () => {
+  await proxy?.close();
+  proxy = undefined;
+});
+
+/** The file's vhost, reached through a proxy that can cut the network. */
+async function throughProxy(): Promise<string> {
+  const url = new URL(broker.url);
+  proxy = await TcpProxy.start(Number(url.port || 5672));
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return url.toString();
+}
+
+const producer = async (args: string[], env: Record<string, string> = {}) =>
+  broker.spawnApp('producer', args, { env: { AMQP_URL: await throughProxy(), LOG_LEVEL: 'warn', ...env }, timeoutMs: 60_000 });
+
+/** Its stderr without the JSON log lines: what a person reads. */
+const errorLines = (stderr: string) => stderr.split('\n').filter((line) => line !== '' && !line.startsWith('{'));
+
+const queued = async () => (await inspectQueue(broker.url, 'rpc_queue'))?.messageCount ?? 0;
+
+describe('producer --rpc, when the connection is lost during the call', () => {
+  it('sends the request again on the new connection and prints the reply the server gives to that one', async () => {
+    // A server ran once: its queue is there; none runs while the connection drops.
+    await withChannel(broker.url, (channel) => channel.assertQueue('rpc_queue', { durable: false }));
+    const call = await producer(['--rpc', '30', '--timeout', '60000']);
+    await eventually(async () => (await queued()) === 1, 30_000, 'the request queued');
+
+    proxy?.reset();
+    // The copy sent again, with the same correlation_id, waits beside the first one.
+    await eventually(async () => (await queued()) === 2, 30_000, 'the request sent again');
+
+    // The server answers both: the first reply goes to the lost channel (and is gone), the
+    // second to the producer.
+    const server = broker.spawnApp('consumer', ['--from', 'rpc_queue'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
+    const result = await call.exited;
+    expect(result.stdout).toBe(' [x] Requesting fib(30)\n [.] Got 832040\n');
+    expect(result.code).toBe(0);
+    expect(errorLines(result.stderr)).toEqual([]);
+    await eventually(() => server.stdout.split(' [.] fib(30)\n').length - 1 === 2, 30_000, 'both copies computed');
+  });
+
+  it('when the link stays down past --timeout: one line that says so, and exit 1', async () => {
+    await withChannel(broker.url, (channel) => channel.assertQueue('rpc_queue', { durable: false }));
+    const call = await producer(['--rpc', '5', '--timeout', '3000']);
+    await eventually(async () => (await queued()) === 1, 30_000, 'the request queued');
+
+    // The link drops, and every new one goes nowhere (a black hole).
+    proxy?.cut();
+    proxy?.reset();
+    const result = await call.exited;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(' [x] Requesting fib(5)\n');
+    expect(errorLines(result.stderr)).toEqual([
+      "producer: fib(5): no reply from 'rpc_queue' within 3000 ms: the connection was lost during the call, and the request was resent 0 times (no connection in time)",
+    ]);
+  });
+});
