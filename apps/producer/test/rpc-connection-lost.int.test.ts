@@ -41,14 +41,17 @@ describe('producer --rpc, when the connection is lost during the call', () => {
     // The copy sent again, with the same correlation_id, waits beside the first one.
     await eventually(async () => (await queued()) === 2, 30_000, 'the request sent again');
 
-    // The server answers both: the first reply goes to the lost channel (and is gone), the
-    // second to the producer.
-    const server = broker.spawnApp('consumer', ['--from', 'rpc_queue'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
+    // The server computes the first (its reply goes to the lost channel, and is gone) and
+    // keeps the reply with its mark of done; the second, the same call (same message-id),
+    // gets the kept reply, to the producer, without a second computation.
+    const server = broker.spawnApp('consumer', ['--from', 'rpc_queue'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'info' } });
     const result = await call.exited;
     expect(result.stdout).toBe(' [x] Requesting fib(30)\n [.] Got 832040\n');
     expect(result.code).toBe(0);
     expect(errorLines(result.stderr)).toEqual([]);
-    await eventually(() => server.stdout.split(' [.] fib(30)\n').length - 1 === 2, 30_000, 'both copies computed');
+    await eventually(async () => (await queued()) === 0, 30_000, 'both copies handled');
+    expect(server.stdout.split(' [.] fib(30)\n').length - 1).toBe(1);
+    expect(server.stderr.split('\n').filter((line) => line.includes('"msg":"duplicate suppressed"'))).toHaveLength(1);
   });
 
   it('when the link stays down past --timeout: one line that says so, and exit 1', async () => {
