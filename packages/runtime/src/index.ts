@@ -19,5 +19,4 @@ export { DeadLetterReason, PublishFailureReason } from './metric-events.js';
 export type { Metrics } from './metric-events.js';
 export { publishSpanIfTracing, inProcessSpan, recordFailure } from './tracing.js';
 export type { PublishSpan } from './tracing.js';
-export { parseRedisUrl, RedisUrlError } from './redis-url.js';
-export type { RedisAddress } from './redis-url.js';
+export { parseRedisUrl } from './redis-url.js';

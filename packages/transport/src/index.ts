@@ -19,5 +19,4 @@ export { createRpcClient } from './rpc-client.js';
 export type { RpcCallOptions, RpcClient, RpcClientOptions, RpcOutcome } from './rpc-client.js';
 export { DedupStoreUnavailable, isDedupStoreUnavailable, MemoryDedupStore, REMEMBERS_NOTHING } from './dedup-store.js';
 export type { ClaimOutcome, DedupStore } from './dedup-store.js';
-export { DedupStoreError } from './redis-url.js';
 export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, RecoveryHeader } from './retry-policy.js';

@@ -1,7 +1,7 @@
 /**
  * The dedup store's errors at start: a Redis address that cannot be used.
  */
-import { ExitCode, parseRedisUrl, RedisUrlError, type RedisAddress } from '@hello-rabbit/runtime';
+import { ExitCode, parseRedisUrl } from '@hello-rabbit/runtime';
 
 /** A Redis address that cannot be used: fatal at start, one line, no password in it. */
 export class DedupStoreError extends Error {
@@ -22,11 +22,11 @@ export class DedupStoreError extends Error {
  * A Redis URL, checked (see `parseRedisUrl` in the runtime).
  * @throws DedupStoreError (STORE_CONFIG) saying what is wrong, never quoting the URL.
  */
-export function checkRedisUrl(url: string): RedisAddress {
+export function checkRedisUrl(url: string): ReturnType<typeof parseRedisUrl> {
   try {
     return parseRedisUrl(url);
   } catch (err) {
-    if (err instanceof RedisUrlError) throw new DedupStoreError('STORE_CONFIG', err.message, { cause: err });
-    throw err;
+    // parseRedisUrl throws only to say what is wrong with the URL.
+    throw new DedupStoreError('STORE_CONFIG', (err as Error).message, { cause: err });
   }
 }
