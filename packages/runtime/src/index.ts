@@ -20,3 +20,4 @@ export type { Metrics } from './metric-events.js';
 export { publishSpanIfTracing, inProcessSpan, recordFailure } from './tracing.js';
 export type { PublishSpan } from './tracing.js';
 export { parseRedisUrl } from './redis-url.js';
+export type { RedisAddress } from './redis-url.js';
