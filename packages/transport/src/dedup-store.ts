@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 /**
  * What a consumer asks before it does a task: may I do it? Claims are per scope (the queue,
  * say) and id (the message-id), so that "done once" holds per queue: a message bound to
@@ -69,6 +67,8 @@ export const REMEMBERS_NOTHING: DedupStore = {
  * microseconds, more the longer the consumer ran).
  */
 export class MemoryDedupStore implements DedupStore {
+  /** Tokens given so far (a claim's token need only differ from the others of this process). */
+  private tokens = 0;
   /** Claims held, by key: their token and when their lease runs out. */
   private readonly claims = new Map<string, { readonly token: string; until: number }>();
   /** The answers of ids done with one, by key (bounded like the ids: dropped with them). */
@@ -94,7 +94,7 @@ export class MemoryDedupStore implements DedupStore {
     const now = this.now();
     const held = this.claims.get(key);
     if (held !== undefined && held.until > now) return { state: 'busy', retryInMs: held.until - now };
-    const token = randomUUID();
+    const token = String(++this.tokens);
     this.claims.set(key, { token, until: now + leaseMs });
     return { state: 'claimed', token };
   }

@@ -60,6 +60,8 @@ export interface RedisDedupStore extends DedupStore {
   readonly answering: boolean;
   /** The URL as printed (no password). */
   readonly redacted: string;
+  /** Deletes every key under this store's prefix (a benchmark's or a test's own); resolves with how many. */
+  clear(): Promise<number>;
   /** Closes the connection. */
   close(): Promise<void>;
 }
@@ -151,6 +153,16 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
       ask(async () => {
         await client.eval(RELEASE, 1, keyOf(scope, id), token);
       }),
+    clear: async () => {
+      let deleted = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) deleted += await client.unlink(...keys);
+      } while (cursor !== '0');
+      return deleted;
+    },
     close: async () => {
       client.removeAllListeners('close');
       await client.quit().catch(() => { client.disconnect(); });

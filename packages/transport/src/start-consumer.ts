@@ -4,12 +4,20 @@ import { subscriptions, type QueueName, type SubscriptionName, type Subscription
 import type { Logger, Metrics } from '@hello-rabbit/runtime';
 import { runConsumer, type RunningConsumer } from './consumer/engine.js';
 import { queueSource, type QueueDelivery } from './consumer/queue-source.js';
-import { isDedupStoreUnavailable, MemoryDedupStore, type DedupStore } from './dedup-store.js';
+import { isDedupStoreUnavailable, MemoryDedupStore, type ClaimOutcome, type DedupStore } from './dedup-store.js';
 import { createPublisher, type PublishOutcome } from './publisher.js';
 import type { AmqpMessage, Broker } from './rascal-adapter.js';
 import { BROKER_DELIVERY_HEADERS, RecoveryHeader, retryPolicyFor, type AttemptCount, type RecoveryDecision } from './retry-policy.js';
 
 export type { RunningConsumer } from './consumer/engine.js';
+
+/** A claim a delivery in hand holds in the dedup store, and the answer it keeps. */
+interface Claim {
+  readonly messageId: string;
+  readonly token: string;
+  renewedAt: number;
+  answer?: string;
+}
 
 /** What a handler learns about the delivery it handles. */
 export interface DeliveryContext {
@@ -122,7 +130,7 @@ export async function startConsumer<S extends SubscriptionName>(
   /** Claims are per queue: a message routed to two queues is done once in each. */
   const scope = `consume:${queue}`;
   /** The claim each delivery in hand holds, its renewal, and the answer it keeps. */
-  const claims = new WeakMap<QueueDelivery, { readonly messageId: string; readonly token: string; readonly renewal: NodeJS.Timeout; answer?: string }>();
+  const claims = new WeakMap<QueueDelivery, Claim>();
   let stopping = false;
   const appId = options.appId ?? 'consumer';
   // Copies (retries, dead letters, redelivery counts) go out on a confirm channel of their own.
@@ -159,27 +167,48 @@ export async function startConsumer<S extends SubscriptionName>(
     }
   };
 
-  const holdClaim = (delivery: QueueDelivery, messageId: string, token: string) => {
-    const renewal = setInterval(() => {
+  /**
+   * The claims of the deliveries in hand, renewed together by one timer (every third of the
+   * lease, each claim once it is that old): no timer per message.
+   */
+  const held = new Set<Claim>();
+  let renewal: NodeJS.Timeout | undefined;
+  const renewHeld = () => {
+    const due = Date.now() - leaseMs / 3;
+    for (const claim of held) {
+      if (claim.renewedAt > due) continue;
+      claim.renewedAt = Date.now();
       void Promise.resolve()
-        .then(() => dedup.renew(scope, messageId, token, leaseMs))
+        .then(() => dedup.renew(scope, claim.messageId, claim.token, leaseMs))
         .then(
-          (held) => {
-            if (!held) logger.warn({ messageId, queue }, 'claim lost: the task ran past its lease; another worker may do it too');
+          (still) => {
+            if (!still && held.has(claim)) logger.warn({ messageId: claim.messageId, queue }, 'claim lost: the task ran past its lease; another worker may do it too');
           },
           () => undefined, // The store is away: the lease may run out; the mark of done still follows.
         );
-    }, Math.max(Math.floor(leaseMs / 3), 100));
-    renewal.unref();
-    claims.set(delivery, { messageId, token, renewal });
+    }
+  };
+  const holdClaim = (delivery: QueueDelivery, messageId: string, token: string) => {
+    const claim: Claim = { messageId, token, renewedAt: Date.now() };
+    held.add(claim);
+    claims.set(delivery, claim);
+    if (renewal === undefined) {
+      renewal = setInterval(renewHeld, Math.max(Math.floor(leaseMs / 6), 50));
+      renewal.unref();
+    }
+  };
+  const letGo = (delivery: QueueDelivery) => {
+    const claim = claims.get(delivery);
+    if (claim === undefined) return undefined;
+    claims.delete(delivery);
+    held.delete(claim);
+    return claim;
   };
 
   /** The task failed or was given back: its claim goes (if the store is away, its lease runs out). */
   const releaseClaim = async (delivery: QueueDelivery) => {
-    const claim = claims.get(delivery);
+    const claim = letGo(delivery);
     if (claim === undefined) return;
-    claims.delete(delivery);
-    clearInterval(claim.renewal);
     try {
       await dedup.release(scope, claim.messageId, claim.token);
     } catch {
@@ -251,6 +280,46 @@ export async function startConsumer<S extends SubscriptionName>(
     settleAfterCopy(outcome, delivery, log, 'message dead-lettered', () => metrics?.messageDeadLettered(queue, decision.category));
   };
 
+  /**
+   * What a delivery becomes once the store answered its claim (undefined: the consumer
+   * stopped while the store was away): true when it is settled here.
+   */
+  const afterClaim = (delivery: QueueDelivery, messageId: string, attempt: number, outcome: ClaimOutcome | undefined): boolean | Promise<boolean> => {
+    if (outcome === undefined) {
+      delivery.requeue(new Error('consumer stopping while the dedup store was unreachable'));
+      return true;
+    }
+    if (outcome.state === 'claimed') {
+      holdClaim(delivery, messageId, outcome.token);
+      return false;
+    }
+    return outcome.state === 'done' ? suppress(delivery, messageId, attempt, outcome.answer) : waitForClaim(delivery, messageId, attempt, outcome.retryInMs);
+  };
+
+  /** Done before: acked without running the handler (a kept answer given to the repeat). */
+  const suppress = async (delivery: QueueDelivery, messageId: string, attempt: number, answer: string | undefined): Promise<boolean> => {
+    logger.info({ messageId, queue, attempt }, 'duplicate suppressed');
+    metrics?.duplicateSuppressed(queue);
+    if (answer !== undefined && answer !== '' && options.onRepeat !== undefined) await options.onRepeat(answer, contextOf(delivery, attempt));
+    delivery.ack();
+    return true;
+  };
+
+  /** Claimed by another worker that has not finished: it waits, then comes back to ask again. */
+  const waitForClaim = async (delivery: QueueDelivery, messageId: string, attempt: number, retryInMs: number): Promise<boolean> => {
+    const wait = policy.claimWait(retryInMs);
+    if (wait === undefined) {
+      // No wait queue (rpc_queue): held here, the delivery goes back once the wait is over.
+      await sleep(Math.max(100, Math.min(retryInMs, 1000)));
+      delivery.requeue(new Error('claimed by another worker'));
+      return true;
+    }
+    const waits = delivery.message.properties.headers?.[RecoveryHeader.claimWaits];
+    const copy = await copyTo(wait.queue, delivery.message, { [RecoveryHeader.claimWaits]: (typeof waits === 'number' ? waits : 0) + 1 }, wait.delayMs);
+    settleAfterCopy(copy, delivery, { messageId, queue, attempt, waitIn: wait.delayMs }, 'claimed by another worker: waiting for it');
+    return true;
+  };
+
   const source = queueSource(broker, name, queue, {
     logger,
     // The subscription asks Rascal for raw bytes, so it should never find content invalid;
@@ -298,46 +367,30 @@ export async function startConsumer<S extends SubscriptionName>(
       return true;
     },
     invalid: (delivery, reason, { attempt }) => deadLetter(delivery, policy.refuse('invalid', `invalid message: ${reason}`, attempt)),
-    duplicate: async (delivery, { attempt }) => {
+    duplicate: (delivery, { attempt }) => {
       const { messageId } = delivery.message.properties;
       if (messageId === undefined) return false;
-      const outcome = await whenAnswered(() => dedup.claim(scope, messageId, leaseMs));
-      if (outcome === undefined) {
-        delivery.requeue(new Error('consumer stopping while the dedup store was unreachable'));
-        return true;
+      const claim = () => dedup.claim(scope, messageId, leaseMs);
+      let outcome: ClaimOutcome | Promise<ClaimOutcome>;
+      try {
+        outcome = claim();
+      } catch (err) {
+        if (!isDedupStoreUnavailable(err)) throw err;
+        return whenAnswered(claim).then((later) => afterClaim(delivery, messageId, attempt, later));
       }
-      if (outcome.state === 'claimed') {
-        holdClaim(delivery, messageId, outcome.token);
-        return false;
-      }
-      if (outcome.state === 'done') {
-        logger.info({ messageId, queue, attempt }, 'duplicate suppressed');
-        metrics?.duplicateSuppressed(queue);
-        if (outcome.answer !== undefined && outcome.answer !== '' && options.onRepeat !== undefined) {
-          await options.onRepeat(outcome.answer, contextOf(delivery, attempt));
-        }
-        delivery.ack();
-        return true;
-      }
-      // Claimed by another worker that has not finished: wait, then ask again.
-      const wait = policy.claimWait(outcome.retryInMs);
-      if (wait === undefined) {
-        // No wait queue (rpc_queue): held here, the delivery goes back once the wait is over.
-        await sleep(Math.max(100, Math.min(outcome.retryInMs, 1000)));
-        delivery.requeue(new Error('claimed by another worker'));
-        return true;
-      }
-      const waits = delivery.message.properties.headers?.[RecoveryHeader.claimWaits];
-      const copy = await copyTo(wait.queue, delivery.message, { [RecoveryHeader.claimWaits]: (typeof waits === 'number' ? waits : 0) + 1 }, wait.delayMs);
-      settleAfterCopy(copy, delivery, { messageId, queue, attempt, waitIn: wait.delayMs }, 'claimed by another worker: waiting for it');
-      return true;
+      // A store answering at once (the in-memory one): no extra turn per message.
+      if (!(outcome instanceof Promise)) return afterClaim(delivery, messageId, attempt, outcome);
+      return outcome
+        .catch(async (err: unknown) => {
+          if (!isDedupStoreUnavailable(err)) throw err;
+          return whenAnswered(claim);
+        })
+        .then((later) => afterClaim(delivery, messageId, attempt, later));
     },
     context: (delivery, { attempt }) => contextOf(delivery, attempt),
     handled: (delivery) => {
-      const claim = claims.get(delivery);
+      const claim = letGo(delivery);
       if (claim === undefined) return undefined;
-      claims.delete(delivery);
-      clearInterval(claim.renewal);
       const mark = () => dedup.done(scope, claim.messageId, claim.token, claim.answer);
       let marked: void | Promise<void>;
       try {
@@ -378,7 +431,11 @@ export async function startConsumer<S extends SubscriptionName>(
     stop: async () => {
       // Deliveries held for an unreachable store go back to the queue from now on.
       stopping = true;
-      await running.stop();
+      try {
+        await running.stop();
+      } finally {
+        clearInterval(renewal);
+      }
     },
   };
 }

@@ -65,6 +65,10 @@ describe('the Redis dedup store', () => {
     await a.done('consume:q', 'm-1', first.token, 'the answer');
     expect(await b.claim('consume:q', 'm-1', 10_000)).toEqual({ state: 'done', answer: 'the answer' });
     expect(await a.claim('consume:q', 'm-1', 10_000)).toEqual({ state: 'done', answer: 'the answer' });
+
+    // clear() deletes the store's own keys, and nothing else.
+    expect(await a.clear()).toBe(2);
+    expect((await b.claim('consume:q', 'm-1', 10_000)).state).toBe('claimed');
   });
 
   it('a claim released (the task failed) is free at once; a claim not renewed runs out with its lease', async () => {
@@ -156,23 +160,28 @@ describe('workers sharing the Redis store', () => {
     expect((await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount).toBe(0);
   });
 
-  it('a task claimed by a worker that is still at it waits (no attempt spent), then is found done', async () => {
+  it('a task claimed by a worker that is still at it (its claim renewed past the lease) waits, no attempt spent, then is found done', async () => {
     let release: () => void = () => undefined;
     const busy = new Promise<void>((resolve) => {
       release = resolve;
     });
     let started = false;
-    const a = await worker(await store(), () => {
-      started = true;
-      return busy;
-    });
+    // A lease of 600 ms, the task held for far longer: only the renewal keeps the claim.
+    const a = await worker(
+      await store(),
+      () => {
+        started = true;
+        return busy;
+      },
+      600,
+    );
     await publish(['slow-1']);
     await eventually(() => started, 10_000, 'the first worker at the task');
     // A second copy (a resend) reaches another worker while the first is at it.
-    const b = await worker(await store());
+    const b = await worker(await store(), () => undefined, 600);
     await publish(['slow-1']);
     await eventually(() => b.lines.some((l) => l.includes('claimed by another worker: waiting for it')), 10_000, 'the copy waiting for the claim');
-    await sleep(1000);
+    await sleep(2000);
     expect(b.done).toEqual([]);
     release();
     await eventually(() => [...a.lines, ...b.lines].some((l) => l.includes('"duplicate suppressed"')), 10_000, 'the waiting copy found done');

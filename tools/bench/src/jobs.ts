@@ -7,15 +7,23 @@
 /**
  * The clients compared. `amqplib` is the baseline every ratio is taken against;
  * `amqplib-mandatory` is raw amqplib asking for returns as the project's path does (the
- * `mandatory` flag): a reference for what that guarantee costs the broker, not a peer.
+ * `mandatory` flag): a reference for what that guarantee costs the broker, not a peer;
+ * `project-redis` is the project's path with its dedup store on Redis (see SHARED_STORE).
  */
-export const CLIENTS = ['project', 'amqplib', 'amqplib-mandatory', 'rabbitmq-client', 'amqp-connection-manager'] as const;
+export const CLIENTS = ['project', 'project-redis', 'amqplib', 'amqplib-mandatory', 'rabbitmq-client', 'amqp-connection-manager'] as const;
 export type ClientName = (typeof CLIENTS)[number];
 
 export const BASELINE: ClientName = 'amqplib';
 
 /** Run beside the others to explain a figure, never counted as a peer. */
 export const REFERENCE: ClientName = 'amqplib-mandatory';
+
+/**
+ * The project's path with the dedup store shared on Redis (DEDUP_REDIS_URL) instead of in
+ * memory: beside `project` in consume and end to end, to state what the shared store
+ * costs; never a peer.
+ */
+export const SHARED_STORE: ClientName = 'project-redis';
 
 interface JobBase {
   readonly client: ClientName;

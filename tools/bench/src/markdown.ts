@@ -1,5 +1,5 @@
 import { nodeLabel } from './cluster.js';
-import { REFERENCE } from './jobs.js';
+import { REFERENCE, SHARED_STORE } from './jobs.js';
 import type { BenchResults, ClientSummary, ScenarioSummary } from './results.js';
 
 const MiB = 2 ** 20;
@@ -89,6 +89,40 @@ export function mandatorySection(results: BenchResults): string[] {
     '',
     '| scenario | raw amqplib, mandatory / raw amqplib | hello-rabbit / raw amqplib | hello-rabbit / raw amqplib, mandatory |',
     '|---|--:|--:|--:|',
+    ...rows,
+  ];
+}
+
+/**
+ * What the shared dedup store costs: the project's path with its store on Redis beside the
+ * same path with the store in memory (the default), in consume and end to end.
+ */
+export function sharedStoreSection(results: BenchResults): string[] {
+  const rows: string[] = [];
+  for (const scenario of results.scenarios) {
+    const redis = scenario.clients.find((summary) => summary.client === SHARED_STORE);
+    const memory = scenario.clients.find((summary) => summary.client === 'project');
+    if (redis === undefined || memory === undefined) continue;
+    const rate = (summary: typeof redis) => summary.messagesPerSecond?.median ?? null;
+    const over = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+    rows.push(
+      `| ${scenario.title} | ${fixed(rate(memory), 0)} | ${fixed(rate(redis), 0)} | ${fixed(over(rate(redis), rate(memory)), 2)} | ` +
+        `${fixed(memory.cpuMicrosPerMessage, 1)} | ${fixed(redis.cpuMicrosPerMessage, 1)} | ${fixed(redis.throughputRatio, 2)} |`,
+    );
+  }
+  if (rows.length === 0) return [];
+  return [
+    '',
+    '## What the shared dedup store costs',
+    '',
+    "The project's consumer claims each task in its dedup store before the handler and marks it done before the ack. " +
+      '*in memory* is the default store (per process); *Redis* is the store every worker shares (`DEDUP_REDIS_URL`, here the ' +
+      "machine's Redis on 127.0.0.1): two round trips to Redis per message. messages/s and CPU µs per message are medians over " +
+      'rounds; *Redis / in memory* is the ratio of the two medians; the last column is the Redis run against raw amqplib, the ' +
+      'median of the per-round ratio. CPU is the client process only (Redis spends its own).',
+    '',
+    '| scenario | in memory, msg/s | Redis, msg/s | Redis / in memory | in memory, CPU µs/msg | Redis, CPU µs/msg | Redis / raw amqplib |',
+    '|---|--:|--:|--:|--:|--:|--:|',
     ...rows,
   ];
 }
@@ -226,6 +260,7 @@ export function renderMarkdown(results: BenchResults): string {
   }
 
   out.push(...mandatorySection(results));
+  out.push(...sharedStoreSection(results));
   out.push(...clusterSections(results));
   out.push(...startupSection(results));
 

@@ -1,5 +1,5 @@
 import type { ClusterLayout } from './cluster.js';
-import { BASELINE, REFERENCE, type ClientName } from './jobs.js';
+import { BASELINE, REFERENCE, SHARED_STORE, type ClientName } from './jobs.js';
 import { decodeHistogram, mergeHistograms, summarizeLatency, type LatencySummary } from './latency.js';
 import type { Measurement, Scenario, ScenarioId } from './scenarios.js';
 import type { StartupSummary } from './startup.js';
@@ -7,6 +7,7 @@ import { median, spread, type Spread } from './stats.js';
 
 export const CLIENT_LABELS: Record<ClientName, string> = {
   project: 'hello-rabbit',
+  'project-redis': 'hello-rabbit, Redis dedup store',
   amqplib: 'raw amqplib',
   'amqplib-mandatory': 'raw amqplib, mandatory',
   'rabbitmq-client': 'rabbitmq-client',
@@ -242,7 +243,7 @@ export function evaluateGoals(scenarios: readonly ScenarioSummary[], overload: O
         target: '>= 1.0',
         met: project.throughputRatio !== null && project.throughputRatio >= 1,
       });
-      const peers = scenario.clients.filter((summary) => summary.client !== 'project' && summary.client !== BASELINE && summary.client !== REFERENCE);
+      const peers = scenario.clients.filter((summary) => summary.client !== 'project' && summary.client !== BASELINE && summary.client !== REFERENCE && summary.client !== SHARED_STORE);
       const best = peers
         .filter((summary) => summary.messagesPerSecond !== null)
         .sort((a, b) => (b.messagesPerSecond?.median ?? 0) - (a.messagesPerSecond?.median ?? 0))[0];

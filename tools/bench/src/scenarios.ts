@@ -1,6 +1,6 @@
 import { BENCH_QUEUE, prefill, queueDepth, resetQueue, type QueueType } from './broker.js';
 import { runJob, startRunner } from './child.js';
-import { REFERENCE, type ClientName, type ConsumeJob, type JobResult, type PublishJob, type PublishResult } from './jobs.js';
+import { REFERENCE, SHARED_STORE, type ClientName, type ConsumeJob, type JobResult, type PublishJob, type PublishResult } from './jobs.js';
 
 export const SCENARIO_IDS = ['publish-classic', 'publish-quorum', 'publish-quorum-10k', 'consume', 'e2e', 'e2e-cluster', 'e2e-half-rate'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
@@ -94,10 +94,14 @@ export const SCENARIOS: readonly Scenario[] = [
 
 /**
  * The clients a scenario runs: the reference (raw amqplib with the mandatory flag) only
- * where the flag is what differs, the confirmed publishes.
+ * where the flag is what differs, the confirmed publishes; the project's path with the
+ * Redis dedup store only where the store works, consume and end to end (single node).
  */
 export function clientsFor(scenario: Scenario, clients: readonly ClientName[]): ClientName[] {
-  return clients.filter((client) => client !== REFERENCE || scenario.kind === 'publish');
+  return clients.filter(
+    (client) =>
+      (client !== REFERENCE || scenario.kind === 'publish') && (client !== SHARED_STORE || scenario.id === 'consume' || scenario.id === 'e2e'),
+  );
 }
 
 /** The scenarios that need the cluster: left out of --quick unless asked for by name. */

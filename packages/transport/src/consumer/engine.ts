@@ -126,7 +126,8 @@ export async function runConsumer<D extends Delivery, A extends Admitted, C, P>(
         await pipeline.invalid(delivery, decoded.reason, admitted);
         return;
       }
-      if (await pipeline.duplicate(delivery, admitted)) return;
+      const duplicate = pipeline.duplicate(delivery, admitted);
+      if (duplicate === true || (duplicate !== false && (await duplicate))) return;
 
       const started = metrics === undefined ? 0 : performance.now();
       try {

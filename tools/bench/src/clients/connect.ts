@@ -17,6 +17,11 @@ export async function connectClient(name: ClientName, url: string, options: Conn
   switch (name) {
     case 'project':
       return (await import('./project.js')).connectProject(url, options.window, options.prefetch);
+    case 'project-redis':
+      // The shared Redis of this machine (as the tests use it), or REDIS_URL.
+      return (await import('./project.js')).connectProject(url, options.window, options.prefetch, {
+        redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      });
     case 'amqplib':
       return (await import('./amqplib.js')).connectAmqplib(url);
     case 'amqplib-mandatory':
@@ -34,6 +39,10 @@ export async function probeClient(name: ClientName): Promise<{ available: true }
     switch (name) {
       case 'project':
         await import('./project.js');
+        break;
+      case 'project-redis':
+        await import('./project.js');
+        await import('@hello-rabbit/transport/redis-dedup');
         break;
       case 'amqplib':
       case 'amqplib-mandatory':

@@ -1,5 +1,6 @@
 import { createLogger, parseAmqpUrl } from '@hello-rabbit/runtime';
-import { createPublisher, openBroker, startConsumer, type RunningConsumer as ProjectConsumer } from '@hello-rabbit/transport';
+import { randomUUID } from 'node:crypto';
+import { createPublisher, openBroker, startConsumer, type DedupStore, type RunningConsumer as ProjectConsumer } from '@hello-rabbit/transport';
 import { CONTENT_TYPE, type BenchClient, type RunningConsumer } from './client.js';
 
 /** The only queue the project's path publishes to and consumes from: the contract's work queue. */
@@ -10,13 +11,22 @@ const CONFIRM_TIMEOUT_MS = 10_000;
  * The project's own path, every guarantee on, as the apps use it: `openBroker` (Rascal:
  * topology, connection, recovery), `createPublisher` (persistent, mandatory, confirmed,
  * returns and timeouts tracked per message, bounded in flight), and `startConsumer`
- * (contract decoding and checks, attempt counting, duplicate suppression, ack after the
- * handler).
+ * (contract decoding and checks, attempt counting, duplicate suppression with a claim
+ * before the handler and a mark before the ack, ack after the handler). With `redisUrl`
+ * the dedup store is Redis, as DEDUP_REDIS_URL makes it in the apps (its keys under a
+ * prefix of this run, deleted on close and set to expire anyway).
  */
-export async function connectProject(url: string, window: number, prefetch: number): Promise<BenchClient> {
+export async function connectProject(url: string, window: number, prefetch: number, options: { readonly redisUrl?: string } = {}): Promise<BenchClient> {
   const parsed = parseAmqpUrl(url);
   if (!parsed.ok) throw new Error(`AMQP URL ${parsed.reason}`);
   const logger = createLogger({ name: 'bench', level: 'warn', secrets: [parsed.endpoint.password] });
+  const shared =
+    options.redisUrl === undefined
+      ? undefined
+      : await import('@hello-rabbit/transport/redis-dedup').then(({ openRedisDedupStore }) =>
+          openRedisDedupStore(options.redisUrl ?? '', { logger, prefix: `hello-rabbit-bench:${randomUUID()}`, windowMs: 10 * 60_000 }),
+        );
+  const dedup: DedupStore | undefined = shared;
   const broker = await openBroker({ endpoint: parsed.endpoint, connectionName: 'bench project', prefetch }, logger);
   const publisher = createPublisher(broker, { logger, maxInFlight: window });
   const consumers: ProjectConsumer[] = [];
@@ -46,7 +56,7 @@ export async function connectProject(url: string, window: number, prefetch: numb
         (payload) => {
           onDelivery(payload);
         },
-        { logger, confirmTimeoutMs: CONFIRM_TIMEOUT_MS },
+        { logger, confirmTimeoutMs: CONFIRM_TIMEOUT_MS, ...(dedup === undefined ? {} : { dedup }) },
       );
       consumers.push(running);
       return {
@@ -60,6 +70,8 @@ export async function connectProject(url: string, window: number, prefetch: numb
       for (const consumer of consumers) await consumer.stop().catch(() => undefined);
       await publisher.close();
       await broker.shutdown();
+      await shared?.clear();
+      await shared?.close();
     },
   };
 }
