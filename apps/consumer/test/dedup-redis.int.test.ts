@@ -1,27 +1,13 @@
-import { createServer } from 'node:net';
-import { deleteRedisKeys, eventually, inspectQueue, RedisServer, requireRedis, sharedRedisUrl, TASK_QUEUES, useTestVhost, withChannel, type RunningProcess } from '@hello-rabbit/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, freePort, inspectQueue, type RunningProcess, TASK_QUEUES, useRedis, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { describe, expect, it } from 'vitest';
 
 const broker = useTestVhost('consumer-dedup-redis', { queues: TASK_QUEUES });
-const servers: RedisServer[] = [];
-
-/** The keys the consumers of this file's vhost write: `hello-rabbit:<vhost>:...`. */
-const keyPrefix = () => `hello-rabbit:${encodeURIComponent(decodeURIComponent(new URL(broker.url).pathname.slice(1)))}:`;
-
-beforeAll(async () => {
-  await requireRedis();
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.dispose();
-  await deleteRedisKeys(keyPrefix());
-});
-afterAll(async () => {
-  await deleteRedisKeys(keyPrefix());
-});
+/** The keys the consumers of this file's vhost write (`hello-rabbit:<vhost>:...`), deleted after each test. */
+const redis = useRedis(() => `hello-rabbit:${new URL(broker.url).pathname.slice(1)}:`);
 
 const worker = (env: Record<string, string> = {}) =>
   broker.spawnApp('consumer', ['--from', 'task_queue'], {
-    env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', WORK_UNIT_MS: '0', RETRY_DELAYS_MS: '300', DEDUP_REDIS_URL: sharedRedisUrl(), ...env },
+    env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', WORK_UNIT_MS: '0', RETRY_DELAYS_MS: '300', DEDUP_REDIS_URL: redis.url, ...env },
     timeoutMs: 90_000,
   });
 
@@ -33,19 +19,6 @@ const send = (messages: readonly { body: string; messageId: string }[]) =>
 
 const lines = (text: string, line: string) => text.split('\n').filter((l) => l === line).length;
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address === null || typeof address === 'string') reject(new Error('no port'));
-        else resolve(address.port);
-      });
-    });
-  });
-
 describe('the worker with DEDUP_REDIS_URL', () => {
   it('a bad DEDUP_REDIS_URL: one line, exit 78, no password', async () => {
     const result = await worker({ DEDUP_REDIS_URL: 'http://user:hunter2@127.0.0.1:6379' }).exited;
@@ -55,8 +28,7 @@ describe('the worker with DEDUP_REDIS_URL', () => {
   });
 
   it('a Redis that refuses the password: one line, exit 77, no password', async () => {
-    const locked = await RedisServer.start({ password: 'right-one' });
-    servers.push(locked);
+    const locked = await redis.start({ password: 'right-one' });
     const result = await worker({ DEDUP_REDIS_URL: locked.url('hunter2') }).exited;
     expect(result.code).toBe(77);
     const said = result.stderr.trim().split('\n');
@@ -90,20 +62,19 @@ describe('the worker with DEDUP_REDIS_URL', () => {
   });
 
   it('is not ready while Redis is away, starts no task meanwhile, and goes on by itself', async () => {
-    const redis = await RedisServer.start();
-    servers.push(redis);
+    const own = await redis.start();
     const port = await freePort();
-    const w: RunningProcess = worker({ DEDUP_REDIS_URL: redis.url(), HTTP_PORT: String(port) });
+    const w: RunningProcess = worker({ DEDUP_REDIS_URL: own.url(), HTTP_PORT: String(port) });
     await w.waitForOutput(/Waiting for messages/);
     const ready = async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status;
     expect(await ready()).toBe(200);
-    await redis.stop();
+    await own.stop();
     await send([{ body: 'while away.', messageId: 'away-1' }]);
     await eventually(async () => (await ready()) === 503, 10_000, 'not ready while Redis is away');
     const body = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as { reasons: string[] };
     expect(body.reasons).toContain('dedup store unreachable');
     expect(w.stdout).not.toMatch(/Received 'while away/);
-    await redis.resume();
+    await own.resume();
     await w.waitForOutput(/ \[x\] Done/, 20_000);
     await eventually(async () => (await ready()) === 200, 10_000, 'ready again');
     expect(w.stderr.split('\n').filter((l) => l.includes('dedup store unreachable'))).toHaveLength(1);

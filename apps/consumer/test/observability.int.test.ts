@@ -1,22 +1,7 @@
-import { createServer } from 'node:net';
-import { drainQueue, eventually, inspectQueue, TASK_QUEUES, useTestVhost, withChannel, type RunningProcess } from '@hello-rabbit/testkit';
+import { drainQueue, eventually, freePort, inspectQueue, type RunningProcess, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
 const broker = useTestVhost('consumer-observability', { queues: TASK_QUEUES });
-
-/** A TCP port nobody listens on right now. */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address === null || typeof address === 'string') reject(new Error('no port'));
-        else resolve(address.port);
-      });
-    });
-  });
 
 const worker = (port: number, env: Record<string, string> = {}) =>
   broker.spawnApp('consumer', ['--from', 'task_queue'], {

@@ -1,8 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestPki, eventually, RabbitNode, type TestPki } from '@hello-rabbit/testkit';
+import { createTestPki, eventually, freePort, RabbitNode, type TestPki } from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanLines, ids, lines, ops, seedDeadLetters } from './helpers.js';
 
@@ -17,16 +16,6 @@ let pki: TestPki;
 let node: RabbitNode | undefined;
 let managementPort = 0;
 let dir: string;
-
-/** A port the system just gave out and took back, for the node's management API. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Waits until the node's management API answers: the plugin starts a moment after AMQP. */
 async function managementReady(url: string): Promise<void> {

@@ -15,11 +15,9 @@ afterEach(async () => {
 
 /** The file's vhost, reached through a proxy that can cut the network. */
 async function throughProxy(): Promise<string> {
-  const url = new URL(broker.url);
-  proxy = await TcpProxy.start(Number(url.port || 5672));
-  url.hostname = '127.0.0.1';
-  url.port = String(proxy.port);
-  return url.toString();
+  const through = await TcpProxy.inFrontOf(broker.url);
+  proxy = through.proxy;
+  return through.url;
 }
 
 const producer = async (args: string[], env: Record<string, string> = {}) =>

@@ -1,29 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { deleteRedisKeys, drainQueue, eventually, HELLO_QUEUES, RedisServer, requireRedis, sharedRedisUrl, TASK_QUEUES, useTestVhost } from '@hello-rabbit/testkit';
+import { drainQueue, eventually, HELLO_QUEUES, TASK_QUEUES, useRedis, useTestVhost } from '@hello-rabbit/testkit';
 import { openRedisDedupStore } from '@hello-rabbit/transport/redis-dedup';
 import { createLogger } from '@hello-rabbit/runtime';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ServiceProcess } from './support/service.js';
 
 const broker = useTestVhost('producer-idempotency', { queues: [...HELLO_QUEUES, ...TASK_QUEUES] });
-const servers: RedisServer[] = [];
-/** The keys the services of this file's vhost write: `hello-rabbit:<vhost>:...`. */
+/** The keys the services of this file's vhost write (`hello-rabbit:<vhost>:...`), deleted after each test. */
 const keyPrefix = () => `hello-rabbit:${new URL(broker.url).pathname.slice(1)}:`;
-
-beforeAll(async () => {
-  await requireRedis();
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.dispose();
-  await deleteRedisKeys(keyPrefix());
-});
-afterAll(async () => {
-  await deleteRedisKeys(keyPrefix());
-});
+const redis = useRedis(keyPrefix);
 
 /** `producer serve` on the file's vhost with the shared store. */
 const serve = (env: Record<string, string> = {}) =>
-  ServiceProcess.start({ AMQP_URL: broker.url, DEDUP_REDIS_URL: sharedRedisUrl(), ...env }, (app, args, options) => broker.spawnApp(app, args, options));
+  ServiceProcess.start({ AMQP_URL: broker.url, DEDUP_REDIS_URL: redis.url, ...env }, (app, args, options) => broker.spawnApp(app, args, options));
 
 describe('producer serve with DEDUP_REDIS_URL: Idempotency-Keys across instances', () => {
   it('a key answered by one instance is answered the same by another, and published once', async () => {
@@ -41,7 +30,7 @@ describe('producer serve with DEDUP_REDIS_URL: Idempotency-Keys across instances
   it('a key still awaiting its confirm elsewhere is answered 409 with Retry-After, nothing published', async () => {
     const service = await serve();
     // Another instance holds the key: its request awaits the broker's confirm.
-    const other = await openRedisDedupStore(sharedRedisUrl(), { logger: createLogger({ name: 'test', level: 'silent' }), prefix: keyPrefix().slice(0, -1) });
+    const other = await openRedisDedupStore(redis.url, { logger: createLogger({ name: 'test', level: 'silent' }), prefix: keyPrefix().slice(0, -1) });
     try {
       const claim = await other.claim('publish:hello', 'in-flight-1', 30_000);
       expect(claim.state).toBe('claimed');
@@ -56,24 +45,22 @@ describe('producer serve with DEDUP_REDIS_URL: Idempotency-Keys across instances
   });
 
   it('while Redis is away, a request with a key is answered 503 (nothing published unchecked); one without a key is published', async () => {
-    const redis = await RedisServer.start();
-    servers.push(redis);
-    const service = await serve({ DEDUP_REDIS_URL: redis.url() });
-    await redis.stop();
+    const own = await redis.start();
+    const service = await serve({ DEDUP_REDIS_URL: own.url() });
+    await own.stop();
     const keyed = await service.post('hello', { message: 'keyed' }, { 'idempotency-key': 'away-1' });
     expect(keyed.status).toBe(503);
     expect(keyed.headers.get('retry-after')).toBe('1');
     expect(keyed.body.message).toBe('the dedup store is unreachable: the Idempotency-Key cannot be checked; retry with the same Idempotency-Key');
     expect((await service.post('hello', { message: 'keyless' })).status).toBe(202);
-    await redis.resume();
+    await own.resume();
     // The client retries with the same key, as the 503 asks, until the store is back.
     await eventually(async () => (await service.post('hello', { message: 'keyed' }, { 'idempotency-key': 'away-1' })).status === 202, 15_000, 'a 202 once Redis answers');
     expect((await drainQueue(broker.url, 'hello')).map((m) => m.body)).toEqual(['keyless', 'keyed']);
   });
 
   it('a Redis that refuses the password ends the start: one line, exit 77, no password', async () => {
-    const locked = await RedisServer.start({ password: 'right-one' });
-    servers.push(locked);
+    const locked = await redis.start({ password: 'right-one' });
     const result = await broker.spawnApp('producer', ['serve'], { env: { AMQP_URL: broker.url, HTTP_PORT: '0', DEDUP_REDIS_URL: locked.url('hunter2') } }).exited;
     expect(result.code).toBe(77);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);

@@ -27,13 +27,11 @@ afterEach(async () => {
 
 /** A broker connection to the file's vhost, through a proxy that can cut it. */
 async function clientThroughProxy(): Promise<{ client: RpcClient; lines: string[] }> {
-  const url = new URL(vhost.url);
-  proxy = await TcpProxy.start(Number(url.port || 5672));
-  url.hostname = '127.0.0.1';
-  url.port = String(proxy.port);
+  const through = await TcpProxy.inFrontOf(vhost.url);
+  proxy = through.proxy;
   const log = memoryLogger();
   // The client declares nothing (rpc_queue is the server's), as the producer does.
-  const broker = await openBroker({ endpoint: endpointOf(url.toString()), connectionName: 'rpc-client', connectTimeoutMs: 2000, use: {} }, log.logger);
+  const broker = await openBroker({ endpoint: endpointOf(through.url), connectionName: 'rpc-client', connectTimeoutMs: 2000, use: {} }, log.logger);
   brokers.push(broker);
   client = createRpcClient(broker, { logger: log.logger });
   return { client, lines: log.lines };

@@ -22,5 +22,6 @@ export { TcpProxy } from './tcp-proxy.js';
 export type { TcpProxyOptions } from './tcp-proxy.js';
 export { RabbitCluster } from './rabbit-cluster.js';
 export type { ClusterDescriptor } from './rabbit-cluster.js';
-export { RedisServer, deleteRedisKeys, requireRedis, sharedRedisUrl } from './redis-server.js';
-export type { RedisServerOptions } from './redis-server.js';
+export { freePort } from './ports.js';
+export { RedisServer, deleteRedisKeys, requireRedis, sharedRedisUrl, useRedis } from './redis-server.js';
+export type { RedisFixture, RedisServerOptions } from './redis-server.js';

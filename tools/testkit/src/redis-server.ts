@@ -9,11 +9,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { freePort } from './ports.js';
 import { isPortFree } from './rabbit-node.js';
 
 /** The shared Redis of the tests: REDIS_URL, or 127.0.0.1:6379. */
@@ -86,22 +87,6 @@ function sweepStale(): void {
       // No pid file: the server was not running.
     }
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen({ host: '127.0.0.1', port: 0 }, () => {
-        const { port: p } = server.address() as net.AddressInfo;
-        server.close(() => {
-          resolve(p);
-        });
-      });
-    });
-    if (port < 60_000 && (await isPortFree(port))) return port;
   }
 }
 
@@ -188,4 +173,38 @@ export class RedisServer {
     await exited;
     rmSync(path.join(this.dir, 'redis.pid'), { force: true });
   }
+}
+
+/** What a test file gets from `useRedis`. */
+export interface RedisFixture {
+  /** The shared Redis (REDIS_URL, or 127.0.0.1:6379). */
+  readonly url: string;
+  /** Starts a private server, disposed of after the test. */
+  start(options?: RedisServerOptions): Promise<RedisServer>;
+}
+
+/**
+ * Redis for a test file: fails at once, in one line, when the shared one does not answer;
+ * after each test, disposes of the private servers the test started and deletes the keys
+ * under `keyPrefix()` (what the apps wrote for this file) from the shared one.
+ */
+export function useRedis(keyPrefix: () => string): RedisFixture {
+  const servers: RedisServer[] = [];
+  const clean = async () => {
+    for (const server of servers.splice(0)) await server.dispose();
+    await deleteRedisKeys(keyPrefix());
+  };
+  beforeAll(async () => {
+    await requireRedis();
+  });
+  afterEach(clean);
+  afterAll(clean);
+  return {
+    url: sharedRedisUrl(),
+    start: async (options) => {
+      const server = await RedisServer.start(options);
+      servers.push(server);
+      return server;
+    },
+  };
 }

@@ -154,6 +154,18 @@ export class TcpProxy {
     return proxy;
   }
 
+  /**
+   * A proxy in front of the broker an AMQP URL names (on this machine), and the same URL
+   * through it: the login and vhost kept, the host and port the proxy's.
+   */
+  static async inFrontOf(amqpUrl: string, options: TcpProxyOptions = {}): Promise<{ readonly proxy: TcpProxy; readonly url: string }> {
+    const url = new URL(amqpUrl);
+    const proxy = await TcpProxy.start(Number(url.port || 5672), options);
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    return { proxy, url: url.toString() };
+  }
+
   /** Connections open through the proxy now. */
   get connections(): number {
     return this.links.size;
