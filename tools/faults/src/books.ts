@@ -26,6 +26,22 @@ export interface Classification {
   readonly unexpected: readonly string[];
 }
 
+/**
+ * What a scenario with a dedup store adds to its books (the shared-dedup scenario): tasks
+ * done twice, and duplicates the store caught.
+ */
+export interface DedupFigures {
+  /** Tasks whose handler finished (` [x] Done`) more than once, over every worker. */
+  readonly doneTwice: number;
+  /**
+   * Of those, the ones done twice only because a worker killed -9 had finished them and had
+   * not yet marked them done (the counted window); the others are done twice outside it.
+   */
+  readonly inWindow: number;
+  /** Deliveries the store found done and acked unhandled (`duplicate suppressed` log lines). */
+  readonly suppressed: number;
+}
+
 /** A row of the suite's table: a classification, how long the run took, and what it showed. */
 export interface Row {
   readonly books: Omit<Classification, 'lost' | 'duplicated' | 'recovered' | 'unexpected'> & {
@@ -38,6 +54,8 @@ export interface Row {
   readonly notes: string;
   /** False when the scenario failed before its end: its "lost" is then unknown, not counted. */
   readonly finished: boolean;
+  /** A dedup scenario's figures (its own columns); absent for the others. */
+  readonly dedup?: DedupFigures;
 }
 
 /**
@@ -105,8 +123,9 @@ export class Books {
 }
 
 /** The row of the table for a classification. */
-export function toRow(books: Classification, seconds: number, notes: string, finished = true): Row {
+export function toRow(books: Classification, seconds: number, notes: string, finished = true, dedup?: DedupFigures): Row {
   return {
+    ...(dedup === undefined ? {} : { dedup }),
     books: {
       ...books,
       lost: books.lost.length,
@@ -133,7 +152,23 @@ export function readRows(file: string): Row[] {
     .map((line) => JSON.parse(line) as Row);
 }
 
-const COLUMNS: readonly { title: string; value: (row: Row) => string; left?: boolean }[] = [
+interface Column {
+  readonly title: string;
+  readonly value: (row: Row) => string;
+  readonly left?: boolean;
+}
+
+/** A dedup figure, or '-' on a row without a dedup store. */
+const dedupCell = (row: Row, figure: keyof DedupFigures) => (row.dedup === undefined ? '-' : String(row.dedup[figure]));
+
+/** The dedup columns: only in a table with a dedup scenario's row. */
+const DEDUP_COLUMNS: readonly Column[] = [
+  { title: 'done twice', value: (r) => dedupCell(r, 'doneTwice') },
+  { title: 'in the window', value: (r) => dedupCell(r, 'inWindow') },
+  { title: 'suppressed', value: (r) => dedupCell(r, 'suppressed') },
+];
+
+const COLUMNS: readonly Column[] = [
   { title: 'scenario', value: (r) => r.books.scenario, left: true },
   { title: 'sent', value: (r) => String(r.books.sent) },
   { title: 'confirmed', value: (r) => String(r.books.confirmed) },
@@ -153,21 +188,24 @@ const COLUMNS: readonly { title: string; value: (row: Row) => string; left?: boo
  * @param title names the suite above the table. @default 'Fault suite'
  */
 export function renderTable(rows: readonly Row[], title = 'Fault suite'): string {
-  const cells = rows.map((row) => COLUMNS.map((column) => column.value(row)));
-  const widths = COLUMNS.map((column, i) => Math.max(column.title.length, ...cells.map((line) => line[i]?.length ?? 0)));
+  const withDedup = rows.some((row) => row.dedup !== undefined);
+  // The dedup columns go before the time, only when a row has them.
+  const columns = withDedup ? [...COLUMNS.slice(0, -2), ...DEDUP_COLUMNS, ...COLUMNS.slice(-2)] : COLUMNS;
+  const cells = rows.map((row) => columns.map((column) => column.value(row)));
+  const widths = columns.map((column, i) => Math.max(column.title.length, ...cells.map((line) => line[i]?.length ?? 0)));
   const pad = (text: string, i: number) => {
     const width = widths[i] ?? 0;
-    return COLUMNS[i]?.left === true ? text.padEnd(width) : text.padStart(width);
+    return columns[i]?.left === true ? text.padEnd(width) : text.padStart(width);
   };
   const line = (texts: readonly string[]) => `| ${texts.map(pad).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (COLUMNS[i]?.left === true ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  const rule = `|${widths.map((w, i) => (columns[i]?.left === true ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   const lostTotal = rows.reduce((sum, row) => sum + (row.finished ? row.books.lost : 0), 0);
   const unfinished = rows.filter((row) => !row.finished).length;
   return [
     '',
     `${title}: the books (${rows.length} scenarios, ${lostTotal} lost${unfinished > 0 ? `, ${unfinished} did not finish` : ''})`,
     '',
-    line(COLUMNS.map((c) => c.title)),
+    line(columns.map((c) => c.title)),
     rule,
     ...cells.map(line),
     '',
@@ -175,6 +213,13 @@ export function renderTable(rows: readonly Row[], title = 'Fault suite'): string
     'delivered: distinct messages a worker received; dead-lettered: distinct messages found in task_queue.dlq;',
     'lost: confirmed but neither delivered nor dead-lettered (must be 0); duplicated: delivered more than once',
     '(at-least-once allows it); recovered: not confirmed yet delivered; unexpected: delivered but never sent.',
+    ...(withDedup
+      ? [
+          "done twice: tasks whose handler finished (' [x] Done') more than once, over every worker; in the window: of those,",
+          'the ones a worker killed -9 had finished and not yet marked done (the store cannot catch them); suppressed:',
+          "deliveries the dedup store found done and acked without running the handler ('duplicate suppressed' log lines).",
+        ]
+      : []),
     '',
   ].join('\n');
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { drainQueue, eventually, inspectQueue, type DrainedMessage, type ProcessResult } from '@hello-rabbit/testkit';
 import { Producer, reconnects, Worker, type ProducerRun } from './apps.js';
-import { appendRow, Books, toRow, type Classification, type ProducerStatus } from './books.js';
+import { appendRow, Books, toRow, type Classification, type DedupFigures, type ProducerStatus } from './books.js';
 
 export const WORK_QUEUE = 'task_queue';
 export const DEAD_LETTER_QUEUE = 'task_queue.dlq';
@@ -198,11 +198,11 @@ export class FaultRun {
     return { books: this.tally(deadLetters.map(deadLetterId)).classify(), exits, leftInQueue, deadLetters };
   }
 
-  /** Adds the scenario's row to the suite's table (once). */
-  record(books: Classification, notes: string, finished = true): void {
+  /** Adds the scenario's row to the suite's table (once), with a dedup scenario's figures. */
+  record(books: Classification, notes: string, finished = true, dedup?: DedupFigures): void {
     if (this.recorded) return;
     this.recorded = true;
-    appendRow(this.options.rowsFile, toRow(books, (Date.now() - this.started) / 1000, notes, finished));
+    appendRow(this.options.rowsFile, toRow(books, (Date.now() - this.started) / 1000, notes, finished, dedup));
   }
 
   get isRecorded(): boolean {

@@ -18,9 +18,11 @@ export class Scenario {
   /**
    * @param options.proxy a proxy between the apps and the node (the apps' default URL goes
    *   through it), with these options.
+   * @param options.node a node of the scenario's own (booted and stopped by its test file)
+   *   instead of the suite's. @default the suite's node
    */
-  static async open(scenario: string, options: { label: string; proxy?: TcpProxyOptions }): Promise<Scenario> {
-    const node = suiteNode();
+  static async open(scenario: string, options: { label: string; proxy?: TcpProxyOptions; node?: RabbitNode }): Promise<Scenario> {
+    const node = options.node ?? suiteNode();
     await ensureNodeUp(node);
     const vhost = await node.addVhost(options.label);
     const proxy = options.proxy === undefined ? undefined : await TcpProxy.start(node.port, options.proxy);
