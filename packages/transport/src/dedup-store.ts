@@ -57,8 +57,8 @@ export const REMEMBERS_NOTHING: DedupStore = {
 };
 
 /**
- * The last `maxEntries` messageIds handled, each for at most `ttlMs`: bounded memory,
- * whatever the traffic, and constant time per message however long the process runs.
+ * The last `maxEntries` ids done, each for at most `ttlMs`: bounded memory, whatever the
+ * traffic, and constant time per message however long the process runs.
  *
  * The ids sit in a ring in the order they were added, their slot kept in a Map: the id
  * that falls out of the ring is forgotten unless it was added again since (then it has a
@@ -66,72 +66,38 @@ export const REMEMBERS_NOTHING: DedupStore = {
  * steps over every entry deleted before: once full, that made each message cost
  * microseconds, more the longer the consumer ran).
  */
-export class MemoryDedupStore implements DedupStore {
-  /** Tokens given so far (a claim's token need only differ from the others of this process). */
-  private tokens = 0;
-  /** Claims held, by key: their token and when their lease runs out. */
-  private readonly claims = new Map<string, { readonly token: string; until: number }>();
-  /** The answers of ids done with one, by key (bounded like the ids: dropped with them). */
-  private readonly answers = new Map<string, string>();
-  /** messageId -> the sequence number of its latest add. */
+class RecentIds {
+  /** id -> the sequence number of its latest add. */
   private readonly seen = new Map<string, number>();
+  /** The answers of ids done with one (bounded like the ids: dropped with them). */
+  private readonly answers = new Map<string, string>();
   /** The ids by sequence number modulo maxEntries, and when each was added. */
   private readonly ring: string[] = [];
   private readonly addedAt: number[] = [];
   private added = 0;
 
   constructor(
-    private readonly maxEntries = 100_000,
-    private readonly ttlMs = 60 * 60 * 1000,
-    private readonly now: () => number = Date.now,
-  ) {
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number of at least 1');
-  }
+    private readonly maxEntries: number,
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
 
-  claim(scope: string, id: string, leaseMs: number): ClaimOutcome {
-    const key = keyOf(scope, id);
-    if (this.has(key)) return { state: 'done', answer: this.answers.get(key) };
-    const now = this.now();
-    const held = this.claims.get(key);
-    if (held !== undefined && held.until > now) return { state: 'busy', retryInMs: held.until - now };
-    const token = String(++this.tokens);
-    this.claims.set(key, { token, until: now + leaseMs });
-    return { state: 'claimed', token };
-  }
-
-  renew(scope: string, id: string, token: string, leaseMs: number): boolean {
-    const held = this.claims.get(keyOf(scope, id));
-    if (held?.token !== token) return false;
-    held.until = this.now() + leaseMs;
-    return true;
-  }
-
-  done(scope: string, id: string, token: string, answer?: string): void {
-    const key = keyOf(scope, id);
-    if (this.claims.get(key)?.token === token) this.claims.delete(key);
-    this.add(key);
-    if (answer !== undefined) this.answers.set(key, answer);
-  }
-
-  release(scope: string, id: string, token: string): void {
-    const key = keyOf(scope, id);
-    if (this.claims.get(key)?.token === token) this.claims.delete(key);
-  }
-
-  /** Whether this id was recorded done within the window. */
-  has(messageId: string): boolean {
-    const seq = this.seen.get(messageId);
+  has(id: string): boolean {
+    const seq = this.seen.get(id);
     if (seq === undefined) return false;
     if (this.now() - (this.addedAt[seq % this.maxEntries] ?? 0) > this.ttlMs) {
-      this.seen.delete(messageId);
-      this.answers.delete(messageId);
+      this.seen.delete(id);
+      this.answers.delete(id);
       return false;
     }
     return true;
   }
 
-  /** Records an id done. */
-  add(messageId: string): void {
+  answer(id: string): string | undefined {
+    return this.answers.get(id);
+  }
+
+  add(id: string, answer?: string): void {
     const seq = this.added++;
     const slot = seq % this.maxEntries;
     if (seq >= this.maxEntries) {
@@ -141,13 +107,14 @@ export class MemoryDedupStore implements DedupStore {
         this.seen.delete(leaving);
         this.answers.delete(leaving);
       }
-      this.ring[slot] = messageId;
+      this.ring[slot] = id;
       this.addedAt[slot] = this.now();
     } else {
-      this.ring.push(messageId);
+      this.ring.push(id);
       this.addedAt.push(this.now());
     }
-    this.seen.set(messageId, seq);
+    this.seen.set(id, seq);
+    if (answer !== undefined) this.answers.set(id, answer);
   }
 
   get size(): number {
@@ -155,5 +122,82 @@ export class MemoryDedupStore implements DedupStore {
   }
 }
 
-/** One key per scope and id (a NUL cannot be in a queue name). */
-const keyOf = (scope: string, id: string) => `${scope}\u0000${id}`;
+/** One scope's records: the ids done, and the claims held (their token, until when). */
+interface Scope {
+  readonly done: RecentIds;
+  readonly claims: Map<string, { readonly token: string; until: number }>;
+}
+
+/**
+ * The dedup store of one process: per scope (queue), the last `maxEntries` ids done, each
+ * remembered for at most `ttlMs`, and the claims held. Ids are the Map keys as they come
+ * (no key built per message), so a claim and its mark cost a few Map operations.
+ */
+export class MemoryDedupStore implements DedupStore {
+  /** Tokens given so far (a claim's token need only differ from the others of this process). */
+  private tokens = 0;
+  private readonly scopes = new Map<string, Scope>();
+
+  constructor(
+    private readonly maxEntries = 100_000,
+    private readonly ttlMs = 60 * 60 * 1000,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number of at least 1');
+  }
+
+  private scope(name: string): Scope {
+    let scope = this.scopes.get(name);
+    if (scope === undefined) {
+      scope = { done: new RecentIds(this.maxEntries, this.ttlMs, this.now), claims: new Map() };
+      this.scopes.set(name, scope);
+    }
+    return scope;
+  }
+
+  claim(scope: string, id: string, leaseMs: number): ClaimOutcome {
+    const { done, claims } = this.scope(scope);
+    if (done.has(id)) return { state: 'done', answer: done.answer(id) };
+    const now = this.now();
+    const held = claims.get(id);
+    if (held !== undefined && held.until > now) return { state: 'busy', retryInMs: held.until - now };
+    const token = String(++this.tokens);
+    claims.set(id, { token, until: now + leaseMs });
+    return { state: 'claimed', token };
+  }
+
+  renew(scope: string, id: string, token: string, leaseMs: number): boolean {
+    const held = this.scope(scope).claims.get(id);
+    if (held?.token !== token) return false;
+    held.until = this.now() + leaseMs;
+    return true;
+  }
+
+  done(scope: string, id: string, token: string, answer?: string): void {
+    const { done, claims } = this.scope(scope);
+    if (claims.get(id)?.token === token) claims.delete(id);
+    done.add(id, answer);
+  }
+
+  release(scope: string, id: string, token: string): void {
+    const { claims } = this.scope(scope);
+    if (claims.get(id)?.token === token) claims.delete(id);
+  }
+
+  /** Whether this id was recorded done within the window (in the scope ''). */
+  has(messageId: string): boolean {
+    return this.scope('').done.has(messageId);
+  }
+
+  /** Records an id done (in the scope ''). */
+  add(messageId: string): void {
+    this.scope('').done.add(messageId);
+  }
+
+  /** Ids remembered done, in every scope. */
+  get size(): number {
+    let size = 0;
+    for (const scope of this.scopes.values()) size += scope.done.size;
+    return size;
+  }
+}

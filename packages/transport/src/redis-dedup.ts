@@ -2,8 +2,11 @@
  * The dedup store shared by every worker (and every producer service instance): Redis, one
  * key per scope and id, `<prefix>:<scope>:<id>`, holding either a claim (`c:<token>`, with
  * the lease as its expiry) or the mark of a task done (`d:` and the answer, if any, kept for
- * the window). Each step is one Lua script, so that checking and changing a key is atomic
- * whatever the number of workers.
+ * the window). Each step is a Lua script, so that checking and changing a key is atomic
+ * whatever the number of workers. The claims (and the marks) asked for in one turn of the
+ * event loop go to Redis together, in one script call: a consumer with many deliveries in
+ * hand pays one round trip per batch, not one per message. The scripts take many keys, so
+ * the store needs one Redis (a primary and its replicas), not a Redis Cluster.
  *
  * While Redis does not answer, every call rejects at once with `DedupStoreUnavailable`
  * (no queue of commands waits for it), and the client reconnects by itself; the store says
@@ -17,15 +20,34 @@ import { checkRedisUrl, DedupStoreError } from './redis-url.js';
 
 export { DedupStoreError };
 
-/** Claims a free key; a key done or claimed says so (with the claim's time left). */
+/**
+ * Claims each free key (ARGV: token and lease of each, in turn); a key done or claimed says
+ * so, with the answer kept or the claim's time left. Two entries per key in the reply.
+ */
 const CLAIM = `
-local v = redis.call('GET', KEYS[1])
-if not v then
-  redis.call('SET', KEYS[1], 'c:' .. ARGV[1], 'PX', ARGV[2])
-  return {'claimed'}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if not v then
+    redis.call('SET', key, 'c:' .. ARGV[2 * i - 1], 'PX', ARGV[2 * i])
+    out[2 * i - 1] = 'claimed'
+    out[2 * i] = ''
+  elseif string.sub(v, 1, 2) == 'd:' then
+    out[2 * i - 1] = 'done'
+    out[2 * i] = string.sub(v, 3)
+  else
+    out[2 * i - 1] = 'busy'
+    out[2 * i] = tostring(redis.call('PTTL', key))
+  end
 end
-if string.sub(v, 1, 2) == 'd:' then return {'done', string.sub(v, 3)} end
-return {'busy', tostring(redis.call('PTTL', KEYS[1]))}
+return out
+`;
+/** Marks each key done (ARGV: the window, then each key's answer), whoever claims it now. */
+const MARK = `
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, 'd:' .. ARGV[i + 1], 'PX', ARGV[1])
+end
+return #KEYS
 `;
 /** Extends a claim this token holds. */
 const RENEW = `
@@ -118,6 +140,58 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
   });
 
   const keyOf = (scope: string, id: string) => `${prefix}:${scope}:${id}`;
+  client.defineCommand('helloRabbitClaim', { lua: CLAIM });
+  client.defineCommand('helloRabbitMark', { lua: MARK });
+  const scripts = client as unknown as {
+    helloRabbitClaim(keyCount: number, ...args: string[]): Promise<string[]>;
+    helloRabbitMark(keyCount: number, ...args: string[]): Promise<number>;
+  };
+
+  /** The calls of one turn, sent together (at most 500 keys a call). */
+  const batcher = <Item, Result>(send: (items: readonly Item[]) => Promise<readonly Result[]>) => {
+    let pending: { item: Item; resolve: (result: Result) => void; reject: (err: unknown) => void }[] = [];
+    const flush = () => {
+      const batch = pending;
+      pending = [];
+      for (let start = 0; start < batch.length; start += 500) {
+        const part = batch.slice(start, start + 500);
+        send(part.map((one) => one.item)).then(
+          (results) => {
+            part.forEach((one, i) => {
+              one.resolve(results[i] as Result);
+            });
+          },
+          (err: unknown) => {
+            for (const one of part) one.reject(err);
+          },
+        );
+      }
+    };
+    return (item: Item) =>
+      new Promise<Result>((resolve, reject) => {
+        if (pending.length === 0) setImmediate(flush);
+        pending.push({ item, resolve, reject });
+      });
+  };
+
+  const claims = batcher<{ key: string; token: string; leaseMs: number }, ClaimOutcome>(async (items) => {
+    const reply = await scripts.helloRabbitClaim(
+      items.length,
+      ...items.map((one) => one.key),
+      ...items.flatMap((one) => [one.token, String(one.leaseMs)]),
+    );
+    return items.map((one, i): ClaimOutcome => {
+      const state = reply[2 * i];
+      const detail = reply[2 * i + 1] ?? '';
+      if (state === 'claimed') return { state, token: one.token };
+      if (state === 'done') return { state, answer: detail === '' ? undefined : detail };
+      return { state: 'busy', retryInMs: Math.max(Number(detail), 0) };
+    });
+  });
+  const marks = batcher<{ key: string; answer: string }, undefined>(async (items) => {
+    await scripts.helloRabbitMark(items.length, ...items.map((one) => one.key), String(windowMs), ...items.map((one) => one.answer));
+    return items.map(() => undefined);
+  });
   const ask = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       const result = await fn();
@@ -135,20 +209,10 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
       return answering;
     },
     redacted,
-    claim: (scope, id, leaseMs) =>
-      ask(async (): Promise<ClaimOutcome> => {
-        const token = randomUUID();
-        const [state, detail] = (await client.eval(CLAIM, 1, keyOf(scope, id), token, String(leaseMs))) as [string, string?];
-        if (state === 'claimed') return { state, token };
-        if (state === 'done') return { state, answer: detail === '' ? undefined : detail };
-        return { state: 'busy', retryInMs: Math.max(Number(detail), 0) };
-      }),
+    claim: (scope, id, leaseMs) => ask(() => claims({ key: keyOf(scope, id), token: randomUUID(), leaseMs })),
     renew: (scope, id, token, leaseMs) => ask(async () => (await client.eval(RENEW, 1, keyOf(scope, id), token, String(leaseMs))) === 1),
-    done: (scope, id, _token, answer) =>
-      ask(async () => {
-        // Done, even when the claim ran out meanwhile: the work happened.
-        await client.set(keyOf(scope, id), `d:${answer ?? ''}`, 'PX', windowMs);
-      }),
+    // Done, even when the claim ran out meanwhile: the work happened.
+    done: (scope, id, _token, answer) => ask(() => marks({ key: keyOf(scope, id), answer: answer ?? '' })),
     release: (scope, id, token) =>
       ask(async () => {
         await client.eval(RELEASE, 1, keyOf(scope, id), token);
