@@ -198,7 +198,8 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
       changed(true);
       return result;
     } catch (err) {
-      if (isAuthFailure((err as Error).message)) throw err;
+      // Whatever the reason (no connection, no answer in time, a password or an ACL changed
+      // since the start), the store cannot say: the task waits, and readiness says why.
       changed(false, err);
       throw new DedupStoreUnavailable(`dedup store unreachable: ${(err as Error).message}`, { cause: err });
     }
