@@ -49,7 +49,17 @@ describe('pnpm bench --quick', () => {
       else expect(raw?.p99Ratio).toBe(1);
     }
     const names = results.clients.map((client) => client.client);
-    expect(names).toEqual(['project', 'amqplib', 'amqplib-mandatory', 'rabbitmq-client', 'amqp-connection-manager']);
+    expect(names).toEqual(['project', 'project-redis', 'amqplib', 'amqplib-mandatory', 'rabbitmq-client', 'amqp-connection-manager']);
+    // The project's path with the Redis dedup store runs where the store works, consume and end to end, and nowhere else.
+    for (const scenario of results.scenarios) {
+      const shared = scenario.clients.find((one) => one.client === 'project-redis');
+      if (scenario.id === 'consume' || scenario.id === 'e2e') {
+        expect(shared?.errors, scenario.id).toEqual([]);
+        expect(shared?.messagesPerSecond?.median, scenario.id).toBeGreaterThan(0);
+      } else {
+        expect(shared, scenario.id).toBeUndefined();
+      }
+    }
     // The reference (raw amqplib with the mandatory flag) runs where the flag differs, the publishes, and nowhere else.
     for (const scenario of results.scenarios) {
       const reference = scenario.clients.find((one) => one.client === 'amqplib-mandatory');
@@ -96,6 +106,7 @@ describe('pnpm bench --quick', () => {
     for (const row of rows) expect(row.split(' | ')).toHaveLength(11);
     expect(stdout).toContain('| scenario | client | msg/s median |');
     expect(markdown).toContain('## What the mandatory flag costs');
+    expect(markdown).toContain('## What the shared dedup store costs');
   });
 
   it('starts the project and raw amqplib as whole processes: a send, --help, a consumer to ready', async () => {
