@@ -129,8 +129,11 @@ export async function startConsumer<S extends SubscriptionName>(
   const leaseMs = options.dedupLeaseMs ?? 30_000;
   /** Claims are per queue: a message routed to two queues is done once in each. */
   const scope = `consume:${queue}`;
-  /** The claim each delivery in hand holds, its renewal, and the answer it keeps. */
-  const claims = new WeakMap<QueueDelivery, Claim>();
+  /**
+   * The claim each delivery in hand holds and the answer it keeps; renewed together by one
+   * timer (every third of the lease, each claim once it is that old): no timer per message.
+   */
+  const claims = new Map<QueueDelivery, Claim>();
   let stopping = false;
   const appId = options.appId ?? 'consumer';
   // Copies (retries, dead letters, redelivery counts) go out on a confirm channel of their own.
@@ -167,31 +170,24 @@ export async function startConsumer<S extends SubscriptionName>(
     }
   };
 
-  /**
-   * The claims of the deliveries in hand, renewed together by one timer (every third of the
-   * lease, each claim once it is that old): no timer per message.
-   */
-  const held = new Set<Claim>();
   let renewal: NodeJS.Timeout | undefined;
   const renewHeld = () => {
     const due = Date.now() - leaseMs / 3;
-    for (const claim of held) {
+    for (const [delivery, claim] of claims) {
       if (claim.renewedAt > due) continue;
       claim.renewedAt = Date.now();
       void Promise.resolve()
         .then(() => dedup.renew(scope, claim.messageId, claim.token, leaseMs))
         .then(
           (still) => {
-            if (!still && held.has(claim)) logger.warn({ messageId: claim.messageId, queue }, 'claim lost: the task ran past its lease; another worker may do it too');
+            if (!still && claims.has(delivery)) logger.warn({ messageId: claim.messageId, queue }, 'claim lost: the task ran past its lease; another worker may do it too');
           },
           () => undefined, // The store is away: the lease may run out; the mark of done still follows.
         );
     }
   };
   const holdClaim = (delivery: QueueDelivery, messageId: string, token: string) => {
-    const claim: Claim = { messageId, token, renewedAt: Date.now() };
-    held.add(claim);
-    claims.set(delivery, claim);
+    claims.set(delivery, { messageId, token, renewedAt: Date.now() });
     if (renewal === undefined) {
       renewal = setInterval(renewHeld, Math.max(Math.floor(leaseMs / 6), 50));
       renewal.unref();
@@ -201,7 +197,6 @@ export async function startConsumer<S extends SubscriptionName>(
     const claim = claims.get(delivery);
     if (claim === undefined) return undefined;
     claims.delete(delivery);
-    held.delete(claim);
     return claim;
   };
 
