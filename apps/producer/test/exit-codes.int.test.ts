@@ -3,9 +3,9 @@ import { runProcess } from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The exit codes as the README tells users to run the app: `pnpm -C apps/producer start`
- * (and `node dist/main.js`) keep them; `pnpm --filter producer start` turns every failure
- * into 1 (pnpm's filtered run), which the README says.
+ * The exit codes as docs/operations.md tells users to run the app: `pnpm -C apps/producer
+ * start` (and `node dist/main.js`) keep them; `pnpm --filter producer start` turns every
+ * failure into 1 (pnpm's filtered run), which docs/operations.md says.
  */
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));

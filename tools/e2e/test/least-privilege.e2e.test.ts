@@ -40,7 +40,7 @@ beforeAll(async () => {
   definitionsFile = path.join(dir, 'definitions.json');
   node = await RabbitNode.boot({ label: 'e2e-least-privilege' });
 
-  // As the README says: export the definitions, create the users, import.
+  // As docs/security.md says: export the definitions, create the users, import.
   const exported = await runProcess(
     'pnpm',
     [
