@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * The runs of the benchmark itself: the quick smoke run and the cluster scenario, which
  * boots three nodes of its own. `pnpm test` runs them after every package's tests, one
- * package at a time (`turbo run test:serial --concurrency=1`), and one file at a time.
+ * serial task at a time (the order is in turbo.json), and one file at a time.
  */
 export default defineConfig({
   test: {

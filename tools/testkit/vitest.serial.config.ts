@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The test that boots a three-node cluster of its own. `pnpm test` runs it after every
- * package's tests, one package at a time (`turbo run test:serial --concurrency=1`).
+ * package's tests, one serial task at a time (the order is in turbo.json).
  */
 export default defineConfig({
   test: {

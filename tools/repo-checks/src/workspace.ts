@@ -19,6 +19,7 @@ export type DependencyField = (typeof dependencyFields)[number];
 export type PackageManifest = Readonly<Partial<Record<DependencyField, Readonly<Record<string, string>>>>> & {
   readonly name?: string;
   readonly packageManager?: string;
+  readonly scripts?: Readonly<Record<string, string>>;
 };
 
 export interface WorkspacePackage {

