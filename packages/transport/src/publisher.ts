@@ -20,7 +20,7 @@ export interface PublishOptions {
   /** Who publishes, as AMQP `app-id`. @default none */
   readonly appId?: string;
   /** Per-message TTL in ms (AMQP `expiration`): the retry wait queues use it. @default none: no TTL */
-  readonly expiration?: number;
+  readonly expiration?: number | undefined;
   /** AMQP `correlation-id`: an RPC reply carries its request's. @default none */
   readonly correlationId?: string | undefined;
   /**
@@ -43,7 +43,7 @@ export interface PublisherOptions {
    * checks it (a message claiming another user is refused), so a consumer can trust it to
    * tell who published. @default not set
    */
-  readonly userId?: string;
+  readonly userId?: string | undefined;
 }
 
 /** Publishes to queues and exchanges, many messages in flight on one confirm channel. */
