@@ -86,7 +86,7 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
       // Only its queue, retry queues and dead-letter queue (none for an exchange subscriber,
       // whose own queue is declared when it subscribes).
       use: isExchangeName(from) ? {} : { subscriptions: [from] },
-      ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),
+      managementUrl: settings.AMQP_MANAGEMENT_URL,
     },
     logger,
   ).catch(async (e: unknown) => {
@@ -94,7 +94,7 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
     await closeHttp();
     throw e;
   });
-  watchBrokerConnection(broker, { ...(metrics === undefined ? {} : { metrics }), readiness });
+  watchBrokerConnection(broker, { metrics, readiness });
 
   // Signals are handled from here on, before the subscription starts, so that a stop
   // request is never lost to Node's default handler (which would exit without closing).
@@ -135,9 +135,9 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
     retryDelaysMs: settings.RETRY_DELAYS_MS,
     dedup,
     dedupLeaseMs: settings.DEDUP_LEASE_MS,
-    ...(metrics === undefined ? {} : { metrics }),
+    metrics,
     userId: settings.AMQP_URL.user,
-    ...(settings.ALLOWED_PUBLISHERS === undefined ? {} : { allowedPublishers: settings.ALLOWED_PUBLISHERS }),
+    allowedPublishers: settings.ALLOWED_PUBLISHERS,
   };
   if (isExchangeName(from)) {
     // Tutorials 3 to 5: a queue of its own, bound with the keys; every line printed.
@@ -145,9 +145,9 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
       logger,
       bindingKeys: keys,
       topology: settings.AMQP_TOPOLOGY,
-      ...(settings.CONSUMER_PREFETCH === undefined ? {} : { prefetch: settings.CONSUMER_PREFETCH }),
+      prefetch: settings.CONSUMER_PREFETCH,
       closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
-      ...(metrics === undefined ? {} : { metrics }),
+      metrics,
     });
     readiness.pass('startup');
     out(' [*] Waiting for logs. To exit press CTRL+C');

@@ -15,7 +15,7 @@ export interface ExpectedQueue {
   /** The apps use an existing queue of another shape as it is (see `QueueDeclaration`). */
   readonly adoptExisting: boolean;
   /** Arguments an adopted queue must still have as declared (see `QueueDeclaration`). @default none */
-  readonly requiredArguments?: readonly string[];
+  readonly requiredArguments?: readonly string[] | undefined;
 }
 
 export interface ExpectedExchange {
@@ -88,6 +88,6 @@ function expectedQueue(queue: QueueDeclaration): ExpectedQueue {
     autoDelete: queue.options.autoDelete,
     arguments: args,
     adoptExisting: queue.adoptExisting,
-    ...(queue.requiredArguments === undefined ? {} : { requiredArguments: queue.requiredArguments }),
+    requiredArguments: queue.requiredArguments,
   };
 }

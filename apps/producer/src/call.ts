@@ -15,7 +15,7 @@ export async function callFibonacci(
   args: CallArgs,
   io: { readonly out: (line: string) => void; readonly err: (line: string) => void; readonly logger: Logger; readonly userId?: string },
 ): Promise<number> {
-  const client = createRpcClient(broker, { logger: io.logger, ...(io.userId === undefined ? {} : { userId: io.userId }) });
+  const client = createRpcClient(broker, { logger: io.logger, userId: io.userId });
   try {
     io.out(` [x] Requesting fib(${args.n})`);
     const outcome = await client.call(RpcName.fibonacci, args.n, { timeoutMs: args.timeoutMs });

@@ -82,7 +82,7 @@ export async function send(args: ProducerArgs, env: NodeJS.ProcessEnv): Promise<
       logger,
       appId: PROGRAM,
       signal: interrupt.signal,
-      ...(routingKey === undefined ? {} : { routingKey }),
+      routingKey,
       onSettled: (settled) => {
         const { messageId, status, attempts } = settled;
         progress.settled(status === 'confirmed');
@@ -153,6 +153,6 @@ function brokerSettings(settings: ReturnType<typeof loadEnv>, use: TopologyUse) 
     heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
     connectionName: PROGRAM,
     topology: settings.AMQP_TOPOLOGY,
-    ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),
+    managementUrl: settings.AMQP_MANAGEMENT_URL,
   };
 }

@@ -108,11 +108,11 @@ export const consumerCommands: readonly ConsumerCommand[] = [
 /** What a definitions export is for: the vhost, the users, and the commands it covers. */
 export interface DefinitionsOptions {
   /** @default '/' */
-  readonly vhost?: string;
+  readonly vhost?: string | undefined;
   /** The user the producer logs in as. @default 'producer' */
-  readonly producerUser?: string;
+  readonly producerUser?: string | undefined;
   /** The user the consumer logs in as. @default 'consumer' */
-  readonly consumerUser?: string;
+  readonly consumerUser?: string | undefined;
   /**
    * Cover only these producer commands (see `ProducerCommand`): the queues and exchanges they
    * use and a producer permission for exactly them. Given with no `consumerFrom`, the export
@@ -120,7 +120,7 @@ export interface DefinitionsOptions {
    * @default every producer command when `consumerFrom` is not given either (the whole
    * contract); none (no producer permission) when only `consumerFrom` is given
    */
-  readonly producerTo?: readonly ProducerCommand[];
+  readonly producerTo?: readonly ProducerCommand[] | undefined;
   /**
    * Cover only these consumer commands (see `ConsumerCommand`): the queues they use (a
    * subscription's queue, its retry wait queues and its dead-letter queue), the exchanges
@@ -129,7 +129,7 @@ export interface DefinitionsOptions {
    * @default every consumer command when `producerTo` is not given either (the whole
    * contract); none (no consumer permission) when only `producerTo` is given
    */
-  readonly consumerFrom?: readonly ConsumerCommand[];
+  readonly consumerFrom?: readonly ConsumerCommand[] | undefined;
 }
 
 /** The commands an export covers, sorted by what each uses. */

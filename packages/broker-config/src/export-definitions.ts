@@ -96,12 +96,12 @@ function main(argv: readonly string[]): number {
   try {
     json = `${JSON.stringify(
       exportDefinitions({
-        ...(values.vhost === undefined ? {} : { vhost: values.vhost }),
-        ...(values['producer-user'] === undefined ? {} : { producerUser: values['producer-user'] }),
-        ...(values['consumer-user'] === undefined ? {} : { consumerUser: values['consumer-user'] }),
+        vhost: values.vhost,
+        producerUser: values['producer-user'],
+        consumerUser: values['consumer-user'],
         // Checked above against the contract's names.
-        ...(values['producer-to'] === undefined ? {} : { producerTo: values['producer-to'] as ProducerCommand[] }),
-        ...(values['consumer-from'] === undefined ? {} : { consumerFrom: values['consumer-from'] as ConsumerCommand[] }),
+        producerTo: values['producer-to'] as ProducerCommand[] | undefined,
+        consumerFrom: values['consumer-from'] as ConsumerCommand[] | undefined,
       }),
       null,
       2,

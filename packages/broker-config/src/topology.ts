@@ -199,13 +199,13 @@ export interface TopologyOptions {
   /** The vhost the topology lives in. @default '/' */
   readonly vhost?: string;
   /** Only what this command uses (see `queuesUsedBy`). @default every queue and subscription of the contract */
-  readonly use?: TopologyUse;
+  readonly use?: TopologyUse | undefined;
   /** How each queue is treated at start. @default 'assert' for every queue */
   readonly queueModes?: Partial<Record<QueueName, QueueMode>>;
   /** Unacknowledged deliveries a consumer holds at once. @default each subscription's own */
-  readonly prefetch?: number;
+  readonly prefetch?: number | undefined;
   /** Time a subscription waits for deliveries in hand to be acked when it is cancelled. @default 10000 */
-  readonly closeTimeoutMs?: number;
+  readonly closeTimeoutMs?: number | undefined;
 }
 
 /**

@@ -17,13 +17,13 @@ export interface AmqpEndpoint {
    * the name to check), from the AMQP_TLS_* settings. The broker's certificate is always
    * verified. @default Node's trust store, no client certificate, the URL's host
    */
-  readonly tls?: EndpointTls;
+  readonly tls?: EndpointTls | undefined;
   /**
    * The nodes of a cluster (AMQP_HOSTS), tried in turn: the apps connect to one and, when
    * the connection is lost, move to the next that answers. Each is reached with the URL's
    * protocol, login and vhost. @default only the URL's host and port
    */
-  readonly nodes?: readonly BrokerNode[];
+  readonly nodes?: readonly BrokerNode[] | undefined;
 }
 
 /** One broker node's address. */
@@ -87,13 +87,13 @@ export interface SettingFile {
 /** TLS settings of an endpoint, their files read at start. */
 export interface EndpointTls {
   /** PEM certificates of the authorities trusted to sign the broker's certificate. */
-  readonly ca?: SettingFile;
+  readonly ca?: SettingFile | undefined;
   /** PEM client certificate (mutual TLS). */
-  readonly cert?: SettingFile;
+  readonly cert?: SettingFile | undefined;
   /** PEM private key of `cert`. */
-  readonly key?: SettingFile;
+  readonly key?: SettingFile | undefined;
   /** The name the broker's certificate must carry (and SNI), instead of the URL's host. */
-  readonly servername?: string;
+  readonly servername?: string | undefined;
 }
 
 /** A SettingFile whose contents are not enumerable: JSON.stringify and pino leave them out. */
@@ -162,7 +162,7 @@ export function withPassword(endpoint: AmqpEndpoint, password: string): AmqpEndp
   url.password = encodeURIComponent(password);
   const parsed = parseAmqpUrl(url.toString());
   if (!parsed.ok) throw new Error(`the URL with the password is not valid: ${parsed.reason}`);
-  return { ...parsed.endpoint, ...(endpoint.tls === undefined ? {} : { tls: endpoint.tls }) };
+  return { ...parsed.endpoint, tls: endpoint.tls };
 }
 
 /** The endpoint's URL without user and password, for a client given its login otherwise. */

@@ -19,7 +19,7 @@ export interface BrokerEvents {
 
 export interface WatchOptions {
   /** Drives `hello_rabbit_broker_connected` and `hello_rabbit_broker_blocked`. */
-  readonly metrics?: Metrics;
+  readonly metrics?: Metrics | undefined;
   /** Fails its `broker` condition while disconnected or blocked. */
   readonly readiness?: Readiness;
 }

@@ -314,13 +314,13 @@ function combineConnection(
   if (problems.length > 0) return { problems };
 
   const tls: EndpointTls = {
-    ...(settings.AMQP_TLS_CA_FILE === undefined ? {} : { ca: settings.AMQP_TLS_CA_FILE }),
-    ...(cert === undefined ? {} : { cert }),
-    ...(key === undefined ? {} : { key }),
-    ...(settings.AMQP_TLS_SERVERNAME === undefined ? {} : { servername: settings.AMQP_TLS_SERVERNAME }),
+    ca: settings.AMQP_TLS_CA_FILE,
+    cert,
+    key,
+    servername: settings.AMQP_TLS_SERVERNAME,
   };
   return {
-    endpoint: { ...endpoint, ...(set.length > 0 ? { tls } : {}), ...(nodes === undefined ? {} : { nodes }) },
+    endpoint: { ...endpoint, ...(set.length > 0 ? { tls } : {}), nodes },
     problems,
   };
 }

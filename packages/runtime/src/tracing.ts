@@ -129,7 +129,7 @@ export async function inProcessSpan<T>(
       'messaging.operation.name': 'process',
       'messaging.destination.name': queue,
       'messaging.rabbitmq.attempt': details.attempt,
-      ...(details.messageId === undefined ? {} : { 'messaging.message.id': details.messageId }),
+      'messaging.message.id': details.messageId,
     });
   }
   try {

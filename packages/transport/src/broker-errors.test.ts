@@ -52,7 +52,7 @@ describe('toBrokerError, for TLS', () => {
   const tlsEndpoint = (url: string, tls?: AmqpEndpoint['tls']): AmqpEndpoint => {
     const p = parseAmqpUrl(url);
     if (!p.ok) throw new Error(p.reason);
-    return { ...p.endpoint, ...(tls === undefined ? {} : { tls }) };
+    return { ...p.endpoint, tls };
   };
   const file = (path: string) => settingFile(path, Buffer.from('PEM'));
   const plain = tlsEndpoint('amqps://app:s3cret@broker.example:5671');

@@ -33,15 +33,7 @@ export function connecting(endpoint: AmqpEndpoint): Connecting {
   return {
     url: named ? urlWithoutCredentials(endpoint) : endpoint.url,
     credentials: named ? plainLogin(endpoint.user, endpoint.password) : undefined,
-    tls:
-      tls === undefined
-        ? undefined
-        : {
-            ...(tls.ca === undefined ? {} : { ca: tls.ca.contents }),
-            ...(tls.cert === undefined ? {} : { cert: tls.cert.contents }),
-            ...(tls.key === undefined ? {} : { key: tls.key.contents }),
-            ...(tls.servername === undefined ? {} : { servername: tls.servername }),
-          },
+    tls: tls === undefined ? undefined : { ca: tls.ca?.contents, cert: tls.cert?.contents, key: tls.key?.contents, servername: tls.servername },
   };
 }
 
@@ -107,8 +99,8 @@ async function connectNode(node: AmqpEndpoint, options: PlainConnectionOptions):
     connectionSocketOptions({
       connectTimeoutMs: options.connectTimeoutMs,
       connectionName: options.connectionName,
-      ...(how.tls === undefined ? {} : { tls: how.tls }),
-      ...(how.credentials === undefined ? {} : { credentials: how.credentials }),
+      tls: how.tls,
+      credentials: how.credentials,
     }),
   );
   return withDeadline(

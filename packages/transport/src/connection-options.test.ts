@@ -71,7 +71,7 @@ describe('withRascalConnections', () => {
 });
 
 describe("the connection's TLS and login", () => {
-  const connection = (c: rascal.BrokerConfig): { socketOptions?: Record<string, unknown> } | undefined => c.vhosts?.['/']?.connections?.[0];
+  const connection = (c: rascal.BrokerConfig): { socketOptions?: Record<string, unknown> | undefined } | undefined => c.vhosts?.['/']?.connections?.[0];
 
   it("always verifies the broker's certificate, with or without TLS settings", () => {
     expect(connection(config)?.socketOptions).toMatchObject({ rejectUnauthorized: true });

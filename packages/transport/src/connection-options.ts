@@ -3,16 +3,16 @@ import type { RascalConfig } from './rascal-adapter.js';
 /** TLS settings of the connection (Node's `tls.connect` options of the same names). */
 export interface TlsOptions {
   /** PEM certificates of the authorities that may sign the broker's certificate. @default Node's trust store */
-  readonly ca?: string | Buffer;
+  readonly ca?: string | Buffer | undefined;
   /** PEM client certificate (chain), for a broker that asks for one (mutual TLS). */
-  readonly cert?: string | Buffer;
+  readonly cert?: string | Buffer | undefined;
   /** PEM private key of `cert`. */
-  readonly key?: string | Buffer;
+  readonly key?: string | Buffer | undefined;
   /**
    * The name the broker's certificate must carry (and SNI): for a broker reached by an
    * address its certificate does not name, e.g. an IP. @default the URL's host
    */
-  readonly servername?: string;
+  readonly servername?: string | undefined;
 }
 
 /** A SASL mechanism and its response, as amqplib's `credentials.plain(user, password)` makes. */
@@ -31,13 +31,13 @@ export interface ConnectionOptions {
    * always verified (chain and host name); there is no option to turn that off.
    * @default Node's trust store, no client certificate
    */
-  readonly tls?: TlsOptions;
+  readonly tls?: TlsOptions | undefined;
   /**
    * The login, given to the client library directly rather than through the URL (which
    * then needs no password): any password works as it is, whatever its characters.
    * @default the user and password of the URL
    */
-  readonly credentials?: SaslCredentials;
+  readonly credentials?: SaslCredentials | undefined;
 }
 
 /** What amqplib passes to `net.connect` or `tls.connect`, and its own options among them. */
@@ -87,7 +87,7 @@ export interface RascalConnectionOptions extends ConnectionOptions {
   /** The vhost named in the URLs. */
   readonly vhost: string;
   /** AMQP heartbeat: a dead connection is noticed after about two of these. @default 10 */
-  readonly heartbeatSeconds?: number;
+  readonly heartbeatSeconds?: number | undefined;
 }
 
 /**

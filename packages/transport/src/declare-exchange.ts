@@ -28,7 +28,7 @@ export async function declareExchange(
   broker: Broker,
   exchange: ExchangeDeclaration,
   logger: Logger,
-  options: { readonly topology?: TopologyMode } = {},
+  options: { readonly topology?: TopologyMode | undefined } = {},
 ): Promise<ExchangeMode> {
   if (options.topology === 'check') {
     await checkExchange(

@@ -29,7 +29,7 @@ export interface ExchangeConsumerOptions {
    */
   readonly bindingKeys: readonly string[];
   /** Deliveries held unacknowledged at once. @default the subscription's own (10) */
-  readonly prefetch?: number;
+  readonly prefetch?: number | undefined;
   /** `check`: the exchange is only checked to exist, never declared (AMQP_TOPOLOGY=check). @default 'declare' */
   readonly topology?: TopologyMode;
   /** Time the deliveries in hand have to finish on stop. @default 10000 */
@@ -38,7 +38,7 @@ export interface ExchangeConsumerOptions {
    * Where deliveries, acks and timings are counted, labelled with the exchange's name (not
    * in the in-flight gauge). @default none
    */
-  readonly metrics?: Pick<ConsumerMetrics, 'messageDelivered' | 'messageAcked' | 'observeHandlerDuration' | 'observeEndToEndLatency'>;
+  readonly metrics?: Pick<ConsumerMetrics, 'messageDelivered' | 'messageAcked' | 'observeHandlerDuration' | 'observeEndToEndLatency'> | undefined;
 }
 
 /** No retries: every delivery of a subscriber's own queue is its first attempt. */

@@ -32,7 +32,7 @@ export interface BrokerSettings {
    * `management` tag): a queue checked (`topology: 'check'`) or adopted may differ only
    * where the contract allows. @default not compared
    */
-  readonly managementUrl?: string;
+  readonly managementUrl?: string | undefined;
   /**
    * What the command uses of the contract: only those queues are declared or checked (and
    * compared through the management API), and only those subscriptions can be consumed. A
@@ -93,18 +93,18 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
     rascalTopology({
       vhost: endpoint.vhost,
       queueModes,
-      ...(settings.use === undefined ? {} : { use: settings.use }),
-      ...(settings.prefetch === undefined ? {} : { prefetch: settings.prefetch }),
-      ...(settings.closeTimeoutMs === undefined ? {} : { closeTimeoutMs: settings.closeTimeoutMs }),
+      use: settings.use,
+      prefetch: settings.prefetch,
+      closeTimeoutMs: settings.closeTimeoutMs,
     }),
     {
       urls: order.map((each) => connecting(each).url),
       vhost: endpoint.vhost,
       connectTimeoutMs,
       connectionName: settings.connectionName,
-      ...(how.tls === undefined ? {} : { tls: how.tls }),
-      ...(how.credentials === undefined ? {} : { credentials: how.credentials }),
-      ...(settings.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: settings.heartbeatSeconds }),
+      tls: how.tls,
+      credentials: how.credentials,
+      heartbeatSeconds: settings.heartbeatSeconds,
     },
   );
 
@@ -152,7 +152,7 @@ function describeTls(endpoint: AmqpEndpoint) {
   const { tls } = endpoint;
   return {
     ca: tls?.ca?.path ?? "Node's trust store",
-    ...(tls?.cert === undefined ? {} : { clientCertificate: tls.cert.path }),
+    clientCertificate: tls?.cert?.path,
     servername: tls?.servername ?? endpoint.host,
   };
 }

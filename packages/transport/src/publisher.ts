@@ -1,7 +1,6 @@
-import type { Options } from 'amqplib';
 import { channelError } from './broker-errors.js';
 import type { Logger } from '@hello-rabbit/runtime';
-import { closeChannel, openChannel, type AmqpChannel, type Broker, type ReturnedMessage } from './rascal-adapter.js';
+import { closeChannel, openChannel, type AmqpChannel, type Broker, type PublishProperties, type ReturnedMessage } from './rascal-adapter.js';
 import { publishSpanIfTracing, type PublishSpan } from '@hello-rabbit/runtime';
 
 /** How one publish ended. Only `confirmed` means the broker has the message. */
@@ -21,7 +20,7 @@ export interface PublishOptions {
   /** Who publishes, as AMQP `app-id`. @default none */
   readonly appId?: string;
   /** Per-message TTL in ms (AMQP `expiration`): the retry wait queues use it. @default none: no TTL */
-  readonly expiration?: number;
+  readonly expiration?: number | undefined;
   /** AMQP `correlation-id`: an RPC reply carries its request's. @default none */
   readonly correlationId?: string | undefined;
   /**
@@ -44,7 +43,7 @@ export interface PublisherOptions {
    * checks it (a message claiming another user is refused), so a consumer can trust it to
    * tell who published. @default not set
    */
-  readonly userId?: string;
+  readonly userId?: string | undefined;
 }
 
 /** Publishes to queues and exchanges, many messages in flight on one confirm channel. */
@@ -89,7 +88,7 @@ export interface ConfirmedPublisher extends Publisher {
    * persistent and mandatory; the outcome as `publish`'s (its `messageId` is '' when the
    * message has none). Never rejects.
    */
-  publishAsGiven(queue: string, content: Buffer, properties: Options.Publish, timeoutMs: number): Promise<PublishOutcome>;
+  publishAsGiven(queue: string, content: Buffer, properties: PublishProperties, timeoutMs: number): Promise<PublishOutcome>;
 }
 
 interface Pending {
@@ -217,12 +216,12 @@ export function createConfirmedPublisher<C extends ConfirmChannel>(source: Confi
     content: Buffer,
     publishOptions: PublishOptions,
     span: PublishSpan | undefined,
-    asGiven: Options.Publish | undefined,
+    asGiven: PublishProperties | undefined,
   ) =>
     new Promise<PublishOutcome>((resolve) => {
       const { messageId, timeoutMs } = publishOptions;
       const now = Date.now();
-      const properties: Options.Publish = asGiven ?? {
+      const properties: PublishProperties = asGiven ?? {
         messageId,
         persistent: true,
         mandatory: publishOptions.mandatory ?? true,
@@ -283,7 +282,7 @@ export function createConfirmedPublisher<C extends ConfirmChannel>(source: Confi
     content: Buffer,
     publishOptions: PublishOptions,
     span: PublishSpan | undefined,
-    asGiven: Options.Publish | undefined,
+    asGiven: PublishProperties | undefined,
   ): Promise<PublishOutcome> => {
     const { messageId, timeoutMs } = publishOptions;
     while (pending.size >= maxInFlight) await new Promise<void>((resolve) => slotWaiters.push(resolve));
@@ -301,7 +300,7 @@ export function createConfirmedPublisher<C extends ConfirmChannel>(source: Confi
     return send(ch, exchange, routingKey, content, publishOptions, span, asGiven);
   };
 
-  const publishTo = (exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions, asGiven?: Options.Publish): Promise<PublishOutcome> => {
+  const publishTo = (exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions, asGiven?: PublishProperties): Promise<PublishOutcome> => {
     if (closed) return Promise.resolve({ status: 'failed', messageId: publishOptions.messageId, reason: 'the publisher is closed' });
     // The span covers the wait for a slot too: it is part of what the caller waits for.
     const span = publishSpanIfTracing(exchange === '' ? routingKey : exchange, publishOptions.messageId, publishOptions.headers);

@@ -24,13 +24,13 @@ export interface AmqpMessage {
   readonly content: Buffer;
   readonly fields: { readonly exchange: string; readonly routingKey: string; readonly redelivered: boolean; readonly deliveryTag: number };
   readonly properties: {
-    readonly messageId?: string;
-    readonly contentType?: string;
-    readonly correlationId?: string;
-    readonly replyTo?: string;
-    readonly headers?: Record<string, unknown>;
-    readonly timestamp?: number;
-    readonly userId?: string;
+    readonly messageId?: string | undefined;
+    readonly contentType?: string | undefined;
+    readonly correlationId?: string | undefined;
+    readonly replyTo?: string | undefined;
+    readonly headers?: Record<string, unknown> | undefined;
+    readonly timestamp?: number | undefined;
+    readonly userId?: string | undefined;
   };
 }
 
@@ -39,6 +39,9 @@ export interface ReturnedMessage {
   readonly fields: { readonly replyText: string; readonly exchange: string; readonly routingKey: string };
   readonly properties: { readonly messageId?: unknown };
 }
+
+/** amqplib's publish options; amqplib takes one that is undefined as one not given. */
+export type PublishProperties = { readonly [K in keyof Options.Publish]?: Options.Publish[K] | undefined };
 
 /**
  * The part of an amqplib callback-API channel (what Rascal hands out) the transport uses:
@@ -59,7 +62,7 @@ export interface AmqpChannel extends EventEmitter {
   ): void;
   cancel(consumerTag: string, callback: Callback<unknown>): void;
   ack(message: AmqpMessage, allUpTo?: boolean): void;
-  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, callback?: (err: unknown) => void): boolean;
+  publish(exchange: string, routingKey: string, content: Buffer, options?: PublishProperties, callback?: (err: unknown) => void): boolean;
   close(callback: (err?: unknown) => void): void;
 }
 

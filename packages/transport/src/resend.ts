@@ -54,7 +54,7 @@ export interface SendOptions {
    * Set: `queue` names an exchange, and every message is published to it with this routing
    * key. @default unset: published to the queue through the default exchange
    */
-  readonly routingKey?: string;
+  readonly routingKey?: string | undefined;
 }
 
 /** Waits between attempts: 250 ms, doubling, at most 5 s. */
@@ -94,9 +94,9 @@ export async function sendAll(
       deadlineMs: options.deadlineMs,
       logger: options.logger,
       appId: options.appId,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
-      ...(options.routingKey === undefined ? {} : { routingKey: options.routingKey }),
+      signal: options.signal,
+      metrics: options.metrics,
+      routingKey: options.routingKey,
     });
     return { index, messageId, ...settled };
   };
@@ -127,16 +127,16 @@ export interface SettleOptions {
   /** Who publishes, as AMQP `app-id` (e.g. `producer`). */
   readonly appId: string;
   /** Once aborted, a failed attempt is not published again. @default never aborted */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * Asked after a failed attempt: a reason not to publish again now (say, the broker is
    * away), or undefined to go on until the deadline. @default always goes on
    */
   readonly holdResend?: () => string | undefined;
   /** Where the message is counted (published, resent, confirmed, returned, failed). @default not counted */
-  readonly metrics?: Metrics;
+  readonly metrics?: Metrics | undefined;
   /** Set: `queue` names an exchange, published to with this routing key. @default unset */
-  readonly routingKey?: string;
+  readonly routingKey?: string | undefined;
 }
 
 /**
@@ -185,7 +185,7 @@ export async function publishUntilSettled(
       return { status: 'failed', attempts: attempt, reason: `${outcome.reason} (${why})` };
     }
     options.logger.warn({ messageId, queue, attempt, retryInMs: wait, reason: outcome.reason }, 'not confirmed; publishing again');
-    await sleep(wait, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
+    await sleep(wait, undefined, { signal: options.signal }).catch(() => undefined);
     if (options.signal?.aborted === true) {
       metrics?.messagePublishFailed(queue, PublishFailureReason.unconfirmed);
       return { status: 'failed', attempts: attempt, reason: `${outcome.reason} (interrupted)` };

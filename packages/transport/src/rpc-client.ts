@@ -44,7 +44,7 @@ export interface RpcCallOptions {
 export interface RpcClientOptions {
   readonly logger: Logger;
   /** The AMQP `user-id` of the requests (the broker checks it). @default not set */
-  readonly userId?: string;
+  readonly userId?: string | undefined;
 }
 
 /** Calls the contract's remote procedures (tutorial 6) over direct reply-to. */

@@ -60,7 +60,7 @@ export interface ConsumerOptions {
    * Where messages are claimed before they are handled and marked done after, by queue and
    * messageId. @default an in-memory store of 100,000 ids for an hour (per process)
    */
-  readonly dedup?: DedupStore;
+  readonly dedup?: DedupStore | undefined;
   /**
    * How long a claim holds before another worker may take the task (a worker killed
    * mid-task), in ms; renewed every third of it while the handler runs. @default 30000
@@ -83,9 +83,9 @@ export interface ConsumerOptions {
    * login) is one of these are handled; the others are dead-lettered. A copy the consumer
    * made itself (a retry) counts as its original's publisher. @default any publisher
    */
-  readonly allowedPublishers?: readonly string[];
+  readonly allowedPublishers?: readonly string[] | undefined;
   /** Where deliveries, acks, retries, dead letters, duplicates and timings are counted. @default none */
-  readonly metrics?: ConsumerMetrics;
+  readonly metrics?: ConsumerMetrics | undefined;
 }
 
 /** The part of the metrics (see `createMetrics`) the consumer records. */
@@ -137,7 +137,7 @@ export async function startConsumer<S extends SubscriptionName>(
   let stopping = false;
   const appId = options.appId ?? 'consumer';
   // Copies (retries, dead letters, redelivery counts) go out on a confirm channel of their own.
-  const publisher = createPublisher(broker, { logger, maxInFlight: 100, ...(options.userId === undefined ? {} : { userId: options.userId }) });
+  const publisher = createPublisher(broker, { logger, maxInFlight: 100, userId: options.userId });
   const allowedPublishers = options.allowedPublishers === undefined ? undefined : new Set(options.allowedPublishers);
 
   /**
@@ -239,7 +239,7 @@ export async function startConsumer<S extends SubscriptionName>(
       contentType: message.properties.contentType,
       headers: { ...carried, ...headers },
       appId,
-      ...(expiration === undefined ? {} : { expiration }),
+      expiration,
       timeoutMs: options.confirmTimeoutMs,
     });
   };

@@ -46,7 +46,7 @@ async function subscribe(keys: readonly string[], metrics?: ReturnType<typeof re
       handled.push({ line, context });
       if (line === 'fail') throw new Error('this line fails');
     },
-    { logger: log.logger, bindingKeys: keys, ...(metrics === undefined ? {} : { metrics }) },
+    { logger: log.logger, bindingKeys: keys, metrics },
   );
   return { handled, lines: log.lines };
 }

@@ -17,7 +17,7 @@ afterEach(async () => {
 
 async function open(url = vhost.url, connectTimeoutMs = 5000, nodes?: readonly { host: string; port: number }[]) {
   const { logger, lines } = memoryLogger([endpointOf(url).password]);
-  const endpoint = { ...endpointOf(url), ...(nodes === undefined ? {} : { nodes }) };
+  const endpoint = { ...endpointOf(url), nodes };
   const broker = await openBroker({ endpoint, connectionName: 'test', connectTimeoutMs, heartbeatSeconds: 1 }, logger);
   opened.push(broker);
   return { broker, lines };

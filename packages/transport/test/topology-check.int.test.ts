@@ -20,7 +20,7 @@ afterEach(async () => {
 async function open(topology: 'declare' | 'check', managementUrl?: string) {
   const { logger, lines } = memoryLogger();
   const broker = await openBroker(
-    { endpoint: endpointOf(vhost.url), connectionName: 'test', topology, ...(managementUrl === undefined ? {} : { managementUrl }) },
+    { endpoint: endpointOf(vhost.url), connectionName: 'test', topology, managementUrl },
     logger,
   );
   opened.push(broker);

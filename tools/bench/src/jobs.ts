@@ -39,7 +39,7 @@ export interface PublishJob extends JobBase {
   readonly bodySize: number;
   readonly window: number;
   /** Messages per second; as fast as confirms allow when absent. */
-  readonly rate?: number;
+  readonly rate?: number | undefined;
   /** Write the (scheduled) send time into each body, for end-to-end latency. */
   readonly stamp: boolean;
 }

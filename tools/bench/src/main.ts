@@ -384,7 +384,7 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     clients: availability,
     scenarios: summaries,
     overload,
-    ...(startup === undefined ? {} : { startup }),
+    startup,
     goals: evaluateGoals(summaries, overload.find((one) => one.client === 'project')),
   };
 }

@@ -40,7 +40,7 @@ export interface ClientSummary {
    * same round): the ratio with the project's guarantee on both sides. Absent where the
    * reference did not run.
    */
-  readonly referenceRatio?: number | null;
+  readonly referenceRatio?: number | null | undefined;
   /** Median over rounds of (this client's p99 / raw amqplib's p99, same round). */
   readonly p99Ratio: number | null;
   /** Median over rounds, µs. */
@@ -50,15 +50,15 @@ export interface ClientSummary {
   /** Every round's latencies together. */
   readonly latency: LatencySummary | null;
   readonly peakRssBytes: number | null;
-  readonly producerPeakRssBytes?: number;
-  readonly consumerPeakRssBytes?: number;
+  readonly producerPeakRssBytes?: number | undefined;
+  readonly consumerPeakRssBytes?: number | undefined;
   /** Paced runs: the offered messages/s (median over rounds). */
   readonly offeredRate?: number;
   /**
    * Cluster runs: median over rounds of (this client's messages/s on the cluster / its own on
    * the single node, same round); null when no round has both.
    */
-  readonly singleNodeRatio?: number | null;
+  readonly singleNodeRatio?: number | null | undefined;
   readonly perRound: readonly RoundFigures[];
 }
 
@@ -67,10 +67,10 @@ export interface RoundFigures {
   readonly round: number;
   readonly messagesPerSecond?: number;
   readonly cpuMicrosPerMessage?: number;
-  readonly p99Ms?: number;
+  readonly p99Ms?: number | undefined;
   readonly peakRssBytes?: number;
   /** Cluster runs: the node of the queue's leader after the run. */
-  readonly leaderNode?: string;
+  readonly leaderNode?: string | undefined;
   readonly error?: string;
 }
 
@@ -90,7 +90,7 @@ export interface ScenarioSummary {
   readonly measures: string;
   readonly ratioOf: Scenario['ratioOf'];
   /** Cluster scenarios, once the cluster booted. */
-  readonly cluster?: ClusterSummary;
+  readonly cluster?: ClusterSummary | undefined;
   readonly clients: readonly ClientSummary[];
 }
 
@@ -148,7 +148,7 @@ export function summarizeScenario(
     title: scenario.title,
     measures: scenario.measures,
     ratioOf: scenario.ratioOf,
-    ...(scenario.cluster === undefined || cluster?.layout === undefined ? {} : { cluster: { ...cluster.layout, comparedWith: scenario.cluster.comparedWith, leaders: [...leaders], members } }),
+    cluster: scenario.cluster === undefined || cluster?.layout === undefined ? undefined : { ...cluster.layout, comparedWith: scenario.cluster.comparedWith, leaders: [...leaders], members },
     clients: clients.map((client): ClientSummary => {
       const mine = outcomes.get(client) ?? [];
       const ok = mine.flatMap((outcome) => (outcome.ok ? [outcome.measurement] : []));
@@ -164,18 +164,19 @@ export function summarizeScenario(
         errors: mine.flatMap((outcome) => (outcome.ok ? [] : [`round ${String(outcome.round)}: ${outcome.error}`])),
         messagesPerSecond: spread(ok.map((measurement) => measurement.messagesPerSecond)) ?? null,
         throughputRatio: ratio(mine, baseline, (measurement) => measurement.messagesPerSecond),
-        ...(reference === undefined ? {} : { referenceRatio: ratio(mine, reference, (measurement) => measurement.messagesPerSecond) }),
+        referenceRatio: reference === undefined ? undefined : ratio(mine, reference, (measurement) => measurement.messagesPerSecond),
         p99Ratio: ratio(mine, baseline, p99Of),
         cpuMicrosPerMessage: Number.isFinite(cpu) ? cpu : null,
         cpuRatio: ratio(mine, baseline, (measurement) => measurement.cpuMicrosPerMessage),
         latency: latencies.length === 0 ? null : (summarizeLatency(mergeHistograms(latencies)) ?? null),
         peakRssBytes: maxOf(ok.map((measurement) => measurement.peakRssBytes)) ?? null,
-        ...(producerRss === undefined ? {} : { producerPeakRssBytes: producerRss }),
-        ...(consumerRss === undefined ? {} : { consumerPeakRssBytes: consumerRss }),
+        producerPeakRssBytes: producerRss,
+        consumerPeakRssBytes: consumerRss,
         ...(Number.isFinite(offered) ? { offeredRate: offered } : {}),
-        ...(scenario.cluster === undefined || cluster === undefined
-          ? {}
-          : { singleNodeRatio: ratio(mine, cluster.singleNode.get(client) ?? [], (measurement) => measurement.messagesPerSecond) }),
+        singleNodeRatio:
+          scenario.cluster === undefined || cluster === undefined
+            ? undefined
+            : ratio(mine, cluster.singleNode.get(client) ?? [], (measurement) => measurement.messagesPerSecond),
         perRound: mine.map((outcome): RoundFigures => {
           if (!outcome.ok) return { round: outcome.round, error: outcome.error };
           const p99Ms = p99Of(outcome.measurement);
@@ -184,9 +185,9 @@ export function summarizeScenario(
             round: outcome.round,
             messagesPerSecond: outcome.measurement.messagesPerSecond,
             cpuMicrosPerMessage: outcome.measurement.cpuMicrosPerMessage,
-            ...(p99Ms === undefined ? {} : { p99Ms }),
+            p99Ms,
             peakRssBytes: outcome.measurement.peakRssBytes,
-            ...(leaderNode === undefined ? {} : { leaderNode }),
+            leaderNode,
           };
         }),
       };
@@ -313,6 +314,6 @@ export interface BenchResults {
   /** The project's path, then raw amqplib under the same load for reference. */
   readonly overload: readonly OverloadSummary[];
   /** Whole processes: a one-shot send, --help, a consumer to ready; absent when not asked for. */
-  readonly startup?: StartupSummary;
+  readonly startup?: StartupSummary | undefined;
   readonly goals: readonly Goal[];
 }

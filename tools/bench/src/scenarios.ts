@@ -145,9 +145,9 @@ export interface Measurement {
   readonly producerPeakRssBytes?: number;
   readonly consumerPeakRssBytes?: number;
   /** HDR histogram of latencies in µs, compressed base64. */
-  readonly latency?: string;
+  readonly latency?: string | undefined;
   /** Paced runs: the offered rate. */
-  readonly offeredRate?: number;
+  readonly offeredRate?: number | undefined;
   /** Cluster runs: the node the queue's leader was on after the run (rabbitmqctl list_queues). */
   readonly leaderNode?: string;
   /** Cluster runs: the nodes with a member of the queue after the run. */
@@ -225,7 +225,7 @@ export async function measure(
       bodySize: scenario.bodySize,
       window: settings.window,
       stamp: true,
-      ...(rate === undefined ? {} : { rate }),
+      rate,
     };
     produced = expectRole(await runJob(producerJob, runner('producer')), 'publish');
     failIfUnconfirmed(produced);
@@ -245,7 +245,7 @@ export async function measure(
     producerPeakRssBytes: produced.maxRssBytes,
     consumerPeakRssBytes: consumed.maxRssBytes,
     latency: consumed.latency,
-    ...(rate === undefined ? {} : { offeredRate: rate }),
+    offeredRate: rate,
   };
 }
 

@@ -129,8 +129,8 @@ export interface StartupRun {
   /** Spawn to exit (`ready`: spawn to the waiting line), measured here. */
   readonly wallMs: number;
   /** User + system CPU of the child (`ready`: up to the waiting line). */
-  readonly cpuMs?: number;
-  readonly peakRssBytes?: number;
+  readonly cpuMs?: number | undefined;
+  readonly peakRssBytes?: number | undefined;
 }
 
 /** Children running now, killed if the benchmark is interrupted. */
@@ -271,7 +271,7 @@ async function runUntilReady(program: StartupProgram, url: string, timeoutMs: nu
     child.kill('SIGTERM');
     const code = await exited;
     if (code !== 0) throw new Error(`${program.label} exited with ${String(code)} on SIGTERM: ${tail(stderr)}`);
-    return { wallMs, ...(cpuMs === undefined ? {} : { cpuMs }), ...(peakRssBytes === undefined ? {} : { peakRssBytes }) };
+    return { wallMs, cpuMs, peakRssBytes };
   } finally {
     clearTimeout(timer);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

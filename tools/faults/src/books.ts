@@ -55,7 +55,7 @@ export interface Row {
   /** False when the scenario failed before its end: its "lost" is then unknown, not counted. */
   readonly finished: boolean;
   /** A dedup scenario's figures (its own columns); absent for the others. */
-  readonly dedup?: DedupFigures;
+  readonly dedup?: DedupFigures | undefined;
 }
 
 /**
@@ -125,7 +125,7 @@ export class Books {
 /** The row of the table for a classification. */
 export function toRow(books: Classification, seconds: number, notes: string, finished = true, dedup?: DedupFigures): Row {
   return {
-    ...(dedup === undefined ? {} : { dedup }),
+    dedup,
     books: {
       ...books,
       lost: books.lost.length,

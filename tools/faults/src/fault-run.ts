@@ -18,7 +18,7 @@ export interface FaultRunOptions {
    */
   readonly adminUrl: string | (() => string);
   /** The URL the apps use (through the proxy, in the network scenarios). @default adminUrl */
-  readonly appUrl?: string;
+  readonly appUrl?: string | undefined;
   /** Where the suite's table rows go. */
   readonly rowsFile: string;
 }

@@ -29,7 +29,7 @@ export class Scenario {
     const run = new FaultRun({
       scenario,
       adminUrl: vhost.url,
-      ...(proxy === undefined ? {} : { appUrl: node.url(vhost.name, proxy.port) }),
+      appUrl: proxy === undefined ? undefined : node.url(vhost.name, proxy.port),
       rowsFile: rowsFile(),
     });
     return new Scenario(node, vhost, run, proxy);

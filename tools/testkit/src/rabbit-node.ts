@@ -73,9 +73,9 @@ export interface NodeDescriptor {
   /** Temporary directory holding the node's data, logs, Erlang cookie and pid file. */
   readonly dir: string;
   /** The TLS (amqps) port, on 127.0.0.1 only, when the node has a TLS listener. */
-  readonly tlsPort?: number;
+  readonly tlsPort?: number | undefined;
   /** The directory holding rabbitmq-server and rabbitmqctl. @default $RABBITMQ_BIN, else /usr/lib/rabbitmq/bin */
-  readonly bin?: string;
+  readonly bin?: string | undefined;
   /** `dir` belongs to the caller (BootOptions.dir): `stop()` leaves it in place. @default false */
   readonly keepDir?: boolean;
 }
@@ -122,8 +122,8 @@ export class RabbitNode {
       port,
       distPort: port + DIST_PORT_OFFSET,
       dir,
-      ...(tlsPort === undefined ? {} : { tlsPort }),
-      ...(options.bin === undefined ? {} : { bin: options.bin }),
+      tlsPort,
+      bin: options.bin,
       ...(options.dir === undefined ? {} : { keepDir: true }),
     });
     node.writeFiles(options);

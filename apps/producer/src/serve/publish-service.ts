@@ -38,7 +38,7 @@ export interface PublishServiceOptions {
    * Where Idempotency-Keys are claimed and their answers kept (shared by every instance
    * when it is Redis), and how long a claim holds at least. Unset: keys are not checked.
    */
-  readonly idempotency?: { readonly store: DedupStore; readonly leaseMs: number };
+  readonly idempotency?: { readonly store: DedupStore; readonly leaseMs: number } | undefined;
 }
 
 /** What the store keeps of a request answered 202: its message, and a digest of its text. */

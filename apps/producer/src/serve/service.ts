@@ -55,7 +55,7 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
       topology: settings.AMQP_TOPOLOGY,
       // Every publication's queue: the service publishes to any of them.
       use: { publications: Object.values(PublicationName) },
-      ...(settings.AMQP_MANAGEMENT_URL === undefined ? {} : { managementUrl: settings.AMQP_MANAGEMENT_URL }),
+      managementUrl: settings.AMQP_MANAGEMENT_URL,
     },
     logger,
   ).catch(async (err: unknown) => {
@@ -74,7 +74,7 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
     deadlineMs: settings.PUBLISH_DEADLINE_MS,
     retryAfterSeconds: settings.HTTP_RETRY_AFTER_SECONDS,
     logPayloads: settings.LOG_PAYLOADS,
-    ...(idempotency === undefined ? {} : { idempotency }),
+    idempotency,
   });
   metrics.trackInFlight('publish', () => service.inFlight);
 

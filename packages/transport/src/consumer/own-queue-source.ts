@@ -63,7 +63,7 @@ export function ownQueueSource(broker: Broker, name: ExchangeName, options: OwnQ
 
   /** Declares the exchange and a queue of its own, binds it with every key, consumes it. */
   const subscribe = async (): Promise<void> => {
-    await declareExchange(broker, exchange, logger, options.topology === undefined ? {} : { topology: options.topology });
+    await declareExchange(broker, exchange, logger, { topology: options.topology });
     const channel = await openChannel(broker, 'regular');
     // Set by the close handler, which may run at any await below.
     const state = { lost: false };

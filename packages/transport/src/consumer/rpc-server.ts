@@ -57,7 +57,7 @@ export async function startRpcServer<R extends RpcName>(
   const { queue: subscription, reply: replyMessage } = procedures[name];
   const appId = options.appId ?? 'consumer';
   // Replies go out on a confirm channel of their own.
-  const replies = createPublisher(broker, { logger, maxInFlight: 100, ...(options.userId === undefined ? {} : { userId: options.userId }) });
+  const replies = createPublisher(broker, { logger, maxInFlight: 100, userId: options.userId });
 
   /** Publishes a reply to the request's `reply_to`, confirmed; a client gone is logged. */
   const reply = async (content: Buffer, contentType: string | undefined, context: DeliveryContext): Promise<void> => {

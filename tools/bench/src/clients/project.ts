@@ -56,7 +56,7 @@ export async function connectProject(url: string, window: number, prefetch: numb
         (payload) => {
           onDelivery(payload);
         },
-        { logger, confirmTimeoutMs: CONFIRM_TIMEOUT_MS, ...(dedup === undefined ? {} : { dedup }) },
+        { logger, confirmTimeoutMs: CONFIRM_TIMEOUT_MS, dedup },
       );
       consumers.push(running);
       return {
