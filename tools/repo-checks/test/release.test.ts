@@ -17,6 +17,10 @@ describe('deployable apps', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
   });
 
+  it.each(['producer', 'consumer'])('%s listens on every interface of its container for probes', (app) => {
+    expect(read(`apps/${app}/Dockerfile`)).toMatch(/^ENV HTTP_HOST=0\.0\.0\.0$/m);
+  });
+
   it.each(['producer', 'consumer'])('%s starts by replacing the shell, so CTRL+C through pnpm exits 0', (app) => {
     const manifest = JSON.parse(read(`apps/${app}/package.json`)) as { scripts: Record<string, string> };
     expect(manifest.scripts.start).toBe('exec node dist/main.js');
