@@ -71,11 +71,17 @@ const managementUrl = z.preprocess(
 );
 
 /**
+ * The broker settings ops reads: the apps', but for those of their start (ops declares no
+ * topology and compares the queues only when asked, through MANAGEMENT_URL).
+ */
+const brokerSettings = z.object(brokerEnvShape).omit({ AMQP_TOPOLOGY: true, AMQP_MANAGEMENT_URL: true }).shape;
+
+/**
  * The tool's settings, with their defaults and, on each, its `.meta()`: what `ops --help` and
  * docs/settings.md say (`pnpm settings:generate`; see `brokerEnvShape`).
  */
 export const opsEnvShape = {
-  ...brokerEnvShape,
+  ...brokerSettings,
   LOG_LEVEL: z
     .preprocess(
       (value) => (typeof value === 'string' ? unsetIfEmpty(value.trim().toLowerCase()) : value),
