@@ -1,7 +1,7 @@
-import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime/cli';
+import { ConfigError, formatSettingsHelp, parseCommandLine } from '@hello-rabbit/runtime/cli';
 import { bindingKeyProblems, ExchangeName, isExchangeName, SubscriptionName } from '@hello-rabbit/broker-config/names';
 import { Command, Option } from 'commander';
-import { CONSUMER_SETTINGS } from './settings-help.js';
+import { CONSUMER_SETTINGS } from './settings-help.generated.js';
 
 export interface ConsumerArgs {
   /**
@@ -41,7 +41,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       [] as readonly string[],
     )
     .allowExcessArguments(false)
-    .addHelpText('after', `\nSettings (environment, with their defaults):\n${formatSettings()}`);
+    .addHelpText('after', `\nSettings (environment, with their defaults):\n${formatSettingsHelp(CONSUMER_SETTINGS)}`);
   const parsed = parseCommandLine(program, argv);
   if (parsed.kind === 'help') return parsed;
   const { from, key: keys } = program.opts<{ from: SubscriptionName | ExchangeName; key: readonly string[] }>();
@@ -52,11 +52,4 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     throw new ConfigError(`--key is for the exchanges (${Object.values(ExchangeName).join(', ')}); '${from}' is a queue`, undefined, 'usage');
   }
   return { kind: 'run', args: { from, keys } };
-}
-
-/** The settings as aligned lines: name, default, meaning. */
-function formatSettings(): string {
-  const width = Math.max(...CONSUMER_SETTINGS.map(([name]) => name.length));
-  const fallbackWidth = Math.max(...CONSUMER_SETTINGS.map(([, fallback]) => fallback.length));
-  return CONSUMER_SETTINGS.map(([name, fallback, meaning]) => `  ${name.padEnd(width)}  ${fallback.padEnd(fallbackWidth)}  ${meaning}`).join('\n');
 }

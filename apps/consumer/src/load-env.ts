@@ -40,48 +40,57 @@ const regexSetting = z.preprocess(
     .optional(),
 );
 
-/** The consumer's settings, with their defaults (listed by `--help` and the README). */
+/**
+ * The consumer's settings, with their defaults and, on each, its `.meta()`: what `consumer
+ * --help` and docs/settings.md say (`pnpm settings:generate`; see `brokerEnvShape`).
+ */
 export const consumerEnvShape = {
   ...brokerEnvShape,
-  /** Deliveries held unacknowledged at once. @default 10 for hello, 1 for task_queue */
-  CONSUMER_PREFETCH: intSetting(1, 65_535, 'messages'),
-  /**
-   * On SIGTERM, time allowed for the deliveries in hand to finish before the connection
-   * closes anyway (unacked deliveries then go back to the queue). @default 10000
-   */
-  SHUTDOWN_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 10_000),
-  /** Time the broker has to confirm a copy (retry, dead letter), in ms. @default 10000 */
-  PUBLISH_CONFIRM_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 10_000),
-  /** The worker's unit of work: time per '.' in a task, in ms (tutorial 2: one second). @default 1000 */
-  WORK_UNIT_MS: intSetting(0, 3_600_000, 'milliseconds').transform((v) => v ?? 1000),
-  /** Attempts (retries and crashes together) before a message is dead-lettered. @default 5 */
-  MAX_ATTEMPTS: intSetting(1, 100, 'attempts').transform((v) => v ?? DEFAULT_MAX_ATTEMPTS),
-  /** Backoff before each retry; the last repeats. @default 1000,5000,30000 */
-  RETRY_DELAYS_MS: delayList.transform((v) => v ?? [...DEFAULT_RETRY_DELAYS_MS]),
-  /** messageIds remembered to suppress duplicates (0 turns suppression off). @default 100000 */
-  DEDUP_WINDOW: intSetting(0, 10_000_000, 'messages').transform((v) => v ?? 100_000),
+  CONSUMER_PREFETCH: intSetting(1, 65_535, 'messages').meta({
+    description: 'deliveries held unacknowledged at once',
+    defaultText: '`10`; `1` for `task_queue`, `rpc_queue`',
+    details: "unset: the contract's, one task at a time for the worker and the RPC server (fair dispatch)",
+  }),
+  SHUTDOWN_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds')
+    .transform((v) => v ?? 10_000)
+    .meta({
+      description: 'on SIGTERM, time for the deliveries in hand, in ms',
+      details: 'past it, the connection closes anyway and the unacknowledged deliveries go back to the queue',
+    }),
+  PUBLISH_CONFIRM_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds')
+    .transform((v) => v ?? 10_000)
+    .meta({ description: 'time the broker has to confirm a retry or dead-letter copy, in ms' }),
+  WORK_UNIT_MS: intSetting(0, 3_600_000, 'milliseconds')
+    .transform((v) => v ?? 1000)
+    .meta({ description: "the worker's work per dot (`.`) in a task, in ms", details: 'tutorial 2: one second' }),
+  MAX_ATTEMPTS: intSetting(1, 100, 'attempts')
+    .transform((v) => v ?? DEFAULT_MAX_ATTEMPTS)
+    .meta({ description: 'attempts (failures and crashes together) before a message is dead-lettered' }),
+  RETRY_DELAYS_MS: delayList
+    .transform((v) => v ?? [...DEFAULT_RETRY_DELAYS_MS])
+    .meta({ description: 'backoff before each retry, comma-separated ms; the last repeats', details: 'one retry queue per delay' }),
+  DEDUP_WINDOW: intSetting(0, 10_000_000, 'messages')
+    .transform((v) => v ?? 100_000)
+    .meta({ description: '`message-id`s remembered to suppress duplicates (`0`: off)', details: 'in memory, per process' }),
   ...dedupEnvShape,
-  /**
-   * The port of `/metrics`, `/health/live` and `/health/ready` (0: any free port). Unset: no
-   * HTTP server (the tutorial runs several workers on one machine). @default unset
-   */
-  HTTP_PORT: httpPortSetting,
-  /** The address that server listens on (the Docker image sets 0.0.0.0). @default 127.0.0.1 */
-  HTTP_HOST: httpHostSetting,
-  /**
-   * Only messages published by these users (their AMQP `user-id`, which the broker checks
-   * against the publisher's login) are handled; the rest are dead-lettered. Comma-separated.
-   * @default unset: any publisher
-   */
-  ALLOWED_PUBLISHERS: userList,
-  /**
-   * A drill for operators: the worker fails every task whose text matches this regular
-   * expression (retried, then dead-lettered), to practise finding and replaying dead
-   * letters. Never set it in production. @default unset
-   */
-  FAIL_TASKS_MATCHING: regexSetting,
-  /** `/health/live` fails once the event loop was held this long at once, in ms. @default 5000 */
-  LIVENESS_MAX_EVENT_LOOP_DELAY_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 5000),
+  HTTP_PORT: httpPortSetting.meta({
+    description: 'port of `/metrics`, `/health/live`, `/health/ready` (unset: no server; `0`: any)',
+    details: 'no server by default, as tutorial 2 runs several workers on one machine',
+  }),
+  HTTP_HOST: httpHostSetting.meta({ description: 'address that server listens on (`0.0.0.0` in the Docker image)' }),
+  ALLOWED_PUBLISHERS: userList.meta({
+    description: 'handle only messages whose `user-id` is one of these users; dead-letter the rest',
+    defaultText: 'unset: any',
+    details:
+      "comma-separated. The broker checks a message's `user-id` against its publisher's login; the others are dead-lettered (`untrusted_publisher`), and a retry keeps its original's publisher (`x-original-user-id`)",
+  }),
+  FAIL_TASKS_MATCHING: regexSetting.meta({
+    description: 'drill: the worker fails tasks matching this regex (never in production)',
+    details: 'each is retried, then dead-lettered: practice for finding and replaying dead letters',
+  }),
+  LIVENESS_MAX_EVENT_LOOP_DELAY_MS: intSetting(100, 600_000, 'milliseconds')
+    .transform((v) => v ?? 5000)
+    .meta({ description: '`/health/live` fails past this event-loop delay, in ms', details: 'the event loop held this long at once' }),
 };
 
 const schema = z.object(consumerEnvShape);

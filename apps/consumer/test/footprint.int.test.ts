@@ -9,7 +9,8 @@ describe('what the consumer loads', () => {
     for (const args of [['--help'], ['--from', 'direct_logs']]) {
       const { result, packages } = await loadedPackages('consumer', args);
       expect(result.code, args.join(' ')).toBe(args[0] === '--help' ? 0 : 64);
-      expect(packages, args.join(' ')).toEqual(['@hello-rabbit/broker-config', '@hello-rabbit/bundle', '@hello-rabbit/runtime', '@hello-rabbit/transport', 'commander']);
+      // Not even the transport's retry defaults: the settings list is generated plain data.
+      expect(packages, args.join(' ')).toEqual(['@hello-rabbit/broker-config', '@hello-rabbit/bundle', '@hello-rabbit/runtime', 'commander']);
     }
   });
 

@@ -1,6 +1,7 @@
 import { ConfigError, ExitCode } from '@hello-rabbit/runtime';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BYTES, DEFAULT_RATE, parseArgs, type OpsCommand } from './cli.js';
+import { opsEnvShape } from './load-env.js';
 
 const run = (...argv: string[]): OpsCommand => {
   const parsed = parseArgs(argv);
@@ -100,6 +101,14 @@ describe('parseArgs', () => {
       expect(text).toMatch(/^Usage: ops <command> \[options\]/);
       for (const command of ['dlq list', 'dlq show', 'dlq replay', 'dlq purge', 'topology check']) expect(text).toContain(`  ${command}`);
     }
+  });
+
+  it("lists every setting with its default in the overview, and not in a group's", () => {
+    const text = helpText('--help');
+    for (const name of Object.keys(opsEnvShape)) expect(text).toMatch(new RegExp(`^ {2}${name} +\\S+`, 'm'));
+    expect(text).toMatch(/^ {2}MANAGEMENT_TIMEOUT_MS +10000 +time one management API request may take, in ms$/m);
+    expect(text).toMatch(/^ {2}LOG_LEVEL +warn +/m);
+    expect(helpText('dlq', '--help')).not.toContain('MANAGEMENT_URL');
   });
 
   it("shows a group's commands and each command's options", () => {

@@ -1,4 +1,4 @@
-import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime';
+import { ConfigError, formatSettingsHelp, parseCommandLine } from '@hello-rabbit/runtime/cli';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { DEAD_LETTER_QUEUES } from './dead-letter.js';
 import type { DlqListArgs } from './dlq-list.js';
@@ -6,6 +6,7 @@ import type { DlqPurgeArgs } from './dlq-purge.js';
 import type { DlqReplayArgs } from './dlq-replay.js';
 import type { DlqShowArgs } from './dlq-show.js';
 import { parseDuration } from './duration.js';
+import { OPS_SETTINGS } from './settings-help.generated.js';
 import type { TopologyCheckArgs } from './topology-check.js';
 
 export const PROGRAM = 'ops';
@@ -189,7 +190,7 @@ const GROUPS = [...new Set(Object.keys(LEAVES).map((name) => name.split(' ')[0])
 const isHelp = (word: string | undefined) => word === '-h' || word === '--help';
 const usage = (message: string) => new ConfigError(message, undefined, 'usage');
 
-/** The overview `ops --help` prints (or `ops dlq --help`, for one group). */
+/** The overview `ops --help` prints, with the settings (or `ops dlq --help`, for one group, without). */
 export function overview(group?: string): string {
   const leaves = Object.entries(LEAVES).filter(([name]) => group === undefined || name.startsWith(`${group} `));
   const lines = leaves.map(([name, leaf]) => {
@@ -208,8 +209,8 @@ export function overview(group?: string): string {
     '  -V, --version  print the version',
     '  -h, --help     show this help',
     '',
-    `Run '${PROGRAM} <command> --help' for a command's options. Settings come from the environment`,
-    '(AMQP_URL, MANAGEMENT_URL, MANAGEMENT_USER, MANAGEMENT_PASSWORD, ...): see the README.',
+    `Run '${PROGRAM} <command> --help' for a command's options.`,
+    ...(group === undefined ? ['', 'Settings (environment, with their defaults):', formatSettingsHelp(OPS_SETTINGS)] : []),
     '',
   ].join('\n');
 }

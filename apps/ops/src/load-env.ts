@@ -70,25 +70,60 @@ const managementUrl = z.preprocess(
     }),
 );
 
-const schema = z
-  .object({
-    ...brokerEnvShape,
-    /** The tool's diagnostic log is quiet unless asked: its output is for people. @default warn */
-    LOG_LEVEL: z.preprocess(
+/**
+ * The broker settings ops reads: the apps', but for those of their start (ops declares no
+ * topology and compares the queues only when asked, through MANAGEMENT_URL).
+ */
+const brokerSettings = z.object(brokerEnvShape).omit({ AMQP_TOPOLOGY: true, AMQP_MANAGEMENT_URL: true }).shape;
+
+/**
+ * The tool's settings, with their defaults and, on each, its `.meta()`: what `ops --help` and
+ * docs/settings.md say (`pnpm settings:generate`; see `brokerEnvShape`).
+ */
+export const opsEnvShape = {
+  ...brokerSettings,
+  LOG_LEVEL: z
+    .preprocess(
       (value) => (typeof value === 'string' ? unsetIfEmpty(value.trim().toLowerCase()) : value),
       z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('warn'),
-    ),
-    /** Time the broker has to confirm one replayed message, in ms. @default 10000 */
-    PUBLISH_CONFIRM_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 10_000),
-    /** The management API. @default http://<host of AMQP_URL>:15672 */
-    MANAGEMENT_URL: managementUrl,
-    MANAGEMENT_USER: optionalText,
-    MANAGEMENT_PASSWORD: optionalText,
-    MANAGEMENT_USER_FILE: secretFile,
-    MANAGEMENT_PASSWORD_FILE: secretFile,
-    /** Time one management API request may take, in ms. @default 10000 */
-    MANAGEMENT_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 10_000),
-  })
+    )
+    .meta({
+      description: `level of the JSON log on stderr: ${LOG_LEVELS.map((level) => `\`${level}\``).join(' ')}`,
+      details: "quiet unless asked: the tool's output is for people",
+    }),
+  PUBLISH_CONFIRM_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds')
+    .transform((v) => v ?? 10_000)
+    .meta({ description: 'time the broker has to confirm one replayed message, in ms' }),
+  MANAGEMENT_URL: managementUrl.meta({
+    description: 'the management API, with its path prefix if it has one (`https://mq.example.com/rabbitmq`)',
+    defaultText: '`http://<host of AMQP_URL>:15672`',
+    details: 'a user and password in it are taken as its credentials; `NODE_EXTRA_CA_CERTS` adds a CA for https',
+  }),
+  MANAGEMENT_USER: optionalText.meta({
+    description: "the management API's user, set along with `MANAGEMENT_PASSWORD`",
+    defaultText: "`MANAGEMENT_URL`'s, else the AMQP login",
+    details:
+      'the user needs the `management` (or `monitoring`) tag. Unset: the login in `MANAGEMENT_URL`, else the AMQP one (of `AMQP_URL`, `AMQP_URL_FILE` or `AMQP_PASSWORD_FILE`)',
+  }),
+  MANAGEMENT_PASSWORD: optionalText.meta({
+    description: "the management API's password, set along with `MANAGEMENT_USER`",
+    defaultText: "`MANAGEMENT_URL`'s, else the AMQP login",
+  }),
+  MANAGEMENT_USER_FILE: secretFile.meta({
+    description: 'a file holding `MANAGEMENT_USER` (a mounted secret), instead of it',
+    details: 'one trailing newline is dropped',
+  }),
+  MANAGEMENT_PASSWORD_FILE: secretFile.meta({
+    description: 'a file holding `MANAGEMENT_PASSWORD` (a mounted secret), instead of it',
+    details: 'one trailing newline is dropped',
+  }),
+  MANAGEMENT_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds')
+    .transform((v) => v ?? 10_000)
+    .meta({ description: 'time one management API request may take, in ms' }),
+};
+
+const schema = z
+  .object(opsEnvShape)
   .superRefine((env, ctx) => {
     for (const name of ['MANAGEMENT_USER', 'MANAGEMENT_PASSWORD'] as const) {
       if (env[name] !== undefined && env[`${name}_FILE`] !== undefined) {

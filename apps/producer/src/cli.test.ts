@@ -1,6 +1,7 @@
 import { ConfigError, ExitCode } from '@hello-rabbit/runtime';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEXT, parseArgs } from './cli.js';
+import { producerEnvShape } from './load-env.js';
 
 const run = (...argv: string[]) => {
   const parsed = parseArgs(argv);
@@ -97,6 +98,14 @@ describe('parseArgs', () => {
     const parsed = parseArgs(['--help']);
     expect(parsed.kind).toBe('help');
     if (parsed.kind === 'help') expect(parsed.text).toMatch(/Usage: producer \[options\] \[message\.\.\.\]/);
+  });
+
+  it('lists every setting of the command on --help, with its default', () => {
+    const parsed = parseArgs(['--help']);
+    if (parsed.kind !== 'help') throw new Error('no help');
+    const settings = parsed.text.slice(parsed.text.indexOf('Settings (environment), with their defaults:'));
+    for (const name of Object.keys(producerEnvShape)) expect(settings).toMatch(new RegExp(`^ {2}${name} +\\S.*\\(default: [^)]`, 'm'));
+    expect(settings).toMatch(/^ {2}PUBLISH_WINDOW +messages awaiting their confirm at once \(default: 1000\)$/m);
   });
 });
 

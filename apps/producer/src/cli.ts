@@ -1,7 +1,7 @@
-import { ConfigError, parseCommandLine } from '@hello-rabbit/runtime/cli';
+import { ConfigError, parseCommandLine, type SettingHelp } from '@hello-rabbit/runtime/cli';
 import { ExchangeName, exchangePublications, FIBONACCI_MAX_N, PublicationName, routingKeyProblem, isExchangeName } from '@hello-rabbit/broker-config/names';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SERVICE_SETTINGS } from './serve/settings-help.js';
+import { PRODUCER_SETTINGS, SERVICE_SETTINGS } from './settings-help.generated.js';
 
 export const DEFAULT_TEXT = 'Hello World!';
 /** Tutorial 3's emit_log sends this when given no text. */
@@ -105,6 +105,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         'As a long-lived HTTP service instead:',
         `  producer ${SERVE}    POST /publications/<name>/messages; see 'producer ${SERVE} --help'`,
         `(to send the text '${SERVE}' itself: producer -- ${SERVE})`,
+        '',
+        'Settings (environment), with their defaults:',
+        ...settingLines(PRODUCER_SETTINGS),
       ].join('\n'),
     );
   const parsed = parseCommandLine(program, argv);
@@ -145,9 +148,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return { kind: 'run', args: { text: text === '' ? DEFAULT_TEXT : text, count, to, key: undefined, report } };
 }
 
+/** The settings as `--help` lists them, one a line: name, meaning and default. */
+function settingLines(settings: readonly SettingHelp[]): string[] {
+  const width = Math.max(...settings.map(([name]) => name.length));
+  return settings.map(([name, fallback, meaning]) => `  ${name.padEnd(width)}  ${meaning} (default: ${fallback})`);
+}
+
 /** `producer serve [--help]`: the service takes no arguments, only settings. */
 function parseServeArgs(argv: readonly string[]): ParsedArgs {
-  const width = Math.max(...SERVICE_SETTINGS.map(([name]) => name.length));
   const program = new Command(`producer ${SERVE}`)
     .description(
       "Runs as a long-lived HTTP service: POST a message to a publication and get 202 with its messageId once the broker confirmed it.",
@@ -165,7 +173,7 @@ function parseServeArgs(argv: readonly string[]): ParsedArgs {
         '  GET  /health/live   GET /health/ready   GET /metrics',
         '',
         'Settings (environment), with their defaults:',
-        ...SERVICE_SETTINGS.map(([name, fallback, meaning]) => `  ${name.padEnd(width)}  ${meaning} (default: ${fallback})`),
+        ...settingLines(SERVICE_SETTINGS),
         '',
         'Stops on SIGTERM or CTRL+C: readiness first, then no new messages, then the ones in flight are confirmed.',
       ].join('\n'),

@@ -1,18 +1,25 @@
 import { brokerEnvShape, intSetting, parseEnv } from '@hello-rabbit/runtime';
 import * as z from 'zod';
 
-/** The settings of the producer, as a command and as a service. */
+/**
+ * The settings of the producer, as a command and as a service, with their defaults and, on
+ * each, its `.meta()`: what `producer --help` and docs/settings.md say (`pnpm
+ * settings:generate`; see `brokerEnvShape`).
+ */
 export const producerEnvShape = {
   ...brokerEnvShape,
-  /** Time the broker has to confirm a message before it counts as failed, in ms. @default 10000 */
-  PUBLISH_CONFIRM_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 10_000),
-  /**
-   * How long an unconfirmed message is published again (connection lost, broker
-   * restarting) before it counts as failed, in ms. @default 60000
-   */
-  PUBLISH_DEADLINE_MS: intSetting(0, 86_400_000, 'milliseconds').transform((v) => v ?? 60_000),
-  /** Messages awaiting their confirm at once: the memory cap, and the back-pressure. @default 1000 */
-  PUBLISH_WINDOW: intSetting(1, 100_000, 'messages').transform((v) => v ?? 1000),
+  PUBLISH_CONFIRM_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds')
+    .transform((v) => v ?? 10_000)
+    .meta({ description: 'time the broker has to confirm one publish, in ms', details: 'past it, the message is published again, within `PUBLISH_DEADLINE_MS`' }),
+  PUBLISH_DEADLINE_MS: intSetting(0, 86_400_000, 'milliseconds')
+    .transform((v) => v ?? 60_000)
+    .meta({
+      description: 'how long an unconfirmed message is published again before it counts as failed, in ms',
+      details: 'connection lost, broker restarting: for the whole run',
+    }),
+  PUBLISH_WINDOW: intSetting(1, 100_000, 'messages')
+    .transform((v) => v ?? 1000)
+    .meta({ description: 'messages awaiting their confirm at once', details: 'the memory cap, and the back-pressure' }),
 };
 
 const schema = z.object(producerEnvShape);

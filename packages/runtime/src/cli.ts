@@ -7,5 +7,5 @@ export { ConfigError } from './errors.js';
 export type { FatalError } from './errors.js';
 export { parseCommandLine, describeFatal } from './command-line.js';
 export type { CommandLine } from './command-line.js';
-export { BROKER_SETTINGS_HELP, DEDUP_SETTINGS_HELP } from './settings-help.js';
+export { formatSettingsHelp } from './settings-help.js';
 export type { SettingHelp } from './settings-help.js';

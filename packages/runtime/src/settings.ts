@@ -168,69 +168,106 @@ const serverNameSetting = z.preprocess(
     .optional(),
 );
 
-/** The settings both apps read, with their defaults. */
+/**
+ * The settings every app reads, with their defaults.
+ *
+ * Every setting of every app is documented on its schema, with `.meta()` (the last call, as
+ * a `.transform()` after it makes a new schema without it): `description`, a line for
+ * `--help`; `details`, more for docs/settings.md only; `defaultText`, the default as shown,
+ * only where the one applied is not a plain value (unset, an object, or computed at run
+ * time). Backticks mark code in docs/settings.md and are dropped in `--help`. `pnpm
+ * settings:generate` writes the apps' `--help` lists and docs/settings.md from them.
+ */
 export const brokerEnvShape = {
-  /**
-   * The broker: `amqp://` or, with TLS, `amqps://user:password@host:port/vhost`, the
-   * password %-encoded. @default amqp://guest:guest@localhost:5672
-   */
-  AMQP_URL: amqpUrlSetting,
-  /** A file holding the URL (a mounted secret), instead of AMQP_URL. @default unset */
-  AMQP_URL_FILE: fileSetting(),
-  /**
-   * A file holding the password, as it is (one trailing newline is dropped), for an
-   * AMQP_URL (or AMQP_URL_FILE) that names the user but no password. @default unset
-   */
-  AMQP_PASSWORD_FILE: fileSetting((contents) => (contents.toString('utf8').replace(/\r?\n$/, '') === '' ? 'is empty' : undefined)),
-  /** PEM CA certificate(s) that sign the broker's certificate (amqps:// only). @default Node's trust store */
-  AMQP_TLS_CA_FILE: fileSetting(pemCertificate),
-  /** PEM client certificate, for a broker that asks for one (mutual TLS). @default none */
-  AMQP_TLS_CERT_FILE: fileSetting(pemCertificate),
-  /** PEM private key of AMQP_TLS_CERT_FILE, unencrypted. @default none */
-  AMQP_TLS_KEY_FILE: fileSetting(pemPrivateKey),
-  /** The name the broker's certificate must carry, when the URL's host is another. @default the URL's host */
-  AMQP_TLS_SERVERNAME: serverNameSetting,
-  /**
-   * The nodes of a cluster, `host:port,host:port,...`: the apps connect to one and, when
-   * the connection is lost, move to the next that answers. The URL still gives the
-   * protocol, login and vhost. @default the URL's host
-   */
-  AMQP_HOSTS: z.preprocess(blankIsUnset, z.string().optional()),
-  /** `random` (spread instances over the nodes) or `fixed` (as listed). @default random */
-  AMQP_HOST_ORDER: z.preprocess(
-    (value) => (typeof value === 'string' ? blankIsUnset(value.trim().toLowerCase()) : value),
-    z.enum(HOST_ORDERS, { error: `must be one of ${HOST_ORDERS.join(', ')}` }).default('random'),
-  ),
-  /**
-   * The management API (`http://broker:15672`), to compare each existing queue's type and
-   * arguments with the contract at start: with `AMQP_TOPOLOGY=check` (AMQP alone can only
-   * tell that a queue exists) and for a queue adopted as it is. Called with the AMQP login,
-   * whose user then needs the `management` tag. @default unset: not compared
-   */
-  AMQP_MANAGEMENT_URL: z.preprocess(
-    blankIsUnset,
-    z
-      .string()
-      .trim()
-      .refine((value) => /^https?:\/\/[^/?#@]+(\/[^?#]*)?$/.test(value) && URL.canParse(value), {
-        error: 'must be the management API as http(s)://host:port, without a login (e.g. http://broker:15672)',
-      })
-      .optional(),
-  ),
-  /** `declare` the contract's queues at start, or only `check` that they exist. @default declare */
-  AMQP_TOPOLOGY: z.preprocess(
-    (value) => (typeof value === 'string' ? blankIsUnset(value.trim().toLowerCase()) : value),
-    z.enum(TOPOLOGY_MODES, { error: `must be one of ${TOPOLOGY_MODES.join(', ')}` }).default('declare'),
-  ),
-  /** TCP connect plus AMQP handshake, in ms. @default 5000 */
-  AMQP_CONNECT_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 5000),
-  /** AMQP heartbeat, in seconds (0 turns heartbeats off). @default 10 */
-  AMQP_HEARTBEAT_SECONDS: intSetting(0, 600, 'seconds').transform((v) => v ?? 10),
-  /** pino level of the diagnostic log on stderr. @default info */
-  LOG_LEVEL: z.preprocess(
-    (value) => (typeof value === 'string' ? unsetIfEmpty(value.trim().toLowerCase()) : value),
-    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  ),
+  AMQP_URL: amqpUrlSetting.meta({
+    description: 'the broker, credentials and vhost (`amqps://` for TLS)',
+    defaultText: `\`${DEFAULT_AMQP_URL}\``,
+    details: '`amqp://user:password@host:port/vhost`, the password %-encoded, `%2F` for a vhost with `/`; the password is never printed or logged',
+  }),
+  AMQP_URL_FILE: fileSetting().meta({
+    description: 'a file holding the URL (a mounted secret), instead of `AMQP_URL`',
+  }),
+  AMQP_PASSWORD_FILE: fileSetting((contents) => (contents.toString('utf8').replace(/\r?\n$/, '') === '' ? 'is empty' : undefined)).meta({
+    description: 'a file holding the password, as it is, for a URL that names the user only',
+    details: 'one trailing newline is dropped',
+  }),
+  AMQP_TLS_CA_FILE: fileSetting(pemCertificate).meta({
+    description: "PEM CA certificate(s) that sign the broker's certificate (`amqps://` only)",
+    defaultText: "unset: Node's trust store",
+  }),
+  AMQP_TLS_CERT_FILE: fileSetting(pemCertificate).meta({
+    description: 'PEM client certificate, for a broker that asks for one (mutual TLS)',
+    details: 'with `AMQP_TLS_KEY_FILE`',
+  }),
+  AMQP_TLS_KEY_FILE: fileSetting(pemPrivateKey).meta({
+    description: 'PEM private key of `AMQP_TLS_CERT_FILE`, unencrypted',
+    details: 'an encrypted key is refused: protect the file instead',
+  }),
+  AMQP_TLS_SERVERNAME: serverNameSetting.meta({
+    description: "the name the broker's certificate must carry, when the URL reaches it by another (say, an IP)",
+    defaultText: "unset: the URL's host",
+    details: 'a host name: SNI takes names only',
+  }),
+  AMQP_HOSTS: z.preprocess(blankIsUnset, z.string().optional()).meta({
+    description: 'the nodes of a cluster, `host:port,host:port,...`: on a lost connection, the next that answers',
+    defaultText: "unset: the URL's host",
+    details: 'the URL still gives the protocol, login and vhost',
+  }),
+  AMQP_HOST_ORDER: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? blankIsUnset(value.trim().toLowerCase()) : value),
+      z.enum(HOST_ORDERS, { error: `must be one of ${HOST_ORDERS.join(', ')}` }).default('random'),
+    )
+    .meta({
+      description: '`random` (spread instances over the nodes) or `fixed` (as listed)',
+      details: '`random` shuffles the nodes of `AMQP_HOSTS` once at start, so that many instances with the same settings spread over them',
+    }),
+  AMQP_MANAGEMENT_URL: z
+    .preprocess(
+      blankIsUnset,
+      z
+        .string()
+        .trim()
+        .refine((value) => /^https?:\/\/[^/?#@]+(\/[^?#]*)?$/.test(value) && URL.canParse(value), {
+          error: 'must be the management API as http(s)://host:port, without a login (e.g. http://broker:15672)',
+        })
+        .optional(),
+    )
+    .meta({
+      description: "the management API (`http://broker:15672`): compare each queue's type and arguments with the contract at start",
+      defaultText: 'unset: not compared',
+      details:
+        'called with the AMQP login, whose user then needs the `management` tag; a difference the contract does not allow stops the start (exit 78). Without it, `AMQP_TOPOLOGY=check` can only tell that the queues exist',
+    }),
+  AMQP_TOPOLOGY: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? blankIsUnset(value.trim().toLowerCase()) : value),
+      z.enum(TOPOLOGY_MODES, { error: `must be one of ${TOPOLOGY_MODES.join(', ')}` }).default('declare'),
+    )
+    .meta({
+      description: "`declare` the contract's queues at start, or only `check` that they exist",
+      details: '`check` needs no configure permission: for a least-privilege user',
+    }),
+  AMQP_CONNECT_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds')
+    .transform((v) => v ?? 5000)
+    .meta({
+      description: 'TCP connect plus AMQP handshake, in ms',
+      details: 'a broker that does not answer in time is an error, not a hang',
+    }),
+  AMQP_HEARTBEAT_SECONDS: intSetting(0, 600, 'seconds')
+    .transform((v) => v ?? 10)
+    .meta({
+      description: 'AMQP heartbeat, in seconds (`0`: off)',
+      details: 'a dead connection is noticed after about two',
+    }),
+  LOG_LEVEL: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? unsetIfEmpty(value.trim().toLowerCase()) : value),
+      z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    )
+    .meta({
+      description: `level of the JSON log (pino) on stderr: ${LOG_LEVELS.map((level) => `\`${level}\``).join(' ')}`,
+    }),
 };
 
 /** The broker connection settings, as parsed one by one (before `combineConnection`). */
@@ -385,14 +422,21 @@ const redisUrlSetting = z.preprocess(
 
 /** The settings of the shared dedup store, the same in the consumer and the producer service. */
 export const dedupEnvShape = {
-  /**
-   * Redis shared by every worker and service instance: a task is claimed there before it is
-   * done and marked done after; an Idempotency-Key is answered once. Unset: in memory, per
-   * process. @default unset
-   */
-  DEDUP_REDIS_URL: redisUrlSetting,
-  /** How long a claim holds a task (or a request) from the others, renewed while it runs, in ms. @default 30000 */
-  DEDUP_LEASE_MS: intSetting(1000, 3_600_000, 'milliseconds').transform((v) => v ?? 30_000),
-  /** How long Redis remembers a task done (or a request answered), in ms. @default 86400000 (a day) */
-  DEDUP_REDIS_WINDOW_MS: intSetting(60_000, 2_592_000_000, 'milliseconds').transform((v) => v ?? 86_400_000),
+  DEDUP_REDIS_URL: redisUrlSetting.meta({
+    description: 'Redis shared by every worker and service instance: a task done once, a key answered once',
+    defaultText: 'unset: in memory, per process',
+    details:
+      '`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS. A task is claimed there before it is done and marked done after; an `Idempotency-Key` is answered once. While it does not answer, no task is started and `/health/ready` fails. Malformed: exit 78; password refused: exit 77; no answer at start: exit 69',
+  }),
+  DEDUP_LEASE_MS: intSetting(1000, 3_600_000, 'milliseconds')
+    .transform((v) => v ?? 30_000)
+    .meta({
+      description: 'how long a claim holds a task or request from the others (renewed while it runs), in ms',
+      details: "a killed worker's task is done by another after at most this; a request's claim holds at least its deadline",
+    }),
+  DEDUP_REDIS_WINDOW_MS: intSetting(60_000, 2_592_000_000, 'milliseconds')
+    .transform((v) => v ?? 86_400_000)
+    .meta({
+      description: 'how long Redis remembers a task done or a request answered, in ms (a day)',
+    }),
 };

@@ -1,7 +1,7 @@
 import { ConfigError, dedupEnvShape } from '@hello-rabbit/runtime';
 import { describe, expect, it } from 'vitest';
 import { producerEnvShape } from '../load-env.js';
-import { SERVICE_SETTINGS } from './settings-help.js';
+import { SERVICE_SETTINGS } from '../settings-help.generated.js';
 import { loadServiceEnv } from './settings.js';
 
 const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
@@ -32,10 +32,14 @@ describe('loadServiceEnv', () => {
   it('lists in --help every setting it reads, with the default it applies', () => {
     const defaults = loadServiceEnv({}) as unknown as Record<string, unknown>;
     const shown = (value: unknown) => (typeof value === 'object' && value !== null && 'url' in value ? String(value.url) : String(value));
-    // The connection settings unset by default (secret and TLS files) read `unset`.
+    // The connection settings unset by default (secret and TLS files) read `unset`, some
+    // with what that means (`unset: Node's trust store`).
     const unset = [...Object.keys(producerEnvShape), ...Object.keys(dedupEnvShape)].filter((name) => !(name in defaults));
     expect(SERVICE_SETTINGS.map(([name]) => name).sort()).toEqual([...Object.keys(defaults), ...unset].sort());
-    for (const [name, fallback] of SERVICE_SETTINGS) expect(name in defaults ? shown(defaults[name]) : 'unset', name).toBe(fallback);
+    for (const [name, fallback] of SERVICE_SETTINGS) {
+      if (name in defaults) expect(shown(defaults[name]), name).toBe(fallback);
+      else expect(fallback, name).toMatch(/^unset(:|$)/);
+    }
   });
 
   it('takes every address and any port, 0 for a free one', () => {

@@ -13,37 +13,56 @@ const flagSetting = z.preprocess(
     .optional(),
 );
 
-/** The service's own settings, with their defaults; the rest are the command's. */
-const serviceEnvShape = {
-  /**
-   * The address the HTTP server listens on. The default only answers on this machine;
-   * the Docker image sets `0.0.0.0`. @default 127.0.0.1
-   */
-  HTTP_HOST: httpHostSetting,
-  /** The port of the API, the metrics and the health endpoints (`0`: any free port). @default 8080 */
-  HTTP_PORT: httpPortSetting.transform((v) => v ?? 8080),
-  /** What a 503 answer asks the client to wait before retrying (`Retry-After`), in seconds. @default 1 */
-  HTTP_RETRY_AFTER_SECONDS: intSetting(0, 3600, 'seconds').transform((v) => v ?? 1),
-  /**
-   * On SIGTERM, time between the readiness dropping and new messages being refused, so that
-   * load balancers stop sending first (CTRL+C skips it), in ms. @default 5000
-   */
-  SHUTDOWN_DELAY_MS: intSetting(0, 600_000, 'milliseconds').transform((v) => v ?? 5000),
-  /**
-   * Then, time allowed for the messages in flight to be confirmed; those still waiting are
-   * answered 503, in ms. @default 10000
-   */
-  SHUTDOWN_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 10_000),
-  /** `/health/live` fails once the event loop was held this long at once, in ms. @default 5000 */
-  LIVENESS_MAX_EVENT_LOOP_DELAY_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 5000),
-  /** Adds each message's text to its log line (off: texts may hold personal data). @default false */
-  LOG_PAYLOADS: flagSetting.transform((v) => v ?? false),
-  /** Idempotency-Keys remembered by this instance when DEDUP_REDIS_URL is unset (0: keys not checked). @default 100000 */
-  DEDUP_WINDOW: intSetting(0, 10_000_000, 'keys').transform((v) => v ?? 100_000),
+/**
+ * The service's settings: the command's, some of them said as the service reads them, and
+ * its own, with their defaults and, on each, its `.meta()`: what `producer serve --help` and
+ * docs/settings.md say (`pnpm settings:generate`; see `brokerEnvShape`).
+ */
+export const serviceEnvShape = {
+  ...producerEnvShape,
+  PUBLISH_DEADLINE_MS: producerEnvShape.PUBLISH_DEADLINE_MS.meta({
+    description: 'how long a request publishes an unconfirmed message again, in ms',
+    details: 'per request, while connected; then it is answered 503',
+  }),
+  PUBLISH_WINDOW: producerEnvShape.PUBLISH_WINDOW.meta({
+    description: 'messages awaiting their confirm at once; beyond: 503',
+    details: 'the memory cap, and the back-pressure',
+  }),
+  HTTP_HOST: httpHostSetting.meta({
+    description: 'address to listen on (`0.0.0.0` in the Docker image)',
+    details: 'the default answers on this machine only',
+  }),
+  HTTP_PORT: httpPortSetting
+    .transform((v) => v ?? 8080)
+    .meta({ description: 'port of the API, `/metrics` and `/health/*`', details: '`0`: any free port, printed at start' }),
+  HTTP_RETRY_AFTER_SECONDS: intSetting(0, 3600, 'seconds')
+    .transform((v) => v ?? 1)
+    .meta({ description: '`Retry-After` of a 503, in seconds' }),
+  SHUTDOWN_DELAY_MS: intSetting(0, 600_000, 'milliseconds')
+    .transform((v) => v ?? 5000)
+    .meta({
+      description: 'on SIGTERM, readiness down this long before refusing messages, in ms',
+      details: 'so that load balancers stop sending first; CTRL+C skips it',
+    }),
+  SHUTDOWN_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds')
+    .transform((v) => v ?? 10_000)
+    .meta({ description: 'then, time for the messages in flight to be confirmed, in ms', details: 'those still waiting are answered 503' }),
+  LIVENESS_MAX_EVENT_LOOP_DELAY_MS: intSetting(100, 600_000, 'milliseconds')
+    .transform((v) => v ?? 5000)
+    .meta({ description: '`/health/live` fails past this event-loop delay, in ms', details: 'the event loop held this long at once' }),
+  LOG_PAYLOADS: flagSetting
+    .transform((v) => v ?? false)
+    .meta({
+      description: "log each message's text",
+      details: '`true` or `false` (also `1`/`0`, `yes`/`no`); off by default, as texts may hold personal data',
+    }),
+  DEDUP_WINDOW: intSetting(0, 10_000_000, 'keys')
+    .transform((v) => v ?? 100_000)
+    .meta({ description: '`Idempotency-Key`s this instance remembers without Redis (`0`: keys not checked)', details: 'when `DEDUP_REDIS_URL` is unset' }),
   ...dedupEnvShape,
 };
 
-const schema = z.object({ ...producerEnvShape, ...serviceEnvShape });
+const schema = z.object(serviceEnvShape);
 
 export type ServiceEnv = z.output<typeof schema>;
 
