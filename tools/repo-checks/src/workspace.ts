@@ -18,6 +18,7 @@ export type DependencyField = (typeof dependencyFields)[number];
 
 export type PackageManifest = Readonly<Partial<Record<DependencyField, Readonly<Record<string, string>>>>> & {
   readonly name?: string;
+  readonly version?: string;
   readonly packageManager?: string;
   readonly scripts?: Readonly<Record<string, string>>;
 };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readWorkspace, repoRoot } from '../src/workspace.js';
@@ -28,9 +28,41 @@ describe('deployable apps', () => {
 });
 
 describe('changesets', () => {
-  it('versions the private apps too', () => {
-    const config = JSON.parse(read('.changeset/config.json')) as { privatePackages?: { version?: boolean } };
+  const config = JSON.parse(read('.changeset/config.json')) as {
+    privatePackages?: { version?: boolean };
+    ignore?: string[];
+  };
+
+  it('versions the private apps too, and leaves no package out', () => {
     expect(config.privatePackages?.version).toBe(true);
+    expect(config.ignore ?? []).toEqual([]);
+  });
+
+  it('gives every package a version and a CHANGELOG.md', () => {
+    for (const pkg of workspace.packages) {
+      expect(pkg.manifest.version, pkg.name).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(pkg.manifest.version, pkg.name).not.toBe('0.0.0');
+      expect(existsSync(join(repoRoot, pkg.dir, 'CHANGELOG.md')), `${pkg.dir}/CHANGELOG.md`).toBe(true);
+    }
+  });
+
+  it('names only workspace packages in the pending changesets', () => {
+    const names = new Set(workspace.packages.map((pkg) => pkg.name));
+    const named = readdirSync(join(repoRoot, '.changeset'))
+      .filter((file) => file.endsWith('.md') && file !== 'README.md')
+      .flatMap((file) => {
+        const front = /^---\n([\s\S]*?)\n---/.exec(read(`.changeset/${file}`))?.[1] ?? '';
+        return [...front.matchAll(/^["']?([^"':]+)["']?\s*:/gm)].map((match) => ({ file, name: match[1] ?? '' }));
+      });
+    expect(named.filter(({ name }) => !names.has(name))).toEqual([]);
+  });
+
+  it('opens the version pull request from main with the changesets action', () => {
+    const release = read('.github/workflows/release.yml');
+    expect(release).toMatch(/^ {4}branches: \[main\]$/m);
+    expect(release).toContain('uses: changesets/action@v1');
+    expect(release).toContain('version: pnpm version-packages');
+    expect(release).toMatch(/^ {2}pull-requests: write$/m);
   });
 });
 
