@@ -81,6 +81,18 @@ export class PartitionScenario {
     return first === undefined ? undefined : first.time - since;
   }
 
+  /** The distinct errors an app logged (`broker error` lines) since `since`, for the notes. */
+  errors(app: { log(): ReturnType<Producer['log']> }, since: number): string {
+    const messages = app
+      .log()
+      .filter((line) => line.msg === 'broker error' && line.time >= since)
+      .map((line) => {
+        const err = line.err as { message?: unknown } | undefined;
+        return typeof err?.message === 'string' ? err.message.slice(0, 120) : 'unknown';
+      });
+    return [...new Set(messages)].join(' / ') || 'none';
+  }
+
   /** Where an app went after `since`: `n2 after 6.1 s`. */
   move(connection: NodeConnection | undefined, since: number): string {
     return connection === undefined ? 'nowhere' : `${this.label(connection.node)} after ${seconds(connection.time - since)}`;
@@ -111,7 +123,10 @@ export class PartitionScenario {
   async close(): Promise<void> {
     this.monitor?.stop();
     await this.cluster.heal();
-    for (const node of this.cluster.nodes) await this.cluster.slowClients(node, 0).catch(() => undefined);
+    for (const node of this.cluster.nodes) {
+      await this.cluster.impair(node, 0).catch(() => undefined);
+      await this.cluster.slowClients(node, 0).catch(() => undefined);
+    }
     await this.scenario.close();
   }
 }

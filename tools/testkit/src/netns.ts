@@ -303,6 +303,28 @@ export class NetnsNetwork {
     await this.runner('tc', ['filter', 'add', 'dev', dev, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'src', `${this.gateway}/32`, 'flowid', '1:10']);
   }
 
+  /**
+   * Node i's whole link (both ways, the other nodes' traffic too) squeezed to `kbit`
+   * kbit/s: an htb class on each end, whose queue delays packets and drops what overflows
+   * it. This machine's kernel has no netem (`tc qdisc add ... netem` answers "Specified qdisc
+   * kind is unknown"), so loss and delay come from a narrow link, not a random draw.
+   * 0 removes it (the slowed client traffic stays as `slowClients` set it).
+   */
+  async impair(i: number, kbit: number): Promise<void> {
+    const host = this.hostLink(i);
+    const ns = this.namespace(i);
+    await this.runner('tc', ['-n', ns, 'qdisc', 'del', 'dev', this.nodeLink(i), 'root']).catch(() => undefined);
+    const hasRoot = (await this.runner('tc', ['qdisc', 'show', 'dev', host])).includes('htb 1:');
+    if (kbit <= 0) {
+      if (hasRoot) await this.runner('tc', ['class', 'change', 'dev', host, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
+      return;
+    }
+    if (!hasRoot) await this.slowClients(i, 10_000_000);
+    await this.runner('tc', ['class', 'change', 'dev', host, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', `${kbit}kbit`, 'ceil', `${kbit}kbit`]);
+    await this.runner('tc', ['-n', ns, 'qdisc', 'add', 'dev', this.nodeLink(i), 'root', 'handle', '1:', 'htb', 'default', '10']);
+    await this.runner('tc', ['-n', ns, 'class', 'add', 'dev', this.nodeLink(i), 'parent', '1:', 'classid', '1:10', 'htb', 'rate', `${kbit}kbit`, 'ceil', `${kbit}kbit`]);
+  }
+
   /** Removes the network (see `sweep`): every process in its namespaces is killed. */
   async destroy(): Promise<void> {
     await NetnsNetwork.sweep(this.prefix, this.runner);

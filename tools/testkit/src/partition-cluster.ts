@@ -102,6 +102,11 @@ export class PartitionCluster extends RabbitCluster {
     await this.network.slowClients(this.indexOf(node), kbit);
   }
 
+  /** `node`'s whole link squeezed to `kbit` kbit/s, both ways (NetnsNetwork.impair); 0: as before. */
+  async impair(node: RabbitNode, kbit: number): Promise<void> {
+    await this.network.impair(this.indexOf(node), kbit);
+  }
+
   /**
    * Whether the broker application runs on `node` (its VM asked from inside its namespace):
    * false while pause_minority holds it paused; undefined when its VM does not answer.
