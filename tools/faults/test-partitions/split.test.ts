@@ -21,7 +21,7 @@ afterEach(async () => {
 describe('scenario 3: a 1 | 2 split between the nodes while each side has clients, then healed', () => {
   it('loses no confirmed task: the minority pauses and closes its connections, its clients move, it rejoins by itself', async () => {
     await requireWorkQueueApps();
-    partition = await PartitionScenario.open('3. 1 | 2 split (clients on both sides), healed', 'part-split');
+    partition = await PartitionScenario.open('3. split n1 / n2+n3 (clients on both sides), healed', 'part-split');
     const { scenario, cluster } = partition;
     const { run } = scenario;
     const [n1, n2, n3] = scenario.nodes;
@@ -63,7 +63,7 @@ describe('scenario 3: a 1 | 2 split between the nodes while each side has client
     const doneTwice = partition.doneTwice([producer], [worker1, worker2]);
     partition.record(
       books,
-      `n1 | n2+n3 at ${reportedAtCut} of ${MESSAGES} reported (leader ${scenario.label(leaderBefore)}; producer, worker-1 on n1, worker-2 on n2); ` +
+      `n1 / n2+n3 split at ${reportedAtCut} of ${MESSAGES} reported (leader ${scenario.label(leaderBefore)}; producer, worker-1 on n1, worker-2 on n2); ` +
         `n1 paused ${seconds(pausedAt - cutAt)} after the split; producer noticed ${seconds(partition.noticed(producer, cutAt))} (${partition.move(producerMove, cutAt)}), ` +
         `worker-1 noticed ${seconds(partition.noticed(worker1, cutAt))} (${partition.move(worker1Move, cutAt)}); worker-2 reconnected ${worker2Moves} times; majority ${majority.join('+')}; ` +
         `healed at +${seconds(healedAt - cutAt)}, n1 running again by itself ${seconds(whole.ms)} after; partitions recorded: ${whole.partitions.join('; ') || 'none'}; ${recovery.note}`,
