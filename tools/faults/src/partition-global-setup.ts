@@ -33,6 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const rowsFile = path.join(rowsDir, 'rows.jsonl');
   const sweep = () => {
     NetnsNetwork.sweepSync(PARTITION_PREFIX);
+    rmSync(rowsDir, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals) => {
     sweep();
