@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -15,6 +15,8 @@ declare module 'vitest' {
 
 /** The name prefix the partition suite owns: namespaces hrp-n1..3, links hrp-br0, hrp-v1..3. */
 export const PARTITION_PREFIX = 'hrp';
+/** The private /24 of the suite's network: the nodes are .11 to .13. */
+export const PARTITION_SUBNET = '10.213.0';
 /** The nodes' net_ticktime: a silent peer is declared down after 11 to 19 s (RabbitMQ's default 60 s: 45 to 75 s). */
 export const NET_TICKTIME_SECONDS = 15;
 
@@ -32,6 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const rowsDir = mkdtempSync(path.join(tmpdir(), 'hello-rabbit-faults-partition-books-'));
   const rowsFile = path.join(rowsDir, 'rows.jsonl');
   const sweep = () => {
+    killStrayApps(PARTITION_SUBNET);
     NetnsNetwork.sweepSync(PARTITION_PREFIX);
     rmSync(rowsDir, { recursive: true, force: true });
   };
@@ -45,7 +48,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.once('exit', sweep);
   let cluster: PartitionCluster;
   try {
-    cluster = await PartitionCluster.start({ prefix: PARTITION_PREFIX, label: 'part', netTicktimeSeconds: NET_TICKTIME_SECONDS });
+    cluster = await PartitionCluster.start({ prefix: PARTITION_PREFIX, subnet: PARTITION_SUBNET, label: 'part', netTicktimeSeconds: NET_TICKTIME_SECONDS });
   } catch (err) {
     rmSync(rowsDir, { recursive: true, force: true });
     throw err;
@@ -64,4 +67,29 @@ export default async function setup(project: TestProject): Promise<() => Promise
     process.off('SIGTERM', onSignal);
     process.off('exit', sweep);
   };
+}
+
+/**
+ * On a signal the test files' workers die and the apps they started (producer, workers)
+ * would go on trying the nodes' addresses: kills every process whose AMQP_HOSTS names an
+ * address of the suite's private subnet (only the suite's apps can have one).
+ */
+function killStrayApps(subnet: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const hosts = readFileSync(`/proc/${entry}/environ`, 'utf8')
+        .split('\0')
+        .find((variable) => variable.startsWith('AMQP_HOSTS='));
+      if (hosts?.includes(`${subnet}.`) === true) process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
 }
