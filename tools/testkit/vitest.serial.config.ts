@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['test/rabbit-cluster.int.test.ts'],
+    include: ['test/rabbit-cluster.int.test.ts', 'test/partition-cluster.int.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
   },

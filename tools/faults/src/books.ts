@@ -56,6 +56,11 @@ export interface Row {
   readonly finished: boolean;
   /** A dedup scenario's figures (its own columns); absent for the others. */
   readonly dedup?: DedupFigures | undefined;
+  /**
+   * Seconds from the fault until the work went on (the partition suite's figure, its own
+   * column): the end of the longest stall of confirms or deliveries after the fault.
+   */
+  readonly recovery?: number | undefined;
 }
 
 /**
@@ -123,9 +128,10 @@ export class Books {
 }
 
 /** The row of the table for a classification. */
-export function toRow(books: Classification, seconds: number, notes: string, finished = true, dedup?: DedupFigures): Row {
+export function toRow(books: Classification, seconds: number, notes: string, finished = true, dedup?: DedupFigures, recovery?: number): Row {
   return {
     dedup,
+    recovery,
     books: {
       ...books,
       lost: books.lost.length,
@@ -168,6 +174,9 @@ const DEDUP_COLUMNS: readonly Column[] = [
   { title: 'suppressed', value: (r) => dedupCell(r, 'suppressed') },
 ];
 
+/** The time to recover: only in a table with a row that has it (the partition suite's). */
+const RECOVERY_COLUMN: Column = { title: 'to recover', value: (r) => (r.recovery === undefined ? '-' : `${r.recovery.toFixed(1)} s`) };
+
 const COLUMNS: readonly Column[] = [
   { title: 'scenario', value: (r) => r.books.scenario, left: true },
   { title: 'sent', value: (r) => String(r.books.sent) },
@@ -190,7 +199,8 @@ const COLUMNS: readonly Column[] = [
 export function renderTable(rows: readonly Row[], title = 'Fault suite'): string {
   const withDedup = rows.some((row) => row.dedup !== undefined);
   // The dedup columns go before the time, only when a row has them.
-  const columns = withDedup ? [...COLUMNS.slice(0, -2), ...DEDUP_COLUMNS, ...COLUMNS.slice(-2)] : COLUMNS;
+  const withRecovery = rows.some((row) => row.recovery !== undefined);
+  const columns = [...COLUMNS.slice(0, -2), ...(withDedup ? DEDUP_COLUMNS : []), ...(withRecovery ? [RECOVERY_COLUMN] : []), ...COLUMNS.slice(-2)];
   const cells = rows.map((row) => columns.map((column) => column.value(row)));
   const widths = columns.map((column, i) => Math.max(column.title.length, ...cells.map((line) => line[i]?.length ?? 0)));
   const pad = (text: string, i: number) => {
@@ -219,6 +229,9 @@ export function renderTable(rows: readonly Row[], title = 'Fault suite'): string
           'the ones a worker killed -9 had finished and not yet marked done (the store cannot catch them); suppressed:',
           "deliveries the dedup store found done and acked without running the handler ('duplicate suppressed' log lines).",
         ]
+      : []),
+    ...(withRecovery
+      ? ['to recover: from the fault until confirms and deliveries both went on again (the end of the longest stall of either after it).']
       : []),
     '',
   ].join('\n');

@@ -44,8 +44,18 @@ export class ClusterScenario {
    * @param options.proxy a proxy in front of each node, with these options; the apps reach
    *   the nodes only through them.
    */
-  static async open(scenario: string, options: { label: string; proxy?: TcpProxyOptions }): Promise<ClusterScenario> {
-    const cluster = RabbitCluster.attach(inject('faultCluster'));
+  static async open(
+    scenario: string,
+    options: {
+      label: string;
+      proxy?: TcpProxyOptions;
+      /** The cluster to use (the partition suite's). @default the cluster suite's, from its global setup */
+      cluster?: RabbitCluster;
+      /** Where the row goes. @default the cluster suite's rows file */
+      rowsFile?: string;
+    },
+  ): Promise<ClusterScenario> {
+    const cluster = options.cluster ?? RabbitCluster.attach(inject('faultCluster'));
     // A scenario that failed may have left a node down: bring it back first.
     await cluster.ensureRunning();
     const [creator] = await cluster.answeringNodes();
@@ -65,7 +75,7 @@ export class ClusterScenario {
         if (up === undefined) throw new Error('every node of the cluster is down');
         return up.url(vhost.name);
       },
-      rowsFile: inject('faultRows'),
+      rowsFile: options.rowsFile ?? inject('faultRows'),
     });
     return new ClusterScenario(cluster, vhost, run, proxies, down);
   }
@@ -85,9 +95,10 @@ export class ClusterScenario {
     return `n${this.cluster.nodes.indexOf(node) + 1}`;
   }
 
-  /** `host:port` the apps use for a node: its proxy's port, or the node's own. */
+  /** `host:port` the apps use for a node: its proxy's (on 127.0.0.1), or the node's own. */
   endpoint(node: RabbitNode): string {
-    return `127.0.0.1:${this.proxies?.get(node)?.port ?? node.port}`;
+    const proxy = this.proxies?.get(node);
+    return proxy === undefined ? `${node.host}:${node.port}` : `127.0.0.1:${proxy.port}`;
   }
 
   /** The node behind an endpoint an app names (`host:port`, a proxy's or a node's). */
@@ -168,6 +179,19 @@ export class ClusterScenario {
   async shutdown(node: RabbitNode): Promise<void> {
     this.down.add(node);
     await this.cluster.shutdownNode(node);
+  }
+
+  /**
+   * The suite's own checks stop going to `node` (cut off, or paused by the cluster's
+   * partition handling) until `reachable(node)`.
+   */
+  unreachable(node: RabbitNode): void {
+    this.down.add(node);
+  }
+
+  /** The suite's checks may go to `node` again. */
+  reachable(node: RabbitNode): void {
+    this.down.delete(node);
   }
 
   /** Starts a node again on its data; resolves once every node is a running member. */

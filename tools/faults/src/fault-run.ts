@@ -199,10 +199,10 @@ export class FaultRun {
   }
 
   /** Adds the scenario's row to the suite's table (once), with a dedup scenario's figures. */
-  record(books: Classification, notes: string, finished = true, dedup?: DedupFigures): void {
+  record(books: Classification, notes: string, finished = true, dedup?: DedupFigures, recovery?: number): void {
     if (this.recorded) return;
     this.recorded = true;
-    appendRow(this.options.rowsFile, toRow(books, (Date.now() - this.started) / 1000, notes, finished, dedup));
+    appendRow(this.options.rowsFile, toRow(books, (Date.now() - this.started) / 1000, notes, finished, dedup, recovery));
   }
 
   get isRecorded(): boolean {

@@ -25,3 +25,7 @@ export type { ClusterDescriptor } from './rabbit-cluster.js';
 export { freePort } from './ports.js';
 export { RedisServer, deleteRedisKeys, requireRedis, sharedRedisUrl, useRedis } from './redis-server.js';
 export type { RedisFixture, RedisServerOptions } from './redis-server.js';
+export { NetnsNetwork, netnsUnavailable, requireNetns, parseLinkNames } from './netns.js';
+export type { CommandRunner, NetnsNetworkDescriptor, NetnsNetworkOptions } from './netns.js';
+export { PartitionCluster } from './partition-cluster.js';
+export type { PartitionClusterDescriptor, PartitionClusterOptions } from './partition-cluster.js';

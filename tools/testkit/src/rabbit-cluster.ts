@@ -25,26 +25,40 @@ export interface QuorumQueueState {
  * declared on it get a member on every node.
  */
 export class RabbitCluster {
-  private constructor(readonly nodes: readonly RabbitNode[]) {}
+  protected constructor(readonly nodes: readonly RabbitNode[]) {}
 
-  /** Boots and joins the nodes; resolves once every node answers AMQP as a cluster member. */
-  static async boot(size = 3, options: Pick<BootOptions, 'label' | 'plugins' | 'config'> = {}): Promise<RabbitCluster> {
+  /**
+   * Boots and joins the nodes; resolves once every node answers AMQP as a cluster member.
+   * `options.perNode(i)` adds node i's own options (its address, network namespace, ...).
+   */
+  static async boot(
+    size = 3,
+    options: Pick<BootOptions, 'label' | 'plugins' | 'config'> & { perNode?: (i: number) => Omit<BootOptions, 'label' | 'cookie'> } = {},
+  ): Promise<RabbitCluster> {
+    return new RabbitCluster(await RabbitCluster.bootNodes(size, options));
+  }
+
+  /** Boots `size` nodes joined into one cluster (see `boot`); stops them all when one fails. */
+  protected static async bootNodes(
+    size: number,
+    options: Pick<BootOptions, 'label' | 'plugins' | 'config'> & { perNode?: (i: number) => Omit<BootOptions, 'label' | 'cookie'> },
+  ): Promise<RabbitNode[]> {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('a cluster has at least one node');
     const cookie = randomBytes(20).toString('hex').toUpperCase();
     const label = options.label ?? 'cluster';
     const nodes: RabbitNode[] = [];
     try {
       // One at a time: booting Erlang VMs at once on two cores takes longer than in turn.
-      for (let i = 0; i < size; i++) nodes.push(await RabbitNode.boot({ ...options, label: `${label}${i + 1}`, cookie }));
+      const { perNode, ...common } = options;
+      for (let i = 0; i < size; i++) nodes.push(await RabbitNode.boot({ ...common, ...perNode?.(i), label: `${label}${i + 1}`, cookie }));
       const [first, ...others] = nodes as [RabbitNode, ...RabbitNode[]];
       for (const node of others) {
         await node.ctl(['stop_app']);
         await node.ctl(['join_cluster', first.name]);
         await node.startApp();
       }
-      const cluster = new RabbitCluster(nodes);
-      await cluster.checkMembers();
-      return cluster;
+      await new RabbitCluster(nodes).checkMembers();
+      return nodes;
     } catch (err) {
       await Promise.all(nodes.map((node) => node.stop().catch(() => undefined)));
       throw err;
@@ -220,7 +234,7 @@ export class RabbitCluster {
   }
 
   /** `eventually`, every 500 ms, with the last state seen in the error. */
-  private async poll(what: string, condition: () => Promise<boolean>, timeoutMs: number, state: () => string): Promise<void> {
+  protected async poll(what: string, condition: () => Promise<boolean>, timeoutMs: number, state: () => string): Promise<void> {
     await eventually(condition, timeoutMs, what, 500).catch((err: unknown) => {
       throw new Error(`${(err as Error).message} (${state()})`, { cause: err });
     });

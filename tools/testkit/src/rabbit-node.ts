@@ -21,6 +21,8 @@ const DIST_PORT_OFFSET = 20_000;
 /** AMQP ports are picked here, so that the distribution port stays below 50000. */
 const PORT_RANGE = { from: 20_000, to: 30_000 } as const;
 const BOOT_TIMEOUT_MS = 120_000;
+/** Where a node listens unless told otherwise (BootOptions.host). */
+const LOOPBACK = '127.0.0.1';
 /** An AMQP 0-9-1 server answers this header with a connection.start method frame (type 1). */
 const AMQP_091_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
 
@@ -31,12 +33,12 @@ export interface BootOptions {
   /** More lines of `rabbitmq.conf` (a TLS listener, limits, ...). */
   readonly config?: readonly string[];
   /** Plugins to enable, e.g. `rabbitmq_management`. @default none */
-  readonly plugins?: readonly string[];
+  readonly plugins?: readonly string[] | undefined;
   /** A TLS (amqps) listener too, on a free port of its own (`tlsPort`). @default none */
   readonly tls?: TlsListenerOptions;
   /** The Erlang cookie: the nodes of one cluster share it. @default Erlang makes one */
   readonly cookie?: string;
-  /** The AMQP port, on 127.0.0.1 (its distribution port is port + 20000). @default a free port from 20000 to 29999 */
+  /** The AMQP port, on the node's host (its distribution port is port + 20000). @default a free port from 20000 to 29999 (5672 in a network namespace) */
   readonly port?: number;
   /** The Erlang node name. @default `<label>-<port>-<6 random hex digits>@localhost` */
   readonly name?: string;
@@ -48,6 +50,17 @@ export interface BootOptions {
   readonly dir?: string;
   /** The directory holding rabbitmq-server and rabbitmqctl. @default $RABBITMQ_BIN, else /usr/lib/rabbitmq/bin */
   readonly bin?: string;
+  /**
+   * The address the node listens on (AMQP and Erlang distribution) and is reached at. Any
+   * other than 127.0.0.1 makes the node use long names (`<name>@<address>`) and lets guest
+   * log in from other addresses (`loopback_users = none`). @default '127.0.0.1'
+   */
+  readonly host?: string;
+  /**
+   * A network namespace (`ip netns`) to run the node and its rabbitmqctl in: the
+   * partition suite's nodes (testkit's NetnsNetwork). Needs root. @default none
+   */
+  readonly netns?: string;
 }
 
 /** The TLS listener of a private node (`ssl_options` of rabbitmq.conf). */
@@ -66,9 +79,9 @@ export interface TlsListenerOptions {
 export interface NodeDescriptor {
   /** Erlang node name, unique per boot, e.g. `faults-23456-1a2b3c@localhost`. */
   readonly name: string;
-  /** AMQP port, on 127.0.0.1 only. */
+  /** AMQP port, on the node's host only (127.0.0.1 unless `host` says otherwise). */
   readonly port: number;
-  /** Erlang distribution port (port + 20000), on 127.0.0.1 only. */
+  /** Erlang distribution port (port + 20000), on the node's host only. */
   readonly distPort: number;
   /** Temporary directory holding the node's data, logs, Erlang cookie and pid file. */
   readonly dir: string;
@@ -78,6 +91,10 @@ export interface NodeDescriptor {
   readonly bin?: string | undefined;
   /** `dir` belongs to the caller (BootOptions.dir): `stop()` leaves it in place. @default false */
   readonly keepDir?: boolean;
+  /** The address the node listens on and is reached at (BootOptions.host). @default '127.0.0.1' */
+  readonly host?: string;
+  /** The network namespace the node runs in (BootOptions.netns). @default none */
+  readonly netns?: string | undefined;
 }
 
 /** A private node that did not come up. */
@@ -115,16 +132,20 @@ export class RabbitNode {
   static async boot(options: BootOptions = {}): Promise<RabbitNode> {
     const label = options.label ?? 'node';
     const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), `hello-rabbit-${label}-`)));
-    const port = options.port ?? (await freePortPair());
+    const host = options.host ?? LOOPBACK;
+    // In a network namespace of its own, every port is free: RabbitMQ's defaults.
+    const port = options.port ?? (options.netns === undefined ? await freePortPair() : 5672);
     const tlsPort = options.tls === undefined ? undefined : await freePort([port, port + DIST_PORT_OFFSET]);
     const node = new RabbitNode({
-      name: options.name ?? `${label}-${port}-${randomBytes(3).toString('hex')}@localhost`,
+      name: options.name ?? `${label}-${port}-${randomBytes(3).toString('hex')}@${host === LOOPBACK ? 'localhost' : host}`,
       port,
       distPort: port + DIST_PORT_OFFSET,
       dir,
       tlsPort,
       bin: options.bin,
       ...(options.dir === undefined ? {} : { keepDir: true }),
+      ...(host === LOOPBACK ? {} : { host }),
+      netns: options.netns,
     });
     node.writeFiles(options);
     try {
@@ -149,6 +170,11 @@ export class RabbitNode {
     return this.descriptor.port;
   }
 
+  /** The address the node listens on and is reached at. */
+  get host(): string {
+    return this.descriptor.host ?? LOOPBACK;
+  }
+
   /** The pid file, which the node writes once its VM runs and removes when it stops cleanly. */
   get pidFile(): string {
     return path.join(this.descriptor.dir, 'pid');
@@ -165,7 +191,7 @@ export class RabbitNode {
 
   /** AMQP URL for a vhost of this node, as user guest. */
   url(vhost = '/', port = this.port): string {
-    return `amqp://guest:guest@127.0.0.1:${port}/${encodeURIComponent(vhost)}`;
+    return `amqp://guest:guest@${this.host}:${port}/${encodeURIComponent(vhost)}`;
   }
 
   /** The TLS port; throws when the node was booted without a TLS listener. */
@@ -193,7 +219,7 @@ export class RabbitNode {
     fn: (channel: amqplib.Channel) => Promise<T>,
   ): Promise<T> {
     const connection = await amqplib.connect(
-      { protocol: 'amqp', hostname: '127.0.0.1', port: this.port, vhost: login.vhost ?? '/' },
+      { protocol: 'amqp', hostname: this.host, port: this.port, vhost: login.vhost ?? '/' },
       {
         timeout: 5000,
         credentials: { mechanism: 'PLAIN', response: () => Buffer.from(`\0${login.user}\0${login.password}`, 'utf8') },
@@ -211,7 +237,8 @@ export class RabbitNode {
   /** Runs `rabbitmqctl -n <node> ...args` and returns its stdout. */
   async ctl(args: readonly string[], timeoutMs = 90_000): Promise<string> {
     try {
-      const { stdout } = await run(path.join(this.bin, 'rabbitmqctl'), ['-n', this.name, ...args], {
+      const [file, ...prefix] = this.inNetns(path.join(this.bin, 'rabbitmqctl'));
+      const { stdout } = await run(file, [...prefix, '-n', this.name, ...args], {
         env: this.env(),
         timeout: timeoutMs,
       });
@@ -308,7 +335,7 @@ export class RabbitNode {
 
   /** Whether the node answers AMQP now. */
   async isAnswering(): Promise<boolean> {
-    return (await probeAmqp(this.port, 2000)) === 'amqp';
+    return (await probeAmqp(this.port, 2000, this.host)) === 'amqp';
   }
 
   /**
@@ -376,8 +403,15 @@ export class RabbitNode {
     return found;
   }
 
+  /** A command line, run in the node's network namespace when it has one (`ip netns exec`). */
+  private inNetns(command: string): [string, ...string[]] {
+    const { netns } = this.descriptor;
+    return netns === undefined ? [command] : ['ip', 'netns', 'exec', netns, command];
+  }
+
   private env(): NodeJS.ProcessEnv {
     const { dir, name, port, distPort } = this.descriptor;
+    const longNames = this.host !== LOOPBACK;
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('RABBITMQ_')));
     return {
       ...inherited,
@@ -394,8 +428,10 @@ export class RabbitNode {
       RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
       // An empty file, so that the system's rabbitmq-env.conf (the shared node's) is not read.
       RABBITMQ_CONF_ENV_FILE: path.join(dir, 'rabbitmq-env.conf'),
-      // Erlang distribution on loopback too.
-      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+      // Erlang distribution on the node's address only (loopback, unless told otherwise).
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-kernel inet_dist_use_interface {${this.host.split('.').join(',')}}`,
+      // A node named by its address (`name@10.213.0.11`) needs long names, its rabbitmqctl too.
+      ...(longNames ? { RABBITMQ_USE_LONGNAME: 'true' } : {}),
     };
   }
 
@@ -406,7 +442,9 @@ export class RabbitNode {
       path.join(dir, 'rabbitmq.conf'),
       [
         "# A throwaway node, written by @hello-rabbit/testkit's RabbitNode.",
-        `listeners.tcp.default = 127.0.0.1:${port}`,
+        `listeners.tcp.default = ${this.host}:${port}`,
+        // guest may log in from loopback only, by default: a node reached at another address lets it in from anywhere.
+        ...(this.host === LOOPBACK ? [] : ['loopback_users = none']),
         // The tests fill the disk with a few tens of MB of messages at most.
         'disk_free_limit.absolute = 50MB',
         ...(this.descriptor.tlsPort === undefined || options.tls === undefined
@@ -440,7 +478,8 @@ export class RabbitNode {
     let exited = false;
     let exit: string | undefined;
     try {
-      const child = spawn(path.join(this.bin, 'rabbitmq-server'), [], {
+      const [file, ...args] = this.inNetns(path.join(this.bin, 'rabbitmq-server'));
+      const child = spawn(file, args, {
         cwd: this.descriptor.dir,
         env: this.env(),
         detached: true,
@@ -464,7 +503,7 @@ export class RabbitNode {
   private async waitUntilAnswering(gone: () => boolean = () => false, exit: () => string | undefined = () => undefined): Promise<void> {
     const started = Date.now();
     for (;;) {
-      if ((await probeAmqp(this.port, 2000)) === 'amqp') return;
+      if ((await probeAmqp(this.port, 2000, this.host)) === 'amqp') return;
       if (gone()) throw new NodeBootError(`${this.name} stopped while booting; see ${this.bootLog()}`, 'stopped', this.logDir, exit());
       if (Date.now() - started > BOOT_TIMEOUT_MS) {
         throw new NodeBootError(
