@@ -23,6 +23,8 @@ export interface Needs {
   readonly redis?: string;
   /** The Debian packages the tests need, each with why. */
   readonly apt?: Readonly<Partial<Record<AptPackage, string>>>;
+  /** Why the tests must run as root (network namespaces, links cut between nodes). */
+  readonly root?: string;
 }
 
 /** The Debian packages a pipeline may install. */
@@ -81,7 +83,10 @@ export const pipelines: readonly Pipeline[] = [
   {
     pkg: '@hello-rabbit/testkit',
     file: 'testkit.yml',
-    needs: { apt: { 'rabbitmq-server': 'the three-node cluster of its own (test:serial)' } },
+    needs: {
+      apt: { 'rabbitmq-server': 'the three-node clusters of its own (test:serial)' },
+      root: 'the partition cluster puts each node in a network namespace of its own (test:serial)',
+    },
   },
   { pkg: '@hello-rabbit/bundle', file: 'bundle.yml', needs: {} },
   {
@@ -102,6 +107,7 @@ export const pipelines: readonly Pipeline[] = [
         'rabbitmq-server': 'the private node and cluster that the faults bounce, crash and cut',
         'redis-server': 'the private Redis that shared-dedup stops and starts',
       },
+      root: 'the partition suite puts each node in a network namespace of its own and cuts the links between them',
     },
   },
   {
@@ -178,7 +184,7 @@ function triggers(pipeline: Pipeline, workspace: Workspace, root: string): strin
 }
 
 function inputs(pipeline: Pipeline): string[] {
-  const { rabbitmq, redis, apt = {} } = pipeline.needs;
+  const { rabbitmq, redis, apt = {}, root } = pipeline.needs;
   const indent = '      ';
   const lines = [`${indent}package: ${quote(pipeline.pkg)}`];
   if (rabbitmq !== undefined) lines.push(...comment(`The shared RabbitMQ: ${rabbitmq}.`, indent), `${indent}rabbitmq: true`);
@@ -190,6 +196,7 @@ function inputs(pipeline: Pipeline): string[] {
       `${indent}apt-packages: ${packages.map(([name]) => name).join(' ')}`,
     );
   }
+  if (root !== undefined) lines.push(...comment(`As root: ${root}.`, indent), `${indent}as-root: true`);
   if (lines.length === 1) lines.push(...comment('Its tests need no broker, no Redis and no Debian package.', indent));
   return lines;
 }

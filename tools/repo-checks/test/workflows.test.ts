@@ -73,6 +73,11 @@ describe('the pipelines', () => {
     }
   });
 
+  it.each(['testkit.yml', 'faults.yml'])('%s runs its tests as root (network namespaces for the partitions)', (file) => {
+    const call = jobs(mustRead(file))[0]?.[1];
+    expect(at(call, 'with', 'as-root')).toBe(true);
+  });
+
   it('start no broker, no Redis and no Debian package for the contract, whose tests need none', () => {
     const call = jobs(mustRead('broker-config.yml'))[0]?.[1];
     expect(at(call, 'with')).toEqual({ package: '@hello-rabbit/broker-config' });
@@ -171,6 +176,7 @@ describe('the shared pipeline (_package.yml)', () => {
     expect(runs).toEqual([
       'pnpm turbo run build --filter=${{ inputs.package }}...',
       'pnpm turbo run lint typecheck test test:serial --filter=${{ inputs.package }} --only',
+      'sudo -E env "PATH=$PATH" pnpm turbo run lint typecheck test test:serial --filter=${{ inputs.package }} --only',
     ]);
   });
 
