@@ -45,6 +45,35 @@ export class PartitionScenario {
     return this.scenario.label(node);
   }
 
+  /**
+   * The run every scenario makes: the worker that declares task_queue first (its node then
+   * holds the queue's leader), then the other, then the producer of MESSAGES tasks on
+   * n1, n2, n3 in that order; and the progress watched from then on.
+   */
+  async startWork(options: {
+    readonly text: string;
+    readonly first: 'worker-1' | 'worker-2';
+    readonly worker1Nodes?: readonly RabbitNode[];
+  }): Promise<{ worker1: Worker; worker2: Worker; producer: Producer; leaderBefore: RabbitNode | undefined }> {
+    const { run } = this.scenario;
+    const [n1, n2, n3] = this.nodes;
+    const start = {
+      'worker-1': () => this.scenario.startWorker('worker-1', options.worker1Nodes ?? [n1, n2, n3], APP_ENV),
+      'worker-2': () => this.scenario.startWorker('worker-2', [n2, n3, n1], APP_ENV),
+    };
+    const second = options.first === 'worker-1' ? 'worker-2' : 'worker-1';
+    const first = start[options.first]();
+    await run.consumersReady(1);
+    const other = start[second]();
+    await run.consumersReady(2);
+    const leaderBefore = await this.scenario.leader();
+    const env = { ...APP_ENV, PUBLISH_DEADLINE_MS: '300000' };
+    const producer = this.scenario.startProducer({ count: MESSAGES, text: options.text, env }, [n1, n2, n3]);
+    this.watch();
+    const [worker1, worker2] = options.first === 'worker-1' ? [first, other] : [other, first];
+    return { worker1, worker2, producer, leaderBefore };
+  }
+
   /** Starts sampling confirms and deliveries (for the time to recover). */
   watch(): void {
     this.monitor = new ProgressMonitor(() => ({ confirms: this.scenario.run.reported(), deliveries: this.scenario.run.delivered() }));

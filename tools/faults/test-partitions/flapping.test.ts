@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { disconnects, requireWorkQueueApps } from '../src/apps.js';
-import { APP_ENV, MESSAGES, PartitionScenario, seconds } from '../src/partition-scenario.js';
+import { MESSAGES, PartitionScenario, seconds } from '../src/partition-scenario.js';
 
 /** n1's cable out for these many seconds, in turn, each time back for UP_SECONDS: about a minute. */
 const DOWN_SECONDS = [1, 3, 6, 2, 8, 1, 4, 2];
@@ -29,15 +29,12 @@ describe('scenario 4: a flapping link on one node (out and in, narrow) for a min
     partition = await PartitionScenario.open('4. flapping link on n1 (out 1-8 s / in 4 s, 1 Mbit/s) for a minute', 'part-flap');
     const { scenario, cluster } = partition;
     const { run } = scenario;
-    const [n1, n2, n3] = scenario.nodes;
+    const [n1, n2] = scenario.nodes;
 
-    const worker2 = scenario.startWorker('worker-2', [n2, n3, n1], APP_ENV);
-    await run.consumersReady(1);
-    const worker1 = scenario.startWorker('worker-1', [n1, n2, n3], APP_ENV);
-    await run.consumersReady(2);
-    const leaderBefore = await scenario.leader();
-    const producer = scenario.startProducer({ count: MESSAGES, text: 'flapping', env: { ...APP_ENV, PUBLISH_DEADLINE_MS: '300000' } }, [n1, n2, n3]);
-    partition.watch();
+    const { worker1, worker2, producer, leaderBefore } = await partition.startWork({
+      text: 'flapping',
+      first: 'worker-2',
+    });
 
     await eventually(() => run.reported() >= MESSAGES * 0.1 || !producer.alive, 120_000, 'the producer at 10%', 20);
     const reportedAtStart = run.reported();

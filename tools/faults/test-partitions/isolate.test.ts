@@ -1,7 +1,7 @@
 import { eventually } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requireWorkQueueApps } from '../src/apps.js';
-import { APP_ENV, MESSAGES, PartitionScenario, seconds } from '../src/partition-scenario.js';
+import { MESSAGES, PartitionScenario, seconds } from '../src/partition-scenario.js';
 
 let partition: PartitionScenario | undefined;
 afterEach(async () => {
@@ -24,16 +24,13 @@ describe('scenario 1: one node cut off from the other two and from its clients, 
     partition = await PartitionScenario.open('1. one node cut off (nodes and clients), healed', 'part-isolate');
     const { scenario, cluster } = partition;
     const { run } = scenario;
-    const [n1, n2, n3] = scenario.nodes;
+    const [n1, n2] = scenario.nodes;
 
     // worker-2 first, on n2: it declares task_queue, whose leader is then on n2.
-    const worker2 = scenario.startWorker('worker-2', [n2, n3, n1], APP_ENV);
-    await run.consumersReady(1);
-    const worker1 = scenario.startWorker('worker-1', [n1, n2, n3], APP_ENV);
-    await run.consumersReady(2);
-    const leaderBefore = await scenario.leader();
-    const producer = scenario.startProducer({ count: MESSAGES, text: 'isolate', env: { ...APP_ENV, PUBLISH_DEADLINE_MS: '300000' } }, [n1, n2, n3]);
-    partition.watch();
+    const { worker1, worker2, producer, leaderBefore } = await partition.startWork({
+      text: 'isolate',
+      first: 'worker-2',
+    });
 
     await eventually(() => run.reported() >= MESSAGES * 0.2 || !producer.alive, 120_000, 'the producer at 20%', 20);
     const producerRunning = producer.alive && run.reported() < MESSAGES;
