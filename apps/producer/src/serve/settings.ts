@@ -38,7 +38,10 @@ const serviceEnvShape = {
   LIVENESS_MAX_EVENT_LOOP_DELAY_MS: intSetting(100, 600_000, 'milliseconds').transform((v) => v ?? 5000),
   /** Adds each message's text to its log line (off: texts may hold personal data). @default false */
   LOG_PAYLOADS: flagSetting.transform((v) => v ?? false),
-  /** Idempotency-Keys remembered by this instance when DEDUP_REDIS_URL is unset (0: keys not checked). @default 100000 */
+  /**
+   * Idempotency-Keys remembered by this instance when DEDUP_REDIS_URL is unset
+   * (0: keys not checked). @default 100000
+   */
   DEDUP_WINDOW: intSetting(0, 10_000_000, 'keys').transform((v) => v ?? 100_000),
   ...dedupEnvShape,
 };
