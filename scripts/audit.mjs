@@ -17,8 +17,12 @@ import { fileURLToPath } from 'node:url';
 const SERIOUS = ['critical', 'high'];
 
 /** pnpm's and the network's ways of saying the advisory endpoint could not be used. */
-const UNREACHABLE =
-  /ERR_PNPM_AUDIT_BAD_RESPONSE|ERR_PNPM_AUDIT_ENDPOINT|ERR_PNPM_FETCH|ERR_PNPM_META_FETCH|ERR_SOCKET|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|socket hang up|fetch failed|network|responded with [45]\d\d/i;
+const UNREACHABLE = new RegExp(
+  /ERR_PNPM_AUDIT_BAD_RESPONSE|ERR_PNPM_AUDIT_ENDPOINT|ERR_PNPM_FETCH|ERR_PNPM_META_FETCH|/.source +
+    /ERR_SOCKET|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|/.source +
+    /socket hang up|fetch failed|network|responded with [45]\d\d/.source,
+  'i',
+);
 
 /** The JSON report in pnpm's output, or undefined. */
 function parseReport(stdout) {
@@ -64,7 +68,10 @@ export function judge(run, options = {}) {
       exitCode: 1,
       lines: [
         `audit: ${serious} known high or critical ${serious === 1 ? 'advisory' : 'advisories'} (pnpm audit):`,
-        ...advisories.map((a) => `  ${[a.severity, a.module_name, `${a.vulnerable_versions ?? ''}:`, a.title, a.url].filter(Boolean).join(' ')}`),
+        ...advisories.map((a) => {
+          const fields = [a.severity, a.module_name, `${a.vulnerable_versions ?? ''}:`, a.title, a.url];
+          return `  ${fields.filter(Boolean).join(' ')}`;
+        }),
         '  upgrade them (pnpm update <name>, or an override in pnpm-workspace.yaml), then run this again',
       ],
     };
@@ -72,7 +79,8 @@ export function judge(run, options = {}) {
   const output = `${run.stderr}\n${run.stdout}`;
   if (run.timedOut || UNREACHABLE.test(output)) {
     const why = run.timedOut ? `no answer within ${Math.round((run.timeoutMs ?? 0) / 1000)} s` : oneLine(output).slice(0, 300);
-    const warning = `the advisory endpoint could not be used (${why}): the dependencies were NOT checked for known advisories`;
+    const warning =
+      `the advisory endpoint could not be used (${why}): ` + 'the dependencies were NOT checked for known advisories';
     if (options.strict) return { exitCode: 1, lines: [`audit: ${warning} (--strict)`] };
     return { exitCode: 0, lines: [options.github ? `::warning title=dependency audit::${warning}` : `audit: WARNING: ${warning}`] };
   }

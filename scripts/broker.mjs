@@ -192,7 +192,8 @@ async function startLocalNode(target, binDir) {
   const node = localNode(target.port);
   if (node.distPort > 65535) {
     throw new BrokerError(
-      `cannot start a node for port ${node.port}: its distribution port would be ${node.distPort}; use a port below ${65536 - DIST_PORT_OFFSET}`,
+      `cannot start a node for port ${node.port}: its distribution port would be ${node.distPort}; ` +
+        `use a port below ${65536 - DIST_PORT_OFFSET}`,
     );
   }
   warnAboutCredentials(target);
@@ -207,7 +208,8 @@ async function startLocalNode(target, binDir) {
     booting = running.whenAnswering();
   } else {
     console.log(
-      `broker: starting a throwaway RabbitMQ node ${node.name} on 127.0.0.1:${node.port} (data and logs in ${node.display})`,
+      `broker: starting a throwaway RabbitMQ node ${node.name} on 127.0.0.1:${node.port} ` +
+        `(data and logs in ${node.display})`,
     );
     // AMQP on loopback only (127.0.0.1, plus ::1 when AMQP_URL names it), no plugins (so
     // no management port); guest/guest may log in, from loopback only: RabbitMQ's default.
@@ -323,7 +325,8 @@ async function up() {
   }
   if (answer === 'other') {
     throw new BrokerError(
-      `something that is not an AMQP 0-9-1 broker listens on ${target.host}:${target.port}; free the port or change AMQP_URL`,
+      `something that is not an AMQP 0-9-1 broker listens on ${target.host}:${target.port}; ` +
+        'free the port or change AMQP_URL',
     );
   }
   const binDir = findRabbitmqBin();

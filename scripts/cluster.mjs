@@ -67,7 +67,8 @@ async function status() {
   for (const [i, node] of cluster.nodes.entries()) {
     const pid = node.pid();
     process.stdout.write(
-      `${running.includes(node.name) ? 'running' : 'down   '}  ${node.name}  ${cluster.urls()[i]}  ${pid === undefined ? '' : `pid ${pid}`}\n`,
+      `${running.includes(node.name) ? 'running' : 'down   '}  ${node.name}  ${cluster.urls()[i]}  ` +
+        `${pid === undefined ? '' : `pid ${pid}`}\n`,
     );
   }
   return running.length === cluster.nodes.length ? 0 : 1;

@@ -42,14 +42,16 @@ describe('parseArgs', () => {
     [['extra'], 'too many arguments. Expected 0 arguments but got 1.'],
     [
       ['--from', 'nowhere'],
-      "option '--from <name>' argument 'nowhere' is invalid. Allowed choices are hello, task_queue, rpc_queue, logs, direct_logs, topic_logs.",
+      "option '--from <name>' argument 'nowhere' is invalid. " +
+        'Allowed choices are hello, task_queue, rpc_queue, logs, direct_logs, topic_logs.',
     ],
     [['--from', 'logs', '--key', 'info'], "'logs' is a fanout exchange: every subscriber gets every message, so it takes no --key"],
     [['--from', 'direct_logs'], "'direct_logs' needs at least one --key to bind with, e.g. --key info --key error"],
     [['--from', 'hello', '--key', 'info'], "--key is for the exchanges (logs, direct_logs, topic_logs); 'hello' is a queue"],
     [
       ['--from', 'topic_logs', '--key', 'kern.*x'],
-      "--key 'kern.*x' cannot bind to 'topic_logs': '*x' is not a word, '*' or '#' (a binding key is words separated by '.', e.g. 'kern.*' or '#.critical')",
+      "--key 'kern.*x' cannot bind to 'topic_logs': '*x' is not a word, '*' or '#' " +
+        "(a binding key is words separated by '.', e.g. 'kern.*' or '#.critical')",
     ],
   ])(
     'refuses %j with a one-line usage error',

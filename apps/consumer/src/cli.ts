@@ -25,7 +25,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     .description(
       `Consumes a queue, printing each message and acking it once handled: 'hello' prints it, ` +
         `'task_queue' works one unit per '.' and prints ' [x] Done', 'rpc_queue' answers fib(n). ` +
-        `Or subscribes to an exchange ('logs', 'direct_logs', 'topic_logs') with a queue of its own and prints every line. ` +
+        `Or subscribes to an exchange ('logs', 'direct_logs', 'topic_logs') ` +
+        `with a queue of its own and prints every line. ` +
         `SIGINT or SIGTERM stops it cleanly.`,
     )
     .addOption(

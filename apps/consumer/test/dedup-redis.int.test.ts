@@ -37,7 +37,7 @@ describe('the worker with DEDUP_REDIS_URL', () => {
     expect(result.stdout + result.stderr).not.toContain('hunter2');
   });
 
-  it('a worker killed mid-task leaves a claim; another worker waits for its lease to run out, then does the task, once', async () => {
+  it('a worker killed mid-task leaves a claim; another waits out its lease, then does the task, once', async () => {
     const env = { WORK_UNIT_MS: '1000', DEDUP_LEASE_MS: '2000' };
     const a = worker(env);
     await a.waitForOutput(/Waiting for messages/);

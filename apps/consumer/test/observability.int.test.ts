@@ -57,7 +57,8 @@ describe('the consumer: metrics and health', () => {
     expect((await w.stop('SIGTERM')).code).toBe(0);
   });
 
-  it('is live and ready once subscribed; its metrics follow deliveries, acks, retries, dead letters and duplicates', async () => {
+  // Its metrics follow deliveries, acks, retries, dead letters and duplicates.
+  it('is live and ready once subscribed, and its metrics follow what it does', async () => {
     const port = await freePort();
     const w = worker(port);
     await w.waitForOutput(/Waiting for messages/);

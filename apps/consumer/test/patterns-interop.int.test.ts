@@ -138,7 +138,9 @@ describe("tutorial 5, topics: pika's emit_log_topic.py and our consumer --from t
     await c.waitForOutput(/^ \[x\] 'cron\.critical':'cron is down'$/);
     // Bound by both keys, 'kern.critical' is still delivered once.
     expect(c.stdout).toContain(
-      " [x] 'kern.critical':'A critical kernel error'\n [x] 'kern.disk.info':'disk mounted'\n [x] 'cron.critical':'cron is down'\n",
+      " [x] 'kern.critical':'A critical kernel error'\n" +
+        " [x] 'kern.disk.info':'disk mounted'\n" +
+        " [x] 'cron.critical':'cron is down'\n",
     );
     expect(c.stdout).not.toContain('not for us');
   });

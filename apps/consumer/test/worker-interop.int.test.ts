@@ -11,7 +11,8 @@ const newTask = (...args: string[]) =>
   runProcess(pythonWithPika(), [pikaPrograms.newTask, ...args], { env: { AMQP_URL: broker.url } });
 
 describe("pika's tutorial 2 new_task.py and our worker", () => {
-  it('new_task.py first (the original tutorial: durable classic task_queue), then our worker adopts the queue and does the task', async () => {
+  // The original tutorial's new_task.py declares a durable classic task_queue.
+  it('new_task.py first (the original tutorial), then our worker adopts the queue and does the task', async () => {
     const sent = await newTask('First', 'message.');
     expect(sent.stdout).toBe(' [x] Sent First message.\n');
     expect(sent.code).toBe(0);
@@ -20,7 +21,7 @@ describe("pika's tutorial 2 new_task.py and our worker", () => {
     await w.waitForOutput(/^ \[x\] Done$/);
   });
 
-  it('our worker first (it creates a quorum task_queue), then the current tutorial’s new_task.py (quorum too)', async () => {
+  it('our worker first (a quorum task_queue), then the current tutorial’s new_task.py (quorum too)', async () => {
     const w = worker();
     await w.waitForOutput(/Waiting for messages/);
     const sent = await newTask('--quorum', 'Third', 'message...');

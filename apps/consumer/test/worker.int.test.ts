@@ -59,7 +59,7 @@ describe('the worker (consumer --from task_queue)', () => {
     expect(received(slow)).toEqual([long]);
   });
 
-  it('three competing workers: every task done exactly once, the work spread, a slow task holding back no one', async () => {
+  it('three competing workers: every task done once, the work spread, a slow task holding back no one', async () => {
     const workers = [worker({ WORK_UNIT_MS: '20' }), worker({ WORK_UNIT_MS: '20' }), worker({ WORK_UNIT_MS: '20' })];
     await Promise.all(workers.map((w) => w.waitForOutput(/Waiting/)));
     // One slow task first, then 60 of one to three units.
@@ -101,7 +101,7 @@ describe('the worker (consumer --from task_queue)', () => {
     expect(String(dead?.properties.headers?.['x-dead-letter-reason'])).toMatch(/^gave up after 2 attempts/);
   });
 
-  it('comes back by itself after the broker cancels its subscription (the queue deleted, then made again)', async () => {
+  it('comes back by itself after the broker cancels its subscription (queue deleted, then made again)', async () => {
     // A classic queue: RabbitMQ 3.10 does not always notify the consumers of a quorum queue
     // deleted under them.
     await withChannel(broker.url, (channel) => channel.assertQueue('task_queue', { durable: true }));

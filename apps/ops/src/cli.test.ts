@@ -113,7 +113,12 @@ describe('parseArgs', () => {
 
   it("shows a group's commands and each command's options", () => {
     expect(helpText('dlq', '--help')).not.toContain('topology check');
-    expect(helpText('dlq', 'replay', '--help')).toMatch(/Usage: ops dlq replay <queue> \(--all \| --id <message-id>\.\.\. \| --reason <text>\) \[options\][\s\S]*--rate <per-second>/);
+    expect(helpText('dlq', 'replay', '--help')).toMatch(
+      new RegExp(
+        /Usage: ops dlq replay <queue> \(--all \| --id <message-id>\.\.\. \| --reason <text>\) \[options\]/.source +
+          /[\s\S]*--rate <per-second>/.source,
+      ),
+    );
     expect(helpText('help', 'dlq', 'purge')).toMatch(/Usage: ops dlq purge <queue> --older-than <duration>/);
     expect(helpText('topology', 'check', '-h')).toMatch(/--strict/);
   });

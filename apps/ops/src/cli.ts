@@ -102,9 +102,10 @@ const LEAVES: Record<OpsCommand['name'], Leaf> = {
       new Command(`${PROGRAM} dlq replay`)
         .usage('<queue> (--all | --id <message-id>... | --reason <text>) [options]')
         .description(
-          'Moves dead letters back to their original queue (x-original-queue, else the queue name without .dlq), oldest first. ' +
-            'Each copy keeps its message id, body, content type and application headers, loses the dead-letter headers and ' +
-            'gets x-replayed-at, x-replay-count and x-replayed-from; the dead letter is removed only once the broker confirmed the copy. ' +
+          'Moves dead letters back to their original queue (x-original-queue, else the queue name without .dlq), ' +
+            'oldest first. Each copy keeps its message id, body, content type and application headers, ' +
+            'loses the dead-letter headers and gets x-replayed-at, x-replay-count and x-replayed-from; ' +
+            'the dead letter is removed only once the broker confirmed the copy. ' +
             'Say which: --all, --id or --reason (--id and --reason together: both must match).',
         )
         .addArgument(deadLetterQueue())
@@ -173,9 +174,9 @@ const LEAVES: Record<OpsCommand['name'], Leaf> = {
       new Command(`${PROGRAM} topology check`)
         .description(
           "Compares the vhost's queues, exchanges and bindings (management API) with what the contract declares. " +
-            'Exit 0 in sync, 1 on drift: something missing, or a property or argument that would fail the apps\' declare (406). ' +
-            'Queues the contract lets the apps adopt that differ, and objects the contract does not know, are reported, ' +
-            'and are drift only with --strict.',
+            "Exit 0 in sync, 1 on drift: something missing, or a property or argument that would fail the apps' " +
+            'declare (406). Queues the contract lets the apps adopt that differ, and objects the contract does not ' +
+            'know, are reported, and are drift only with --strict.',
         )
         .addOption(new Option('--strict', 'adopted queues that differ and unknown extras are drift too'))
         .addOption(jsonOption()),

@@ -53,7 +53,7 @@ describe('contractTopology', () => {
 });
 
 describe('contractTopology, against what the apps declare', () => {
-  it('expects exactly the queues the transport declares at start (rascalTopology), with their options, in every vhost', () => {
+  it('expects exactly the queues the transport declares (rascalTopology), with their options, in every vhost', () => {
     // Read through a narrow shape: the tool itself no longer reads Rascal's configuration.
     type Declared = { vhosts: Record<string, { queues: Record<string, { options: { durable: boolean; exclusive: boolean; autoDelete: boolean; arguments: Record<string, unknown> } }> }> };
     for (const vhost of ['/', 'other']) {

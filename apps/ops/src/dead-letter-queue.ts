@@ -43,7 +43,10 @@ export async function withDeadLetterQueue<T>(context: OpsContext, queue: string,
           readThrough: found.type !== 'classic',
           signal: context.signal,
           onSlowReturn: () => {
-            context.output.notice(`the messages given back to '${queue}' were slow to show up (another consumer?): their order may not be kept`);
+            context.output.notice(
+              `the messages given back to '${queue}' were slow to show up (another consumer?): ` +
+                'their order may not be kept',
+            );
           },
         }),
       publishCopy: (target, content, properties, timeoutMs) => browser.publishCopy(target, content, properties, timeoutMs),
@@ -93,8 +96,8 @@ async function assertSafeToBrowse(context: OpsContext, queue: string): Promise<A
       if (!(err instanceof BrokerError) || err.code !== 'ACCESS_REFUSED') throw err;
       throw new OpsError(
         'UNSAFE',
-        `cannot tell whether a delivery limit applies to '${queue}': its statistics are not in yet and user '${settings.management.user}' ` +
-          'may not read policies; try again in a few seconds',
+        `cannot tell whether a delivery limit applies to '${queue}': its statistics are not in yet ` +
+          `and user '${settings.management.user}' may not read policies; try again in a few seconds`,
         { cause: err },
       );
     }
@@ -103,9 +106,9 @@ async function assertSafeToBrowse(context: OpsContext, queue: string): Promise<A
   if (limit !== undefined) {
     throw new OpsError(
       'UNSAFE',
-      `refusing to browse '${queue}': it has a delivery limit of ${limit.limit} (${limit.source}), and every message the tool ` +
-        `looks at and leaves counts as a delivery, so the broker would drop messages past the limit; lift the limit for the ` +
-        `dead-letter queues (e.g. a policy with "delivery-limit": -1 on RabbitMQ 4) and try again`,
+      `refusing to browse '${queue}': it has a delivery limit of ${limit.limit} (${limit.source}), and every message ` +
+        `the tool looks at and leaves counts as a delivery, so the broker would drop messages past the limit; lift ` +
+        `the limit for the dead-letter queues (e.g. a policy with "delivery-limit": -1 on RabbitMQ 4) and try again`,
     );
   }
   if (found.consumers !== undefined && found.consumers > 0) {

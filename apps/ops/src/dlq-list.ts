@@ -93,7 +93,10 @@ function describeListings(listings: readonly QueueListing[], output: Output): vo
       output.line(`${listing.queue}: empty${interrupted}`);
       continue;
     }
-    output.line(`${listing.queue}: ${count(listing.total, 'dead letter')}, ${count(listing.groups.length, 'reason')}${interrupted}`);
+    output.line(
+      `${listing.queue}: ${count(listing.total, 'dead letter')}, ` +
+        `${count(listing.groups.length, 'reason')}${interrupted}`,
+    );
     const width = String(Math.max(...listing.groups.map((g) => g.count))).length;
     const indent = ' '.repeat(width + 4);
     for (const group of listing.groups) {
@@ -101,7 +104,8 @@ function describeListings(listings: readonly QueueListing[], output: Output): vo
       const dated =
         group.oldest === null
           ? 'dead-lettered at: unknown (no x-dead-lettered-at header)'
-          : `oldest ${group.oldest}, newest ${group.newest ?? group.oldest}${group.undated > 0 ? `, ${group.undated} undated` : ''}`;
+          : `oldest ${group.oldest}, ` +
+            `newest ${group.newest ?? group.oldest}${group.undated > 0 ? `, ${group.undated} undated` : ''}`;
       output.line(`${indent}${dated}`);
       if (group.sampleIds.length > 0) {
         const more = group.count > group.sampleIds.length ? ', ...' : '';

@@ -81,7 +81,9 @@ export async function purgeDeadLetters(context: OpsContext, args: DlqPurgeArgs):
       ),
     );
   } else {
-    const what = `${count(purged.length, 'dead letter')} of '${args.queue}' dead-lettered before ${cutoff.toISOString()} (older than ${args.olderThan})`;
+    const what =
+      `${count(purged.length, 'dead letter')} of '${args.queue}' ` +
+      `dead-lettered before ${cutoff.toISOString()} (older than ${args.olderThan})`;
     output.line(args.dryRun ? `dry run: ${what} would be deleted; nothing was deleted` : `deleted ${what}`);
     const kept = [`${newer} newer`, `${undated} undated (no x-dead-lettered-at header)`, ...(args.reason === undefined ? [] : [`${otherReason} of other reasons`])];
     output.line(`left in place: ${kept.join(', ')}`);
@@ -92,5 +94,6 @@ export async function purgeDeadLetters(context: OpsContext, args: DlqPurgeArgs):
 
 function describe(letter: DeadLetter): string {
   const id = letter.messageId === undefined ? 'a message without id' : `'${letter.messageId}'`;
-  return `${id}, dead-lettered ${letter.deadLetteredAt?.toISOString() ?? '(undated)'}${letter.reason === undefined ? '' : ` for: ${letter.reason}`}`;
+  const when = letter.deadLetteredAt?.toISOString() ?? '(undated)';
+  return `${id}, dead-lettered ${when}${letter.reason === undefined ? '' : ` for: ${letter.reason}`}`;
 }

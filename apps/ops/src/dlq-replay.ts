@@ -142,7 +142,8 @@ export async function replayDeadLetters(context: OpsContext, args: DlqReplayArgs
       output.line(`dry run: ${count(replayed, 'dead letter')} of '${args.queue}' would be replayed; nothing was moved`);
     } else {
       output.line(
-        `replayed ${count(replayed, 'dead letter')} from '${args.queue}' in ${seconds} s (at most ${args.rate}/s); ${summary.left} left in '${args.queue}'`,
+        `replayed ${count(replayed, 'dead letter')} from '${args.queue}' in ${seconds} s (at most ${args.rate}/s); ` +
+          `${summary.left} left in '${args.queue}'`,
       );
     }
     if (halted !== undefined) output.line(`stopped early: ${halted}; the rest stays in '${args.queue}'`);

@@ -137,7 +137,9 @@ const schema = z
       ctx.addIssue({
         code: 'custom',
         path: [missing],
-        message: `must be set (or ${missing}_FILE) along with ${user === undefined ? 'MANAGEMENT_PASSWORD' : 'MANAGEMENT_USER'}`,
+        message:
+          `must be set (or ${missing}_FILE) ` +
+          `along with ${user === undefined ? 'MANAGEMENT_PASSWORD' : 'MANAGEMENT_USER'}`,
       });
     }
   });

@@ -81,7 +81,11 @@ export function createManagementApi(settings: ManagementSettings): ManagementApi
   };
 
   const vhostNotFound = (vhost: string) =>
-    new BrokerError('VHOST_NOT_FOUND', `the management API at ${where} has no vhost '${vhost}' for user '${settings.user}': it does not exist or the user has no access`);
+    new BrokerError(
+      'VHOST_NOT_FOUND',
+      `the management API at ${where} has no vhost '${vhost}' for user '${settings.user}': ` +
+        'it does not exist or the user has no access',
+    );
 
   return {
     where,

@@ -57,9 +57,11 @@ export function describeReport(vhost: string, where: string, report: DriftReport
   }
   const tally = (kind: Finding['kind'], noun: string) => {
     const ofKind = report.findings.filter((f) => f.kind === kind && f.status !== 'extra');
-    return `${ofKind.filter((f) => f.status === 'ok' || (f.status === 'adopted' && !f.drift)).length} of ${count(ofKind.length, noun)}`;
+    const asDeclared = ofKind.filter((f) => f.status === 'ok' || (f.status === 'adopted' && !f.drift)).length;
+    return `${asDeclared} of ${count(ofKind.length, noun)}`;
   };
-  const summary = `${tally('queue', 'queue')}, ${tally('exchange', 'exchange')} and ${tally('binding', 'binding')} as declared`;
+  const tallies = `${tally('queue', 'queue')}, ${tally('exchange', 'exchange')} and ${tally('binding', 'binding')}`;
+  const summary = `${tallies} as declared`;
   const drifted = report.findings.filter((f) => f.drift);
   if (drifted.length === 0) {
     lines.push(`in sync: ${summary}`);

@@ -56,7 +56,8 @@ const inSync: LiveTopology = {
 };
 
 describe('diffTopology', () => {
-  it('is in sync when the broker has what the contract declares (default exchange, amq.* and server-named queues aside)', () => {
+  // The default exchange, amq.* and the queues the server named are left aside.
+  it('is in sync when the broker has what the contract declares', () => {
     const report = diffTopology(expected, { ...inSync, queues: [...inSync.queues, live('amq.gen-abc', { exclusive: true })] });
     expect(report.inSync).toBe(true);
     expect(report.findings.map((f) => [f.kind, f.name, f.status])).toEqual([
@@ -179,9 +180,11 @@ describe('describeReport', () => {
     });
     expect(describeReport('prod', 'http://mq:15672', report)).toEqual([
       "topology of vhost 'prod' (http://mq:15672) against the contract:",
-      "  MISMATCH        queue 'work': durable is false on the broker, true in the contract (the apps' declare would fail with 406 PRECONDITION_FAILED)",
+      "  MISMATCH        queue 'work': durable is false on the broker, true in the contract " +
+        "(the apps' declare would fail with 406 PRECONDITION_FAILED)",
       "  MISSING         queue 'retry': declared by the contract, not on the broker",
-      "  adopted (info)  queue 'shared': type is \"classic\" on the broker, \"quorum\" in the contract (the contract lets the apps adopt it: they use it as it is)",
+      '  adopted (info)  queue \'shared\': type is "classic" on the broker, "quorum" in the contract ' +
+        '(the contract lets the apps adopt it: they use it as it is)',
       "  extra (info)    queue 'scratch': not in the contract",
       'DRIFT: 1 missing, 1 mismatch (1 of 3 queues, 1 of 1 exchange and 1 of 1 binding as declared)',
     ]);

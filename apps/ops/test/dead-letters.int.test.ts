@@ -65,7 +65,8 @@ describe('ops dlq list', () => {
     ]);
   });
 
-  it('loses and reorders nothing, on a quorum queue; the broker counts the looks in x-delivery-count, which is harmless without a delivery limit', async () => {
+  // The broker counts the looks in x-delivery-count, which is harmless without a delivery limit.
+  it('loses and reorders nothing, on a quorum queue', async () => {
     await seedDeadLetters(broker.url, 'task_queue.dlq', forty);
     for (let i = 0; i < 3; i++) expect((await ops(broker.url, ['dlq', 'list', 'task_queue.dlq'])).code).toBe(0);
     const messages = await drainQueue(broker.url, 'task_queue.dlq');
@@ -216,15 +217,17 @@ describe('ops dlq replay', () => {
     expect(await takeIds(broker.url, 'task_queue.dlq')).toEqual(forty.map((l) => l.id).filter((id) => !moved.has(id)));
   });
 
-  it('keeps the dead letter when the broker does not take the copy: no queue (returned) or a full one (nacked)', async () => {
+  it('keeps the dead letter if the broker refuses the copy: no queue (returned) or a full one (nacked)', async () => {
     await seedDeadLetters(broker.url, 'task_queue.dlq', forty.slice(0, 3));
     // No task_queue at all: the mandatory copy comes back.
     const returned = await ops(broker.url, ['dlq', 'replay', 'task_queue.dlq', '--all']);
     expect(returned.code).toBe(1);
     expect(lines(returned.stdout)).toEqual([
-      " [!] could not replay 'm0' to 'task_queue': returned by the broker: no queue 'task_queue' (mandatory); it stays in 'task_queue.dlq'",
+      " [!] could not replay 'm0' to 'task_queue': returned by the broker: no queue 'task_queue' (mandatory); " +
+        "it stays in 'task_queue.dlq'",
       "replayed 0 dead letters from 'task_queue.dlq' in " + (/in (\d+\.\d) s/.exec(returned.stdout)?.[1] ?? '?') + " s (at most 10/s); 3 left in 'task_queue.dlq'",
-      "stopped early: a copy was not confirmed (returned by the broker: no queue 'task_queue' (mandatory)); the rest stays in 'task_queue.dlq'",
+      "stopped early: a copy was not confirmed (returned by the broker: no queue 'task_queue' (mandatory)); " +
+        "the rest stays in 'task_queue.dlq'",
     ]);
     // A task_queue that refuses every message: the copy is nacked.
     await withChannel(broker.url, (channel) => channel.assertQueue('task_queue', { durable: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }));
@@ -240,7 +243,8 @@ describe('ops dlq replay', () => {
     const result = await ops(broker.url, ['dlq', 'replay', 'hello.dlq', '--all']);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      " [!] skipped 'odd': its original queue 'task_queue.retry.1' is not a queue the contract's consumers read; it stays in 'hello.dlq'",
+      " [!] skipped 'odd': its original queue 'task_queue.retry.1' is not a queue the contract's consumers read; " +
+        "it stays in 'hello.dlq'",
     );
     expect(await takeIds(broker.url, 'hello')).toEqual(['ok']);
     expect(await takeIds(broker.url, 'hello.dlq')).toEqual(['odd']);

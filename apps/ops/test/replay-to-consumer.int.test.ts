@@ -54,7 +54,7 @@ const sendTasks = (tasks: readonly { id: string; text: string }[]) =>
   });
 
 describe('dead letters of the real consumer, replayed', () => {
-  it('are listed by reason, shown, replayed (dry run first), and then handled by the worker with their messageIds', async () => {
+  it('are listed by reason, shown, replayed (dry run first), then handled by the worker, messageIds kept', async () => {
     const tasks = [1, 2, 3].map((n) => ({ id: randomUUID(), text: `task ${n}.` }));
 
     // A worker whose handler always fails, allowed two attempts, retries each task once

@@ -78,7 +78,9 @@ async function secretFile(name: string, contents: string): Promise<string> {
 /** The tool's environment for the TLS listener: URL without password, every TLS file, unless `env` says otherwise. */
 function tlsEnv(env: Record<string, string | undefined> = {}, host = 'localhost'): Record<string, string | undefined> {
   return {
-    AMQP_URL: `amqps://${encodeURIComponent(user.name)}:${encodeURIComponent(user.password)}@${host}:${tlsNode().tlsPort}/${VHOST}`,
+    AMQP_URL:
+      `amqps://${encodeURIComponent(user.name)}:${encodeURIComponent(user.password)}` +
+      `@${host}:${tlsNode().tlsPort}/${VHOST}`,
     AMQP_TLS_CA_FILE: pki.ca.cert,
     AMQP_TLS_CERT_FILE: pki.client.cert,
     AMQP_TLS_KEY_FILE: pki.client.key,
@@ -104,7 +106,7 @@ async function refuses(env: Record<string, string | undefined>, line: RegExp) {
 }
 
 describe('ops over TLS, with the settings of the apps', () => {
-  it('reads dead letters over mutual TLS, the URL and the password from files, and never shows the password', async () => {
+  it('reads dead letters over mutual TLS, URL and password from files, and never shows the password', async () => {
     const urlFile = await secretFile('amqp-url', `amqps://${user.name}@localhost:${tlsNode().tlsPort}/${VHOST}\n`);
     const passwordFile = await secretFile('amqp-password', `${user.password}\n`);
     const result = await listDeadLetters(tlsEnv({ AMQP_URL: undefined, AMQP_URL_FILE: urlFile, AMQP_PASSWORD_FILE: passwordFile, LOG_LEVEL: 'trace' }));
@@ -119,8 +121,13 @@ describe('ops over TLS, with the settings of the apps', () => {
     }
   });
 
-  it("refuses the broker with Node's trust store, even with NODE_TLS_REJECT_UNAUTHORIZED=0: the private CA is not in it", async () => {
-    const untrusted = /TLS: the broker's certificate at localhost:\d+ is not trusted \(self-signed certificate in certificate chain\): set AMQP_TLS_CA_FILE to the certificate of the CA that signed it/;
+  // The private CA is not in Node's trust store.
+  it("refuses the broker with Node's trust store, even with NODE_TLS_REJECT_UNAUTHORIZED=0", async () => {
+    const untrusted = new RegExp(
+      /TLS: the broker's certificate at localhost:\d+ is not trusted /.source +
+        /\(self-signed certificate in certificate chain\): /.source +
+        /set AMQP_TLS_CA_FILE to the certificate of the CA that signed it/.source,
+    );
     await refuses(tlsEnv({ AMQP_TLS_CA_FILE: undefined }), untrusted);
     await refuses(tlsEnv({ AMQP_TLS_CA_FILE: undefined, NODE_TLS_REJECT_UNAUTHORIZED: '0' }), untrusted);
   });
@@ -128,7 +135,10 @@ describe('ops over TLS, with the settings of the apps', () => {
   it('refuses it with the wrong CA, naming the file', async () => {
     await refuses(
       tlsEnv({ AMQP_TLS_CA_FILE: pki.otherCa.cert }),
-      new RegExp(`TLS: the broker's certificate at localhost:\\d+ is not trusted \\(.+\\): it is not signed by the CA in AMQP_TLS_CA_FILE \\(${pki.otherCa.cert}\\)`),
+      new RegExp(
+        `TLS: the broker's certificate at localhost:\\d+ is not trusted \\(.+\\): ` +
+          `it is not signed by the CA in AMQP_TLS_CA_FILE \\(${pki.otherCa.cert}\\)`,
+      ),
     );
   });
 
@@ -139,10 +149,13 @@ describe('ops over TLS, with the settings of the apps', () => {
     );
   });
 
-  it('checks the name on the certificate: 127.0.0.1 is refused, and accepted with AMQP_TLS_SERVERNAME=localhost', async () => {
+  it("checks the certificate's name: 127.0.0.1 is refused, accepted with AMQP_TLS_SERVERNAME=localhost", async () => {
     await refuses(
       tlsEnv({}, '127.0.0.1'),
-      /TLS: the broker's certificate at 127\.0\.0\.1:\d+ does not name the host '127\.0\.0\.1' \(.+\): connect by a name it holds, or set AMQP_TLS_SERVERNAME to one/,
+      new RegExp(
+        /TLS: the broker's certificate at 127\.0\.0\.1:\d+ does not name the host '127\.0\.0\.1' \(.+\): /.source +
+          /connect by a name it holds, or set AMQP_TLS_SERVERNAME to one/.source,
+      ),
     );
     const result = await listDeadLetters(tlsEnv({ AMQP_TLS_SERVERNAME: 'localhost' }, '127.0.0.1'));
     expect(result.code, result.stderr).toBe(0);

@@ -65,7 +65,7 @@ describe('ops topology check', () => {
     ]);
   });
 
-  it('reports a queue declared with other arguments the contract allows, and fails on it with --strict (the contract adopts it)', async () => {
+  it('reports a queue declared with other arguments the contract adopts, and fails on it with --strict', async () => {
     await withChannel(broker.url, async (channel) => {
       await channel.deleteQueue('task_queue.retry.1');
       await channel.assertQueue('task_queue.retry.1', {
@@ -76,8 +76,8 @@ describe('ops topology check', () => {
     const lenient = await ops(broker.url, ['topology', 'check']);
     expect(lenient.code).toBe(0);
     expect(lines(lenient.stdout)).toContain(
-      "  adopted (info)  queue 'task_queue.retry.1': arguments.x-dead-letter-strategy is none on the broker, \"at-least-once\" in the contract " +
-        '(the contract lets the apps adopt it: they use it as it is)',
+      "  adopted (info)  queue 'task_queue.retry.1': arguments.x-dead-letter-strategy is none on the broker, " +
+        '"at-least-once" in the contract (the contract lets the apps adopt it: they use it as it is)',
     );
     const strict = await opsJson<Report>(broker.url, ['topology', 'check', '--strict']);
     expect(strict.result.code).toBe(1);
@@ -135,7 +135,7 @@ describe('ops topology check', () => {
     });
   });
 
-  it('reports queues, exchanges and bindings the contract does not know, failing on them only with --strict', async () => {
+  it('reports queues, exchanges and bindings the contract does not know, failing only with --strict', async () => {
     await withChannel(broker.url, async (channel) => {
       await channel.assertQueue('scratch', { durable: true });
       await channel.assertExchange('legacy', 'fanout', { durable: true });
@@ -158,7 +158,8 @@ describe('ops topology check', () => {
     }
   });
 
-  it("checks the tutorials' exchanges once they exist (declared on use, or imported), never reporting them as extra", async () => {
+  // The tutorials' exchanges exist once declared on use, or imported.
+  it("checks the tutorials' exchanges once they exist, never reporting them as extra", async () => {
     await withChannel(broker.url, async (channel) => {
       await channel.assertExchange('logs', 'fanout', { durable: false });
       // As another program (say, a current tutorial) may declare it: the apps adopt it.
@@ -168,7 +169,8 @@ describe('ops topology check', () => {
       const lenient = await ops(broker.url, ['topology', 'check']);
       expect(lenient.code).toBe(0);
       expect(lines(lenient.stdout).slice(1)).toEqual([
-        `  adopted (info)  exchange 'direct_logs': durable is true on the broker, false in the contract (the contract lets the apps adopt it: they use it as it is)`,
+        `  adopted (info)  exchange 'direct_logs': durable is true on the broker, false in the contract ` +
+          `(the contract lets the apps adopt it: they use it as it is)`,
         'in sync: 9 of 9 queues, 2 of 2 exchanges and 0 of 0 bindings as declared',
       ]);
       const strict = await ops(broker.url, ['topology', 'check', '--strict']);
@@ -181,7 +183,8 @@ describe('ops topology check', () => {
       const otherType = await ops(broker.url, ['topology', 'check']);
       expect(otherType.code).toBe(1);
       expect(lines(otherType.stdout)).toContain(
-        `  MISMATCH        exchange 'logs': type is "topic" on the broker, "fanout" in the contract (the apps' declare would fail with 406 PRECONDITION_FAILED)`,
+        `  MISMATCH        exchange 'logs': type is "topic" on the broker, "fanout" in the contract ` +
+          `(the apps' declare would fail with 406 PRECONDITION_FAILED)`,
       );
     } finally {
       await withChannel(broker.url, async (channel) => {
@@ -239,7 +242,15 @@ describe('ops, given bad settings or an unreachable API', () => {
   });
 
   it.each([
-    ['no management API on the port', 69, async () => ({ MANAGEMENT_URL: `http://127.0.0.1:${await closedPort()}` }), /^ops: cannot reach the management API at http:\/\/127\.0\.0\.1:\d+: connection refused \(is the rabbitmq_management plugin enabled\? set MANAGEMENT_URL if it listens elsewhere\)$/],
+    [
+      'no management API on the port',
+      69,
+      async () => ({ MANAGEMENT_URL: `http://127.0.0.1:${await closedPort()}` }),
+      new RegExp(
+        /^ops: cannot reach the management API at http:\/\/127\.0\.0\.1:\d+: connection refused /.source +
+          /\(is the rabbitmq_management plugin enabled\? set MANAGEMENT_URL if it listens elsewhere\)$/.source,
+      ),
+    ],
     ['a management host that does not exist', 69, () => ({ MANAGEMENT_URL: 'http://no-such-host.invalid:15672' }), /^ops: cannot reach the management API: host 'no-such-host\.invalid' not found$/],
     ['the AMQP port instead of the API', 69, () => ({ MANAGEMENT_URL: 'http://localhost:5672', MANAGEMENT_TIMEOUT_MS: '3000' }), /^ops: the server at http:\/\/localhost:5672 did not answer HTTP \(is it the management API's port\?\)$/],
     ['a bad MANAGEMENT_URL', 78, () => ({ MANAGEMENT_URL: 'ftp://localhost' }), /^ops: MANAGEMENT_URL: must start with http:\/\/ or https:\/\/, not ftp:\/\/$/],
@@ -256,7 +267,8 @@ describe('ops, given bad settings or an unreachable API', () => {
     const result = await ops(u.toString(), ['topology', 'check']);
     expect(result.code).toBe(77);
     expect(humanLines(result.stderr)).toEqual([
-      `ops: the management API at ${api} has no vhost 'no-such-vhost' for user 'guest': it does not exist or the user has no access`,
+      `ops: the management API at ${api} has no vhost 'no-such-vhost' for user 'guest': ` +
+        'it does not exist or the user has no access',
     ]);
   });
 });

@@ -71,7 +71,8 @@ describe('parseArgs', () => {
 
   it('refuses a queue or exchange outside the contract', () => {
     expect(usageError('--to', 'elsewhere').message).toBe(
-      "option '--to <name>' argument 'elsewhere' is invalid. Allowed choices are hello, task_queue, logs, direct_logs, topic_logs.",
+      "option '--to <name>' argument 'elsewhere' is invalid. " +
+        'Allowed choices are hello, task_queue, logs, direct_logs, topic_logs.',
     );
   });
 

@@ -83,7 +83,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     )
     .option(
       '--key <key>',
-      `the routing key: a severity for 'direct_logs' (default: '${exchangePublications.direct_logs.defaultRoutingKey}'), ` +
+      `the routing key: a severity for 'direct_logs' ` +
+        `(default: '${exchangePublications.direct_logs.defaultRoutingKey}'), ` +
         `<facility>.<severity> for 'topic_logs' (default: '${exchangePublications.topic_logs.defaultRoutingKey}')`,
     )
     .option('--count <n>', 'publish N messages, the text followed by #1 ... #N, and print one summary line', parseCount)
@@ -158,7 +159,8 @@ function settingLines(settings: readonly SettingHelp[]): string[] {
 function parseServeArgs(argv: readonly string[]): ParsedArgs {
   const program = new Command(`producer ${SERVE}`)
     .description(
-      "Runs as a long-lived HTTP service: POST a message to a publication and get 202 with its messageId once the broker confirmed it.",
+      'Runs as a long-lived HTTP service: ' +
+        'POST a message to a publication and get 202 with its messageId once the broker confirmed it.',
     )
     .addHelpText(
       'after',

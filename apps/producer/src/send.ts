@@ -50,7 +50,8 @@ export async function send(args: ProducerArgs, env: NodeJS.ProcessEnv): Promise<
   // A returned message to an exchange: nobody subscribes (yet). The tutorial would lose it silently.
   const hint = (returned: number) =>
     returned > 0 && routingKey !== undefined
-      ? `; no subscriber is listening: start one first (consumer --from ${to}), publish/subscribe keeps nothing for later`
+      ? `; no subscriber is listening: start one first (consumer --from ${to}), ` +
+        'publish/subscribe keeps nothing for later'
       : '';
   const sentLine = routingKey === undefined || to === 'logs' ? ` [x] Sent '${text}'` : ` [x] Sent '${routingKey}':'${text}'`;
 

@@ -56,7 +56,8 @@ describe('the producer', () => {
     expect(many.code).toBe(1);
     expect(many.stdout).toBe('');
     expect(humanLines(many.stderr)).toEqual([
-      "producer: sent 0 of 3 messages to 'hello': 0 confirmed, 0 returned, 3 nacked, 0 failed; first failure: rejected by the broker (basic.nack)",
+      "producer: sent 0 of 3 messages to 'hello': 0 confirmed, 0 returned, 3 nacked, 0 failed; " +
+        'first failure: rejected by the broker (basic.nack)',
     ]);
   });
 
@@ -110,7 +111,8 @@ describe('the producer, given bad input', () => {
     const result = await producer([], { LOG_LEVEL: undefined, AMQP_URL: noVhost() });
     expect(result.code).toBe(77);
     expect(lines(result.stderr)).toEqual([
-      "producer: the broker at localhost:5672 refused vhost 'no-such-vhost' for user 'guest': it does not exist or the user has no access",
+      "producer: the broker at localhost:5672 refused vhost 'no-such-vhost' for user 'guest': " +
+        'it does not exist or the user has no access',
     ]);
   });
 });

@@ -64,7 +64,8 @@ describe('producer --rpc, when the connection is lost during the call', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(' [x] Requesting fib(5)\n');
     expect(errorLines(result.stderr)).toEqual([
-      "producer: fib(5): no reply from 'rpc_queue' within 3000 ms: the connection was lost during the call, and the request was resent 0 times (no connection in time)",
+      "producer: fib(5): no reply from 'rpc_queue' within 3000 ms: the connection was lost during the call, " +
+        'and the request was resent 0 times (no connection in time)',
     ]);
   });
 });

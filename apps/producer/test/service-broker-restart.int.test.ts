@@ -37,7 +37,7 @@ const serve = (env: Record<string, string> = {}) =>
   );
 
 describe('producer serve, through a broker restart', () => {
-  it('drops readiness and answers 503 while the broker is away, and is ready and publishing again once it is back', async () => {
+  it('drops readiness and answers 503 while the broker is away; ready and publishing once it is back', async () => {
     const rabbit = privateNode();
     const service = await serve();
     expect((await service.get('/health/ready')).status).toBe(200);
@@ -65,7 +65,7 @@ describe('producer serve, through a broker restart', () => {
     expect((await drainQueue(vhostUrl, 'hello')).map((m) => m.body)).toEqual(['once the broker is back']);
   });
 
-  it('drops readiness and answers 503 while the broker blocks publishing (memory alarm), and recovers when it lifts', async () => {
+  it('drops readiness and answers 503 while a memory alarm blocks publishing, and recovers when it lifts', async () => {
     const rabbit = privateNode();
     const service = await serve({ PUBLISH_CONFIRM_TIMEOUT_MS: '2000' });
     try {

@@ -44,7 +44,8 @@ describe('producer serve with DEDUP_REDIS_URL: Idempotency-Keys across instances
     }
   });
 
-  it('while Redis is away, a request with a key is answered 503 (nothing published unchecked); one without a key is published', async () => {
+  // Nothing is published unchecked.
+  it('while Redis is away, a request with a key is answered 503; one without a key is published', async () => {
     const own = await redis.start();
     const service = await serve({ DEDUP_REDIS_URL: own.url() });
     await own.stop();

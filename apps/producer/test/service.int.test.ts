@@ -24,7 +24,7 @@ async function throughProxy(): Promise<string> {
 }
 
 describe('producer serve: publishing', () => {
-  it('answers a JSON message 202 with its messageId once the broker confirmed it, and the message is in the queue', async () => {
+  it('answers a JSON message 202 with its messageId once confirmed, and the message is in the queue', async () => {
     const service = await serve();
     const answer = await service.post('hello', { message: 'Hello World!' });
     expect(answer.status).toBe(202);
@@ -51,7 +51,7 @@ describe('producer serve: publishing', () => {
     ]);
   });
 
-  it('makes an Idempotency-Key the messageId; a repeat of the key gets the first answer again, and nothing is published twice', async () => {
+  it('makes an Idempotency-Key the messageId; a repeat gets the first answer again, published only once', async () => {
     const service = await serve();
     const first = await service.post('hello', { message: 'order 42' }, { 'idempotency-key': 'order-42' });
     const retry = await service.post('hello', { message: 'order 42' }, { 'idempotency-key': 'order-42' });
@@ -66,7 +66,8 @@ describe('producer serve: publishing', () => {
     expect((await drainQueue(broker.url, 'hello')).map((m) => [m.body, m.properties.messageId as unknown])).toEqual([['order 42', 'order-42']]);
   });
 
-  it('with DEDUP_WINDOW=0, does not check keys: a repeat is published again, the same message (the consumer suppresses it)', async () => {
+  // The repeat is the same message: the consumer suppresses it.
+  it('with DEDUP_WINDOW=0, does not check keys: a repeat is published again', async () => {
     const service = await serve({ DEDUP_WINDOW: '0' });
     const first = await service.post('hello', { message: 'order 42' }, { 'idempotency-key': 'order-42' });
     const retry = await service.post('hello', { message: 'order 42' }, { 'idempotency-key': 'order-42' });
@@ -74,7 +75,7 @@ describe('producer serve: publishing', () => {
     expect((await drainQueue(broker.url, 'hello')).map((m) => m.properties.messageId as unknown)).toEqual(['order-42', 'order-42']);
   });
 
-  it('shows the messages on /metrics as they flow: published, confirmed, confirm latency, nothing in flight', async () => {
+  it('shows the messages on /metrics as they flow: published, confirmed, confirm latency, none in flight', async () => {
     const service = await serve();
     expect(await service.metric('hello_rabbit_messages_published_total{queue="hello"}')).toBe(0);
     for (let i = 0; i < 3; i++) expect((await service.post('hello', `Hi #${i}`)).status).toBe(202);
@@ -140,7 +141,8 @@ describe('producer serve: refused messages', () => {
     expect((await inspectQueue(broker.url, 'hello'))?.messageCount).toBe(0);
   });
 
-  it("answers a message over the contract's 64 KiB 413 (counted in bytes, not characters), and a huge body 413 before reading it", async () => {
+  // The size is counted in bytes, not characters.
+  it("answers 413 to a message over the contract's 64 KiB, and to a huge body before reading it", async () => {
     const service = await serve();
     const tooLong = await service.post('hello', { message: 'x'.repeat(65_537) });
     expect(tooLong.status).toBe(413);
@@ -167,7 +169,7 @@ describe('producer serve: refused messages', () => {
 });
 
 describe('producer serve: when the broker does not take the message', () => {
-  it('answers 502 when the queue is gone (the broker returns the message as unroutable), and counts it returned', async () => {
+  it('answers 502 when the queue is gone (the message comes back unroutable), and counts it returned', async () => {
     const service = await serve();
     await withChannel(broker.url, (channel) => channel.deleteQueue('hello'));
     const answer = await service.post('hello', 'nobody home');
@@ -190,7 +192,7 @@ describe('producer serve: when the broker does not take the message', () => {
     expect(await service.metric('hello_rabbit_messages_publish_failed_total{queue="hello",reason="nacked"}')).toBe(1);
   });
 
-  it('answers 503 with Retry-After, at once, when PUBLISH_WINDOW messages already await their confirm; never queues it', async () => {
+  it('answers 503 with Retry-After at once when PUBLISH_WINDOW messages are in flight; never queues it', async () => {
     const service = await serve({
       AMQP_URL: await throughProxy(),
       PUBLISH_WINDOW: '1',
@@ -215,7 +217,7 @@ describe('producer serve: when the broker does not take the message', () => {
 });
 
 describe('producer serve: when a confirm does not come', () => {
-  it('publishes again with the same messageId until one is confirmed, then answers 202; counts the resends', async () => {
+  it('republishes with the same messageId until one is confirmed, then answers 202; counts the resends', async () => {
     const service = await serve({
       AMQP_URL: await throughProxy(),
       AMQP_HEARTBEAT_SECONDS: '0',
@@ -239,7 +241,7 @@ describe('producer serve: when a confirm does not come', () => {
 });
 
 describe('producer serve: stopping', () => {
-  it('on SIGTERM: readiness drops first, then new messages get 503, the one in flight gets its confirm and 202, exit 0', async () => {
+  it('on SIGTERM: not ready, then 503 for new messages, confirm and 202 for the one in flight, exit 0', async () => {
     const service = await serve({
       AMQP_URL: await throughProxy(),
       AMQP_HEARTBEAT_SECONDS: '0',

@@ -15,12 +15,13 @@ import { queues, subscriptions } from './topology.js';
 const allows = (pattern: string, name: string) => new RegExp(pattern).test(name);
 
 describe('appRights', () => {
-  it('lets the producer write to the default exchange and the exchanges of tutorials 3 to 5 only, and configure and read nothing', () => {
+  it('lets the producer only write: to the default exchange and the exchanges of tutorials 3 to 5', () => {
     // RPC replies come through direct reply-to, which needs no read permission.
     expect(appRights().producer).toEqual({ configure: [], write: ['amq.default', 'direct_logs', 'logs', 'topic_logs'], read: [] });
   });
 
-  it('lets the consumer read the queues it subscribes to, write its retries, dead letters and RPC replies, and configure only the queues the broker names for it', () => {
+  // It may configure only the queues the broker names for it.
+  it('lets the consumer read the queues it subscribes to, write its retries, dead letters and RPC replies', () => {
     const { consumer } = appRights();
     const own = { prefix: SERVER_NAMED_QUEUE_PREFIX };
     expect(consumer.configure).toEqual([own]);
@@ -149,7 +150,7 @@ describe('exportDefinitions for some commands only', () => {
   const queueNames = (d: ReturnType<typeof exportDefinitions>) => d.queues.map((q) => q.name);
   const exchangeNames = (d: ReturnType<typeof exportDefinitions>) => d.exchanges.map((e) => e.name);
 
-  it('covers a Hello World send with the queue hello alone and a producer that may write to the default exchange only', () => {
+  it('covers a Hello World send: the queue hello alone, a producer that writes to the default exchange only', () => {
     const d = exportDefinitions({ vhost: 'v', producerTo: ['hello'] });
     expect(queueNames(d)).toEqual(['hello']);
     expect(d.queues[0]).toEqual({ name: 'hello', vhost: 'v', durable: false, auto_delete: false, arguments: {} });
@@ -177,21 +178,22 @@ describe('exportDefinitions for some commands only', () => {
     }
   });
 
-  it('covers the RPC client with no queue at all: it writes its requests to the default exchange and reads its replies through direct reply-to', () => {
+  // It writes its requests to the default exchange and reads its replies through direct reply-to.
+  it('covers the RPC client with no queue at all', () => {
     const d = exportDefinitions({ producerTo: ['rpc_queue'] });
     expect(d.queues).toEqual([]);
     expect(d.exchanges).toEqual([]);
     expect(d.permissions).toEqual([{ user: 'producer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^$' }]);
   });
 
-  it('covers the Hello World receiver with hello and its dead-letter queue, and a consumer that reads hello alone', () => {
+  it('covers the Hello World receiver: hello and its dead-letter queue, a consumer that reads hello alone', () => {
     const d = exportDefinitions({ consumerFrom: ['hello'] });
     expect(queueNames(d)).toEqual(['hello', 'hello.dlq']);
     expect(d.exchanges).toEqual([]);
     expect(d.permissions).toEqual([{ user: 'consumer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^hello$' }]);
   });
 
-  it('covers the worker with task_queue, its retry queues and its dead-letter queue, and a consumer that reads task_queue alone', () => {
+  it('covers the worker: task_queue, its retry and dead-letter queues, a consumer reading task_queue alone', () => {
     const d = exportDefinitions({ vhost: 'w', consumerUser: 'worker', consumerFrom: ['task_queue'] });
     expect(queueNames(d)).toEqual(['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3']);
     expect(d.queues.find((q) => q.name === 'task_queue.retry.2')?.arguments).toEqual(queues['task_queue.retry.2'].options.arguments);
@@ -202,7 +204,7 @@ describe('exportDefinitions for some commands only', () => {
     for (const name of ['task_queue.dlq', 'task_queue.retry.1', 'hello', 'rpc_queue', 'amq.gen-x']) expect(allows(worker?.read ?? '^$', name), name).toBe(false);
   });
 
-  it('covers the RPC server with rpc_queue and its dead-letter queue, and a consumer that reads rpc_queue alone', () => {
+  it('covers the RPC server: rpc_queue and its dead-letter queue, a consumer that reads rpc_queue alone', () => {
     const d = exportDefinitions({ consumerFrom: ['rpc_queue'] });
     expect(queueNames(d)).toEqual(['rpc_queue', 'rpc_queue.dlq']);
     expect(d.permissions).toEqual([{ user: 'consumer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^rpc_queue$' }]);
@@ -218,7 +220,7 @@ describe('exportDefinitions for some commands only', () => {
     expect(appRights({ consumerFrom: ['topic_logs'] }).consumer).toEqual({ configure: [own], write: [own], read: ['topic_logs', own] });
   });
 
-  it('covers several commands with the union of what each uses, each queue and exchange once, in the contract order', () => {
+  it('covers several commands: the union of what each uses, each queue and exchange once, in contract order', () => {
     const d = exportDefinitions({
       producerTo: ['logs', 'hello', 'hello', 'rpc_queue'],
       consumerFrom: ['hello', 'logs', 'rpc_queue'],
@@ -261,7 +263,7 @@ describe('exportDefinitions for some commands only', () => {
     expect(appRights({})).toEqual(appRights());
   });
 
-  it('lets one user stand for an app that is not covered, and still refuses one user for both apps when both are', () => {
+  it('lets one user stand for an app not covered, and still refuses one user for both apps when both are', () => {
     expect(exportDefinitions({ producerUser: 'app', consumerUser: 'app', producerTo: ['hello'] }).permissions.map((p) => p.user)).toEqual(['app']);
     expect(exportDefinitions({ producerUser: 'app', consumerUser: 'app', consumerFrom: ['hello'] }).permissions.map((p) => p.user)).toEqual(['app']);
     expect(() => exportDefinitions({ producerUser: 'app', consumerUser: 'app', producerTo: ['hello'], consumerFrom: ['hello'] })).toThrow(
@@ -273,12 +275,14 @@ describe('exportDefinitions for some commands only', () => {
     // A name the types refuse can still come from a command line or a file.
     const producerTo = ['hello', 'goodbye'] as unknown as readonly 'hello'[];
     expect(() => exportDefinitions({ producerTo })).toThrow(
-      'producerTo: unknown producer command "goodbye" (one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)',
+      'producerTo: unknown producer command "goodbye" ' +
+        '(one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)',
     );
     // A queue the consumer never subscribes to is no consumer command, nor a dead-letter queue.
     const consumerFrom = ['task_queue.dlq'] as unknown as readonly 'hello'[];
     expect(() => appRights({ consumerFrom })).toThrow(
-      'consumerFrom: unknown consumer command "task_queue.dlq" (one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)',
+      'consumerFrom: unknown consumer command "task_queue.dlq" ' +
+        '(one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)',
     );
     const multiline = ['a\nb'] as unknown as readonly 'hello'[];
     expect(() => exportDefinitions({ consumerFrom: multiline })).toThrow(/^[^\n]+$/);

@@ -115,7 +115,8 @@ export function routingKeyProblem(rule: RoutingKeyRule, key: string, binding: bo
       if (bad === undefined) return undefined;
       return binding
         ? `'${bad}' is not a word, '*' or '#' (a binding key is words separated by '.', e.g. 'kern.*' or '#.critical')`
-        : `'${bad}' is not a word (a routing key is words separated by '.', e.g. 'kern.critical'; '*' and '#' are for bindings)`;
+        : `'${bad}' is not a word ` +
+            `(a routing key is words separated by '.', e.g. 'kern.critical'; '*' and '#' are for bindings)`;
     }
   }
 }

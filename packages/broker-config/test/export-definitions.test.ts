@@ -83,17 +83,23 @@ describe('export-definitions', () => {
     expect(producer.status).toBe(64);
     expect(producer.stdout).toBe('');
     expect(producer.stderr).toBe(
-      'export-definitions: --producer-to: unknown name "helo" (one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)\n',
+      'export-definitions: --producer-to: unknown name "helo" ' +
+        '(one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)\n',
     );
     // A dead-letter queue is for operators: no consumer command reads it.
     const consumer = run('--consumer-from', 'task_queue.dlq');
     expect(consumer.status).toBe(64);
     expect(consumer.stderr).toBe(
-      'export-definitions: --consumer-from: unknown name "task_queue.dlq" (one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)\n',
+      'export-definitions: --consumer-from: unknown name "task_queue.dlq" ' +
+        '(one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)\n',
     );
     const empty = run('--consumer-from', '');
     expect(empty.status).toBe(64);
-    expect(empty.stderr.split('\n')).toEqual(['export-definitions: --consumer-from: unknown name "" (one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)', '']);
+    expect(empty.stderr.split('\n')).toEqual([
+      'export-definitions: --consumer-from: unknown name "" ' +
+        '(one of: hello, task_queue, rpc_queue, logs, direct_logs, topic_logs)',
+      '',
+    ]);
   });
 
   it('documents the per-command flags in its help', () => {

@@ -37,7 +37,8 @@ export function parseCommandLine(program: Command, argv: readonly string[]): Com
 
 /**
  * What a program prints and returns for an error that ended it: one line per problem for
- * bad settings, one line for an error that says its own exit code (see FatalError) or anything else, and the exit code that says which kind it was.
+ * bad settings, one line for an error that says its own exit code (see FatalError) or anything else,
+ * and the exit code that says which kind it was.
  */
 export function describeFatal(error: unknown): { readonly lines: readonly string[]; readonly exitCode: ExitCode } {
   if (isFatalError(error)) {

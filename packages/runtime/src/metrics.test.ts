@@ -32,7 +32,7 @@ describe('createMetrics', () => {
     expect(sample(text, 'hello_rabbit_confirm_latency_seconds_bucket{le="0.001",queue="hello"}')).toBe(0);
   });
 
-  it('counts consuming: delivered, acked, retried, dead-lettered by reason, duplicates, and the handler duration', async () => {
+  it('counts consuming: delivered, acked, retried, dead-lettered by reason, duplicates, handler duration', async () => {
     const metrics = createMetrics();
     metrics.messageDelivered('task_queue');
     metrics.messageAcked('task_queue');
@@ -51,7 +51,7 @@ describe('createMetrics', () => {
     expect(sample(text, 'hello_rabbit_handler_duration_seconds_sum{queue="task_queue",outcome="success"}')).toBe(1.5);
   });
 
-  it('measures the end-to-end latency from the AMQP timestamp, never below zero, and skips messages without one', async () => {
+  it('measures end-to-end latency from the AMQP timestamp, never below zero; skips messages without one', async () => {
     const metrics = createMetrics();
     const now = 1_700_000_042_500;
     metrics.observeEndToEndLatency('hello', 1_700_000_000, now);

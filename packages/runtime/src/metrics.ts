@@ -67,7 +67,9 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
   ]);
   new Gauge({
     name: `${NAMESPACE}_in_flight_messages`,
-    help: 'Messages in flight: published and awaiting the broker confirm (publish), or delivered and not yet settled (consume).',
+    help:
+      'Messages in flight: published and awaiting the broker confirm (publish), ' +
+      'or delivered and not yet settled (consume).',
     labelNames: ['direction'],
     registers,
     collect() {

@@ -209,7 +209,8 @@ describe('parseEnv, the connection settings', () => {
 
     it('takes a host name for AMQP_TLS_SERVERNAME, not an IP address', () => {
       expect(problemsOf({ AMQP_URL: 'amqps://b', AMQP_TLS_SERVERNAME: '10.0.0.1' })).toEqual([
-        'AMQP_TLS_SERVERNAME: must be a host name, not an IP address (an IP is checked against the certificate as it is)',
+        'AMQP_TLS_SERVERNAME: must be a host name, not an IP address ' +
+          '(an IP is checked against the certificate as it is)',
       ]);
       expect(problemsOf({ AMQP_URL: 'amqps://b', AMQP_TLS_SERVERNAME: 'not a name' })).toEqual([
         'AMQP_TLS_SERVERNAME: must be a host name, e.g. broker.internal',
@@ -282,7 +283,9 @@ describe('parseEnv, the connection settings', () => {
     });
 
     it('refuses another scheme, or a login in the URL (the AMQP login is used), without echoing it', () => {
-      const message = 'AMQP_MANAGEMENT_URL: must be the management API as http(s)://host:port, without a login (e.g. http://broker:15672)';
+      const message =
+        'AMQP_MANAGEMENT_URL: must be the management API as http(s)://host:port, ' +
+        'without a login (e.g. http://broker:15672)';
       expect(problemsOf({ AMQP_MANAGEMENT_URL: 'amqp://broker:15672' })).toEqual([message]);
       expect(problemsOf({ AMQP_MANAGEMENT_URL: 'http://admin:s3cret@broker:15672' })).toEqual([message]);
       expect(problemsOf({ AMQP_MANAGEMENT_URL: 'broker:15672' })).toEqual([message]);

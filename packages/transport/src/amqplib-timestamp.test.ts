@@ -15,7 +15,10 @@ const defs = require(path.join(path.dirname(require.resolve('amqplib')), 'lib', 
 };
 const BASIC = 60;
 
-/** Frame: type (1), channel (2), size (4), payload, end (1); payload: class (2), weight (2), body size (8), properties. */
+/**
+ * Frame: type (1), channel (2), size (4), payload, end (1);
+ * payload: class (2), weight (2), body size (8), properties.
+ */
 function roundTrip(fields: Record<string, unknown>): Record<string, unknown> {
   const frame = defs.encodeProperties(BASIC, 1, 100, fields);
   const payload = frame.subarray(7, frame.length - 1);

@@ -58,7 +58,9 @@ function tlsError(err: unknown, code: string, text: string, endpoint: AmqpEndpoi
     const detail = (err as { reason?: unknown }).reason;
     return new BrokerError(
       'TLS_ERROR',
-      `TLS: the broker's certificate at ${where} does not name ${which}${typeof detail === 'string' ? ` (${detail.trim()})` : ''}: connect by a name it holds, or set AMQP_TLS_SERVERNAME to one`,
+      `TLS: the broker's certificate at ${where} does not name ${which}` +
+        `${typeof detail === 'string' ? ` (${detail.trim()})` : ''}: ` +
+        'connect by a name it holds, or set AMQP_TLS_SERVERNAME to one',
       { cause: err },
     );
   }
@@ -76,7 +78,8 @@ function tlsError(err: unknown, code: string, text: string, endpoint: AmqpEndpoi
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
     return new BrokerError(
       'HANDSHAKE_FAILED',
-      `TLS: the server at ${where} does not speak TLS (is ${endpoint.port} its amqps:// port? amqp:// is 5672, amqps:// 5671 by default)`,
+      `TLS: the server at ${where} does not speak TLS ` +
+        `(is ${endpoint.port} its amqps:// port? amqp:// is 5672, amqps:// 5671 by default)`,
       { cause: err },
     );
   }
@@ -187,7 +190,8 @@ export function toBrokerError(err: unknown, endpoint: AmqpEndpoint): BrokerError
   if (/NOT[-_]ALLOWED|\b530\b|Expected ConnectionOpenOk/.test(text)) {
     return new BrokerError(
       'VHOST_NOT_FOUND',
-      `the broker at ${where} refused vhost '${endpoint.vhost}' for user '${endpoint.user}': it does not exist or the user has no access`,
+      `the broker at ${where} refused vhost '${endpoint.vhost}' for user '${endpoint.user}': ` +
+        'it does not exist or the user has no access',
       { cause: err },
     );
   }

@@ -89,7 +89,7 @@ const endOfTurn = () =>
 const wrapped = (channel: object, method: string) => Object.hasOwn(channel, method);
 
 describe('coalesceAcks', () => {
-  it('when handlers finish in order within a turn, their acks go out as one multiple ack at the end of it', async () => {
+  it('when handlers finish in order within a turn, their acks go out as one multiple ack at its end', async () => {
     const { channel } = consuming();
     const [m1, m2, m3] = channel.deliver(3) as [Message, Message, Message];
     channel.ack(m1);
@@ -169,7 +169,7 @@ describe('coalesceAcks', () => {
     expect(channel.frames).toEqual(['ack 1 multiple', 'cancel ctag', 'ack 2 multiple', 'close']);
   });
 
-  it('acks held when the channel is lost are dropped (the broker requeues those deliveries), without a throw', async () => {
+  it('acks held when the channel is lost are dropped, without a throw (the broker redelivers them)', async () => {
     const { channel } = consuming();
     const [m1, m2] = channel.deliver(2) as [Message, Message];
     channel.ack(m1);
@@ -209,7 +209,7 @@ describe('coalesceAcks', () => {
     expect(wrapped(channel, 'ack')).toBe(false);
   });
 
-  it("leaves a publisher's channel (it never consumes) with amqplib's own ack methods, and whatever is not a channel", () => {
+  it("leaves a publisher's channel (it never consumes) with amqplib's ack methods, and any non-channel alone", () => {
     const publisher = new FakeChannel();
     expect(coalesceAcks(publisher)).toBe(true);
     for (const method of ['ack', 'ackAll', 'nack', 'nackAll', 'reject', 'cancel', 'close']) expect(wrapped(publisher, method), method).toBe(false);
@@ -217,7 +217,8 @@ describe('coalesceAcks', () => {
     expect(coalesceAcks(null)).toBe(false);
   });
 
-  it('coalesces on a confirm channel too, when it consumes with manual acks (Rascal hands out only confirm channels)', async () => {
+  // Rascal hands out only confirm channels.
+  it('coalesces on a confirm channel too, when it consumes with manual acks', async () => {
     const confirm = Object.assign(new FakeChannel(), { waitForConfirms: () => undefined });
     expect(coalesceAcks(confirm)).toBe(true);
     confirm.consume('q', () => undefined, {});

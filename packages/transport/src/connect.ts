@@ -86,7 +86,8 @@ export async function connectFirstNode(endpoint: AmqpEndpoint, options: PlainCon
   }
   throw new BrokerError(
     'BROKER_UNREACHABLE',
-    `cannot reach any of the ${nodes.length} broker nodes of AMQP_HOSTS: ${unreachable.map((err) => err.message).join('; ')}`,
+    `cannot reach any of the ${nodes.length} broker nodes ` +
+      `of AMQP_HOSTS: ${unreachable.map((err) => err.message).join('; ')}`,
   );
 }
 

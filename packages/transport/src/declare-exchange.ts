@@ -35,7 +35,8 @@ export async function declareExchange(
       broker,
       exchange.name,
       'AMQP_TOPOLOGY=check: ',
-      ' (import the definitions from export-definitions, or start once with AMQP_TOPOLOGY=declare as a user who may configure it)',
+      ' (import the definitions from export-definitions, ' +
+        'or start once with AMQP_TOPOLOGY=declare as a user who may configure it)',
     );
     return 'check';
   }

@@ -70,7 +70,7 @@ describe('MemoryDedupStore, long after it filled up', () => {
 });
 
 describe('MemoryDedupStore claims', () => {
-  it('grants one claim at a time per scope and id; a claim done turns every later one into done, with its answer', () => {
+  it('grants one claim at a time per scope and id; a claim done makes every later one done, with its answer', () => {
     let now = 0;
     const store = new MemoryDedupStore(10, 60_000, () => now);
     const first = store.claim('consume:q', 'a', 1000);

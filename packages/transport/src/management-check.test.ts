@@ -140,7 +140,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('checkQueuesViaManagement', () => {
-  it('finds nothing when the vhost has every queue as declared; asks for each queue by name, logged in with Basic auth', async () => {
+  it('finds nothing when every queue is as declared; asks for each queue by name, with Basic auth', async () => {
     answer = vhostWith();
     expect(await checkQueuesViaManagement({ ...login(), vhost: '/', queues: contract })).toEqual([]);
     expect(requests.map((r) => r.path)).toEqual(contract.map((q) => `/api/queues/%2F/${q.name}`));
@@ -207,7 +207,9 @@ describe('checkQueuesViaManagement', () => {
       'a redirect',
       () => ({ status: 301, headers: { location: 'https://elsewhere/' } }),
       'HANDSHAKE_FAILED',
-      () => `the management API at ${base} answered with a redirect (301); set AMQP_MANAGEMENT_URL to the address it redirects to`,
+      () =>
+        `the management API at ${base} answered with a redirect (301); ` +
+        'set AMQP_MANAGEMENT_URL to the address it redirects to',
     ],
     [
       'an answer that is not JSON',
@@ -219,7 +221,9 @@ describe('checkQueuesViaManagement', () => {
       'JSON of another shape',
       () => json({ name: 'hello' }),
       'BROKER_ERROR',
-      () => `the management API at ${base} answered GET /api/queues/%2F/hello in an unexpected shape (durable: Invalid input: expected boolean, received undefined)`,
+      () =>
+        `the management API at ${base} answered GET /api/queues/%2F/hello in an unexpected shape ` +
+        '(durable: Invalid input: expected boolean, received undefined)',
     ],
     [
       'an answer that takes too long',
@@ -243,7 +247,9 @@ describe('checkQueuesViaManagement', () => {
     );
     expect(err).toMatchObject({
       code: 'BROKER_UNREACHABLE',
-      message: `cannot reach the management API at http://127.0.0.1:${port}: connection refused (is the rabbitmq_management plugin enabled? set MANAGEMENT_URL if it listens elsewhere)`,
+      message:
+        `cannot reach the management API at http://127.0.0.1:${port}: connection refused ` +
+        '(is the rabbitmq_management plugin enabled? set MANAGEMENT_URL if it listens elsewhere)',
     });
   });
 

@@ -17,11 +17,17 @@ export interface ManagementLogin {
   readonly password: string;
   /** Time one request may take, in ms. @default 10000 */
   readonly timeoutMs?: number;
-  /** The setting that names `url`, for the advice in errors and the name in a bad-URL error. @default 'AMQP_MANAGEMENT_URL' */
+  /**
+   * The setting that names `url`, for the advice in errors and the name in a bad-URL error.
+   * @default 'AMQP_MANAGEMENT_URL'
+   */
   readonly urlSetting?: string;
 }
 
-/** The management API, read-only: GETs whose answers are checked for their shape. Every failure is a one-line BrokerError. */
+/**
+ * The management API, read-only: GETs whose answers are checked for their shape.
+ * Every failure is a one-line BrokerError.
+ */
 export interface ManagementClient {
   /** The API's base URL, without credentials: safe to print. */
   readonly where: string;
@@ -58,7 +64,10 @@ function refusal(reason: string | undefined, user: string): string | undefined {
     case 'Login failed':
       return 'wrong username or password';
     case 'Not management user':
-      return `the user has no management tag (give it one: rabbitmqctl set_user_tags '${user}' management, or monitoring)`;
+      return (
+        'the user has no management tag ' +
+        `(give it one: rabbitmqctl set_user_tags '${user}' management, or monitoring)`
+      );
     case 'User not authorised to access virtual host':
       return 'the user has no permissions on the vhost (rabbitmqctl set_permissions, even all "^$", gives access)';
     case 'Not administrator user':
@@ -112,7 +121,8 @@ export function createManagementClient(login: ManagementLogin): ManagementClient
       case 'ECONNREFUSED':
         return new BrokerError(
           'BROKER_UNREACHABLE',
-          `cannot reach the management API at ${where}: connection refused (is the rabbitmq_management plugin enabled? set ${setting} if it listens elsewhere)`,
+          `cannot reach the management API at ${where}: connection refused ` +
+            `(is the rabbitmq_management plugin enabled? set ${setting} if it listens elsewhere)`,
           { cause: err },
         );
       case 'ENOTFOUND':
@@ -150,20 +160,26 @@ export function createManagementClient(login: ManagementLogin): ManagementClient
       const reason = reasonOf(body);
       throw new BrokerError(
         'ACCESS_REFUSED',
-        `the management API at ${where} refused user '${login.user}': ${refusal(reason, login.user) ?? scrub(reason ?? 'refused')}`,
+        `the management API at ${where} refused ` +
+          `user '${login.user}': ${refusal(reason, login.user) ?? scrub(reason ?? 'refused')}`,
       );
     }
     if (response.status >= 300 && response.status < 400) {
       throw new BrokerError(
         'HANDSHAKE_FAILED',
-        `the management API at ${where} answered with a redirect (${response.status}); set ${setting} to the address it redirects to`,
+        `the management API at ${where} answered with a redirect (${response.status}); ` +
+          `set ${setting} to the address it redirects to`,
       );
     }
     if (response.status >= 500) {
       throw new BrokerError('BROKER_UNREACHABLE', `the management API at ${where} answered ${response.status}: ${scrub(reasonOf(body) ?? 'server error')}`);
     }
     if (!response.ok) {
-      throw new BrokerError('BROKER_ERROR', `the management API at ${where} answered ${response.status} to GET ${path}: ${scrub(reasonOf(body) ?? 'no reason given')}`);
+      throw new BrokerError(
+        'BROKER_ERROR',
+        `the management API at ${where} answered ${response.status} ` +
+          `to GET ${path}: ${scrub(reasonOf(body) ?? 'no reason given')}`,
+      );
     }
     try {
       return JSON.parse(body) as unknown;
@@ -182,7 +198,8 @@ export function createManagementClient(login: ManagementLogin): ManagementClient
         const issue = parsed.error.issues[0];
         throw new BrokerError(
           'BROKER_ERROR',
-          `the management API at ${where} answered GET ${path} in an unexpected shape (${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'})`,
+          `the management API at ${where} answered GET ${path} in an unexpected shape ` +
+            `(${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'})`,
         );
       }
       return parsed.data;
@@ -291,7 +308,10 @@ export type QueueDrift =
   | {
       readonly kind: 'missing';
       readonly queue: string;
-      /** The contract lets the apps use an existing queue of another shape (see `QueueDeclaration.adoptExisting`), other than in its `requiredArguments`. */
+      /**
+       * The contract lets the apps use an existing queue of another shape
+       * (see `QueueDeclaration.adoptExisting`), other than in its `requiredArguments`.
+       */
       readonly adoptable: boolean;
       /** e.g. `vhost 'prod' has no queue 'task_queue.retry.3'` */
       readonly description: string;
@@ -300,7 +320,10 @@ export type QueueDrift =
       readonly kind: 'different';
       readonly queue: string;
       readonly adoptable: boolean;
-      /** e.g. `queue 'task_queue.retry.1': x-dead-letter-routing-key is "hello" on the broker, "task_queue" in the contract` */
+      /**
+       * e.g. `queue 'task_queue.retry.1': x-dead-letter-routing-key is "hello" on the broker,
+       * "task_queue" in the contract`
+       */
       readonly description: string;
     });
 
@@ -309,7 +332,10 @@ const show = (value: unknown) => (value === undefined || value === null ? 'not s
 
 function describeDifference(queue: string, difference: QueueDifference): string {
   const what = difference.property.replace(/^arguments\./, '');
-  return `queue '${queue}': ${what} is ${show(difference.broker)} on the broker, ${show(difference.contract)} in the contract`;
+  return (
+    `queue '${queue}': ${what} is ${show(difference.broker)} on the broker, ` +
+    `${show(difference.contract)} in the contract`
+  );
 }
 
 export interface ManagementCheckOptions extends ManagementLogin {

@@ -212,7 +212,8 @@ async function checkAll(
     throw new BrokerError(
       'TOPOLOGY_MISMATCH',
       `AMQP_TOPOLOGY=check: vhost '${endpoint.vhost}' at ${endpoint.host}:${endpoint.port} ${problems.join(' and ')} ` +
-        '(import the definitions from export-definitions, or start once with AMQP_TOPOLOGY=declare as a user who may configure them)',
+        '(import the definitions from export-definitions, ' +
+        'or start once with AMQP_TOPOLOGY=declare as a user who may configure them)',
     );
   }
   return modes as Record<QueueName, QueueMode>;

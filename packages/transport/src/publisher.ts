@@ -184,7 +184,8 @@ export function createConfirmedPublisher<C extends ConfirmChannel>(source: Confi
             entry.returned =
               exchange === ''
                 ? `returned by the broker: ${replyText} (no queue for routing key '${routingKey}')`
-                : `returned by the broker: ${replyText} (no queue bound to exchange '${exchange}' for routing key '${routingKey}')`;
+                : `returned by the broker: ${replyText} ` +
+                  `(no queue bound to exchange '${exchange}' for routing key '${routingKey}')`;
           }
         });
         channel = ch;

@@ -78,7 +78,7 @@ describe('retryPolicyFor: what becomes of a failed delivery', () => {
     expect(policy.deadLetterQueue).toBe('task_queue.dlq');
   });
 
-  it('retries each failure in the next wait queue after its delay; past the last queue and delay, the last ones repeat', () => {
+  it('retries each failure in the next wait queue after its delay; past them, the last queue and delay repeat', () => {
     const policy = retryPolicyFor('task_queue', { maxAttempts: 6, retryDelaysMs: [100, 200] });
     expect([1, 2, 3, 4, 5].map((attempt) => policy.afterFailure(attempt, 'boom'))).toEqual([
       { action: 'retry', queue: 'task_queue.retry.1', delayMs: 100, reason: 'handler failed: boom' },

@@ -185,7 +185,9 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
       if (entry === undefined) return;
       finish(entry, {
         status: 'returned',
-        reason: `returned by the broker: ${message.fields.replyText ?? 'unroutable'} (no queue '${message.fields.routingKey}')`,
+        reason:
+          `returned by the broker: ${message.fields.replyText ?? 'unroutable'} ` +
+          `(no queue '${message.fields.routingKey}')`,
       });
     });
     // Direct reply-to: consume the pseudo-queue, no-ack, before publishing any request.
@@ -308,7 +310,8 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
         const lost = entry.lost;
         const resent = entry.resent;
         const why = lost
-          ? `: the connection was lost during the call, and the request was resent ${resent} time${resent === 1 ? '' : 's'}${resent === 0 ? ' (no connection in time)' : ''}`
+          ? `: the connection was lost during the call, and the request was resent ${resent} ` +
+            `time${resent === 1 ? '' : 's'}${resent === 0 ? ' (no connection in time)' : ''}`
           : '';
         finish(entry, {
           status: 'timeout',

@@ -51,7 +51,7 @@ const open = async () => {
 const channelOf = async (b: Broker, kind: 'regular' | 'confirm') => (await openChannel(b, kind)) as unknown as AmqpChannel;
 
 describe('coalesced writes', () => {
-  it("a burst of publishes reaches the socket in a few system calls, not one per message, and every one is confirmed", async () => {
+  it('a burst of publishes reaches the socket in a few system calls, not one per message, each confirmed', async () => {
     const b = await open();
     // The publisher's channel shares this connection (Rascal keeps one per vhost).
     const probe = await channelOf(b, 'confirm');

@@ -73,7 +73,8 @@ const emit = (routingKey: string, ...bodies: (string | Buffer)[]) =>
   });
 
 describe('startExchangeConsumer', () => {
-  it('consumes a queue of its own, named by the broker and bound with its keys: the lines routed to it, with their key', async () => {
+  // The queue is named by the broker and bound with its keys.
+  it('consumes a queue of its own: the lines routed to it, with their key', async () => {
     const { handled } = await subscribe(['info', 'error']);
     expect(consumer?.queue).toMatch(/^amq\.gen-/);
     await emit('warning', 'not for us');
@@ -86,7 +87,7 @@ describe('startExchangeConsumer', () => {
     ]);
   });
 
-  it('drops (logs and acks) a line the contract refuses and one whose handler fails, without retry, and goes on', async () => {
+  it('drops (logs, acks) a line the contract refuses and one whose handler fails, no retry, and goes on', async () => {
     const { events, metrics } = recordingMetrics();
     const { handled, lines } = await subscribe(['info'], metrics);
     await emit('info', Buffer.from([0xff, 0xfe]), 'fail', 'after');

@@ -30,7 +30,8 @@ async function publishWithPika(messageId: string, body: string, headers: string)
     'c = pika.BlockingConnection(pika.URLParameters(sys.argv[1]))',
     'ch = c.channel()',
     'ch.confirm_delivery()',
-    `ch.basic_publish(exchange='', routing_key='task_queue', body=${JSON.stringify(body)}.encode(), properties=pika.BasicProperties(delivery_mode=2, message_id=${JSON.stringify(messageId)}, headers=headers))`,
+    `ch.basic_publish(exchange='', routing_key='task_queue', body=${JSON.stringify(body)}.encode(), ` +
+      `properties=pika.BasicProperties(delivery_mode=2, message_id=${JSON.stringify(messageId)}, headers=headers))`,
     'c.close()',
   ].join('\n');
   const result = await runProcess(pythonWithPika(), ['-c', script, vhost.url]);
@@ -70,7 +71,7 @@ describe('hostile headers at the protocol level', () => {
     expect(String(dead?.properties.headers?.[RecoveryHeader.reason])).toMatch(/nested too deep/);
   });
 
-  it("a forged 'rascal' header (an order to nack at once) is ignored: the message is handled like any other", async () => {
+  it("a forged 'rascal' header (an order to nack at once) is ignored: the message is handled as usual", async () => {
     const handled = await consume();
     await publishWithPika('forged-1', 'forged', "{'rascal': {'recovery': {'task_queue': {'immediateNack': True}}}, 'rascal.redeliveries': 99}");
     await eventually(() => handled.length === 1, 15_000, 'the message handled');

@@ -66,7 +66,8 @@ async function failure(promise: Promise<unknown>): Promise<BrokerError> {
 }
 
 describe('checkQueuesViaManagement, against the broker', () => {
-  it("names every difference from the contract, each in one line, and the missing queue; with the apps' own least privileges", async () => {
+  // With the apps' own least privileges.
+  it('names every difference from the contract, each in one line, and the missing queue', async () => {
     const expected = [
       `queue 'task_queue.dlq': x-delivery-limit is 5 on the broker, not set in the contract`,
       `queue 'task_queue.dlq': x-message-ttl is 60000 on the broker, not set in the contract`,
@@ -97,7 +98,8 @@ describe('checkQueuesViaManagement, against the broker', () => {
     [
       'a user without a management tag',
       () => as(users.untagged),
-      `the user has no management tag (give it one: rabbitmqctl set_user_tags '${users.untagged.name}' management, or monitoring)`,
+      'the user has no management tag ' +
+        `(give it one: rabbitmqctl set_user_tags '${users.untagged.name}' management, or monitoring)`,
       users.untagged.name,
     ],
     [

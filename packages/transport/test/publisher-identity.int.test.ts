@@ -63,7 +63,7 @@ describe('publisher identity (AMQP user-id)', () => {
     expect(await inspectQueue(vhost.url, 'task_queue')).toMatchObject({ messageCount: 0 });
   });
 
-  it('a consumer restricted to the producer handles its messages, retries included, and dead-letters the rest', async () => {
+  it('a consumer restricted to the producer handles its messages, retries too, and dead-letters the rest', async () => {
     const handled: { payload: string; attempt: number }[] = [];
     const consumerBroker = await open(vhost.url);
     consumer = await startConsumer(

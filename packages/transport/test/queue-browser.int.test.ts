@@ -40,7 +40,7 @@ async function seed(queue: string, messageIds: readonly string[], quorum = true)
 const idsIn = async (queue: string) => (await drainQueue(vhost.url, queue)).map((m) => m.properties.messageId as unknown);
 
 describe('openQueueBrowser: scan', () => {
-  it('shows every message of a quorum queue as plain data and gives them all back, in order (more than 32)', async () => {
+  it('shows every message of a quorum queue as plain data, gives them all back in order (more than 32)', async () => {
     await seed(QUORUM, ids(40));
     const b = await open();
     const seen: QueueMessage[] = [];
@@ -144,7 +144,7 @@ describe('openQueueBrowser: scan', () => {
 });
 
 describe('openQueueBrowser: publishCopy', () => {
-  it('publishes a confirmed copy with the properties given, as they are (no messageId, no timestamp when none)', async () => {
+  it('publishes a confirmed copy with the properties given, as is (no messageId, no timestamp when none)', async () => {
     await withChannel(vhost.url, (channel) => channel.assertQueue(TARGET, { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
     const b = await open();
     expect(await b.publishCopy(TARGET, Buffer.from('one'), { messageId: 'c1', timestamp: 1_700_000_000, contentType: 'text/plain', type: 't', priority: 3, headers: { h: 'v' } }, 5000)).toEqual({

@@ -51,7 +51,7 @@ const store = async (url = sharedRedisUrl(), options: { onChange?: (answering: b
 };
 
 describe('the Redis dedup store', () => {
-  it('claims a task for one worker at a time; once done, every later claim finds it done, with its answer', async () => {
+  it('claims a task for one worker at a time; once done, each later claim finds it done, with its answer', async () => {
     const [a, b] = [await store(), await store()];
     const first = await a.claim('consume:q', 'm-1', 10_000);
     expect(first.state).toBe('claimed');
@@ -93,7 +93,8 @@ describe('the Redis dedup store', () => {
     expect(await a.renew('consume:q', 'm-3', short.token, 400)).toBe(false);
   });
 
-  it('refuses a bad URL, a wrong password and an address where nothing answers, each in one line without the password', async () => {
+  // Each refusal is one line, without the password.
+  it('refuses a bad URL, a wrong password and an address where nothing answers', async () => {
     await expect(openRedisDedupStore('http://127.0.0.1:6379', { logger: memoryLogger().logger })).rejects.toMatchObject({
       code: 'STORE_CONFIG',
       exitCode: 78,
@@ -160,7 +161,8 @@ describe('workers sharing the Redis store', () => {
     expect((await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount).toBe(0);
   });
 
-  it('a task claimed by a worker that is still at it (its claim renewed past the lease) waits, no attempt spent, then is found done', async () => {
+  // The worker renews its claim past the lease.
+  it('a task claimed by a worker still at it waits, no attempt spent, then is found done', async () => {
     let release: () => void = () => undefined;
     const busy = new Promise<void>((resolve) => {
       release = resolve;
@@ -192,7 +194,7 @@ describe('workers sharing the Redis store', () => {
 });
 
 describe('when Redis goes away', () => {
-  it('starts no task while Redis is down, says so once, and goes on by itself once it answers: each task done once', async () => {
+  it('starts no task while Redis is down, says so once, then goes on by itself: each task done once', async () => {
     const redis = await RedisServer.start();
     open.servers.push(redis);
     const changes: boolean[] = [];

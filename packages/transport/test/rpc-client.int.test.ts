@@ -37,7 +37,10 @@ async function clientThroughProxy(): Promise<{ client: RpcClient; lines: string[
   return { client, lines: log.lines };
 }
 
-/** The RPC server of fib(n) (answering n * 2) on its own connection, not through the proxy; each request waits for `release`. */
+/**
+ * The RPC server of fib(n) (answering n * 2) on its own connection, not through the proxy;
+ * each request waits for `release`.
+ */
 async function gatedServer() {
   const seen: DeliveryContext[] = [];
   let open: () => void = () => undefined;
@@ -88,7 +91,8 @@ function rawServer(answer: (request: { correlationId: string; index: number }) =
 }
 
 describe('createRpcClient, when the connection is lost during a call', () => {
-  it('sends the request again on the new connection, same correlation_id and messageId, and resolves once with the reply', async () => {
+  // The same correlation_id and messageId.
+  it('sends the request again on the new connection, and resolves once with the reply', async () => {
     const rpc = await gatedServer();
     const { client, lines } = await clientThroughProxy();
     const outcome = client.call('rpc_queue', 21, { timeoutMs: 30_000 });
@@ -149,7 +153,9 @@ describe('createRpcClient, when the connection is lost during a call', () => {
     proxy?.reset();
     expect(await outcome).toEqual({
       status: 'timeout',
-      reason: "no reply from 'rpc_queue' within 3000 ms: the connection was lost during the call, and the request was resent 0 times (no connection in time)",
+      reason:
+        "no reply from 'rpc_queue' within 3000 ms: the connection was lost during the call, " +
+        'and the request was resent 0 times (no connection in time)',
       connectionLost: true,
       resent: 0,
     });

@@ -75,7 +75,8 @@ describe('startRpcServer', () => {
     expect(lines.join('\n')).not.toMatch(/the client is gone/);
   });
 
-  it('answers a repeat of a request (same message-id, a client that lost its connection) with the kept reply, without computing it again', async () => {
+  // The same message-id, from a client that lost its connection.
+  it('answers a repeat of a request with the kept reply, without computing it again', async () => {
     const requests = await serve();
     const replies = await withChannel(vhost.url, async (channel) => {
       const { queue } = await channel.assertQueue('', { exclusive: true });
@@ -130,7 +131,7 @@ describe('startRpcServer', () => {
     expect(gone).toMatchObject({ replyTo: 'amq.gen-no-such-callback-queue', correlationId: 'c-7' });
   });
 
-  it('fails a request whose reply the broker does not confirm (nacked), and dead-letters it with the reason', async () => {
+  it('fails a request whose reply the broker nacks, and dead-letters it with the reason', async () => {
     const requests = await serve();
     await withChannel(vhost.url, async (channel) => {
       // A callback queue that refuses every message: the broker nacks the reply.

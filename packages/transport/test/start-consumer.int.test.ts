@@ -47,7 +47,8 @@ function publish(body: string, options: { messageId?: string; contentType?: stri
 const dlqCount = async () => (await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount ?? 0;
 
 describe('startConsumer', () => {
-  it('retries a failing message through the wait queues, then dead-letters it after the last attempt, with no hot loop', async () => {
+  // With no hot loop.
+  it('retries a failing message through the wait queues, then dead-letters it after the last attempt', async () => {
     const calls = await consume(() => {
       throw new Error('boom');
     });

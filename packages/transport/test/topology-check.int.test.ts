@@ -125,7 +125,8 @@ describe('openBroker comparing the queues through the management API (AMQP_MANAG
     expect(error.exitCode).toBe(ExitCode.config);
     expect(error.message).not.toContain('\n');
     expect(error.message).toContain(
-      `vhost '${endpointOf(vhost.url).vhost}' differs from the contract: queue 'task_queue.retry.2': x-dead-letter-routing-key is "hello" on the broker, "task_queue" in the contract`,
+      `vhost '${endpointOf(vhost.url).vhost}' differs from the contract: ` +
+        `queue 'task_queue.retry.2': x-dead-letter-routing-key is "hello" on the broker, "task_queue" in the contract`,
     );
   });
 
@@ -137,7 +138,8 @@ describe('openBroker comparing the queues through the management API (AMQP_MANAG
     expect(error.message).toContain(`queue 'task_queue.retry.2': x-dead-letter-routing-key is "hello"`);
   });
 
-  it('adopts, and logs, what the contract lets differ: a classic durable task_queue, as the original tutorial declares it', async () => {
+  // A classic durable task_queue, as the original tutorial declares it.
+  it('adopts, and logs, what the contract lets differ', async () => {
     await declareAll();
     await withChannel(vhost.url, async (channel) => {
       await channel.deleteQueue('task_queue');

@@ -105,7 +105,9 @@ describe('tracing', () => {
       'import pika, sys',
       `c = pika.BlockingConnection(pika.URLParameters(sys.argv[1]))`,
       'ch = c.channel()',
-      `ch.basic_publish(exchange='', routing_key='task_queue', body=b'from pika', properties=pika.BasicProperties(delivery_mode=2, message_id='m-pika', headers={'traceparent': '00-${traceId}-${parentId}-01'}))`,
+      `ch.basic_publish(exchange='', routing_key='task_queue', body=b'from pika', ` +
+        `properties=pika.BasicProperties(delivery_mode=2, message_id='m-pika', ` +
+        `headers={'traceparent': '00-${traceId}-${parentId}-01'}))`,
       'c.close()',
     ].join('\n');
     const result = await runProcess(pythonWithPika(), ['-c', script, vhost.url]);

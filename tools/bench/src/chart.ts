@@ -115,7 +115,9 @@ export function chartSpec(results: BenchResults): TopLevelSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `hello-rabbit benchmark${results.meta.quick ? ' (quick smoke run)' : ''}`,
-      subtitle: `${results.meta.broker}, Node ${results.meta.node}, ${String(results.meta.cpus)} cores, median of ${String(results.meta.rounds)} round(s); dashed: 1.0 and the goal`,
+      subtitle:
+        `${results.meta.broker}, Node ${results.meta.node}, ${String(results.meta.cpus)} cores, ` +
+        `median of ${String(results.meta.rounds)} round(s); dashed: 1.0 and the goal`,
     },
     vconcat: panels,
     resolve: { scale: { color: 'shared' } },

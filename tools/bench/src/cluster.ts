@@ -127,7 +127,10 @@ export function nodeLabel(layout: Pick<ClusterLayout, 'nodes'>, name: string): s
   return index < 0 ? name : `node ${String(index + 1)}`;
 }
 
-/** The processes of this process's cluster nodes (found as testkit finds a node's: by its name in their environment). */
+/**
+ * The processes of this process's cluster nodes (found as testkit finds a node's: by its name
+ * in their environment).
+ */
 function leftoverProcesses(): number[] {
   const mark = `RABBITMQ_NODENAME=${LABEL}`;
   let entries: string[];

@@ -92,13 +92,18 @@ async function bootCluster(): Promise<{ readonly cluster?: BenchCluster; readonl
     activeCluster = cluster;
     const { layout } = cluster;
     say(
-      `cluster: up in ${layout.bootSeconds.toFixed(0)} s (${layout.nodes.join(', ')}); producer on ${nodeLabel(layout, layout.producerNode)}, ` +
-        `consumer on ${nodeLabel(layout, layout.consumerNode)}, queue declared through ${nodeLabel(layout, layout.declaredOn)}`,
+      `cluster: up in ${layout.bootSeconds.toFixed(0)} s (${layout.nodes.join(', ')}); ` +
+        `producer on ${nodeLabel(layout, layout.producerNode)}, ` +
+        `consumer on ${nodeLabel(layout, layout.consumerNode)}, ` +
+        `queue declared through ${nodeLabel(layout, layout.declaredOn)}`,
     );
     return { cluster };
   } catch (err) {
     // The nodes are rabbitmq-server processes of this machine's RabbitMQ (not a container's).
-    say(`cluster: failed to boot (it needs RabbitMQ installed here: /usr/lib/rabbitmq/bin, or RABBITMQ_BIN): ${messageOf(err)}`);
+    say(
+      'cluster: failed to boot (it needs RabbitMQ installed here: /usr/lib/rabbitmq/bin, or RABBITMQ_BIN): ' +
+        messageOf(err),
+    );
     return { error: `no cluster: ${messageOf(err).split('\n')[0] ?? ''}` };
   }
 }
@@ -174,7 +179,8 @@ async function runOverload(client: ClientName, options: BenchOptions, offeredRat
         withinCap: result.maxRssBytes <= options.memoryCapBytes,
       };
       say(
-        `${where}: offered ${Math.round(offeredRate).toLocaleString('en-US')} msg/s, ${Math.round(summary.confirmedPerSecond).toLocaleString('en-US')} msg/s confirmed, ` +
+        `${where}: offered ${Math.round(offeredRate).toLocaleString('en-US')} msg/s, ` +
+          `${Math.round(summary.confirmedPerSecond).toLocaleString('en-US')} msg/s confirmed, ` +
           `peak RSS ${(summary.peakRssBytes / MiB).toFixed(0)} MiB`,
       );
       return summary;
@@ -287,7 +293,8 @@ async function runRound(
           record.get(client)?.push({ round, ok: true, measurement });
           say(
             `${where}: ${Math.round(measurement.messagesPerSecond).toLocaleString('en-US')} msg/s, ` +
-              `${measurement.cpuMicrosPerMessage.toFixed(1)} µs CPU/msg, peak RSS ${(measurement.peakRssBytes / MiB).toFixed(0)} MiB` +
+              `${measurement.cpuMicrosPerMessage.toFixed(1)} µs CPU/msg, ` +
+              `peak RSS ${(measurement.peakRssBytes / MiB).toFixed(0)} MiB` +
               (onCluster === undefined || measurement.leaderNode === undefined ? '' : `, leader on ${nodeLabel(onCluster.layout, measurement.leaderNode)}`),
           );
         } catch (err) {
@@ -326,7 +333,8 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     scenarios.map((scenario) => [scenario.id, new Map(clientsFor(scenario, clients).map((client) => [client, []]))]),
   );
   say(
-    `benchmark: ${broker} at ${redacted(url)}, ${String(options.rounds)} round(s), ${scenarios.length.toString()} scenario(s), ` +
+    `benchmark: ${broker} at ${redacted(url)}, ${String(options.rounds)} round(s), ` +
+      `${scenarios.length.toString()} scenario(s), ` +
       `clients: ${clients.map((client) => CLIENT_LABELS[client]).join(', ')}`,
   );
 
@@ -410,7 +418,10 @@ async function main(): Promise<number> {
   await writeFile(join(options.outDir, 'latest.md'), markdown);
   await writeFile(join(options.outDir, 'chart.svg'), await renderChart(results));
   process.stdout.write(`${markdown}\n`);
-  say(`bench: wrote latest.json, latest.md and chart.svg to ${options.outDir} (${results.meta.durationSeconds.toFixed(0)} s)`);
+  say(
+    `bench: wrote latest.json, latest.md and chart.svg to ${options.outDir} ` +
+      `(${results.meta.durationSeconds.toFixed(0)} s)`,
+  );
   return 0;
 }
 

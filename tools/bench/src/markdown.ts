@@ -32,7 +32,8 @@ function rssCell(summary: ClientSummary): string {
 /** The results table: one row per scenario and client. */
 export function resultsTable(results: BenchResults): string {
   const lines = [
-    '| scenario | client | msg/s median | msg/s min–max | ratio to raw | CPU µs/msg | CPU ratio | p50 ms | p99 ms | max ms | peak RSS MiB |',
+    '| scenario | client | msg/s median | msg/s min–max | ratio to raw | CPU µs/msg | CPU ratio | ' +
+      'p50 ms | p99 ms | max ms | peak RSS MiB |',
     '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const scenario of results.scenarios) {
@@ -74,7 +75,8 @@ export function mandatorySection(results: BenchResults): string[] {
     const project = scenario.clients.find((summary) => summary.client === 'project');
     if (reference === undefined) continue;
     rows.push(
-      `| ${scenario.title} | ${fixed(reference.throughputRatio, 2)} | ${fixed(project?.throughputRatio, 2)} | ${fixed(project?.referenceRatio, 2)} |`,
+      `| ${scenario.title} | ${fixed(reference.throughputRatio, 2)} | ${fixed(project?.throughputRatio, 2)} | ` +
+        `${fixed(project?.referenceRatio, 2)} |`,
     );
   }
   if (rows.length === 0) return [];
@@ -82,12 +84,14 @@ export function mandatorySection(results: BenchResults): string[] {
     '',
     '## What the mandatory flag costs',
     '',
-    "The project's publisher sets `mandatory` on every message, so that one no queue takes comes back (`returned`) instead of " +
-      'being confirmed and dropped; raw amqplib, the baseline, does not. *raw amqplib, mandatory* is raw amqplib with that flag ' +
-      "and nothing else: the broker-side price of the guarantee, and the fair comparison for the project's path. Each figure is " +
+    "The project's publisher sets `mandatory` on every message, so that one no queue takes comes " +
+      'back (`returned`) instead of being confirmed and dropped; raw amqplib, the baseline, does not. ' +
+      '*raw amqplib, mandatory* is raw amqplib with that flag and nothing else: the broker-side price of the ' +
+      "guarantee, and the fair comparison for the project's path. Each figure is " +
       'the median over rounds of the per-round ratio of messages/s.',
     '',
-    '| scenario | raw amqplib, mandatory / raw amqplib | hello-rabbit / raw amqplib | hello-rabbit / raw amqplib, mandatory |',
+    '| scenario | raw amqplib, mandatory / raw amqplib | hello-rabbit / raw amqplib | ' +
+      'hello-rabbit / raw amqplib, mandatory |',
     '|---|--:|--:|--:|',
     ...rows,
   ];
@@ -106,8 +110,10 @@ export function sharedStoreSection(results: BenchResults): string[] {
     const rate = (summary: typeof redis) => summary.messagesPerSecond?.median ?? null;
     const over = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
     rows.push(
-      `| ${scenario.title} | ${fixed(rate(memory), 0)} | ${fixed(rate(redis), 0)} | ${fixed(over(rate(redis), rate(memory)), 2)} | ` +
-        `${fixed(memory.cpuMicrosPerMessage, 1)} | ${fixed(redis.cpuMicrosPerMessage, 1)} | ${fixed(redis.throughputRatio, 2)} |`,
+      `| ${scenario.title} | ${fixed(rate(memory), 0)} | ${fixed(rate(redis), 0)} | ` +
+        `${fixed(over(rate(redis), rate(memory)), 2)} | ` +
+        `${fixed(memory.cpuMicrosPerMessage, 1)} | ${fixed(redis.cpuMicrosPerMessage, 1)} | ` +
+        `${fixed(redis.throughputRatio, 2)} |`,
     );
   }
   if (rows.length === 0) return [];
@@ -116,12 +122,14 @@ export function sharedStoreSection(results: BenchResults): string[] {
     '## What the shared dedup store costs',
     '',
     "The project's consumer claims each task in its dedup store before the handler and marks it done before the ack. " +
-      '*in memory* is the default store (per process); *Redis* is the store every worker shares (`DEDUP_REDIS_URL`, here the ' +
-      "machine's Redis on 127.0.0.1): two round trips to Redis per message. messages/s and CPU µs per message are medians over " +
-      'rounds; *Redis / in memory* is the ratio of the two medians; the last column is the Redis run against raw amqplib, the ' +
+      '*in memory* is the default store (per process); *Redis* is the store every worker shares ' +
+      "(`DEDUP_REDIS_URL`, here the machine's Redis on 127.0.0.1): two round trips to Redis per message. " +
+      'messages/s and CPU µs per message are medians over rounds; *Redis / in memory* is the ratio of the two ' +
+      'medians; the last column is the Redis run against raw amqplib, the ' +
       'median of the per-round ratio. CPU is the client process only (Redis spends its own).',
     '',
-    '| scenario | in memory, msg/s | Redis, msg/s | Redis / in memory | in memory, CPU µs/msg | Redis, CPU µs/msg | Redis / raw amqplib |',
+    '| scenario | in memory, msg/s | Redis, msg/s | Redis / in memory | ' +
+      'in memory, CPU µs/msg | Redis, CPU µs/msg | Redis / raw amqplib |',
     '|---|--:|--:|--:|--:|--:|--:|',
     ...rows,
   ];
@@ -144,22 +152,29 @@ export function clusterSections(results: BenchResults): string[] {
       '',
       `## End to end on a ${String(cluster.nodes.length)}-node cluster`,
       '',
-      `The end-to-end run on a cluster of ${String(cluster.nodes.length)} private ${cluster.broker} nodes the benchmark booted on this machine ` +
-        `(in ${cluster.bootSeconds.toFixed(0)} s; ${cluster.nodes.map((name) => `${at(name)}: \`${name}\``).join(', ')}): ` +
+      `The end-to-end run on a cluster of ${String(cluster.nodes.length)} private ${cluster.broker} nodes ` +
+        `the benchmark booted on this machine (in ${cluster.bootSeconds.toFixed(0)} s; ` +
+        `${cluster.nodes.map((name) => `${at(name)}: \`${name}\``).join(', ')}): ` +
         `the producer connected to ${at(cluster.producerNode)}, the consumer to ${at(cluster.consumerNode)}, ` +
-        `the quorum queue declared through ${at(cluster.declaredOn)}, with members on ${members} and its leader on ${leaders} after the runs. ` +
-        '*cluster / single node*: the median over rounds of the client\'s messages/s on the cluster divided by its own on the single ' +
-        `broker (\`${cluster.comparedWith}\`) in the same round. Both figures share this machine's two cores with everything else: ` +
-        'three nodes on one machine measure what replication and the hops between nodes cost, not what three machines would give.',
+        `the quorum queue declared through ${at(cluster.declaredOn)}, ` +
+        `with members on ${members} and its leader on ${leaders} after the runs. ` +
+        "*cluster / single node*: the median over rounds of the client's messages/s on the cluster " +
+        `divided by its own on the single broker (\`${cluster.comparedWith}\`) in the same round. ` +
+        `Both figures share this machine's two cores with everything else: ` +
+        'three nodes on one machine measure what replication and the hops between nodes cost, ' +
+        'not what three machines would give.',
       '',
-      '| client | single node msg/s | cluster msg/s | cluster / single node | ratio to raw, single node | ratio to raw, cluster | p99 ms, single / cluster |',
+      '| client | single node msg/s | cluster msg/s | cluster / single node | ' +
+        'ratio to raw, single node | ratio to raw, cluster | p99 ms, single / cluster |',
       '|---|--:|--:|--:|--:|--:|--:|',
     );
     for (const summary of scenario.clients) {
       const alone = single?.clients.find((one) => one.client === summary.client);
       out.push(
-        `| ${summary.label} | ${thousands(alone?.messagesPerSecond?.median)} | ${summary.rounds === 0 ? 'failed' : thousands(summary.messagesPerSecond?.median)} | ` +
-          `${fixed(summary.singleNodeRatio, 2)} | ${fixed(alone?.throughputRatio, 2)} | ${fixed(summary.throughputRatio, 2)} | ` +
+        `| ${summary.label} | ${thousands(alone?.messagesPerSecond?.median)} | ` +
+          `${summary.rounds === 0 ? 'failed' : thousands(summary.messagesPerSecond?.median)} | ` +
+          `${fixed(summary.singleNodeRatio, 2)} | ${fixed(alone?.throughputRatio, 2)} | ` +
+          `${fixed(summary.throughputRatio, 2)} | ` +
           `${ms(alone?.latency?.p99Ms)} / ${ms(summary.latency?.p99Ms)} |`,
       );
     }
@@ -176,20 +191,27 @@ export function startupSection(results: BenchResults): string[] {
     '',
     '## Starting up',
     '',
-    'Whole processes, as deployed: `node apps/producer/dist/main.js \'Hello World!\'` (connect, declare or adopt `hello`, one confirmed ' +
-      'publish, close) beside a raw amqplib script doing the same (`createConfirmChannel`, `assertQueue(\'hello\', {durable: false})`, one ' +
-      "persistent mandatory publish, `waitForConfirms`, close) and the tutorial's pika `send.py` (which publishes without confirms); " +
-      "`producer --help` and `consumer --help` beside Node's own start (`node -e 0`); and the time from spawning a consumer to its line " +
-      '` [*] Waiting for messages`, the project\'s (`--from hello`) beside a raw amqplib consumer; whole processes at work: `producer --to task_queue --count N` ' +
-      'beside a raw amqplib publisher (the same messages, persistent, mandatory, at most 1,000 awaiting their confirm), and a consumer from spawn to the last of N messages ' +
-      'of `hello` printed beside a raw amqplib consumer with the same prefetch printing the same lines. The programs alternate within each round, ' +
-      'each in a fresh process, against a vhost of the round\'s own. *Wall*: spawn to exit (consumers: spawn to the waiting line, or to the last message), measured by the benchmark. ' +
+    "Whole processes, as deployed: `node apps/producer/dist/main.js 'Hello World!'` (connect, declare or adopt " +
+      '`hello`, one confirmed publish, close) beside a raw amqplib script doing the same (`createConfirmChannel`, ' +
+      "`assertQueue('hello', {durable: false})`, one persistent mandatory publish, `waitForConfirms`, " +
+      "close) and the tutorial's pika `send.py` (which publishes without confirms); `producer --help` and " +
+      "`consumer --help` beside Node's own start (`node -e 0`); and the time from spawning a consumer to its " +
+      "line ` [*] Waiting for messages`, the project's (`--from hello`) beside a raw amqplib consumer; whole " +
+      'processes at work: `producer --to task_queue --count N` beside a raw amqplib publisher (the same messages, ' +
+      'persistent, mandatory, at most 1,000 awaiting their confirm), and a consumer from spawn to the last of N ' +
+      'messages of `hello` printed beside a raw amqplib consumer with the same prefetch printing the same lines. The ' +
+      "programs alternate within each round, each in a fresh process, against a vhost of the round's own. *Wall*: " +
+      'spawn to exit (consumers: spawn to the waiting line, or to the last message), measured by the benchmark. ' +
       (wallOnly
-        ? '*CPU* and *peak RSS*: no `/usr/bin/time` on this machine, so none for the programs that run to their end; the consumers\' from /proc at the waiting line. '
-        : "*CPU* (user + system) and *peak RSS* of the child: GNU time's (`/usr/bin/time -f '%e %U %S %M'`); the consumers': /proc at the waiting line. ") +
-      '*ratio*: the median over rounds of the per-round ratio of wall times to the row marked *base* (raw amqplib; `node -e 0` for `--help`).',
+        ? '*CPU* and *peak RSS*: no `/usr/bin/time` on this machine, so none for the programs that run to their end; ' +
+          "the consumers' from /proc at the waiting line. "
+        : "*CPU* (user + system) and *peak RSS* of the child: GNU time's (`/usr/bin/time -f '%e %U %S %M'`); " +
+          "the consumers': /proc at the waiting line. ") +
+      '*ratio*: the median over rounds of the per-round ratio of wall times to the row marked *base* ' +
+      '(raw amqplib; `node -e 0` for `--help`).',
     '',
-    '| measured | program | wall ms median | wall ms min–max | ratio to base | ratio to pika | CPU ms | CPU ratio | peak RSS MiB |',
+    '| measured | program | wall ms median | wall ms min–max | ratio to base | ratio to pika | ' +
+      'CPU ms | CPU ratio | peak RSS MiB |',
     '|---|---|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const program of startup.programs) {
@@ -228,9 +250,12 @@ export function renderMarkdown(results: BenchResults): string {
   out.push('');
   out.push(
     `${meta.broker} on ${meta.platform}, ${String(meta.cpus)} × ${meta.cpuModel}, Node ${meta.node}; ` +
-      `${meta.startedAt}, ${String(meta.rounds)} round${meta.rounds === 1 ? '' : 's'} in ${meta.durationSeconds.toFixed(0)} s. ` +
-      `Persistent messages, publisher confirms, at most ${String(meta.settings.window)} unconfirmed, prefetch ${String(meta.settings.prefetch)}; ` +
-      `${meta.settings.count.toLocaleString('en-US')} messages a run (${meta.settings.largeCount.toLocaleString('en-US')} of 10 KB). ` +
+      `${meta.startedAt}, ${String(meta.rounds)} round${meta.rounds === 1 ? '' : 's'} ` +
+      `in ${meta.durationSeconds.toFixed(0)} s. ` +
+      `Persistent messages, publisher confirms, at most ${String(meta.settings.window)} unconfirmed, ` +
+      `prefetch ${String(meta.settings.prefetch)}; ` +
+      `${meta.settings.count.toLocaleString('en-US')} messages a run ` +
+      `(${meta.settings.largeCount.toLocaleString('en-US')} of 10 KB). ` +
       'Clients alternate within each round; each run is a fresh process (end to end: two). ' +
       `Load average ${meta.loadAverage.start.toFixed(1)} at the start, ${meta.loadAverage.end.toFixed(1)} at the end.`,
   );
@@ -269,12 +294,15 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('', '## Overload', '');
     if (first !== undefined) {
       out.push(
-        `Offered ${thousands(first.offeredRate)} msg/s of ${String(first.bodySize / 1024)} KB to a ${first.queueType} queue for ${String(first.seconds)} s: ` +
-          "ten times what the broker took from raw amqplib. What a client has not taken yet is a backlog count, never a buffer; the project's " +
-          'publisher is given twice its in-flight cap in concurrent publishes (its back-pressure holds the rest), raw amqplib exactly its window. ' +
+        `Offered ${thousands(first.offeredRate)} msg/s of ${String(first.bodySize / 1024)} KB ` +
+          `to a ${first.queueType} queue for ${String(first.seconds)} s: ` +
+          'ten times what the broker took from raw amqplib. What a client has not taken yet is a backlog count, ' +
+          "never a buffer; the project's publisher is given twice its in-flight cap in concurrent publishes (its " +
+          'back-pressure holds the rest), raw amqplib exactly its window. ' +
           `The cap is ${(first.memoryCapBytes / MiB).toFixed(0)} MiB of peak RSS (\`--memory-cap-mb\`).`,
         '',
-        '| client | confirmed msg/s | concurrent publishes | in flight at most | RSS connected MiB | peak 1st half | peak 2nd half | peak RSS MiB | |',
+        '| client | confirmed msg/s | concurrent publishes | in flight at most | RSS connected MiB | ' +
+          'peak 1st half | peak 2nd half | peak RSS MiB | |',
         '|---|--:|--:|--:|--:|--:|--:|--:|---|',
       );
     }
@@ -285,7 +313,8 @@ export function renderMarkdown(results: BenchResults): string {
       }
       out.push(
         `| ${o.label} | ${thousands(o.confirmedPerSecond)} | ${String(o.concurrency)} | ${String(o.maxInFlight)} | ` +
-          `${(o.readyRssBytes / MiB).toFixed(0)} | ${(o.firstHalfPeakRssBytes / MiB).toFixed(0)} | ${(o.secondHalfPeakRssBytes / MiB).toFixed(0)} | ` +
+          `${(o.readyRssBytes / MiB).toFixed(0)} | ${(o.firstHalfPeakRssBytes / MiB).toFixed(0)} | ` +
+          `${(o.secondHalfPeakRssBytes / MiB).toFixed(0)} | ` +
           `${(o.peakRssBytes / MiB).toFixed(0)} | ${o.withinCap ? 'within the cap' : '**over the cap**'} |`,
       );
     }

@@ -77,7 +77,9 @@ for (const [id, micros] of selfMicros) {
   const { functionName, url, lineNumber } = node.callFrame;
   if (functionName === '(idle)' || functionName === '(program)') continue;
   total += micros;
-  const name = `${functionName === '' ? '(anonymous)' : functionName}  ${owner(url)}${url === '' ? '' : `:${String(lineNumber + 1)}`}`;
+  const name =
+    `${functionName === '' ? '(anonymous)' : functionName}  ` +
+    `${owner(url)}${url === '' ? '' : `:${String(lineNumber + 1)}`}`;
   byFunction.set(name, (byFunction.get(name) ?? 0) + micros);
   byOwner.set(owner(url), (byOwner.get(owner(url)) ?? 0) + micros);
 }

@@ -69,7 +69,7 @@ describe('a scenario summary', () => {
     expect(goals[0]).toMatchObject({ target: '<= 1.5', met: false });
   });
 
-  it("divides each client's cluster rate by its own single-node rate of the same round, and says where the leader was", () => {
+  it("divides each client's cluster rate by its single-node rate of the same round; says where the leader was", () => {
     if (onCluster === undefined) throw new Error('no e2e-cluster scenario');
     const nodes = ['n1@localhost', 'n2@localhost', 'n3@localhost'];
     const layout = { broker: 'RabbitMQ 3.10.8', nodes, producerNode: 'n1@localhost', consumerNode: 'n2@localhost', declaredOn: 'n3@localhost', bootSeconds: 20 };

@@ -277,7 +277,9 @@ export function evaluateGoals(scenarios: readonly ScenarioSummary[], overload: O
   }
   if (overload !== undefined) {
     goals.push({
-      goal: `overload (offered 10x the broker's rate): peak RSS in MiB, cap ${String(Math.round(overload.memoryCapBytes / 2 ** 20))} MiB`,
+      goal:
+        "overload (offered 10x the broker's rate): peak RSS in MiB, " +
+        `cap ${String(Math.round(overload.memoryCapBytes / 2 ** 20))} MiB`,
       scenario: 'overload',
       value: overload.error === undefined ? overload.peakRssBytes / 2 ** 20 : null,
       target: `<= ${String(Math.round(overload.memoryCapBytes / 2 ** 20))}`,

@@ -73,8 +73,9 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'e2e-cluster',
     title: 'end to end on a 3-node cluster, producer and consumer on different nodes, quorum queue',
     measures:
-      'the end-to-end run on a cluster of three private nodes: the producer connected to node 1, the consumer to node 2, ' +
-      'the queue declared through node 3 (its leader); messages/s from the first publish to the last delivery; latency: publish to delivery',
+      'the end-to-end run on a cluster of three private nodes: ' +
+      'the producer connected to node 1, the consumer to node 2, the queue declared through node 3 (its leader); ' +
+      'messages/s from the first publish to the last delivery; latency: publish to delivery',
     kind: 'e2e',
     queueType: 'quorum',
     bodySize: 100,
@@ -84,7 +85,9 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     id: 'e2e-half-rate',
     title: "end to end at half the raw pair's max rate",
-    measures: "the publisher paced at half the raw amqplib pair's messages/s of the same round; latency: scheduled publish time to delivery",
+    measures:
+      "the publisher paced at half the raw amqplib pair's messages/s of the same round; " +
+      'latency: scheduled publish time to delivery',
     kind: 'e2e',
     queueType: 'quorum',
     bodySize: 100,

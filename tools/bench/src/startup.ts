@@ -298,7 +298,10 @@ export async function prepareStartupRun(program: StartupProgram, url: string): P
   }
 }
 
-/** Deletes what a run of `program` left in the vhost (`task_queue` after a publish, `hello` after the rest), so the next program declares it anew. */
+/**
+ * Deletes what a run of `program` left in the vhost (`task_queue` after a publish, `hello` after
+ * the rest), so the next program declares it anew.
+ */
 export async function cleanUpStartupRun(program: StartupProgram, url: string): Promise<void> {
   if (program.group === 'help') return;
   await withChannel(url, (channel) => channel.deleteQueue(program.group === 'publish' ? 'task_queue' : 'hello'));
@@ -332,7 +335,10 @@ export interface StartupProgramSummary {
 }
 
 export interface StartupSummary {
-  /** `gnu-time`: CPU and peak RSS from /usr/bin/time (consumers: /proc at ready); `wall-only`: no /usr/bin/time here. */
+  /**
+   * `gnu-time`: CPU and peak RSS from /usr/bin/time (consumers: /proc at ready);
+   * `wall-only`: no /usr/bin/time here.
+   */
   readonly measuredWith: 'gnu-time' | 'wall-only';
   readonly groups: typeof STARTUP_GROUPS;
   readonly skipped: readonly { readonly label: string; readonly reason: string }[];

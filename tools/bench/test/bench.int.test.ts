@@ -50,7 +50,8 @@ describe('pnpm bench --quick', () => {
     }
     const names = results.clients.map((client) => client.client);
     expect(names).toEqual(['project', 'project-redis', 'amqplib', 'amqplib-mandatory', 'rabbitmq-client', 'amqp-connection-manager']);
-    // The project's path with the Redis dedup store runs where the store works, consume and end to end, and nowhere else.
+    // The project's path with the Redis dedup store runs where the store works, consume and end to end,
+    // and nowhere else.
     for (const scenario of results.scenarios) {
       const shared = scenario.clients.find((one) => one.client === 'project-redis');
       if (scenario.id === 'consume' || scenario.id === 'e2e') {

@@ -68,7 +68,7 @@ describe('pnpm bench --quick --scenarios e2e-cluster', () => {
     expect(results.overload).toEqual([]);
   });
 
-  it('connects the producer and the consumer to two nodes, and reports where the quorum queue and its leader were', () => {
+  it('connects the producer and the consumer to two nodes; reports where the quorum queue and its leader were', () => {
     const layout = cluster.cluster;
     expect(layout?.broker).toMatch(/^RabbitMQ \d/);
     expect(layout?.nodes).toHaveLength(3);
@@ -85,7 +85,7 @@ describe('pnpm bench --quick --scenarios e2e-cluster', () => {
     for (const summary of cluster.clients) expect(nodes).toContain(summary.perRound[0]?.leaderNode);
   });
 
-  it("gives each client's cluster rate as a ratio to its own single-node rate, and to raw amqplib's on the cluster", () => {
+  it("gives each client's cluster rate as a ratio to its single-node rate, and to raw amqplib's on the cluster", () => {
     for (const summary of cluster.clients) expect(summary.singleNodeRatio, summary.client).toBeGreaterThan(0);
     expect(cluster.clients.find((summary) => summary.client === 'amqplib')?.throughputRatio).toBe(1);
     expect(cluster.clients.find((summary) => summary.client === 'project')?.throughputRatio).toBeGreaterThan(0);

@@ -88,7 +88,8 @@ const COMMON = /** @type {const} */ ({ bundle: true, platform: 'node', target: '
  * the app's and the workspace's own code, not of dependencies: each is a bundle of its own,
  * loaded when the import runs. `stub` gives what the importer gets in its place.
  * @param {Map<string, string>} found resolved source file -> bundle name, filled in
- * @param {(name: string, importerFormat: 'esm' | 'cjs') => string | undefined} stub source of a module standing for a bundle, or undefined to leave the import out
+ * @param {(name: string, importerFormat: 'esm' | 'cjs') => string | undefined} stub source of a module standing
+ *   for a bundle, or undefined to leave the import out
  * @param {'esm' | 'cjs'} format the importer's
  * @returns {import('esbuild').Plugin}
  */

@@ -22,7 +22,8 @@ test('packageOf names the package a file belongs to by the nearest package.json 
   }
 });
 
-test('an app is bundled into an entry and a CommonJS bundle per command it imports; bundle.json says what each holds; the entry runs with node alone', async () => {
+// bundle.json says what each bundle holds; the entry runs with node alone.
+test('an app is bundled into an entry and a CommonJS bundle per command it imports', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'bundle-app-'));
   try {
     const src = path.join(dir, 'src');
@@ -32,7 +33,12 @@ test('an app is bundled into an entry and a CommonJS bundle per command it impor
     await mkdir(dep, { recursive: true });
     await writeFile(path.join(dep, 'package.json'), JSON.stringify({ name: 'dep', main: 'index.js' }));
     await writeFile(path.join(dep, 'index.js'), 'exports.twice = (n) => 2 * n;\n');
-    await writeFile(path.join(src, 'main.ts'), "const n: number = 2;\nif (process.argv[2] === 'late') { const { late } = await import('./late.js'); console.log(late(n)); } else console.log('early');\n");
+    await writeFile(
+      path.join(src, 'main.ts'),
+      'const n: number = 2;\n' +
+        "if (process.argv[2] === 'late') { const { late } = await import('./late.js'); console.log(late(n)); } " +
+        "else console.log('early');\n",
+    );
     await writeFile(path.join(src, 'late.ts'), "import { twice } from 'dep';\nexport const late = (n: number): string => `late ${twice(n)}`;\n");
     const outdir = path.join(dir, 'dist');
     const env = { ...process.env, NODE_COMPILE_CACHE: path.join(dir, 'cache') };

@@ -24,7 +24,8 @@ function fixture() {
 
 const run = (dir, env) => execFileSync(process.execPath, [path.join(dir, 'run.mjs')], { encoding: 'utf8', env: { ...process.env, ...env } });
 
-test('runs a CommonJS bundle with its own require, __filename and exports; saves a code cache at exit and uses it next time', () => {
+// The code cache is saved at exit and used the next time.
+test('runs a CommonJS bundle with its own require, __filename and exports, and a code cache', () => {
   const dir = fixture();
   try {
     const cache = path.join(dir, 'cache');

@@ -28,7 +28,8 @@ const broker = () => {
   return node;
 };
 const url = (user: { name: string; password: string } | undefined) =>
-  `amqp://${user === undefined ? '' : `${encodeURIComponent(user.name)}:${encodeURIComponent(user.password)}@`}127.0.0.1:${broker().port}/${encodeURIComponent(VHOST)}`;
+  `amqp://${user === undefined ? '' : `${encodeURIComponent(user.name)}:${encodeURIComponent(user.password)}@`}` +
+  `127.0.0.1:${broker().port}/${encodeURIComponent(VHOST)}`;
 /** guest, with every right on the vhost: the test's own eyes, never an app's. */
 const adminUrl = () => `amqp://guest:guest@127.0.0.1:${broker().port}/${encodeURIComponent(VHOST)}`;
 
@@ -95,7 +96,7 @@ describe('the exported definitions, imported', () => {
     expect(exported).not.toHaveProperty('users');
   });
 
-  it('let the producer write only where it publishes and the consumer read only its own queues and exchanges', async () => {
+  it('let the producer write only where it publishes, the consumer read only its queues and exchanges', async () => {
     const producer = await permissionsOf('producer');
     const consumer = await permissionsOf('consumer');
     expect(producer).toMatchObject({ configure: '^$', write: '^(amq\\.default|direct_logs|logs|topic_logs)$', read: '^$' });
@@ -107,7 +108,8 @@ describe('the exported definitions, imported', () => {
 });
 
 describe('definitions exported for one command alone, imported into a vhost of their own', () => {
-  it('let a Hello World send run with a user who may write to the default exchange only, in a vhost that holds hello alone', async () => {
+  // In a vhost that holds hello alone.
+  it('let a Hello World send run with a user who may write to the default exchange only', async () => {
     const sender = { name: `hello-sender-${randomBytes(3).toString('hex')}`, password: 's3nd:only/h@llo#' };
     const file = path.join(dir, 'hello-send-definitions.json');
     const vhost = await broker().addVhost('hello-send');
@@ -135,7 +137,9 @@ describe('definitions exported for one command alone, imported into a vhost of t
 
       const env: Env = {
         ...base,
-        AMQP_URL: `amqp://${encodeURIComponent(sender.name)}:${encodeURIComponent(sender.password)}@127.0.0.1:${broker().port}/${encodeURIComponent(vhost.name)}`,
+        AMQP_URL:
+          `amqp://${encodeURIComponent(sender.name)}:${encodeURIComponent(sender.password)}` +
+          `@127.0.0.1:${broker().port}/${encodeURIComponent(vhost.name)}`,
       };
       const sent = await spawnApp('producer', ['Hello World!'], { env, timeoutMs: 60_000 }).exited;
       expect(sent.code, sent.stderr).toBe(0);
@@ -176,7 +180,7 @@ describe('each app, with exactly its permissions, in check mode', () => {
     expect(await inspectQueue(adminUrl(), 'hello')).toMatchObject({ messageCount: 0 });
   });
 
-  it('does the tasks: acks the good one, retries the failing one through a wait queue, then dead-letters it', async () => {
+  it('does the tasks: acks the good one, retries the failing one via a wait queue, then dead-letters it', async () => {
     const worker = spawnApp('consumer', ['--from', 'task_queue'], {
       env: as(users.consumer, {
         WORK_UNIT_MS: '0',
@@ -209,7 +213,8 @@ describe('each app, with exactly its permissions, in check mode', () => {
 });
 
 describe('tutorials 3 to 6, each app with exactly its permissions, in check mode', () => {
-  it('publish/subscribe, routing and topics: each subscriber gets its own queue, bound as it asks, and the lines it asked for', async () => {
+  // Each subscriber gets its own queue, bound as it asks, and the lines it asked for.
+  it('publish/subscribe, routing and topics', async () => {
     const subscribers = {
       logs: spawnApp('consumer', ['--from', 'logs'], { env: as(users.consumer), timeoutMs: 90_000 }),
       direct: spawnApp('consumer', ['--from', 'direct_logs', '--key', 'error'], { env: as(users.consumer), timeoutMs: 90_000 }),
@@ -271,12 +276,15 @@ describe('tutorials 3 to 6, each app with exactly its permissions, in check mode
 });
 
 describe('what the permissions do not allow', () => {
-  it('refuses to declare: the default mode needs configure permission, and the error says how to run without it', async () => {
+  // The default mode needs configure permission.
+  it('refuses to declare, and the error says how to run without configure permission', async () => {
     const result = await spawnApp('producer', ['x'], { env: as(users.producer, { AMQP_TOPOLOGY: 'declare' }), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(77);
     expect(errorLines(result.stderr)).toEqual([
-      `producer: declaring queue 'hello': the broker refused: access to queue 'hello' in vhost '${VHOST}' refused for user 'producer' ` +
-        '(QueueDeclare needs configure permission; a user without it can run with AMQP_TOPOLOGY=check once the queues exist)',
+      `producer: declaring queue 'hello': the broker refused: ` +
+        `access to queue 'hello' in vhost '${VHOST}' refused for user 'producer' ` +
+        '(QueueDeclare needs configure permission; ' +
+        'a user without it can run with AMQP_TOPOLOGY=check once the queues exist)',
     ]);
   });
 
@@ -284,7 +292,8 @@ describe('what the permissions do not allow', () => {
     const result = await spawnApp('consumer', [], { env: as(users.producer), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(77);
     expect(errorLines(result.stderr)).toEqual([
-      `consumer: cannot consume queue 'hello': the broker refused: access to queue 'hello' in vhost '${VHOST}' refused for user 'producer' (BasicConsume needs read permission)`,
+      `consumer: cannot consume queue 'hello': the broker refused: ` +
+        `access to queue 'hello' in vhost '${VHOST}' refused for user 'producer' (BasicConsume needs read permission)`,
     ]);
   });
 
@@ -303,18 +312,21 @@ describe('what the permissions do not allow', () => {
     const result = await spawnApp('consumer', ['--from', 'rpc_queue'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(77);
     expect(errorLines(result.stderr)).toEqual([
-      `consumer: cannot consume queue 'rpc_queue': the broker refused: access to queue 'rpc_queue' in vhost '${VHOST}' refused for user 'producer' (BasicConsume needs read permission)`,
+      `consumer: cannot consume queue 'rpc_queue': the broker refused: ` +
+        `access to queue 'rpc_queue' in vhost '${VHOST}' refused for user 'producer' ` +
+        '(BasicConsume needs read permission)',
     ]);
   });
 
-  it('refuses to let the producer subscribe to logs: it may not declare a queue, not even one the broker names', async () => {
+  it('refuses to let the producer subscribe to logs: it may not declare a queue, even a server-named one', async () => {
     const result = await spawnApp('consumer', ['--from', 'logs'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(77);
     const lines = errorLines(result.stderr);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
       new RegExp(
-        `^consumer: subscribing to exchange 'logs': declaring its own queue: the broker refused: access to queue 'amq\\.gen-[\\w-]+' in vhost '${VHOST}' refused for user 'producer' ` +
+        `^consumer: subscribing to exchange 'logs': declaring its own queue: the broker refused: ` +
+          `access to queue 'amq\\.gen-[\\w-]+' in vhost '${VHOST}' refused for user 'producer' ` +
           '\\(QueueDeclare of a queue named by the broker needs configure permission on amq\\.gen-\\.\\*\\)$',
       ),
     );
@@ -326,15 +338,23 @@ describe('what the permissions do not allow', () => {
     expect(result.stdout).toBe('');
     const lines = errorLines(result.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^producer: 'not allowed' was not sent: .*access to exchange 'logs' in vhost '${VHOST}' refused for user 'consumer'`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^producer: 'not allowed' was not sent: ` +
+          `.*access to exchange 'logs' in vhost '${VHOST}' refused for user 'consumer'`,
+      ),
+    );
   });
 
-  it('refuses an RPC request from a user who may not write to the default exchange, with the broker’s reason', async () => {
+  // With the broker’s reason.
+  it('refuses an RPC request from a user who may not write to the default exchange', async () => {
     const result = await spawnApp('producer', ['--rpc', '5', '--timeout', '5000'], { env: as(users.reader), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(' [x] Requesting fib(5)\n');
     expect(errorLines(result.stderr)).toEqual([
-      `producer: fib(5): the broker refused: access to exchange 'amq.default' in vhost '${VHOST}' refused for user 'reader' (publishing needs write permission)`,
+      `producer: fib(5): the broker refused: ` +
+        `access to exchange 'amq.default' in vhost '${VHOST}' refused for user 'reader' ` +
+        '(publishing needs write permission)',
     ]);
   });
 
@@ -377,16 +397,20 @@ describe('what the permissions do not allow', () => {
     const result = await spawnApp('consumer', ['--from', 'task_queue'], { env: as(users.consumer), timeoutMs: 60_000 }).exited;
     expect(result.code).toBe(78);
     expect(errorLines(result.stderr)).toEqual([
-      `consumer: AMQP_TOPOLOGY=check: vhost '${VHOST}' at 127.0.0.1:${broker().port} lacks the queue task_queue.retry.3 ` +
-        '(import the definitions from export-definitions, or start once with AMQP_TOPOLOGY=declare as a user who may configure them)',
+      `consumer: AMQP_TOPOLOGY=check: vhost '${VHOST}' at 127.0.0.1:${broker().port} ` +
+        'lacks the queue task_queue.retry.3 (import the definitions from export-definitions, ' +
+        'or start once with AMQP_TOPOLOGY=declare as a user who may configure them)',
     ]);
     await broker().ctl(['import_definitions', definitionsFile]);
     expect(await inspectQueue(adminUrl(), 'task_queue.retry.3')).toBeDefined();
   });
 
-  it('names an exchange that is missing at start, in check mode, for the publisher and the subscriber; importing again restores it', async () => {
+  // Importing the definitions again restores it.
+  it('names an exchange missing at start, in check mode, for the publisher and the subscriber', async () => {
     await withChannel(adminUrl(), (channel) => channel.deleteExchange('topic_logs'));
-    const advice = '(import the definitions from export-definitions, or start once with AMQP_TOPOLOGY=declare as a user who may configure it)';
+    const advice =
+      '(import the definitions from export-definitions, ' +
+      'or start once with AMQP_TOPOLOGY=declare as a user who may configure it)';
     const subscriber = await spawnApp('consumer', ['--from', 'topic_logs', '--key', '#'], { env: as(users.consumer), timeoutMs: 60_000 }).exited;
     expect(subscriber.code).toBe(78);
     expect(errorLines(subscriber.stderr)).toEqual([`consumer: AMQP_TOPOLOGY=check: the broker has no exchange 'topic_logs' ${advice}`]);

@@ -7,7 +7,7 @@ const broker = useTestVhost('e2e-patterns', { queues: RPC_QUEUES, exchanges: LOG
 const start = (app: 'producer' | 'consumer', ...args: string[]) => startApp(broker, app, ...args);
 
 describe("the README's commands for tutorials 5 and 6", () => {
-  it("topics: consumer --from topic_logs --key 'kern.*', then producer --to topic_logs --key kern.critical", async () => {
+  it("topics: consumer --from topic_logs --key 'kern.*', producer --to topic_logs --key kern.critical", async () => {
     const consumer = start('consumer', '--from', 'topic_logs', '--key', 'kern.*', '--key', '*.critical');
     await consumer.waitForOutput(/^ \[\*\] Waiting for logs\. To exit press CTRL\+C$/, 60_000);
 

@@ -21,7 +21,8 @@ const broker = () => {
   return node;
 };
 const url = (user: string, password: string, { tls = false, port }: { tls?: boolean; port?: number } = {}) =>
-  `${tls ? 'amqps' : 'amqp'}://${user}:${encodeURIComponent(password)}@${tls ? 'localhost' : '127.0.0.1'}:${port ?? (tls ? broker().tlsPort : broker().port)}/`;
+  `${tls ? 'amqps' : 'amqp'}://${user}:${encodeURIComponent(password)}@${tls ? 'localhost' : '127.0.0.1'}:` +
+  `${port ?? (tls ? broker().tlsPort : broker().port)}/`;
 const userOnly = (user: string, tls = false) => `${tls ? 'amqps' : 'amqp'}://${user}@${tls ? 'localhost' : '127.0.0.1'}:${tls ? broker().tlsPort : broker().port}/`;
 
 /** Every form a password could take in some output. */
@@ -79,7 +80,8 @@ const file = async (name: string, contents: string) => {
 };
 
 describe('both apps, at every log level, print no password', () => {
-  it('when all goes well: publishing and consuming, retries and dead letters, the password in the URL or in a file, over TLS', async () => {
+  // The password in the URL or in a file, and over TLS.
+  it('when all goes well: publishing and consuming, retries and dead letters', async () => {
     const passwordFile = await file('password', `${PASSWORD}\n`);
     const withUrl = { ...trace, AMQP_URL: url('app', PASSWORD) };
     const withFile = { ...trace, AMQP_URL: userOnly('app'), AMQP_PASSWORD_FILE: passwordFile };

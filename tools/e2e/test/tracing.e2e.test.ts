@@ -28,7 +28,7 @@ interface RecordedSpan {
 }
 
 describe('one trace across the producer, the broker and the consumer', () => {
-  it('from the publish through every attempt and retry to the dead letter, each app with an SDK registered', async () => {
+  it('from the publish, through every attempt and retry, to the dead letter; each app registers an SDK', async () => {
     const file = join(dir, 'spans.jsonl');
     const env = (app: string) => ({ AMQP_URL: vhost.url, LOG_LEVEL: 'warn', TRACE_SPANS_FILE: file, TRACE_APP_NAME: app });
 

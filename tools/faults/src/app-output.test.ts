@@ -3,7 +3,9 @@ import { connections, parseLog, parseReport, parseWorkerOutput, receivedBodies }
 
 describe('parseWorkerOutput', () => {
   it("reads the worker's Received and Done lines, and leaves a half-written line for later", () => {
-    const stdout = " [*] Waiting for messages. To exit press CTRL+C\n [x] Received 'run #1'\n [x] Done\n [x] Received 'it''s #2'\n [x] Rec";
+    const stdout =
+      ' [*] Waiting for messages. To exit press CTRL+C\n' +
+      " [x] Received 'run #1'\n [x] Done\n [x] Received 'it''s #2'\n [x] Rec";
     expect(parseWorkerOutput(stdout)).toEqual([
       { kind: 'received', body: 'run #1' },
       { kind: 'done' },
@@ -33,7 +35,8 @@ describe('parseReport', () => {
 describe('parseLog', () => {
   it('keeps the JSON log lines and skips the others', () => {
     const stderr =
-      '{"level":40,"time":1700000000000,"pid":1,"name":"consumer","msg":"disconnected from the broker; reconnecting"}\n' +
+      '{"level":40,"time":1700000000000,"pid":1,"name":"consumer",' +
+      '"msg":"disconnected from the broker; reconnecting"}\n' +
       'consumer: a one-line error\n{"level":30,"time":17';
     expect(parseLog(stderr)).toEqual([
       { level: 40, time: 1700000000000, pid: 1, name: 'consumer', msg: 'disconnected from the broker; reconnecting' },

@@ -208,12 +208,14 @@ export function renderTable(rows: readonly Row[], title = 'Fault suite'): string
     return columns[i]?.left === true ? text.padEnd(width) : text.padStart(width);
   };
   const line = (texts: readonly string[]) => `| ${texts.map(pad).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (columns[i]?.left === true ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  const dashes = widths.map((w, i) => (columns[i]?.left === true ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`));
+  const rule = `|${dashes.join('|')}|`;
   const lostTotal = rows.reduce((sum, row) => sum + (row.finished ? row.books.lost : 0), 0);
   const unfinished = rows.filter((row) => !row.finished).length;
   return [
     '',
-    `${title}: the books (${rows.length} scenarios, ${lostTotal} lost${unfinished > 0 ? `, ${unfinished} did not finish` : ''})`,
+    `${title}: the books (${rows.length} scenarios, ${lostTotal} lost` +
+      `${unfinished > 0 ? `, ${unfinished} did not finish` : ''})`,
     '',
     line(columns.map((c) => c.title)),
     rule,
@@ -225,9 +227,11 @@ export function renderTable(rows: readonly Row[], title = 'Fault suite'): string
     '(at-least-once allows it); recovered: not confirmed yet delivered; unexpected: delivered but never sent.',
     ...(withDedup
       ? [
-          "done twice: tasks whose handler finished (' [x] Done') more than once, over every worker; in the window: of those,",
+          "done twice: tasks whose handler finished (' [x] Done') more than once, over every worker; " +
+            'in the window: of those,',
           'the ones a worker killed -9 had finished and not yet marked done (the store cannot catch them); suppressed:',
-          "deliveries the dedup store found done and acked without running the handler ('duplicate suppressed' log lines).",
+          'deliveries the dedup store found done and acked without running the handler ' +
+            "('duplicate suppressed' log lines).",
         ]
       : []),
     ...(withRecovery

@@ -104,7 +104,11 @@ export class ClusterScenario {
   /** The node behind an endpoint an app names (`host:port`, a proxy's or a node's). */
   nodeAt(endpoint: string): RabbitNode {
     const node = this.cluster.nodes.find((candidate) => this.endpoint(candidate) === endpoint);
-    if (node === undefined) throw new Error(`${endpoint} is none of the cluster's endpoints (${this.cluster.nodes.map((n) => this.endpoint(n)).join(', ')})`);
+    if (node === undefined)
+      throw new Error(
+        `${endpoint} is none of the cluster's endpoints ` +
+          `(${this.cluster.nodes.map((n) => this.endpoint(n)).join(', ')})`,
+      );
     return node;
   }
 
@@ -239,7 +243,11 @@ export class ClusterScenario {
     const ask = async (what: () => Promise<string>) => what().catch((err: unknown) => `(${(err as Error).message})`);
     const node = this.cluster.nodes.find((candidate) => !this.down.has(candidate) && candidate.pid() !== undefined) ?? this.upNode();
     const nodes = await Promise.all(
-      this.cluster.nodes.map(async (n) => `${this.label(n)} ${n.name} at ${this.endpoint(n)}: ${(await n.isAnswering()) ? 'answers' : 'does not answer'}`),
+      this.cluster.nodes.map(
+        async (n) =>
+          `${this.label(n)} ${n.name} at ${this.endpoint(n)}` +
+          `: ${(await n.isAnswering()) ? 'answers' : 'does not answer'}`,
+      ),
     );
     return [
       `[${this.run.options.scenario}] did not finish; state at the end:`,

@@ -220,11 +220,14 @@ export class FaultRun {
         .join('\n');
     return [
       ...this.producers.map(
-        (producer, i) => `  producer ${i + 1}: ${producer.alive ? 'running' : 'exited'}, ${producer.report().length} reported\n${tail(producer.process.stderr)}`,
+        (producer, i) =>
+          `  producer ${i + 1}: ${producer.alive ? 'running' : 'exited'}, ` +
+          `${producer.report().length} reported\n${tail(producer.process.stderr)}`,
       ),
       ...this.workers.map(
         (worker) =>
-          `  ${worker.label} (pid ${String(worker.pid)}): ${worker.alive ? 'running' : 'exited'}, ${worker.received().length} received, ${worker.inHand()} in hand\n${tail(worker.process.stderr)}`,
+          `  ${worker.label} (pid ${String(worker.pid)}): ${worker.alive ? 'running' : 'exited'}, ` +
+          `${worker.received().length} received, ${worker.inHand()} in hand\n${tail(worker.process.stderr)}`,
       ),
     ].join('\n');
   }

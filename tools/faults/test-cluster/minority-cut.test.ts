@@ -72,8 +72,10 @@ describe('a minority node is cut off from the clients by a black-hole proxy duri
       books,
       `n1's proxy cut at ${reportedAtCut} of ${MESSAGES} reported; dead connection noticed: ` +
         `${noticed.map(({ name, afterMs }) => `${name} ${seconds(afterMs)}`).join(', ')}; ` +
-        `producer -> ${scenario.label(producerMove?.node)} after ${seconds(producerMove === undefined ? undefined : producerMove.time - cutAt)}, ` +
-        `worker-1 -> ${scenario.label(worker1Move?.node)} after ${seconds(worker1Move === undefined ? undefined : worker1Move.time - cutAt)}; ` +
+        `producer -> ${scenario.label(producerMove?.node)} ` +
+        `after ${seconds(producerMove === undefined ? undefined : producerMove.time - cutAt)}, ` +
+        `worker-1 -> ${scenario.label(worker1Move?.node)} ` +
+        `after ${seconds(worker1Move === undefined ? undefined : worker1Move.time - cutAt)}; ` +
         `worker-1 received ${worker1.received().length - worker1ReceivedAtMove} more there; ` +
         `n1 ${n1StillMember ? 'still' : 'NOT'} a running member (only the clients were cut)`,
     );

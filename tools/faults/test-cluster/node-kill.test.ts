@@ -54,8 +54,10 @@ describe('the node a producer and a worker are connected to is killed (kill -9) 
     run.record(
       books,
       `n1 killed at ${reportedAtKill} of ${MESSAGES} reported${producerRunning ? ' (producer publishing)' : ''}; ` +
-        `producer ${moved(producerMove)}, worker-1 ${moved(worker1Move)} and received ${worker1.received().length - worker1ReceivedAtMove} more there; ` +
-        `nodes of producer/worker-1/worker-2: ${[producer, worker1, worker2].map((app) => scenario?.route(app)).join(' / ')}; ` +
+        `producer ${moved(producerMove)}, worker-1 ${moved(worker1Move)} ` +
+        `and received ${worker1.received().length - worker1ReceivedAtMove} more there; ` +
+        `nodes of producer/worker-1/worker-2: ` +
+        `${[producer, worker1, worker2].map((app) => scenario?.route(app)).join(' / ')}; ` +
         `queue leader ${scenario.label(leader)}; same 3 processes throughout`,
     );
 

@@ -79,7 +79,8 @@ describe('a node is stopped and started again, twice, during a run', () => {
       cycles
         .map(
           (cycle, i) =>
-            `stop ${i + 1} of n1 at producer ${i + 1}'s ${cycle.reportedAtStop} of ${PER_PRODUCER}, it moved to ${label(cycle.move)}, n1 back after ${cycle.downSeconds.toFixed(0)} s`,
+            `stop ${i + 1} of n1 at producer ${i + 1}'s ${cycle.reportedAtStop} of ${PER_PRODUCER}, ` +
+            `it moved to ${label(cycle.move)}, n1 back after ${cycle.downSeconds.toFixed(0)} s`,
         )
         .join('; ') +
         `; nodes of worker-1/worker-2: ${[worker1, worker2].map((w) => scenario?.route(w)).join(' / ')}`,

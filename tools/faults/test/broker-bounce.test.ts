@@ -69,7 +69,8 @@ describe.each([
     const disconnected = [producer, ...workers].map((app) => disconnects(app.log()).length);
     run.record(
       books,
-      `${bounces.length} bounces (${bounces.filter((b) => b.producerHit).length} cut the producer off mid-run), workers consuming again ` +
+      `${bounces.length} bounces (${bounces.filter((b) => b.producerHit).length} cut the producer off mid-run), ` +
+        'workers consuming again ' +
         `${workersBackMs.map((ms) => (ms / 1000).toFixed(1)).join('/')} s after the 2nd/3rd start_app; ` +
         `disconnect logs of producer/worker-1/worker-2: ${disconnected.join('/')}; queue stayed ${queueType ?? '?'}`,
     );

@@ -43,7 +43,8 @@ describe('broker kill -9 and restart during a run', () => {
     run.record(
       books,
       `VM killed at ${reportedAtCrash} of ${MESSAGES} reported${producerRunning ? ' (producer publishing)' : ''}, ` +
-        `down ${downSeconds.toFixed(0)} s, workers consuming again ${(backAfterMs / 1000).toFixed(1)} s after the restart began; ` +
+        `down ${downSeconds.toFixed(0)} s, ` +
+        `workers consuming again ${(backAfterMs / 1000).toFixed(1)} s after the restart began; ` +
         `disconnect logs of producer/worker-1/worker-2: ` +
         [producer, ...workers].map((app) => disconnects(app.log()).length).join('/'),
     );

@@ -54,7 +54,8 @@ describe('a worker is killed (kill -9) in the middle of a task', () => {
     const doneBy = [other, restarted].filter((worker) => inHand !== undefined && finished(worker).includes(inHand));
     run.record(
       books,
-      `worker-1 killed during '${inHand ?? '?'}'; it was redelivered and done by ${doneBy.map((w) => w.label).join(', ') || 'nobody'}`,
+      `worker-1 killed during '${inHand ?? '?'}'; ` +
+        `it was redelivered and done by ${doneBy.map((w) => w.label).join(', ') || 'nobody'}`,
     );
 
     expect(books.lost, 'confirmed but never delivered').toEqual([]);

@@ -24,7 +24,8 @@ afterEach(async () => {
 });
 
 describe('a handler that always throws (the transport startConsumer)', () => {
-  it(`retries each message with backoff, then dead-letters it after ${MAX_ATTEMPTS} attempts, without a hot loop`, async () => {
+  // Without a hot loop.
+  it(`retries each message with backoff, then dead-letters it after ${MAX_ATTEMPTS} attempts`, async () => {
     await requireWorkQueueApps();
     scenario = await Scenario.open('handler always throws', { label: 'throws' });
     const { run, vhost } = scenario;
@@ -64,8 +65,10 @@ describe('a handler that always throws (the transport startConsumer)', () => {
     for (const attempt of attempts) byBody.set(attempt.body, [...(byBody.get(attempt.body) ?? []), attempt]);
     run.record(
       books,
-      `${attempts.length} handler calls for ${MESSAGES} messages (max ${MAX_ATTEMPTS} attempts, retry delays ${RETRY_DELAYS_MS.join('/')} ms); ` +
-        `each dead-lettered with x-attempts ${[...new Set(settled.deadLetters.map((m) => String(m.properties.headers?.['x-attempts'])))].join('/')}`,
+      `${attempts.length} handler calls for ${MESSAGES} messages ` +
+        `(max ${MAX_ATTEMPTS} attempts, retry delays ${RETRY_DELAYS_MS.join('/')} ms); ` +
+        'each dead-lettered with x-attempts ' +
+        [...new Set(settled.deadLetters.map((m) => String(m.properties.headers?.['x-attempts'])))].join('/'),
     );
 
     expect(books.lost, 'confirmed but neither delivered nor dead-lettered').toEqual([]);

@@ -25,7 +25,8 @@ describe('the private node', () => {
     expect(node.url()).toMatch(/^amqp:\/\/guest:guest@127\.0\.0\.1:/);
   });
 
-  it('keeps a persistent message on a durable queue through stop_app/start_app (plain and armed) and through kill -9 and a restart', async () => {
+  // stop_app/start_app both plain and armed.
+  it('keeps a persistent message on a durable queue through stop_app/start_app, kill -9 and a restart', async () => {
     await withChannel(vhost.url, async (channel) => {
       await channel.assertQueue('harness', { durable: true });
       channel.sendToQueue('harness', Buffer.from('kept'), { persistent: true });
@@ -70,7 +71,7 @@ describe('the proxy between a client and the node', () => {
     return { connection, failedAt: () => failedAt };
   }
 
-  it('a cut shorter than the heartbeat goes unnoticed; a longer one is noticed within about two heartbeats', async () => {
+  it('a cut shorter than the heartbeat goes unnoticed; a longer one is noticed in about two heartbeats', async () => {
     const proxy = await TcpProxy.start(node.port);
     try {
       const { connection, failedAt } = await connectThrough(proxy, 1);

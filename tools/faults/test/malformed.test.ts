@@ -86,7 +86,8 @@ describe('a corpus of malformed messages from a non-Node client (Python pika)', 
     );
     run.record(
       books,
-      `${malformed.length} malformed + ${good.length} good; worker ${aliveThroughout ? 'ran throughout (same pid, no restart)' : 'DIED'}; ` +
+      `${malformed.length} malformed + ${good.length} good; ` +
+        `worker ${aliveThroughout ? 'ran throughout (same pid, no restart)' : 'DIED'}; ` +
         `${new Set([...reasons.values()].map(String)).size} distinct reasons`,
     );
 

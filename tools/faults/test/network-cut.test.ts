@@ -59,7 +59,8 @@ describe('the network between the apps and the broker stops moving bytes (a blac
       .join(', ');
     run.record(
       books,
-      `cut at ${producerRunning ? `producer ${reportedAtCut} of ${MESSAGES}` : 'producer done'}; dead connection noticed: ${noticedText}`,
+      `cut at ${producerRunning ? `producer ${reportedAtCut} of ${MESSAGES}` : 'producer done'}; ` +
+        `dead connection noticed: ${noticedText}`,
     );
 
     expect(books.lost, 'confirmed but never delivered').toEqual([]);

@@ -40,7 +40,8 @@ describe('the connection drops just as the producer closes, after its last confi
     run.record(
       books,
       exit === undefined
-        ? `producer ${printed ? 'printed its summary, then ' : ''}HUNG: still running ${EXIT_WITHIN_MS / 1000} s after the reset (killed)`
+        ? `producer ${printed ? 'printed its summary, then ' : ''}HUNG: ` +
+            `still running ${EXIT_WITHIN_MS / 1000} s after the reset (killed)`
         : `producer exited ${String(exit.code)} ${((Date.now() - resetAt) / 1000).toFixed(1)} s after the reset`,
     );
 

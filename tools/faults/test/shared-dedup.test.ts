@@ -7,7 +7,10 @@ import { WORK_QUEUE, type Settled } from '../src/fault-run.js';
 import { Scenario } from '../src/scenario.js';
 
 const TASKS = 20_000;
-/** task_queue's own prefetch, said here too: one task in hand per worker, so each Done closes the task received before it. */
+/**
+ * task_queue's own prefetch, said here too: one task in hand per worker, so each Done closes
+ * the task received before it.
+ */
 const PREFETCH = 1;
 /** One dot at 2 ms: a short task, so that a kill can land mid-task or just after its Done. */
 const TEXT = 'dedup.';
@@ -100,7 +103,8 @@ async function runScenario(store: Store): Promise<Outcome> {
   await node.restart();
   const restartBack = await run.workersBack(stoppedAt, 120_000);
   notes.push(
-    `broker restarted at ${reportedAtStop} of ${TASKS} reported${producerRunning ? ' (producer publishing)' : ''}, workers consuming again after ${seconds(restartBack)}`,
+    `broker restarted at ${reportedAtStop} of ${TASKS} reported${producerRunning ? ' (producer publishing)' : ''}, ` +
+      `workers consuming again after ${seconds(restartBack)}`,
   );
 
   // 2. The broker's VM killed -9, then started again.
@@ -131,9 +135,13 @@ async function runScenario(store: Store): Promise<Outcome> {
     'the replacement consuming task_queue',
     200,
   );
-  notes.push(
-    `worker-2 kill -9 at ${doneAtKill} done, ${lastTask === undefined ? 'with no task' : lastTask.done ? `just after its Done of '${lastTask.body}'` : `mid-task ('${lastTask.body}')`}`,
-  );
+  const lastState =
+    lastTask === undefined
+      ? 'with no task'
+      : lastTask.done
+        ? `just after its Done of '${lastTask.body}'`
+        : `mid-task ('${lastTask.body}')`;
+  notes.push(`worker-2 kill -9 at ${doneAtKill} done, ${lastState}`);
 
   // 4. Redis stopped, then started again (empty: it keeps nothing on disk).
   const storeLines = new Map<string, { unreachable: number; again: number }>();
@@ -166,7 +174,9 @@ async function runScenario(store: Store): Promise<Outcome> {
       });
     }
     notes.push(
-      `Redis stopped ${seconds(REDIS_DOWN_MS)} at ${doneAtRedisStop} done (${startedWhileRedisDown} tasks started meanwhile), every worker on it again ${seconds(answeredAfter)} after its start`,
+      `Redis stopped ${seconds(REDIS_DOWN_MS)} at ${doneAtRedisStop} done ` +
+        `(${startedWhileRedisDown} tasks started meanwhile), ` +
+        `every worker on it again ${seconds(answeredAfter)} after its start`,
     );
   } else {
     notes.push('no Redis (each worker remembers in its own memory)');
@@ -238,7 +248,8 @@ function expectNothingLost(outcome: Outcome): void {
   }
 }
 
-describe('three workers share a dedup store through broker restarts, a broker kill -9, a worker kill -9 and a Redis restart', () => {
+// Through broker restarts, a broker kill -9, a worker kill -9 and a Redis restart.
+describe('three workers share a dedup store through failures of the broker, a worker and Redis', () => {
   it('with Redis: nothing lost, nothing done twice outside the counted window', { timeout: 420_000 }, async () => {
     const outcome = await runScenario('redis');
     expectNothingLost(outcome);

@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 describe('SIGTERM to workers under load', () => {
-  it('each stopped worker finishes the tasks in hand and exits 0; nothing is lost or done twice beyond those', async () => {
+  it('each stopped worker finishes its tasks in hand, exits 0; nothing lost or done twice beyond those', async () => {
     await requireWorkQueueApps();
     scenario = await Scenario.open('SIGTERM under load', { label: 'sigterm' });
     const { run } = scenario;
@@ -42,7 +42,8 @@ describe('SIGTERM to workers under load', () => {
     const beyondInHand = books.duplicated.filter((id) => !inHandAtSignal.has(id));
     run.record(
       books,
-      `2 workers stopped by SIGTERM under load with ${stops.map((s) => s.inHand.length).join(' and ')} tasks in hand; ` +
+      '2 workers stopped by SIGTERM under load ' +
+        `with ${stops.map((s) => s.inHand.length).join(' and ')} tasks in hand; ` +
         `exit codes ${stops.map((s) => String(s.code)).join(', ')}; done twice: ${books.duplicated.length}`,
     );
 

@@ -44,7 +44,11 @@ describe('undocumentedExports', () => {
         'export const bareConst = 2;',
       ].join('\n'),
     );
-    writeFileSync(join(dir, 'index.ts'), "export { documented, bare, k, bareConst } from './lib.js';\nexport type { DemoOptions, Result } from './lib.js';\n");
+    writeFileSync(
+      join(dir, 'index.ts'),
+      "export { documented, bare, k, bareConst } from './lib.js';\n" +
+        "export type { DemoOptions, Result } from './lib.js';\n",
+    );
     expect(undocumentedExports(join(dir, 'index.ts'), options)).toEqual([
       { name: 'bare', problem: 'has no JSDoc' },
       { name: 'bareConst', problem: 'has no JSDoc' },

@@ -33,7 +33,10 @@ describe('TLS verification', () => {
     ['rejectUnauthorized: false', /rejectUnauthorized\s*:\s*(false|!|0|process\.env)/],
     [
       'NODE_TLS_REJECT_UNAUTHORIZED set',
-      /process\.env(\.NODE_TLS_REJECT_UNAUTHORIZED|\[\s*['"]NODE_TLS_REJECT_UNAUTHORIZED['"]\s*\])\s*=(?!=)|['"]?NODE_TLS_REJECT_UNAUTHORIZED['"]?\s*:/,
+      new RegExp(
+        /process\.env(\.NODE_TLS_REJECT_UNAUTHORIZED|\[\s*['"]NODE_TLS_REJECT_UNAUTHORIZED['"]\s*\])\s*=(?!=)/.source +
+          /|['"]?NODE_TLS_REJECT_UNAUTHORIZED['"]?\s*:/.source,
+      ),
     ],
     ['a checkServerIdentity of its own', /checkServerIdentity\s*:/],
     ["RabbitMQ's verify_none", /verify_none/],

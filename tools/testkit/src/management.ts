@@ -83,7 +83,8 @@ export async function enableManagement(options: { amqpUrl?: string; timeoutMs?: 
   } catch (err) {
     throw new Error(
       `'${command} ${args.join(' ')}' failed: the ops tests need the management API of the broker ` +
-        `(set RABBITMQ_PLUGINS to reach another node, or MANAGEMENT_URL if it answers elsewhere): ${(err as Error).message}`,
+        '(set RABBITMQ_PLUGINS to reach another node, or MANAGEMENT_URL if it answers elsewhere): ' +
+        (err as Error).message,
       { cause: err },
     );
   }

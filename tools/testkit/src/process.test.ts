@@ -24,7 +24,9 @@ describe('RunningProcess', () => {
   });
 
   it('signals the whole process group of a detached process', async () => {
-    const script = 'require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { stdio: "inherit" }); console.log("started")';
+    const script =
+      'require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], ' +
+      '{ stdio: "inherit" }); console.log("started")';
     const p = new RunningProcess(node, ['-e', script], { detached: true });
     await p.waitForOutput(/started/);
     // The grandchild holds stdout open: 'close' only comes once it is gone too.

@@ -84,7 +84,12 @@ export class RunningProcess {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms\nstdout:\n${this.stdoutText}\nstderr:\n${this.stderrText}`));
+        reject(
+          new Error(
+            `no line matching ${pattern} within ${timeoutMs} ms\n` +
+              `stdout:\n${this.stdoutText}\nstderr:\n${this.stderrText}`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

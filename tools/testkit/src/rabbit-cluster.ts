@@ -179,7 +179,8 @@ export class RabbitCluster {
     let states = new Map<string, QuorumQueueState>();
     let last = 'not asked yet';
     await this.poll(
-      `${queue === undefined ? 'every quorum queue' : `quorum queue '${queue}'`} of vhost '${vhost}' whole on ${names.length} nodes`,
+      `${queue === undefined ? 'every quorum queue' : `quorum queue '${queue}'`} ` +
+        `of vhost '${vhost}' whole on ${names.length} nodes`,
       async () => {
         try {
           states = await this.quorumQueues(vhost);

@@ -25,7 +25,7 @@ describe('RabbitCluster: three real nodes on one machine', () => {
     expect(running?.sort()).toEqual(names());
   });
 
-  it('a quorum queue gets a member on every node, and keeps its confirmed messages when its leader is killed (kill -9)', async () => {
+  it('a quorum queue gets a member on every node, and keeps its confirmed messages past a leader kill -9', async () => {
     const [first, second] = nodes();
     if (first === undefined || second === undefined) throw new Error('too few nodes');
     const connection = await amqplib.connect(first.url());

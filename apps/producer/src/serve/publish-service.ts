@@ -167,7 +167,8 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
       case 'failed':
         return unavailable(
           messageId,
-          `not confirmed: ${settled.reason ?? 'no confirm'}; it may have reached the broker: retry with the same Idempotency-Key`,
+          `not confirmed: ${settled.reason ?? 'no confirm'}; ` +
+            'it may have reached the broker: retry with the same Idempotency-Key',
         );
     }
   };
@@ -202,7 +203,9 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
       return {
         statusCode: 409,
         messageId: key,
-        message: 'a request with this Idempotency-Key is still awaiting its confirm; retry with the same key to get its answer',
+        message:
+          'a request with this Idempotency-Key is still awaiting its confirm; ' +
+          'retry with the same key to get its answer',
         retryAfterSeconds: Math.max(1, Math.min(Math.ceil(claim.retryInMs / 1000), options.retryAfterSeconds)),
       };
     }

@@ -15,7 +15,7 @@ const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
 };
 
 describe('loadServiceEnv', () => {
-  it('defaults to listening on 127.0.0.1:8080, a 5 s readiness delay and a 10 s shutdown timeout, without payloads in the log', () => {
+  it('defaults to 127.0.0.1:8080, a 5 s readiness delay, a 10 s shutdown timeout, no payloads in the log', () => {
     expect(loadServiceEnv({})).toMatchObject({
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: 8080,

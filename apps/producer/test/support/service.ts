@@ -46,7 +46,10 @@ export class ServiceProcess {
     return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
   }
 
-  /** The value of one series on /metrics, e.g. `hello_rabbit_messages_confirmed_total{queue="hello"}`; 0 when absent. */
+  /**
+   * The value of one series on /metrics, e.g. `hello_rabbit_messages_confirmed_total{queue="hello"}`;
+   * 0 when absent.
+   */
   async metric(series: string): Promise<number> {
     const text = await (await fetch(`${this.url}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`${series} `));
