@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as prettier from 'prettier';
 
 /** The command that writes the generated files again. */
 export const GENERATE_COMMAND = 'pnpm settings:generate';
@@ -289,6 +290,20 @@ export function generatedFiles(shapes: ReadonlyMap<string, SettingsShape>, page:
     sources.reduce((text, source) => withSection(text, source.id, origin(source), settingsTable(docsOf(source))), page),
   );
   return files;
+}
+
+/**
+ * The generated files as the repository's formatter (Prettier, with its configuration)
+ * writes them, so that `pnpm format` leaves them as they are.
+ */
+export async function formatted(files: ReadonlyMap<string, string>, root: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const [path, text] of files) {
+    const filepath = join(root, path);
+    const options = (await prettier.resolveConfig(filepath)) ?? {};
+    out.set(path, await prettier.format(text, { ...options, filepath }));
+  }
+  return out;
 }
 
 /** The text of a file of the repository, undefined when there is none. */

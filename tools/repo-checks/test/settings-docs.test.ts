@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   GENERATE_COMMAND,
+  formatted,
   generatedFiles,
   helpModule,
   helpRows,
@@ -150,10 +151,10 @@ describe("the apps' settings", () => {
     expect(settingProblems(shape ?? {})).toEqual([]);
   });
 
-  it(`are what ${SETTINGS_PAGE} and the --help lists say: the committed files are as \`${GENERATE_COMMAND}\` writes them`, () => {
+  it(`are what ${SETTINGS_PAGE} and the --help lists say: the committed files are as \`${GENERATE_COMMAND}\` writes them`, async () => {
     const page = readRepoFile(repoRoot, SETTINGS_PAGE);
     expect(page, `${SETTINGS_PAGE} holds the hand-written text around the tables`).toBeDefined();
-    const expected = generatedFiles(shapes, page ?? '');
+    const expected = await formatted(generatedFiles(shapes, page ?? ''), repoRoot);
     expect([...expected.keys()].sort()).toEqual([...new Set([SETTINGS_PAGE, ...SETTINGS_SOURCES.map((source) => source.helpModule)])].sort());
     expect(staleFiles(expected, (path) => readRepoFile(repoRoot, path))).toEqual([]);
   });
