@@ -30,7 +30,9 @@ function parseReport(stdout) {
   if (start < 0) return undefined;
   try {
     const report = JSON.parse(stdout.slice(start));
-    return typeof report === 'object' && report !== null && typeof report.metadata?.vulnerabilities === 'object' ? report : undefined;
+    return typeof report === 'object' && report !== null && typeof report.metadata?.vulnerabilities === 'object'
+      ? report
+      : undefined;
   } catch {
     return undefined;
   }
@@ -40,13 +42,28 @@ function parseReport(stdout) {
 function oneLine(text) {
   return text
     .split('\n')
-    .map((line) => line.replace(/^[\s×│]+/, '').replace(/^Error:\s*/, '').trim())
+    .map((line) =>
+      line
+        .replace(/^[\s×│]+/, '')
+        .replace(/^Error:\s*/, '')
+        .trim(),
+    )
     .filter((line) => line !== '')
-    .reduce((joined, line) => (joined === '' ? line : joined.endsWith('/') ? `${joined}${line}` : `${joined} ${line}`), '')
+    .reduce(
+      (joined, line) => (joined === '' ? line : joined.endsWith('/') ? `${joined}${line}` : `${joined} ${line}`),
+      '',
+    )
     .replace(/:$/, '');
 }
 
-const firstLine = (text) => oneLine(text.split('\n').filter((line) => line.trim() !== '').slice(0, 1).join('\n'));
+const firstLine = (text) =>
+  oneLine(
+    text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .slice(0, 1)
+      .join('\n'),
+  );
 
 /**
  * What a run of `pnpm audit --json` means for CI.
@@ -61,7 +78,10 @@ export function judge(run, options = {}) {
     const serious = SERIOUS.reduce((sum, level) => sum + (Number(counts[level]) || 0), 0);
     const total = report.metadata.totalDependencies ?? report.metadata.dependencies ?? '?';
     if (serious === 0) {
-      return { exitCode: 0, lines: [`audit: no known high or critical advisory for the ${total} dependencies (pnpm audit)`] };
+      return {
+        exitCode: 0,
+        lines: [`audit: no known high or critical advisory for the ${total} dependencies (pnpm audit)`],
+      };
     }
     const advisories = Object.values(report.advisories ?? {}).filter((a) => SERIOUS.includes(a.severity));
     return {
@@ -78,11 +98,16 @@ export function judge(run, options = {}) {
   }
   const output = `${run.stderr}\n${run.stdout}`;
   if (run.timedOut || UNREACHABLE.test(output)) {
-    const why = run.timedOut ? `no answer within ${Math.round((run.timeoutMs ?? 0) / 1000)} s` : oneLine(output).slice(0, 300);
+    const why = run.timedOut
+      ? `no answer within ${Math.round((run.timeoutMs ?? 0) / 1000)} s`
+      : oneLine(output).slice(0, 300);
     const warning =
       `the advisory endpoint could not be used (${why}): ` + 'the dependencies were NOT checked for known advisories';
     if (options.strict) return { exitCode: 1, lines: [`audit: ${warning} (--strict)`] };
-    return { exitCode: 0, lines: [options.github ? `::warning title=dependency audit::${warning}` : `audit: WARNING: ${warning}`] };
+    return {
+      exitCode: 0,
+      lines: [options.github ? `::warning title=dependency audit::${warning}` : `audit: WARNING: ${warning}`],
+    };
   }
   return { exitCode: 1, lines: [`audit: pnpm audit failed (exit ${run.code}): ${firstLine(output) || 'no output'}`] };
 }
@@ -90,7 +115,10 @@ export function judge(run, options = {}) {
 /** Runs `pnpm audit` and collects its output; kills it after `timeoutMs`. */
 export function runAudit(timeoutMs, cwd) {
   return new Promise((resolve, reject) => {
-    const child = spawn('pnpm', ['audit', '--audit-level', 'high', '--json'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('pnpm', ['audit', '--audit-level', 'high', '--json'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

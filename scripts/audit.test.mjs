@@ -56,7 +56,10 @@ test('a high advisory fails, naming the package, the versions and the advisory',
   const { exitCode, lines } = judge({ code: 1, stdout: report({ high: 1 }, lodash), stderr: '' });
   assert.equal(exitCode, 1);
   assert.match(lines[0], /^audit: 1 known high or critical advisory/);
-  assert.equal(lines[1], '  high lodash <4.17.21: Command Injection in lodash https://github.com/advisories/GHSA-35jh-r3h4-6jhm');
+  assert.equal(
+    lines[1],
+    '  high lodash <4.17.21: Command Injection in lodash https://github.com/advisories/GHSA-35jh-r3h4-6jhm',
+  );
 });
 
 test('a critical one fails too; low and moderate ones do not', () => {
@@ -77,8 +80,18 @@ test('an endpoint that cannot be used is a warning that nothing was checked, not
         /the dependencies were NOT checked/.source,
     ),
   );
-  assert.match(judge({ code: 1, stdout: '', stderr: 'request to https://registry.npmjs.org failed, reason: getaddrinfo ENOTFOUND registry.npmjs.org' }).lines[0], /WARNING/);
-  assert.match(judge({ code: null, stdout: '', stderr: '', timedOut: true, timeoutMs: 120_000 }).lines[0], /no answer within 120 s/);
+  assert.match(
+    judge({
+      code: 1,
+      stdout: '',
+      stderr: 'request to https://registry.npmjs.org failed, reason: getaddrinfo ENOTFOUND registry.npmjs.org',
+    }).lines[0],
+    /WARNING/,
+  );
+  assert.match(
+    judge({ code: null, stdout: '', stderr: '', timedOut: true, timeoutMs: 120_000 }).lines[0],
+    /no answer within 120 s/,
+  );
 });
 
 test('on GitHub the warning is an annotation; with --strict it fails', () => {
@@ -89,7 +102,11 @@ test('on GitHub the warning is an annotation; with --strict it fails', () => {
 });
 
 test('pnpm failing for another reason fails, with its first line', () => {
-  const { exitCode, lines } = judge({ code: 1, stdout: '', stderr: 'Error: ERR_PNPM_LOCKFILE_BREAKING_CHANGE\n  × Lockfile is broken\n' });
+  const { exitCode, lines } = judge({
+    code: 1,
+    stdout: '',
+    stderr: 'Error: ERR_PNPM_LOCKFILE_BREAKING_CHANGE\n  × Lockfile is broken\n',
+  });
   assert.equal(exitCode, 1);
   assert.equal(lines[0], 'audit: pnpm audit failed (exit 1): ERR_PNPM_LOCKFILE_BREAKING_CHANGE');
 });
@@ -108,7 +125,12 @@ test('the script runs pnpm audit and exits as judged', () => {
         { mode: 0o755 },
       );
       return spawnSync(process.execPath, [SCRIPT], {
-        env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, GITHUB_ACTIONS: '', AUDIT_STRICT: '' },
+        env: {
+          ...process.env,
+          PATH: `${bin}${path.delimiter}${process.env.PATH}`,
+          GITHUB_ACTIONS: '',
+          AUDIT_STRICT: '',
+        },
         encoding: 'utf8',
       });
     };

@@ -153,7 +153,9 @@ function localNode(port) {
 async function loadTestkit() {
   const entry = path.join(REPO, 'tools', 'testkit', 'dist', 'index.js');
   if (!fs.existsSync(entry)) {
-    throw new BrokerError('run `pnpm build` first: starting and stopping a node uses @hello-rabbit/testkit (tools/testkit/dist)');
+    throw new BrokerError(
+      'run `pnpm build` first: starting and stopping a node uses @hello-rabbit/testkit (tools/testkit/dist)',
+    );
   }
   return import(pathToFileURL(entry).href);
 }
@@ -178,10 +180,14 @@ async function waitForNode(node, booting, { attached }) {
   } catch (err) {
     if (err?.name !== 'NodeBootError') throw err;
     if (err.code === 'timeout') {
-      throw new BrokerError(`${node.name} did not answer within ${BOOT_TIMEOUT_MS / 1000} s; see the logs in ${node.logDir}`);
+      throw new BrokerError(
+        `${node.name} did not answer within ${BOOT_TIMEOUT_MS / 1000} s; see the logs in ${node.logDir}`,
+      );
     }
     if (attached) throw new BrokerError(`${node.name} is no longer running; see the logs in ${node.logDir}`);
-    throw new BrokerError(`${node.name} stopped while booting${err.exit ? ` (${err.exit})` : ''}; see the logs in ${node.logDir}`);
+    throw new BrokerError(
+      `${node.name} stopped while booting${err.exit ? ` (${err.exit})` : ''}; see the logs in ${node.logDir}`,
+    );
   } finally {
     clearInterval(progress);
   }
@@ -263,7 +269,8 @@ async function stopLocalNode(target, binDir) {
 function ctlFailure(err) {
   const cause = err.cause ?? err;
   // A string code is a spawn error (ENOENT, ...); a number is rabbitmqctl's exit status.
-  if (typeof cause.code === 'string' || (cause.stderr === undefined && cause.stdout === undefined)) return cause.message;
+  if (typeof cause.code === 'string' || (cause.stderr === undefined && cause.stdout === undefined))
+    return cause.message;
   const line = `${cause.stderr ?? ''}\n${cause.stdout ?? ''}`.split('\n').find((l) => l.trim());
   return line?.trim() ?? `exit status ${cause.code ?? cause.signal}`;
 }
@@ -350,7 +357,9 @@ async function down() {
   const target = readTarget(process.env);
   if (target.isLocal && (await stopLocalNode(target, findRabbitmqBin()))) return 0;
   if (target.isLocal && stopDocker(target)) return 0;
-  console.log(`broker: nothing to stop for ${target.redacted} (only brokers started by \`pnpm broker:up\` are stopped)`);
+  console.log(
+    `broker: nothing to stop for ${target.redacted} (only brokers started by \`pnpm broker:up\` are stopped)`,
+  );
   return 0;
 }
 

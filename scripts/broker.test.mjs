@@ -70,7 +70,11 @@ function methodFrame(classId, methodId, args) {
   return Buffer.concat([Buffer.from([1]), u16(0), u32(payload.length), payload, Buffer.from([0xce])]);
 }
 const u16 = (n) => Buffer.from([n >> 8, n & 0xff]);
-const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+const u32 = (n) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
 const shortstr = (s) => Buffer.concat([Buffer.from([Buffer.byteLength(s)]), Buffer.from(s)]);
 const longstr = (s) => Buffer.concat([u32(Buffer.byteLength(s)), Buffer.from(s)]);
 
@@ -99,9 +103,9 @@ function amqpLogin(port, { user = 'guest', password = 'guest', timeoutMs = 5000 
         const method = `${payload.readUInt16BE(0)}.${payload.readUInt16BE(2)}`;
         if (method === '10.10') {
           // connection.start -> start-ok: empty client-properties table, PLAIN, locale
-          socket.write(methodFrame(10, 11, [
-            u32(0), shortstr('PLAIN'), longstr(`\0${user}\0${password}`), shortstr('en_US'),
-          ]));
+          socket.write(
+            methodFrame(10, 11, [u32(0), shortstr('PLAIN'), longstr(`\0${user}\0${password}`), shortstr('en_US')]),
+          );
         } else if (method === '10.30') {
           // connection.tune -> tune-ok with the server's channel-max and frame-max, no heartbeat
           socket.write(methodFrame(10, 31, [payload.subarray(4, 6), payload.subarray(6, 10), u16(0)]));
@@ -200,22 +204,26 @@ test('a remote broker that does not answer: one-line error, exit 1, no password'
   assert.ok(result.output.includes('***'), 'the URL is shown redacted');
 });
 
-test('a local port taken by something that is not AMQP: one-line error, nothing started', { timeout: 30_000 }, async (t) => {
-  const server = net.createServer((socket) => {
-    // Read (and drop) what the client sends, or this side never sees its FIN and
-    // server.close() never completes.
-    socket.resume();
-    socket.on('error', () => undefined);
-    socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
-  const { port } = server.address();
+test(
+  'a local port taken by something that is not AMQP: one-line error, nothing started',
+  { timeout: 30_000 },
+  async (t) => {
+    const server = net.createServer((socket) => {
+      // Read (and drop) what the client sends, or this side never sees its FIN and
+      // server.close() never completes.
+      socket.resume();
+      socket.on('error', () => undefined);
+      socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => server.close(resolve)));
+    const { port } = server.address();
 
-  const result = await runBroker('up', `amqp://guest:s3cret@127.0.0.1:${port}`);
-  assert.equal(result.code, 1, result.output);
-  assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
-  assert.match(result.stderr, /not an AMQP 0-9-1 broker/);
-  assert.ok(!result.output.includes('s3cret'));
-  assert.ok(!fs.existsSync(path.join(REPO, '.broker', String(port))), 'no node directory created');
-});
+    const result = await runBroker('up', `amqp://guest:s3cret@127.0.0.1:${port}`);
+    assert.equal(result.code, 1, result.output);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /not an AMQP 0-9-1 broker/);
+    assert.ok(!result.output.includes('s3cret'));
+    assert.ok(!fs.existsSync(path.join(REPO, '.broker', String(port))), 'no node directory created');
+  },
+);

@@ -24,7 +24,8 @@ class UsageError extends Error {}
 
 async function loadTestkit() {
   const entry = path.join(REPO, 'tools', 'testkit', 'dist', 'index.js');
-  if (!fs.existsSync(entry)) throw new Error('run `pnpm build` first: the cluster script uses @hello-rabbit/testkit (tools/testkit/dist)');
+  if (!fs.existsSync(entry))
+    throw new Error('run `pnpm build` first: the cluster script uses @hello-rabbit/testkit (tools/testkit/dist)');
   return import(entry);
 }
 

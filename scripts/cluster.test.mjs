@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cluster.mjs');
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-state-'));
 const run = (...args) =>
-  spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', env: { ...process.env, CLUSTER_STATE_DIR: stateDir } });
+  spawnSync(process.execPath, [script, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CLUSTER_STATE_DIR: stateDir },
+  });
 
 test('a bad command or argument gets one line, the usage, and exit 64', () => {
   for (const args of [[], ['sideways'], ['up', '--size', 'ten'], ['down', 'now']]) {

@@ -45,27 +45,30 @@ describe('parseArgs', () => {
       "option '--from <name>' argument 'nowhere' is invalid. " +
         'Allowed choices are hello, task_queue, rpc_queue, logs, direct_logs, topic_logs.',
     ],
-    [['--from', 'logs', '--key', 'info'], "'logs' is a fanout exchange: every subscriber gets every message, so it takes no --key"],
+    [
+      ['--from', 'logs', '--key', 'info'],
+      "'logs' is a fanout exchange: every subscriber gets every message, so it takes no --key",
+    ],
     [['--from', 'direct_logs'], "'direct_logs' needs at least one --key to bind with, e.g. --key info --key error"],
-    [['--from', 'hello', '--key', 'info'], "--key is for the exchanges (logs, direct_logs, topic_logs); 'hello' is a queue"],
+    [
+      ['--from', 'hello', '--key', 'info'],
+      "--key is for the exchanges (logs, direct_logs, topic_logs); 'hello' is a queue",
+    ],
     [
       ['--from', 'topic_logs', '--key', 'kern.*x'],
       "--key 'kern.*x' cannot bind to 'topic_logs': '*x' is not a word, '*' or '#' " +
         "(a binding key is words separated by '.', e.g. 'kern.*' or '#.critical')",
     ],
-  ])(
-    'refuses %j with a one-line usage error',
-    (argv, message) => {
-      try {
-        parseArgs(argv);
-        expect.unreachable();
-      } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        expect((err as ConfigError).message).toBe(message);
-        expect((err as ConfigError).exitCode).toBe(ExitCode.usage);
-      }
-    },
-  );
+  ])('refuses %j with a one-line usage error', (argv, message) => {
+    try {
+      parseArgs(argv);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message).toBe(message);
+      expect((err as ConfigError).exitCode).toBe(ExitCode.usage);
+    }
+  });
 });
 
 describe('the settings, in --help and in docs/settings.md', () => {
@@ -80,7 +83,10 @@ describe('the settings, in --help and in docs/settings.md', () => {
 
   it("docs/settings.md, which the README links to, has a row for every setting in the consumer's section", () => {
     const page = readFileSync(fileURLToPath(new URL('../../../docs/settings.md', import.meta.url)), 'utf8');
-    const section = page.slice(page.indexOf('<!-- BEGIN settings:consumer'), page.indexOf('<!-- END settings:consumer -->'));
+    const section = page.slice(
+      page.indexOf('<!-- BEGIN settings:consumer'),
+      page.indexOf('<!-- END settings:consumer -->'),
+    );
     for (const name of names) expect(section).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
   });
 });

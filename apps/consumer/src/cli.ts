@@ -14,7 +14,8 @@ export interface ConsumerArgs {
   readonly keys: readonly string[];
 }
 
-export type ParsedArgs = { readonly kind: 'run'; readonly args: ConsumerArgs } | { readonly kind: 'help'; readonly text: string };
+export type ParsedArgs =
+  { readonly kind: 'run'; readonly args: ConsumerArgs } | { readonly kind: 'help'; readonly text: string };
 
 /**
  * Parses the command line (without `node` and the script).
@@ -50,7 +51,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const problems = bindingKeyProblems(from, keys);
     if (problems.length > 0) throw new ConfigError(problems.join('; '), problems, 'usage');
   } else if (keys.length > 0) {
-    throw new ConfigError(`--key is for the exchanges (${Object.values(ExchangeName).join(', ')}); '${from}' is a queue`, undefined, 'usage');
+    throw new ConfigError(
+      `--key is for the exchanges (${Object.values(ExchangeName).join(', ')}); '${from}' is a queue`,
+      undefined,
+      'usage',
+    );
   }
   return { kind: 'run', args: { from, keys } };
 }

@@ -1,7 +1,30 @@
-import { createLogger, createReadiness, ExitCode, onStopSignal, watchBrokerConnection, withDeadline } from '@hello-rabbit/runtime';
+import {
+  createLogger,
+  createReadiness,
+  ExitCode,
+  onStopSignal,
+  watchBrokerConnection,
+  withDeadline,
+} from '@hello-rabbit/runtime';
 import type { HttpServer } from '@hello-rabbit/runtime/http';
-import { MemoryDedupStore, openBroker, REMEMBERS_NOTHING, startConsumer, startExchangeConsumer, startRpcServer, type DedupStore, type RunningConsumer } from '@hello-rabbit/transport';
-import { ExchangeName, exchangeSubscriptions, isExchangeName, RpcName, SubscriptionName, subscriptions } from '@hello-rabbit/broker-config';
+import {
+  MemoryDedupStore,
+  openBroker,
+  REMEMBERS_NOTHING,
+  startConsumer,
+  startExchangeConsumer,
+  startRpcServer,
+  type DedupStore,
+  type RunningConsumer,
+} from '@hello-rabbit/transport';
+import {
+  ExchangeName,
+  exchangeSubscriptions,
+  isExchangeName,
+  RpcName,
+  SubscriptionName,
+  subscriptions,
+} from '@hello-rabbit/broker-config';
 import type { ConsumerArgs } from './cli.js';
 import { answerFibonacci, doTask, printLog, printMessage, printRoutedLog } from './handlers.js';
 import { loadEnv } from './load-env.js';
@@ -17,7 +40,10 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const { from, keys } = args;
   const settings = loadEnv(env);
-  const secrets = [settings.AMQP_URL.password, ...(settings.DEDUP_REDIS_URL === undefined ? [] : [settings.DEDUP_REDIS_URL.password])];
+  const secrets = [
+    settings.AMQP_URL.password,
+    ...(settings.DEDUP_REDIS_URL === undefined ? [] : [settings.DEDUP_REDIS_URL.password]),
+  ];
   const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets });
 
   // Metrics and health, when HTTP_PORT asks for them: ready once subscribed, not while
@@ -69,7 +95,8 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
             throw e;
           });
   if (shared !== undefined) logger.info({ store: shared.redacted }, 'dedup store: Redis, shared by every worker');
-  const dedup: DedupStore = settings.DEDUP_WINDOW === 0 ? REMEMBERS_NOTHING : (shared ?? new MemoryDedupStore(settings.DEDUP_WINDOW));
+  const dedup: DedupStore =
+    settings.DEDUP_WINDOW === 0 ? REMEMBERS_NOTHING : (shared ?? new MemoryDedupStore(settings.DEDUP_WINDOW));
   const closeStore = async () => {
     await shared?.close();
   };
@@ -79,7 +106,9 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
       endpoint: settings.AMQP_URL,
       connectTimeoutMs: settings.AMQP_CONNECT_TIMEOUT_MS,
       heartbeatSeconds: settings.AMQP_HEARTBEAT_SECONDS,
-      prefetch: settings.CONSUMER_PREFETCH ?? (isExchangeName(from) ? exchangeSubscriptions[from] : subscriptions[from]).prefetch,
+      prefetch:
+        settings.CONSUMER_PREFETCH ??
+        (isExchangeName(from) ? exchangeSubscriptions[from] : subscriptions[from]).prefetch,
       closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
       connectionName: `${PROGRAM} (${from})`,
       topology: settings.AMQP_TOPOLOGY,
@@ -141,14 +170,19 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
   };
   if (isExchangeName(from)) {
     // Tutorials 3 to 5: a queue of its own, bound with the keys; every line printed.
-    running.consumer = await startExchangeConsumer(broker, from, from === ExchangeName.logs ? printLog(out) : printRoutedLog(out), {
-      logger,
-      bindingKeys: keys,
-      topology: settings.AMQP_TOPOLOGY,
-      prefetch: settings.CONSUMER_PREFETCH,
-      closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
-      metrics,
-    });
+    running.consumer = await startExchangeConsumer(
+      broker,
+      from,
+      from === ExchangeName.logs ? printLog(out) : printRoutedLog(out),
+      {
+        logger,
+        bindingKeys: keys,
+        topology: settings.AMQP_TOPOLOGY,
+        prefetch: settings.CONSUMER_PREFETCH,
+        closeTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
+        metrics,
+      },
+    );
     readiness.pass('startup');
     out(' [*] Waiting for logs. To exit press CTRL+C');
     return stopped;
@@ -163,7 +197,9 @@ export async function consume(args: ConsumerArgs, env: NodeJS.ProcessEnv): Promi
   running.consumer = await startConsumer(
     broker,
     from,
-    from === SubscriptionName.task ? doTask(out, settings.WORK_UNIT_MS, settings.FAIL_TASKS_MATCHING) : printMessage(out),
+    from === SubscriptionName.task
+      ? doTask(out, settings.WORK_UNIT_MS, settings.FAIL_TASKS_MATCHING)
+      : printMessage(out),
     engine,
   );
   readiness.pass('startup');

@@ -2,10 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { answerFibonacci, fibonacci, printLog, printRoutedLog } from './handlers.js';
 
 describe('the tutorial handlers', () => {
-  it("print the log lines as receive_logs*.py do", () => {
+  it('print the log lines as receive_logs*.py do', () => {
     const lines: string[] = [];
     printLog((line) => lines.push(line))('info: Hello World!');
-    printRoutedLog((line) => lines.push(line))('Run.', { exchange: 'direct_logs', routingKey: 'error', messageId: undefined });
+    printRoutedLog((line) => lines.push(line))('Run.', {
+      exchange: 'direct_logs',
+      routingKey: 'error',
+      messageId: undefined,
+    });
     expect(lines).toEqual([" [x] 'info: Hello World!'", " [x] 'error':'Run.'"]);
   });
 

@@ -1,4 +1,11 @@
-import { brokerEnvShape, dedupEnvShape, httpHostSetting, httpPortSetting, intSetting, parseEnv } from '@hello-rabbit/runtime';
+import {
+  brokerEnvShape,
+  dedupEnvShape,
+  httpHostSetting,
+  httpPortSetting,
+  intSetting,
+  parseEnv,
+} from '@hello-rabbit/runtime';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS } from '@hello-rabbit/transport';
 import * as z from 'zod';
 
@@ -9,7 +16,11 @@ const delayList = z.preprocess(
     .string()
     .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'must be a comma-separated list of milliseconds, e.g. 1000,5000,30000')
     .transform((value) => value.split(',').map((part) => Number(part.trim())))
-    .pipe(z.array(z.number().int().min(1, 'each delay must be at least 1 ms').max(86_400_000, 'each delay must be at most a day')))
+    .pipe(
+      z.array(
+        z.number().int().min(1, 'each delay must be at least 1 ms').max(86_400_000, 'each delay must be at most a day'),
+      ),
+    )
     .optional(),
 );
 
@@ -68,10 +79,16 @@ export const consumerEnvShape = {
     .meta({ description: 'attempts (failures and crashes together) before a message is dead-lettered' }),
   RETRY_DELAYS_MS: delayList
     .transform((v) => v ?? [...DEFAULT_RETRY_DELAYS_MS])
-    .meta({ description: 'backoff before each retry, comma-separated ms; the last repeats', details: 'one retry queue per delay' }),
+    .meta({
+      description: 'backoff before each retry, comma-separated ms; the last repeats',
+      details: 'one retry queue per delay',
+    }),
   DEDUP_WINDOW: intSetting(0, 10_000_000, 'messages')
     .transform((v) => v ?? 100_000)
-    .meta({ description: '`message-id`s remembered to suppress duplicates (`0`: off)', details: 'in memory, per process' }),
+    .meta({
+      description: '`message-id`s remembered to suppress duplicates (`0`: off)',
+      details: 'in memory, per process',
+    }),
   ...dedupEnvShape,
   HTTP_PORT: httpPortSetting.meta({
     description: 'port of `/metrics`, `/health/live`, `/health/ready` (unset: no server; `0`: any)',
@@ -90,11 +107,13 @@ export const consumerEnvShape = {
   }),
   LIVENESS_MAX_EVENT_LOOP_DELAY_MS: intSetting(100, 600_000, 'milliseconds')
     .transform((v) => v ?? 5000)
-    .meta({ description: '`/health/live` fails past this event-loop delay, in ms', details: 'the event loop held this long at once' }),
+    .meta({
+      description: '`/health/live` fails past this event-loop delay, in ms',
+      details: 'the event loop held this long at once',
+    }),
 };
 
 const schema = z.object(consumerEnvShape);
-
 
 export type ConsumerEnv = z.output<typeof schema>;
 

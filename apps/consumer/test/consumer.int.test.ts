@@ -1,4 +1,12 @@
-import { drainQueue, HELLO_QUEUES, inspectQueue, runProcess, spawnApp, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import {
+  drainQueue,
+  HELLO_QUEUES,
+  inspectQueue,
+  runProcess,
+  spawnApp,
+  useTestVhost,
+  withChannel,
+} from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
 const WAITING = ' [*] Waiting for messages. To exit press CTRL+C';
@@ -13,11 +21,12 @@ const consumer = (env: Record<string, string | undefined> = {}, args: string[] =
 
 /** Publishes with amqp-tools' amqp-publish, a C client that knows nothing of ours. */
 function amqpPublish(body: string | Buffer, ...flags: string[]) {
-  return runProcess('amqp-publish', [`--url=${broker.url}`, '-r', 'hello', ...flags], { input: body, timeoutMs: 10_000 }).then(
-    (result) => {
-      if (result.code !== 0) throw new Error(`amqp-publish failed: ${result.stderr}`);
-    },
-  );
+  return runProcess('amqp-publish', [`--url=${broker.url}`, '-r', 'hello', ...flags], {
+    input: body,
+    timeoutMs: 10_000,
+  }).then((result) => {
+    if (result.code !== 0) throw new Error(`amqp-publish failed: ${result.stderr}`);
+  });
 }
 
 const sendText = (body: string) =>
@@ -82,7 +91,9 @@ describe('the consumer', () => {
   });
 
   it('adopts an existing durable quorum hello, as the current tutorials declare it', async () => {
-    await withChannel(broker.url, (channel) => channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(broker.url, (channel) =>
+      channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+    );
     const c = consumer();
     await c.waitForOutput(/Waiting for messages/);
     await sendText('into quorum');
@@ -120,12 +131,37 @@ describe('the consumer, given bad input', () => {
 
   it.each([
     ['an unknown flag', 64, ['--bogus'], {}, /^consumer: unknown option '--bogus'$/],
-    ['a malformed AMQP_URL', 78, [], { AMQP_URL: 'amqp://guest:guest@localhost:port' }, /^consumer: AMQP_URL: is not a valid URL/],
-    ['a bad prefetch', 78, [], { CONSUMER_PREFETCH: 'lots' }, /^consumer: CONSUMER_PREFETCH: must be a whole number of messages from 1 to 65535$/],
-    ['no broker on the port', 69, [], { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' }, /^consumer: cannot reach the broker at 127\.0\.0\.1:1: connection refused/],
-    ['wrong credentials', 77, [], { AMQP_URL: 'amqp://guest:N0tTheP4ss@localhost:5672' }, /^consumer: the broker at localhost:5672 refused the login of user 'guest'/],
+    [
+      'a malformed AMQP_URL',
+      78,
+      [],
+      { AMQP_URL: 'amqp://guest:guest@localhost:port' },
+      /^consumer: AMQP_URL: is not a valid URL/,
+    ],
+    [
+      'a bad prefetch',
+      78,
+      [],
+      { CONSUMER_PREFETCH: 'lots' },
+      /^consumer: CONSUMER_PREFETCH: must be a whole number of messages from 1 to 65535$/,
+    ],
+    [
+      'no broker on the port',
+      69,
+      [],
+      { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' },
+      /^consumer: cannot reach the broker at 127\.0\.0\.1:1: connection refused/,
+    ],
+    [
+      'wrong credentials',
+      77,
+      [],
+      { AMQP_URL: 'amqp://guest:N0tTheP4ss@localhost:5672' },
+      /^consumer: the broker at localhost:5672 refused the login of user 'guest'/,
+    ],
   ])('%s gets a one-line error and exit code %i', async (_, code, args, env, message) => {
-    const result = await spawnApp('consumer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: undefined, ...env } }).exited;
+    const result = await spawnApp('consumer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: undefined, ...env } })
+      .exited;
     expect(result.code).toBe(code);
     expect(lines(result.stderr)).toHaveLength(1);
     expect(lines(result.stderr)[0]).toMatch(message);

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 
 // A vhost of its own, so that no other test's queues are there to begin with; each test
 // removes what it made (the fixture deletes these queues after each test).
-const broker = useTestVhost('consumer-declares', { queues: [...HELLO_QUEUES, ...TASK_QUEUES, ...RPC_QUEUES], exchanges: ['logs'] });
+const broker = useTestVhost('consumer-declares', {
+  queues: [...HELLO_QUEUES, ...TASK_QUEUES, ...RPC_QUEUES],
+  exchanges: ['logs'],
+});
 
 /** The contract's queues that exist in the vhost now. */
 async function existing(): Promise<string[]> {
@@ -28,7 +31,13 @@ describe('the queues a consumer declares', () => {
 
   it('on task_queue: task_queue, its dead-letter queue and its retry queues', async () => {
     await started(['--from', 'task_queue'], /Waiting for messages/);
-    expect(await existing()).toEqual(['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3']);
+    expect(await existing()).toEqual([
+      'task_queue',
+      'task_queue.dlq',
+      'task_queue.retry.1',
+      'task_queue.retry.2',
+      'task_queue.retry.3',
+    ]);
   });
 
   it('the RPC server: rpc_queue and its dead-letter queue', async () => {

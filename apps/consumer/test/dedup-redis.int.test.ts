@@ -1,4 +1,13 @@
-import { eventually, freePort, inspectQueue, type RunningProcess, TASK_QUEUES, useRedis, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import {
+  eventually,
+  freePort,
+  inspectQueue,
+  type RunningProcess,
+  TASK_QUEUES,
+  useRedis,
+  useTestVhost,
+  withChannel,
+} from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
 const broker = useTestVhost('consumer-dedup-redis', { queues: TASK_QUEUES });
@@ -7,13 +16,21 @@ const redis = useRedis(() => `hello-rabbit:${new URL(broker.url).pathname.slice(
 
 const worker = (env: Record<string, string> = {}) =>
   broker.spawnApp('consumer', ['--from', 'task_queue'], {
-    env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn', WORK_UNIT_MS: '0', RETRY_DELAYS_MS: '300', DEDUP_REDIS_URL: redis.url, ...env },
+    env: {
+      AMQP_URL: broker.url,
+      LOG_LEVEL: 'warn',
+      WORK_UNIT_MS: '0',
+      RETRY_DELAYS_MS: '300',
+      DEDUP_REDIS_URL: redis.url,
+      ...env,
+    },
     timeoutMs: 90_000,
   });
 
 const send = (messages: readonly { body: string; messageId: string }[]) =>
   withChannel(broker.url, async (channel) => {
-    for (const { body, messageId } of messages) channel.sendToQueue('task_queue', Buffer.from(body), { persistent: true, messageId });
+    for (const { body, messageId } of messages)
+      channel.sendToQueue('task_queue', Buffer.from(body), { persistent: true, messageId });
     await channel.waitForConfirms();
   });
 
@@ -23,7 +40,9 @@ describe('the worker with DEDUP_REDIS_URL', () => {
   it('a bad DEDUP_REDIS_URL: one line, exit 78, no password', async () => {
     const result = await worker({ DEDUP_REDIS_URL: 'http://user:hunter2@127.0.0.1:6379' }).exited;
     expect(result.code).toBe(78);
-    expect(result.stderr.trim().split('\n')).toEqual(['consumer: DEDUP_REDIS_URL: scheme must be redis: or rediss:, not http:']);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'consumer: DEDUP_REDIS_URL: scheme must be redis: or rediss:, not http:',
+    ]);
     expect(result.stdout + result.stderr).not.toContain('hunter2');
   });
 
@@ -33,7 +52,9 @@ describe('the worker with DEDUP_REDIS_URL', () => {
     expect(result.code).toBe(77);
     const said = result.stderr.trim().split('\n');
     expect(said).toHaveLength(1);
-    expect(said[0]).toMatch(/^consumer: Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused the credentials: WRONGPASS/);
+    expect(said[0]).toMatch(
+      /^consumer: Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused the credentials: WRONGPASS/,
+    );
     expect(result.stdout + result.stderr).not.toContain('hunter2');
   });
 

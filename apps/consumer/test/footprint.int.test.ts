@@ -10,7 +10,12 @@ describe('what the consumer loads', () => {
       const { result, packages } = await loadedPackages('consumer', args);
       expect(result.code, args.join(' ')).toBe(args[0] === '--help' ? 0 : 64);
       // Not even the transport's retry defaults: the settings list is generated plain data.
-      expect(packages, args.join(' ')).toEqual(['@hello-rabbit/broker-config', '@hello-rabbit/bundle', '@hello-rabbit/runtime', 'commander']);
+      expect(packages, args.join(' ')).toEqual([
+        '@hello-rabbit/broker-config',
+        '@hello-rabbit/bundle',
+        '@hello-rabbit/runtime',
+        'commander',
+      ]);
     }
   });
 

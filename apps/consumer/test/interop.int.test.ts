@@ -1,4 +1,11 @@
-import { HELLO_QUEUES, pikaPrograms, pythonWithPika, runProcess, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import {
+  HELLO_QUEUES,
+  pikaPrograms,
+  pythonWithPika,
+  runProcess,
+  useTestVhost,
+  withChannel,
+} from '@hello-rabbit/testkit';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 const broker = useTestVhost('consumer-interop', { queues: HELLO_QUEUES });

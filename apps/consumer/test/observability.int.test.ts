@@ -1,4 +1,13 @@
-import { drainQueue, eventually, freePort, inspectQueue, type RunningProcess, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import {
+  drainQueue,
+  eventually,
+  freePort,
+  inspectQueue,
+  type RunningProcess,
+  TASK_QUEUES,
+  useTestVhost,
+  withChannel,
+} from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
 const broker = useTestVhost('consumer-observability', { queues: TASK_QUEUES });
@@ -51,7 +60,9 @@ const doneCount = (p: RunningProcess) => p.stdout.split('\n').filter((line) => l
 describe('the consumer: metrics and health', () => {
   it('serves nothing over HTTP unless HTTP_PORT is set', async () => {
     const port = await freePort();
-    const w = broker.spawnApp('consumer', ['--from', 'task_queue'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
+    const w = broker.spawnApp('consumer', ['--from', 'task_queue'], {
+      env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' },
+    });
     await w.waitForOutput(/Waiting for messages/);
     await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
     expect((await w.stop('SIGTERM')).code).toBe(0);
@@ -82,7 +93,11 @@ describe('the consumer: metrics and health', () => {
       { body: '{"task": 42}', messageId: 'bad-1', contentType: 'application/json' }, // breaks the contract
       { body: 'boom', messageId: 'fails-1' }, // the handler fails: retried once, then dead-lettered
     ]);
-    await eventually(async () => (await inspectQueue(broker.url, 'task_queue.dlq'))?.messageCount === 2, 20_000, 'two dead letters');
+    await eventually(
+      async () => (await inspectQueue(broker.url, 'task_queue.dlq'))?.messageCount === 2,
+      20_000,
+      'two dead letters',
+    );
     await eventually(() => doneCount(w) === 2, 10_000, 'two tasks done');
 
     const after = (await get(port, '/metrics')).text;

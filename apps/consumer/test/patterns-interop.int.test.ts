@@ -25,8 +25,10 @@ const broker = useTestVhost('consumer-patterns', {
   exchanges: LOG_EXCHANGES,
 });
 
-const consumer = (...args: string[]) => broker.spawnApp('consumer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
-const pika = (program: string, ...args: string[]) => runProcess(pythonWithPika(), [program, ...args], { env: { AMQP_URL: broker.url } });
+const consumer = (...args: string[]) =>
+  broker.spawnApp('consumer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } });
+const pika = (program: string, ...args: string[]) =>
+  runProcess(pythonWithPika(), [program, ...args], { env: { AMQP_URL: broker.url } });
 
 /** Starts our consumer on an exchange and waits until its queue is bound. */
 async function subscriber(...args: string[]) {
@@ -121,7 +123,9 @@ describe("tutorial 4, routing: pika's emit_log_direct.py and our consumer --from
     const c = consumer('--from', 'direct_logs');
     const done = await c.exited;
     expect(done.code).toBe(64);
-    expect(done.stderr).toMatch(/^consumer: 'direct_logs' needs at least one --key to bind with, e\.g\. --key info --key error$/m);
+    expect(done.stderr).toMatch(
+      /^consumer: 'direct_logs' needs at least one --key to bind with, e\.g\. --key info --key error$/m,
+    );
   });
 });
 

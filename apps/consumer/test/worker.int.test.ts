@@ -1,4 +1,12 @@
-import { drainQueue, eventually, inspectQueue, TASK_QUEUES, useTestVhost, withChannel, type RunningProcess } from '@hello-rabbit/testkit';
+import {
+  drainQueue,
+  eventually,
+  inspectQueue,
+  TASK_QUEUES,
+  useTestVhost,
+  withChannel,
+  type RunningProcess,
+} from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 
 const broker = useTestVhost('worker', { queues: TASK_QUEUES });
@@ -63,9 +71,16 @@ describe('the worker (consumer --from task_queue)', () => {
     const workers = [worker({ WORK_UNIT_MS: '20' }), worker({ WORK_UNIT_MS: '20' }), worker({ WORK_UNIT_MS: '20' })];
     await Promise.all(workers.map((w) => w.waitForOutput(/Waiting/)));
     // One slow task first, then 60 of one to three units.
-    const tasks = ['slow' + '.'.repeat(100), ...Array.from({ length: 60 }, (_, i) => `task ${i}${'.'.repeat(1 + (i % 3))}`)];
+    const tasks = [
+      'slow' + '.'.repeat(100),
+      ...Array.from({ length: 60 }, (_, i) => `task ${i}${'.'.repeat(1 + (i % 3))}`),
+    ];
     await sendTasks(...tasks);
-    await eventually(() => workers.reduce((done, w) => done + doneLines(w), 0) === tasks.length, 60_000, 'every task done');
+    await eventually(
+      () => workers.reduce((done, w) => done + doneLines(w), 0) === tasks.length,
+      60_000,
+      'every task done',
+    );
 
     const byWorker = workers.map((w) => received(w));
     // Exactly once: every task received once, by one worker, and done.
@@ -81,25 +96,28 @@ describe('the worker (consumer --from task_queue)', () => {
   it.each([
     ['quorum (created by the worker)', undefined],
     ['classic (as the tutorials declare it, adopted)', { durable: true }],
-  ])('stops a task that kills the worker every time: after the attempts it is in task_queue.dlq, on %s', async (_, shape) => {
-    if (shape !== undefined) await withChannel(broker.url, (channel) => channel.assertQueue('task_queue', shape));
-    const env = { MAX_ATTEMPTS: '2', WORK_UNIT_MS: '10000' };
-    let w = worker(env);
-    await w.waitForOutput(/Waiting/);
-    await sendTasks('deadly.');
-    // The task takes 10 s; the worker is killed in the middle of it, twice.
-    for (let crash = 0; crash < 2; crash++) {
-      await w.waitForOutput(/Received 'deadly\.'/);
-      await w.stop('SIGKILL');
-      w = worker(env);
+  ])(
+    'stops a task that kills the worker every time: after the attempts it is in task_queue.dlq, on %s',
+    async (_, shape) => {
+      if (shape !== undefined) await withChannel(broker.url, (channel) => channel.assertQueue('task_queue', shape));
+      const env = { MAX_ATTEMPTS: '2', WORK_UNIT_MS: '10000' };
+      let w = worker(env);
       await w.waitForOutput(/Waiting/);
-    }
-    await eventually(async () => (await inspectQueue(broker.url, 'task_queue.dlq'))?.messageCount === 1);
-    expect(received(w)).toEqual([]);
-    const [dead] = await drainQueue(broker.url, 'task_queue.dlq');
-    expect(dead?.body).toBe('deadly.');
-    expect(String(dead?.properties.headers?.['x-dead-letter-reason'])).toMatch(/^gave up after 2 attempts/);
-  });
+      await sendTasks('deadly.');
+      // The task takes 10 s; the worker is killed in the middle of it, twice.
+      for (let crash = 0; crash < 2; crash++) {
+        await w.waitForOutput(/Received 'deadly\.'/);
+        await w.stop('SIGKILL');
+        w = worker(env);
+        await w.waitForOutput(/Waiting/);
+      }
+      await eventually(async () => (await inspectQueue(broker.url, 'task_queue.dlq'))?.messageCount === 1);
+      expect(received(w)).toEqual([]);
+      const [dead] = await drainQueue(broker.url, 'task_queue.dlq');
+      expect(dead?.body).toBe('deadly.');
+      expect(String(dead?.properties.headers?.['x-dead-letter-reason'])).toMatch(/^gave up after 2 attempts/);
+    },
+  );
 
   it('comes back by itself after the broker cancels its subscription (queue deleted, then made again)', async () => {
     // A classic queue: RabbitMQ 3.10 does not always notify the consumers of a quorum queue

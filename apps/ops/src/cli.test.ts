@@ -27,7 +27,10 @@ const helpText = (...argv: string[]): string => {
 
 describe('parseArgs', () => {
   it('lists every dead-letter queue of the contract when none is named', () => {
-    expect(run('dlq', 'list')).toEqual({ name: 'dlq list', args: { queues: ['hello.dlq', 'task_queue.dlq', 'rpc_queue.dlq'], named: false, json: false } });
+    expect(run('dlq', 'list')).toEqual({
+      name: 'dlq list',
+      args: { queues: ['hello.dlq', 'task_queue.dlq', 'rpc_queue.dlq'], named: false, json: false },
+    });
     expect(run('dlq', 'list', 'task_queue.dlq', '--json')).toEqual({
       name: 'dlq list',
       args: { queues: ['task_queue.dlq'], named: true, json: true },
@@ -46,7 +49,24 @@ describe('parseArgs', () => {
   });
 
   it('reads replay: repeated --id, --reason, --limit, --rate, --dry-run', () => {
-    expect(run('dlq', 'replay', 'task_queue.dlq', '--id', 'a', '--id', 'b', '--reason', 'boom', '--limit', '5', '--rate', '2.5', '--dry-run')).toEqual({
+    expect(
+      run(
+        'dlq',
+        'replay',
+        'task_queue.dlq',
+        '--id',
+        'a',
+        '--id',
+        'b',
+        '--reason',
+        'boom',
+        '--limit',
+        '5',
+        '--rate',
+        '2.5',
+        '--dry-run',
+      ),
+    ).toEqual({
       name: 'dlq replay',
       args: {
         queue: 'task_queue.dlq',
@@ -57,23 +77,41 @@ describe('parseArgs', () => {
         json: false,
       },
     });
-    expect(run('dlq', 'replay', 'task_queue.dlq', '--all')).toMatchObject({ args: { select: { all: true, ids: [] }, rate: DEFAULT_RATE, limit: undefined } });
+    expect(run('dlq', 'replay', 'task_queue.dlq', '--all')).toMatchObject({
+      args: { select: { all: true, ids: [] }, rate: DEFAULT_RATE, limit: undefined },
+    });
   });
 
   it('reads purge with a duration', () => {
     expect(run('dlq', 'purge', 'task_queue.dlq', '--older-than', '7d', '--json')).toEqual({
       name: 'dlq purge',
-      args: { queue: 'task_queue.dlq', olderThanMs: 604_800_000, olderThan: '7d', reason: undefined, dryRun: false, json: true },
+      args: {
+        queue: 'task_queue.dlq',
+        olderThanMs: 604_800_000,
+        olderThan: '7d',
+        reason: undefined,
+        dryRun: false,
+        json: true,
+      },
     });
   });
 
   it('reads topology check --strict', () => {
-    expect(run('topology', 'check', '--strict')).toEqual({ name: 'topology check', args: { strict: true, json: false } });
+    expect(run('topology', 'check', '--strict')).toEqual({
+      name: 'topology check',
+      args: { strict: true, json: false },
+    });
   });
 
   it.each([
-    [['dlq', 'replay', 'task_queue.dlq'], /^say which dead letters to replay: --all, --id <message-id> or --reason <text>$/],
-    [['dlq', 'replay', 'task_queue.dlq', '--all', '--id', 'x'], /option '--all' cannot be used with option '--id <message-id>'/],
+    [
+      ['dlq', 'replay', 'task_queue.dlq'],
+      /^say which dead letters to replay: --all, --id <message-id> or --reason <text>$/,
+    ],
+    [
+      ['dlq', 'replay', 'task_queue.dlq', '--all', '--id', 'x'],
+      /option '--all' cannot be used with option '--id <message-id>'/,
+    ],
     [['dlq', 'replay', 'task_queue.dlq', '--all', '--rate', '0'], /--rate <per-second>.*from 0\.1 to 10000/],
     [['dlq', 'replay', 'task_queue.dlq', '--all', '--rate', 'fast'], /--rate <per-second>.*from 0\.1 to 10000/],
     [['dlq', 'replay', 'task_queue.dlq', '--all', '--limit', '0'], /--limit <n>.*whole number from 1/],
@@ -99,7 +137,8 @@ describe('parseArgs', () => {
     for (const argv of [['--help'], ['-h'], ['help'], []]) {
       const text = helpText(...argv);
       expect(text).toMatch(/^Usage: ops <command> \[options\]/);
-      for (const command of ['dlq list', 'dlq show', 'dlq replay', 'dlq purge', 'topology check']) expect(text).toContain(`  ${command}`);
+      for (const command of ['dlq list', 'dlq show', 'dlq replay', 'dlq purge', 'topology check'])
+        expect(text).toContain(`  ${command}`);
     }
   });
 

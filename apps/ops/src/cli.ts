@@ -51,8 +51,7 @@ function duration(value: string): { text: string; ms: number } {
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-const deadLetterQueue = () =>
-  new Argument('<queue>', 'the dead-letter queue').choices([...DEAD_LETTER_QUEUES]);
+const deadLetterQueue = () => new Argument('<queue>', 'the dead-letter queue').choices([...DEAD_LETTER_QUEUES]);
 
 const jsonOption = () => new Option('--json', 'print the result as JSON, for scripts');
 
@@ -72,13 +71,20 @@ const LEAVES: Record<OpsCommand['name'], Leaf> = {
           'Counts the dead letters of each failure reason, with the oldest and newest and a few ids. ' +
             'Every message goes back where it was, in order.',
         )
-        .addArgument(new Argument('[queue...]', 'dead-letter queues (default: all of the contract)').choices([...DEAD_LETTER_QUEUES]))
+        .addArgument(
+          new Argument('[queue...]', 'dead-letter queues (default: all of the contract)').choices([
+            ...DEAD_LETTER_QUEUES,
+          ]),
+        )
         .addOption(jsonOption()),
     read: (command) => {
       const named = command.processedArgs[0] as string[] | undefined;
       const { json } = command.opts<{ json?: boolean }>();
       const queues = named === undefined || named.length === 0 ? [...DEAD_LETTER_QUEUES] : [...new Set(named)];
-      return { name: 'dlq list', args: { queues, named: named !== undefined && named.length > 0, json: json === true } };
+      return {
+        name: 'dlq list',
+        args: { queues, named: named !== undefined && named.length > 0, json: json === true },
+      };
     },
   },
   'dlq show': {
@@ -88,7 +94,11 @@ const LEAVES: Record<OpsCommand['name'], Leaf> = {
         .description('Shows the dead letter(s) with this message id: properties, headers and body. Moves nothing.')
         .addArgument(deadLetterQueue())
         .argument('<message-id>', 'the message-id property of the message')
-        .addOption(new Option('--max-bytes <n>', 'show at most this many bytes of the body').argParser(wholeNumber(1, 64 * 1024 * 1024)).default(DEFAULT_MAX_BYTES))
+        .addOption(
+          new Option('--max-bytes <n>', 'show at most this many bytes of the body')
+            .argParser(wholeNumber(1, 64 * 1024 * 1024))
+            .default(DEFAULT_MAX_BYTES),
+        )
         .addOption(jsonOption()),
     read: (command) => {
       const [queue, messageId] = command.processedArgs as [string, string];
@@ -110,20 +120,41 @@ const LEAVES: Record<OpsCommand['name'], Leaf> = {
         )
         .addArgument(deadLetterQueue())
         .addOption(new Option('--all', 'every dead letter of the queue').conflicts(['id', 'reason']))
-        .addOption(new Option('--id <message-id>', 'the dead letter with this message id (repeat for several)').argParser(collect))
+        .addOption(
+          new Option('--id <message-id>', 'the dead letter with this message id (repeat for several)').argParser(
+            collect,
+          ),
+        )
         .addOption(new Option('--reason <text>', 'the dead letters whose reason contains this text (case-insensitive)'))
         .addOption(new Option('--limit <n>', 'at most this many').argParser(wholeNumber(1, 100_000_000)))
-        .addOption(new Option('--rate <per-second>', 'publish at most this many messages a second').argParser(rate).default(DEFAULT_RATE))
+        .addOption(
+          new Option('--rate <per-second>', 'publish at most this many messages a second')
+            .argParser(rate)
+            .default(DEFAULT_RATE),
+        )
         .addOption(new Option('--dry-run', 'print what would be replayed; move nothing'))
         .addOption(jsonOption()),
     read: (command) => {
       const [queue] = command.processedArgs as [string];
-      const o = command.opts<{ all?: boolean; id?: string[]; reason?: string; limit?: number; rate: number; dryRun?: boolean; json?: boolean }>();
+      const o = command.opts<{
+        all?: boolean;
+        id?: string[];
+        reason?: string;
+        limit?: number;
+        rate: number;
+        dryRun?: boolean;
+        json?: boolean;
+      }>();
       const ids = o.id ?? [];
       if (o.all !== true && ids.length === 0 && o.reason === undefined) {
-        throw new ConfigError('say which dead letters to replay: --all, --id <message-id> or --reason <text>', undefined, 'usage');
+        throw new ConfigError(
+          'say which dead letters to replay: --all, --id <message-id> or --reason <text>',
+          undefined,
+          'usage',
+        );
       }
-      if (o.reason?.trim() === '') throw new ConfigError("option '--reason <text>' must not be empty", undefined, 'usage');
+      if (o.reason?.trim() === '')
+        throw new ConfigError("option '--reason <text>' must not be empty", undefined, 'usage');
       return {
         name: 'dlq replay',
         args: {
@@ -147,14 +178,24 @@ const LEAVES: Record<OpsCommand['name'], Leaf> = {
             'newer ones and those without a date stay, in order.',
         )
         .addArgument(deadLetterQueue())
-        .addOption(new Option('--older-than <duration>', 'e.g. 7d, 12h, 90m, 2w, 1d12h').argParser(duration).makeOptionMandatory())
+        .addOption(
+          new Option('--older-than <duration>', 'e.g. 7d, 12h, 90m, 2w, 1d12h')
+            .argParser(duration)
+            .makeOptionMandatory(),
+        )
         .addOption(new Option('--reason <text>', 'only those whose reason contains this text (case-insensitive)'))
         .addOption(new Option('--dry-run', 'print what would be deleted; delete nothing'))
         .addOption(jsonOption()),
     read: (command) => {
       const [queue] = command.processedArgs as [string];
-      const o = command.opts<{ olderThan: { text: string; ms: number }; reason?: string; dryRun?: boolean; json?: boolean }>();
-      if (o.reason?.trim() === '') throw new ConfigError("option '--reason <text>' must not be empty", undefined, 'usage');
+      const o = command.opts<{
+        olderThan: { text: string; ms: number };
+        reason?: string;
+        dryRun?: boolean;
+        json?: boolean;
+      }>();
+      if (o.reason?.trim() === '')
+        throw new ConfigError("option '--reason <text>' must not be empty", undefined, 'usage');
       return {
         name: 'dlq purge',
         args: {
@@ -195,7 +236,10 @@ const usage = (message: string) => new ConfigError(message, undefined, 'usage');
 export function overview(group?: string): string {
   const leaves = Object.entries(LEAVES).filter(([name]) => group === undefined || name.startsWith(`${group} `));
   const lines = leaves.map(([name, leaf]) => {
-    const usageText = leaf.build().usage().replace(/^\[options\] ?| ?\[options\]$/g, '');
+    const usageText = leaf
+      .build()
+      .usage()
+      .replace(/^\[options\] ?| ?\[options\]$/g, '');
     return [`${name} ${usageText}`.trim(), leaf.summary] as const;
   });
   return [
@@ -211,7 +255,9 @@ export function overview(group?: string): string {
     '  -h, --help     show this help',
     '',
     `Run '${PROGRAM} <command> --help' for a command's options.`,
-    ...(group === undefined ? ['', 'Settings (environment, with their defaults):', formatSettingsHelp(OPS_SETTINGS)] : []),
+    ...(group === undefined
+      ? ['', 'Settings (environment, with their defaults):', formatSettingsHelp(OPS_SETTINGS)]
+      : []),
     '',
   ].join('\n');
 }

@@ -9,9 +9,33 @@ describe('contractTopology', () => {
     expect(topology.bindings).toEqual([]);
     // Tutorials 3 to 5's exchanges: declared by the apps when they use them.
     expect(topology.onDemandExchanges).toEqual([
-      { name: 'logs', type: 'fanout', durable: false, autoDelete: false, internal: false, arguments: {}, adoptExisting: true },
-      { name: 'direct_logs', type: 'direct', durable: false, autoDelete: false, internal: false, arguments: {}, adoptExisting: true },
-      { name: 'topic_logs', type: 'topic', durable: false, autoDelete: false, internal: false, arguments: {}, adoptExisting: true },
+      {
+        name: 'logs',
+        type: 'fanout',
+        durable: false,
+        autoDelete: false,
+        internal: false,
+        arguments: {},
+        adoptExisting: true,
+      },
+      {
+        name: 'direct_logs',
+        type: 'direct',
+        durable: false,
+        autoDelete: false,
+        internal: false,
+        arguments: {},
+        adoptExisting: true,
+      },
+      {
+        name: 'topic_logs',
+        type: 'topic',
+        durable: false,
+        autoDelete: false,
+        internal: false,
+        arguments: {},
+        adoptExisting: true,
+      },
     ]);
     expect(topology.queues.map((q) => q.name).sort()).toEqual([
       'hello',
@@ -55,14 +79,36 @@ describe('contractTopology', () => {
 describe('contractTopology, against what the apps declare', () => {
   it('expects exactly the queues the transport declares (rascalTopology), with their options, in every vhost', () => {
     // Read through a narrow shape: the tool itself no longer reads Rascal's configuration.
-    type Declared = { vhosts: Record<string, { queues: Record<string, { options: { durable: boolean; exclusive: boolean; autoDelete: boolean; arguments: Record<string, unknown> } }> }> };
+    type Declared = {
+      vhosts: Record<
+        string,
+        {
+          queues: Record<
+            string,
+            {
+              options: {
+                durable: boolean;
+                exclusive: boolean;
+                autoDelete: boolean;
+                arguments: Record<string, unknown>;
+              };
+            }
+          >;
+        }
+      >;
+    };
     for (const vhost of ['/', 'other']) {
       const declared = (rascalTopology({ vhost }) as unknown as Declared).vhosts[vhost]?.queues ?? {};
       const expected = contractTopology().queues;
       expect(expected.map((q) => q.name)).toEqual(Object.keys(declared));
       for (const queue of expected) {
         const options = declared[queue.name]?.options;
-        expect({ durable: queue.durable, exclusive: queue.exclusive, autoDelete: queue.autoDelete, arguments: { ...queue.arguments, 'x-queue-type': queue.type } }).toEqual({
+        expect({
+          durable: queue.durable,
+          exclusive: queue.exclusive,
+          autoDelete: queue.autoDelete,
+          arguments: { ...queue.arguments, 'x-queue-type': queue.type },
+        }).toEqual({
           ...options,
           arguments: { 'x-queue-type': 'classic', ...options?.arguments },
         });

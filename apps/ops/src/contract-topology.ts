@@ -1,4 +1,8 @@
-import { exchanges as exchangeDeclarations, queues as queueDeclarations, type QueueDeclaration } from '@hello-rabbit/broker-config';
+import {
+  exchanges as exchangeDeclarations,
+  queues as queueDeclarations,
+  type QueueDeclaration,
+} from '@hello-rabbit/broker-config';
 
 type Table = Readonly<Record<string, unknown>>;
 

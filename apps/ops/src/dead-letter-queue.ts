@@ -1,5 +1,13 @@
 import { BrokerError } from '@hello-rabbit/transport';
-import { openQueueBrowser, QueueBrowseError, type CopyOutcome, type CopyProperties, type QueueMessage, type ScanResult, type Verdict } from '@hello-rabbit/transport/operations';
+import {
+  openQueueBrowser,
+  QueueBrowseError,
+  type CopyOutcome,
+  type CopyProperties,
+  type QueueMessage,
+  type ScanResult,
+  type Verdict,
+} from '@hello-rabbit/transport/operations';
 import type { OpsContext } from './context.js';
 import { deliveryLimitOf, needsPolicies, type LimitContext } from './delivery-limit.js';
 import { OpsError } from './errors.js';
@@ -25,12 +33,20 @@ export interface OpenDeadLetterQueue {
  * it cannot lose messages, then runs `work`.
  * @throws OpsError NOT_FOUND when the queue does not exist, UNSAFE when a delivery limit applies.
  */
-export async function withDeadLetterQueue<T>(context: OpsContext, queue: string, work: (open: OpenDeadLetterQueue) => Promise<T>): Promise<T> {
+export async function withDeadLetterQueue<T>(
+  context: OpsContext,
+  queue: string,
+  work: (open: OpenDeadLetterQueue) => Promise<T>,
+): Promise<T> {
   const { settings, logger } = context;
   const vhost = settings.amqp.vhost;
   const browser = await openQueueBrowser(
     settings.amqp,
-    { connectTimeoutMs: settings.connectTimeoutMs, connectionName: CONNECTION_NAME, heartbeatSeconds: settings.heartbeatSeconds },
+    {
+      connectTimeoutMs: settings.connectTimeoutMs,
+      connectionName: CONNECTION_NAME,
+      heartbeatSeconds: settings.heartbeatSeconds,
+    },
     logger,
   );
   try {
@@ -49,14 +65,17 @@ export async function withDeadLetterQueue<T>(context: OpsContext, queue: string,
             );
           },
         }),
-      publishCopy: (target, content, properties, timeoutMs) => browser.publishCopy(target, content, properties, timeoutMs),
+      publishCopy: (target, content, properties, timeoutMs) =>
+        browser.publishCopy(target, content, properties, timeoutMs),
     });
   } catch (err) {
     if (!(err instanceof QueueBrowseError)) throw err;
     // The client's own words for a lost connection or channel are not one of ours.
     switch (err.failure) {
       case 'queue-not-found':
-        throw new OpsError('NOT_FOUND', `queue '${queue}' does not exist in vhost '${vhost}' (deleted meanwhile?)`, { cause: err });
+        throw new OpsError('NOT_FOUND', `queue '${queue}' does not exist in vhost '${vhost}' (deleted meanwhile?)`, {
+          cause: err,
+        });
       case 'ack-timeout':
         throw new BrokerError(
           'BROKER_ERROR',

@@ -23,8 +23,17 @@ describe('readDeadLetter', () => {
 
   it('leaves out what is missing or malformed instead of guessing', () => {
     expect(
-      readDeadLetter({ headers: { [RecoveryHeader.at]: 'yesterday', [RecoveryHeader.attempts]: -1, 'x-replay-count': 'two' } }),
-    ).toEqual({ messageId: undefined, reason: undefined, originalQueue: undefined, attempts: undefined, deadLetteredAt: undefined, replayCount: 0 });
+      readDeadLetter({
+        headers: { [RecoveryHeader.at]: 'yesterday', [RecoveryHeader.attempts]: -1, 'x-replay-count': 'two' },
+      }),
+    ).toEqual({
+      messageId: undefined,
+      reason: undefined,
+      originalQueue: undefined,
+      attempts: undefined,
+      deadLetteredAt: undefined,
+      replayCount: 0,
+    });
   });
 
   it('reads byte headers as UTF-8 text', () => {
@@ -34,7 +43,10 @@ describe('readDeadLetter', () => {
 
 describe('replayTarget', () => {
   it('is the original queue of the header', () => {
-    expect(replayTarget('task_queue.dlq', readDeadLetter({ headers: consumerHeaders }))).toEqual({ ok: true, queue: 'task_queue' });
+    expect(replayTarget('task_queue.dlq', readDeadLetter({ headers: consumerHeaders }))).toEqual({
+      ok: true,
+      queue: 'task_queue',
+    });
   });
 
   it('is the dead-letter queue without .dlq when the header is missing', () => {
@@ -42,7 +54,9 @@ describe('replayTarget', () => {
   });
 
   it('refuses a queue no consumer of the contract reads (a forged or foreign header)', () => {
-    expect(replayTarget('hello.dlq', readDeadLetter({ headers: { [RecoveryHeader.queue]: 'task_queue.retry.1' } }))).toEqual({
+    expect(
+      replayTarget('hello.dlq', readDeadLetter({ headers: { [RecoveryHeader.queue]: 'task_queue.retry.1' } })),
+    ).toEqual({
       ok: false,
       reason: "its original queue 'task_queue.retry.1' is not a queue the contract's consumers read",
     });

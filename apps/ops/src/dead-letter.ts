@@ -34,7 +34,9 @@ export const DEAD_LETTER_HEADERS: readonly string[] = [
 ];
 
 /** The dead-letter queues of the contract: where the consumers set messages aside. */
-export const DEAD_LETTER_QUEUES: readonly string[] = [...new Set(Object.values(subscriptions).map((s) => s.deadLetterQueue))];
+export const DEAD_LETTER_QUEUES: readonly string[] = [
+  ...new Set(Object.values(subscriptions).map((s) => s.deadLetterQueue)),
+];
 
 /** The queues a replayed message may go back to: those the contract's consumers read. */
 const REPLAY_TARGETS: ReadonlySet<string> = new Set(Object.values(subscriptions).map((s) => s.queue));
@@ -80,7 +82,10 @@ export function readDeadLetter(properties: Properties): DeadLetter {
  * the dead-letter queue's name without `.dlq`.
  * @returns the queue, or why it cannot be replayed (a queue no consumer of the contract reads).
  */
-export function replayTarget(deadLetterQueue: string, letter: DeadLetter): { ok: true; queue: string } | { ok: false; reason: string } {
+export function replayTarget(
+  deadLetterQueue: string,
+  letter: DeadLetter,
+): { ok: true; queue: string } | { ok: false; reason: string } {
   const queue = letter.originalQueue ?? deadLetterQueue.replace(/\.dlq$/, '');
   if (!REPLAY_TARGETS.has(queue)) {
     return { ok: false, reason: `its original queue '${queue}' is not a queue the contract's consumers read` };
@@ -95,7 +100,9 @@ export function replayHeaders(
   from: string,
   now: Date,
 ): Record<string, unknown> {
-  const kept = Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !DEAD_LETTER_HEADERS.includes(name)));
+  const kept = Object.fromEntries(
+    Object.entries(headers ?? {}).filter(([name]) => !DEAD_LETTER_HEADERS.includes(name)),
+  );
   return {
     ...kept,
     [ReplayHeader.at]: now.toISOString(),

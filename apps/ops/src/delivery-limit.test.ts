@@ -27,7 +27,10 @@ describe('deliveryLimitOf', () => {
 
   it('finds the x-delivery-limit argument', () => {
     const queue = quorum({ arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 } });
-    expect(deliveryLimitOf(queue, { version: '3.10.8', policies: [] })).toEqual({ limit: 5, source: 'its x-delivery-limit argument' });
+    expect(deliveryLimitOf(queue, { version: '3.10.8', policies: [] })).toEqual({
+      limit: 5,
+      source: 'its x-delivery-limit argument',
+    });
   });
 
   it("finds the effective policy's limit once the queue's statistics are in", () => {
@@ -44,14 +47,25 @@ describe('deliveryLimitOf', () => {
       policy('exchanges-only', '.*', { 'delivery-limit': 2 }, 'exchanges'),
       policy('dlqs', '\\.dlq$', { 'delivery-limit': 7 }),
     ];
-    expect(deliveryLimitOf(queue, { version: '3.10.8', policies, operatorPolicies: [policy('ops', '.*', { 'delivery-limit': 9 })] })).toEqual({
+    expect(
+      deliveryLimitOf(queue, {
+        version: '3.10.8',
+        policies,
+        operatorPolicies: [policy('ops', '.*', { 'delivery-limit': 9 })],
+      }),
+    ).toEqual({
       limit: 7,
       source: "policy 'dlqs'",
     });
   });
 
   it('assumes a pattern JavaScript cannot read matches', () => {
-    expect(deliveryLimitOf(quorum(), { version: '3.10.8', policies: [policy('pcre', '(?<!x)dlq(', { 'delivery-limit': 4 })] })?.limit).toBe(4);
+    expect(
+      deliveryLimitOf(quorum(), {
+        version: '3.10.8',
+        policies: [policy('pcre', '(?<!x)dlq(', { 'delivery-limit': 4 })],
+      })?.limit,
+    ).toBe(4);
   });
 
   it("applies RabbitMQ 4's default of 20 unless a negative limit turns it off", () => {
@@ -59,7 +73,10 @@ describe('deliveryLimitOf', () => {
       limit: 20,
       source: "RabbitMQ 4.0.5's default for quorum queues",
     });
-    const unlimited = quorum({ arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': -1 }, effective_policy_definition: {} });
+    const unlimited = quorum({
+      arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': -1 },
+      effective_policy_definition: {},
+    });
     expect(deliveryLimitOf(unlimited, { version: '4.0.5' })).toBeUndefined();
   });
 

@@ -19,7 +19,10 @@ export interface LimitContext {
 
 /** Whether the queue's own statistics (its effective policy) are in, or the policies must be read. */
 export function needsPolicies(queue: ApiQueue): boolean {
-  return queue.type === 'quorum' && (queue.effective_policy_definition === undefined || queue.effective_policy_definition === null);
+  return (
+    queue.type === 'quorum' &&
+    (queue.effective_policy_definition === undefined || queue.effective_policy_definition === null)
+  );
 }
 
 /**
@@ -47,14 +50,18 @@ export function deliveryLimitOf(queue: ApiQueue, context: LimitContext): Deliver
     const matching = (policies: readonly ApiPolicy[] | undefined, what: string) =>
       (policies ?? []).flatMap((policy): DeliveryLimit[] => {
         const limit = policy.definition['delivery-limit'];
-        return typeof limit === 'number' && appliesTo(policy, queue) ? [{ limit, source: `${what} '${policy.name}'` }] : [];
+        return typeof limit === 'number' && appliesTo(policy, queue)
+          ? [{ limit, source: `${what} '${policy.name}'` }]
+          : [];
       });
     candidates.push(...matching(context.policies, 'policy'), ...matching(context.operatorPolicies, 'operator policy'));
   }
 
   if (candidates.length === 0) {
     const major = Number(/^(\d+)\./.exec(context.version ?? '')?.[1] ?? 0);
-    return major >= 4 ? { limit: RABBITMQ_4_DEFAULT, source: `RabbitMQ ${context.version ?? '4'}'s default for quorum queues` } : undefined;
+    return major >= 4
+      ? { limit: RABBITMQ_4_DEFAULT, source: `RabbitMQ ${context.version ?? '4'}'s default for quorum queues` }
+      : undefined;
   }
   // A negative limit (RabbitMQ 4) means none; otherwise the smallest applies.
   const finite = candidates.filter((c) => c.limit >= 0).sort((a, b) => a.limit - b.limit);

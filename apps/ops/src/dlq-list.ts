@@ -78,7 +78,9 @@ async function listQueue(context: OpsContext, queue: string): Promise<QueueListi
       return 'keep';
     }),
   );
-  const sorted = [...groups.values()].sort((a, b) => b.count - a.count || (a.reason ?? '').localeCompare(b.reason ?? ''));
+  const sorted = [...groups.values()].sort(
+    (a, b) => b.count - a.count || (a.reason ?? '').localeCompare(b.reason ?? ''),
+  );
   return { queue, exists: true, total: scan.seen, groups: sorted, interrupted: scan.stopped };
 }
 

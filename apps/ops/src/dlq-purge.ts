@@ -50,8 +50,13 @@ export async function purgeDeadLetters(context: OpsContext, args: DlqPurgeArgs):
         otherReason++;
         return 'keep';
       }
-      purged.push({ messageId: letter.messageId ?? null, deadLetteredAt: letter.deadLetteredAt.toISOString(), reason: letter.reason ?? null });
-      if (!args.json) output.line(` [${args.dryRun ? ' ' : 'x'}] ${args.dryRun ? 'would delete' : 'deleted'} ${describe(letter)}`);
+      purged.push({
+        messageId: letter.messageId ?? null,
+        deadLetteredAt: letter.deadLetteredAt.toISOString(),
+        reason: letter.reason ?? null,
+      });
+      if (!args.json)
+        output.line(` [${args.dryRun ? ' ' : 'x'}] ${args.dryRun ? 'would delete' : 'deleted'} ${describe(letter)}`);
       return args.dryRun ? 'keep' : 'remove';
     }),
   );
@@ -85,7 +90,11 @@ export async function purgeDeadLetters(context: OpsContext, args: DlqPurgeArgs):
       `${count(purged.length, 'dead letter')} of '${args.queue}' ` +
       `dead-lettered before ${cutoff.toISOString()} (older than ${args.olderThan})`;
     output.line(args.dryRun ? `dry run: ${what} would be deleted; nothing was deleted` : `deleted ${what}`);
-    const kept = [`${newer} newer`, `${undated} undated (no x-dead-lettered-at header)`, ...(args.reason === undefined ? [] : [`${otherReason} of other reasons`])];
+    const kept = [
+      `${newer} newer`,
+      `${undated} undated (no x-dead-lettered-at header)`,
+      ...(args.reason === undefined ? [] : [`${otherReason} of other reasons`]),
+    ];
     output.line(`left in place: ${kept.join(', ')}`);
     if (interrupted) output.line(`interrupted after ${scan.seen} of ${scan.total} messages; the rest stays`);
   }

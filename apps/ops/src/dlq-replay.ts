@@ -43,8 +43,10 @@ export interface ReplayedMessage {
 /** Whether the dead letter is one of those asked for. Given filters must all match. */
 export function isSelected(selection: ReplaySelection, letter: DeadLetter): boolean {
   if (selection.all) return true;
-  if (selection.ids.length > 0 && (letter.messageId === undefined || !selection.ids.includes(letter.messageId))) return false;
-  if (selection.reason !== undefined && !(letter.reason ?? '').toLowerCase().includes(selection.reason.toLowerCase())) return false;
+  if (selection.ids.length > 0 && (letter.messageId === undefined || !selection.ids.includes(letter.messageId)))
+    return false;
+  if (selection.reason !== undefined && !(letter.reason ?? '').toLowerCase().includes(selection.reason.toLowerCase()))
+    return false;
   return selection.ids.length > 0 || selection.reason !== undefined;
 }
 
@@ -88,10 +90,18 @@ export async function replayDeadLetters(context: OpsContext, args: DlqReplayArgs
         return 'stop';
       }
       // One copy in flight at a time: the dead letter is acked (`remove`) only once its copy is confirmed.
-      const outcome = await open.publishCopy(target.queue, message.content, copyProperties(message, letter, args.queue, context.now()), settings.confirmTimeoutMs);
+      const outcome = await open.publishCopy(
+        target.queue,
+        message.content,
+        copyProperties(message, letter, args.queue, context.now()),
+        settings.confirmTimeoutMs,
+      );
       if (outcome.status !== 'confirmed') {
         // Through the default exchange, a copy comes back only when there is no such queue.
-        const reason = outcome.status === 'returned' ? `returned by the broker: no queue '${target.queue}' (mandatory)` : outcome.reason;
+        const reason =
+          outcome.status === 'returned'
+            ? `returned by the broker: no queue '${target.queue}' (mandatory)`
+            : outcome.reason;
         messages.push({ ...base, target: target.queue, status: 'failed', error: reason });
         report(`could not replay ${describe(letter)} to '${target.queue}': ${reason}; it stays in '${args.queue}'`);
         halted = `a copy was not confirmed (${reason})`;
@@ -149,13 +159,15 @@ export async function replayDeadLetters(context: OpsContext, args: DlqReplayArgs
     if (halted !== undefined) output.line(`stopped early: ${halted}; the rest stays in '${args.queue}'`);
     if (skipped > 0) output.line(`${count(skipped, 'dead letter')} skipped (no queue to go back to)`);
     if (notFound.length > 0) output.line(`not found in '${args.queue}': ${notFound.join(', ')}`);
-    if (replayed === 0 && halted === undefined && skipped === 0 && notFound.length === 0) output.line('no dead letter matched');
+    if (replayed === 0 && halted === undefined && skipped === 0 && notFound.length === 0)
+      output.line('no dead letter matched');
   }
   if (failed > 0 || skipped > 0 || interrupted) return 1;
   return notFound.length > 0 ? ExitCode.noInput : ExitCode.ok;
 
   function report(line: string) {
-    if (!args.json) output.line(` [${line.startsWith('replayed') ? 'x' : line.startsWith('would') ? ' ' : '!'}] ${line}`);
+    if (!args.json)
+      output.line(` [${line.startsWith('replayed') ? 'x' : line.startsWith('would') ? ' ' : '!'}] ${line}`);
   }
 }
 

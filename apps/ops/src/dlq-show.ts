@@ -20,7 +20,8 @@ export async function showDeadLetter(context: OpsContext, args: DlqShowArgs): Pr
   const matches: MessageView[] = [];
   const scan = await withDeadLetterQueue(context, args.queue, (open) =>
     open.scan((message, position) => {
-      if (readDeadLetter(message.properties).messageId === args.messageId) matches.push(viewMessage(message, position, args.maxBytes));
+      if (readDeadLetter(message.properties).messageId === args.messageId)
+        matches.push(viewMessage(message, position, args.maxBytes));
       return 'keep';
     }),
   );
@@ -38,12 +39,14 @@ export async function showDeadLetter(context: OpsContext, args: DlqShowArgs): Pr
     const which = matches.length > 1 ? ` (${index + 1} of ${matches.length} with this id)` : '';
     output.line(`message '${args.messageId}' in '${args.queue}', position ${match.position} of ${scan.seen}${which}`);
     output.line('properties:');
-    for (const [name, value] of Object.entries(match.properties)) output.line(`  ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    for (const [name, value] of Object.entries(match.properties))
+      output.line(`  ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
     output.line(`  redelivered: ${String(match.redelivered)}`);
     output.line('headers:');
     const headers = Object.entries(match.headers);
     if (headers.length === 0) output.line('  (none)');
-    for (const [name, value] of headers) output.line(`  ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    for (const [name, value] of headers)
+      output.line(`  ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
     const { body } = match;
     const kind = body.encoding === 'utf8' ? 'text' : 'binary, shown as base64';
     const cut = body.truncated ? `, first ${args.maxBytes} shown (--max-bytes for more)` : '';

@@ -15,7 +15,10 @@ describe('parseDuration', () => {
   });
 
   it.each([['7'], ['d'], ['7 d'], ['-7d'], ['1.5h'], ['7days'], ['']])('refuses %j', (text) => {
-    expect(parseDuration(text)).toMatchObject({ ok: false, reason: expect.stringMatching(/duration such as 7d/) as unknown });
+    expect(parseDuration(text)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/duration such as 7d/) as unknown,
+    });
   });
 
   it('refuses zero and absurd lengths', () => {

@@ -25,7 +25,12 @@ describe('loadEnv', () => {
   it("defaults to the local broker, its management API on 15672 with AMQP_URL's credentials, and a quiet log", () => {
     const env = loadEnv({});
     expect(env.amqp.redacted).toBe('amqp://guest:***@localhost:5672');
-    expect(env.management).toEqual({ url: 'http://localhost:15672', user: 'guest', password: 'guest', timeoutMs: 10_000 });
+    expect(env.management).toEqual({
+      url: 'http://localhost:15672',
+      user: 'guest',
+      password: 'guest',
+      timeoutMs: 10_000,
+    });
     expect(env.logLevel).toBe('warn');
     expect(env.confirmTimeoutMs).toBe(10_000);
   });
@@ -42,8 +47,13 @@ describe('loadEnv', () => {
   });
 
   it('prefers MANAGEMENT_USER and MANAGEMENT_PASSWORD, or their files (one trailing newline dropped)', () => {
-    expect(loadEnv({ MANAGEMENT_URL: 'http://a:b@h:1', MANAGEMENT_USER: 'mon', MANAGEMENT_PASSWORD: 'pw' }).management).toMatchObject({ user: 'mon', password: 'pw' });
-    const env = loadEnv({ MANAGEMENT_USER_FILE: secret('mon\n'), MANAGEMENT_PASSWORD_FILE: secret('pw with spaces \n') });
+    expect(
+      loadEnv({ MANAGEMENT_URL: 'http://a:b@h:1', MANAGEMENT_USER: 'mon', MANAGEMENT_PASSWORD: 'pw' }).management,
+    ).toMatchObject({ user: 'mon', password: 'pw' });
+    const env = loadEnv({
+      MANAGEMENT_USER_FILE: secret('mon\n'),
+      MANAGEMENT_PASSWORD_FILE: secret('pw with spaces \n'),
+    });
     expect(env.management).toMatchObject({ user: 'mon', password: 'pw with spaces ' });
   });
 
@@ -68,7 +78,9 @@ describe('loadEnv', () => {
     expect(problems({ MANAGEMENT_USER: 'a', MANAGEMENT_USER_FILE: secret('b'), MANAGEMENT_PASSWORD: 'c' })).toEqual([
       'MANAGEMENT_USER_FILE: set either MANAGEMENT_USER or MANAGEMENT_USER_FILE, not both',
     ]);
-    expect(problems({ MANAGEMENT_USER: 'a' })).toEqual(['MANAGEMENT_PASSWORD: must be set (or MANAGEMENT_PASSWORD_FILE) along with MANAGEMENT_USER']);
+    expect(problems({ MANAGEMENT_USER: 'a' })).toEqual([
+      'MANAGEMENT_PASSWORD: must be set (or MANAGEMENT_PASSWORD_FILE) along with MANAGEMENT_USER',
+    ]);
   });
 
   it('reads the broker connection as the apps do: URL and password from files, and the TLS files', () => {
@@ -76,7 +88,14 @@ describe('loadEnv', () => {
     const urlFile = secret('amqps://ops@rabbit.internal/prod\n');
     const passwordFile = secret('p@ss:w/rd ü\n');
     const env = loadEnv({ AMQP_URL_FILE: urlFile, AMQP_PASSWORD_FILE: passwordFile });
-    expect(env.amqp).toMatchObject({ protocol: 'amqps', host: 'rabbit.internal', port: 5671, user: 'ops', password: 'p@ss:w/rd ü', vhost: 'prod' });
+    expect(env.amqp).toMatchObject({
+      protocol: 'amqps',
+      host: 'rabbit.internal',
+      port: 5671,
+      user: 'ops',
+      password: 'p@ss:w/rd ü',
+      vhost: 'prod',
+    });
     // The management API takes the same login unless told otherwise.
     expect(env.management).toMatchObject({ url: 'http://rabbit.internal:15672', user: 'ops', password: 'p@ss:w/rd ü' });
     // A TLS file is checked at start, as the apps check it.
@@ -92,7 +111,9 @@ describe('loadEnv', () => {
   });
 
   it('never puts a password in a problem', () => {
-    const all = problems({ AMQP_URL: 'http://guest:Sup3rSecret@host', MANAGEMENT_URL: 'nope://x:0therSecret@y' }).join('\n');
+    const all = problems({ AMQP_URL: 'http://guest:Sup3rSecret@host', MANAGEMENT_URL: 'nope://x:0therSecret@y' }).join(
+      '\n',
+    );
     expect(all).not.toContain('Sup3rSecret');
     expect(all).not.toContain('0therSecret');
   });

@@ -122,27 +122,25 @@ export const opsEnvShape = {
     .meta({ description: 'time one management API request may take, in ms' }),
 };
 
-const schema = z
-  .object(opsEnvShape)
-  .superRefine((env, ctx) => {
-    for (const name of ['MANAGEMENT_USER', 'MANAGEMENT_PASSWORD'] as const) {
-      if (env[name] !== undefined && env[`${name}_FILE`] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [`${name}_FILE`], message: `set either ${name} or ${name}_FILE, not both` });
-      }
+const schema = z.object(opsEnvShape).superRefine((env, ctx) => {
+  for (const name of ['MANAGEMENT_USER', 'MANAGEMENT_PASSWORD'] as const) {
+    if (env[name] !== undefined && env[`${name}_FILE`] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [`${name}_FILE`], message: `set either ${name} or ${name}_FILE, not both` });
     }
-    const user = env.MANAGEMENT_USER ?? env.MANAGEMENT_USER_FILE;
-    const password = env.MANAGEMENT_PASSWORD ?? env.MANAGEMENT_PASSWORD_FILE;
-    if ((user === undefined) !== (password === undefined)) {
-      const missing = user === undefined ? 'MANAGEMENT_USER' : 'MANAGEMENT_PASSWORD';
-      ctx.addIssue({
-        code: 'custom',
-        path: [missing],
-        message:
-          `must be set (or ${missing}_FILE) ` +
-          `along with ${user === undefined ? 'MANAGEMENT_PASSWORD' : 'MANAGEMENT_USER'}`,
-      });
-    }
-  });
+  }
+  const user = env.MANAGEMENT_USER ?? env.MANAGEMENT_USER_FILE;
+  const password = env.MANAGEMENT_PASSWORD ?? env.MANAGEMENT_PASSWORD_FILE;
+  if ((user === undefined) !== (password === undefined)) {
+    const missing = user === undefined ? 'MANAGEMENT_USER' : 'MANAGEMENT_PASSWORD';
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      message:
+        `must be set (or ${missing}_FILE) ` +
+        `along with ${user === undefined ? 'MANAGEMENT_PASSWORD' : 'MANAGEMENT_USER'}`,
+    });
+  }
+});
 
 /**
  * Reads the tool's settings once, at start. The management API's credentials come as a

@@ -1,5 +1,11 @@
 import { BrokerError } from '@hello-rabbit/transport';
-import { apiSegment, createManagementClient, managementQueueShape, policyDefinitionShape, type ManagementQueue } from '@hello-rabbit/transport/operations';
+import {
+  apiSegment,
+  createManagementClient,
+  managementQueueShape,
+  policyDefinitionShape,
+  type ManagementQueue,
+} from '@hello-rabbit/transport/operations';
 import * as z from 'zod';
 import type { ManagementSettings } from './load-env.js';
 
@@ -71,7 +77,8 @@ export function createManagementApi(settings: ManagementSettings): ManagementApi
     urlSetting: 'MANAGEMENT_URL',
   });
   const { where } = client;
-  const read = <T extends z.ZodType>(path: string, shape: T): Promise<z.output<T> | undefined> => client.get(path, shape);
+  const read = <T extends z.ZodType>(path: string, shape: T): Promise<z.output<T> | undefined> =>
+    client.get(path, shape);
 
   /** A list in a vhost; a 404 means the vhost does not exist. */
   const list = async <T extends z.ZodType>(path: string, vhost: string, shape: T): Promise<z.output<T>[]> => {
@@ -91,7 +98,11 @@ export function createManagementApi(settings: ManagementSettings): ManagementApi
     where,
     overview: async () => {
       const found = await read('/api/overview', overview);
-      if (found === undefined) throw new BrokerError('HANDSHAKE_FAILED', `the server at ${where} has no /api/overview: is it the RabbitMQ management API?`);
+      if (found === undefined)
+        throw new BrokerError(
+          'HANDSHAKE_FAILED',
+          `the server at ${where} has no /api/overview: is it the RabbitMQ management API?`,
+        );
       return found;
     },
     hasVhost: async (vhost) => (await read(`/api/vhosts/${apiSegment(vhost)}`, z.unknown())) !== undefined,

@@ -34,7 +34,12 @@ export function viewBody(content: Buffer, maxBytes: number): BodyView {
   if (!isText) return { bytes: content.byteLength, encoding: 'base64', text: shown.toString('base64'), truncated };
   // A cut in the middle of a character leaves a replacement character at the end: drop it.
   const text = lenient.decode(shown);
-  return { bytes: content.byteLength, encoding: 'utf8', text: truncated ? text.replace(/\uFFFD+$/, '') : text, truncated };
+  return {
+    bytes: content.byteLength,
+    encoding: 'utf8',
+    text: truncated ? text.replace(/\uFFFD+$/, '') : text,
+    truncated,
+  };
 }
 
 /** The AMQP properties a message has, by their AMQP names, the timestamp also as a date. */
@@ -61,7 +66,8 @@ function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (value !== null && typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    if (record['!'] === 'timestamp' && typeof record.value === 'number') return new Date(record.value * 1000).toISOString();
+    if (record['!'] === 'timestamp' && typeof record.value === 'number')
+      return new Date(record.value * 1000).toISOString();
     return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, plain(v)]));
   }
   return value;

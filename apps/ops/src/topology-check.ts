@@ -15,14 +15,29 @@ export const EXIT_DRIFT = 1;
  * Compares the contract's topology with the vhost's, through the management API.
  * @returns 0 in sync, 1 on drift.
  */
-export async function checkTopology(api: ManagementApi, vhost: string, args: TopologyCheckArgs, output: Output): Promise<number> {
+export async function checkTopology(
+  api: ManagementApi,
+  vhost: string,
+  args: TopologyCheckArgs,
+  output: Output,
+): Promise<number> {
   // A vhost that does not exist answers 404 to every list: the first one says so.
-  const [queues, exchanges, bindings] = await Promise.all([api.queues(vhost), api.exchanges(vhost), api.bindings(vhost)]);
+  const [queues, exchanges, bindings] = await Promise.all([
+    api.queues(vhost),
+    api.exchanges(vhost),
+    api.bindings(vhost),
+  ]);
   const expected = contractTopology();
   const report = diffTopology(expected, { queues, exchanges, bindings }, { strict: args.strict });
 
   if (args.json) {
-    output.line(JSON.stringify({ vhost, api: api.where, ...report }, (_key, value: unknown) => (value === undefined ? null : value), 2));
+    output.line(
+      JSON.stringify(
+        { vhost, api: api.where, ...report },
+        (_key, value: unknown) => (value === undefined ? null : value),
+        2,
+      ),
+    );
   } else {
     for (const line of describeReport(vhost, api.where, report)) output.line(line);
   }
@@ -44,7 +59,9 @@ export function describeReport(vhost: string, where: string, report: DriftReport
     if (f.status === 'ok') continue;
     const label = `${LABEL[f.status]}${f.drift ? '' : ' (info)'}`.padEnd(16);
     const what = `${f.kind} ${f.kind === 'binding' ? f.name : `'${f.name}'`}`;
-    const details = f.differences.map((d) => `${d.property} is ${show(d.broker)} on the broker, ${show(d.contract)} in the contract`);
+    const details = f.differences.map(
+      (d) => `${d.property} is ${show(d.broker)} on the broker, ${show(d.contract)} in the contract`,
+    );
     const note =
       f.status === 'missing'
         ? 'declared by the contract, not on the broker'

@@ -34,7 +34,12 @@ const exchange = (name: string, extra: Partial<ApiExchange> = {}): ApiExchange =
   ...extra,
 });
 
-const binding = (source: string, destination: string, routingKey: string, extra: Partial<ApiBinding> = {}): ApiBinding => ({
+const binding = (
+  source: string,
+  destination: string,
+  routingKey: string,
+  extra: Partial<ApiBinding> = {},
+): ApiBinding => ({
   source,
   destination,
   destination_type: 'queue',
@@ -50,7 +55,11 @@ const expected: ExpectedTopology = {
 };
 
 const inSync: LiveTopology = {
-  queues: [live('work'), live('retry', { arguments: { 'x-queue-type': 'quorum', 'x-message-ttl': 1000 } }), live('shared')],
+  queues: [
+    live('work'),
+    live('retry', { arguments: { 'x-queue-type': 'quorum', 'x-message-ttl': 1000 } }),
+    live('shared'),
+  ],
   exchanges: [exchange(''), exchange('amq.topic'), exchange('events')],
   bindings: [binding('', 'work', 'work'), binding('events', 'work', 'order.#')],
 };
@@ -58,7 +67,10 @@ const inSync: LiveTopology = {
 describe('diffTopology', () => {
   // The default exchange, amq.* and the queues the server named are left aside.
   it('is in sync when the broker has what the contract declares', () => {
-    const report = diffTopology(expected, { ...inSync, queues: [...inSync.queues, live('amq.gen-abc', { exclusive: true })] });
+    const report = diffTopology(expected, {
+      ...inSync,
+      queues: [...inSync.queues, live('amq.gen-abc', { exclusive: true })],
+    });
     expect(report.inSync).toBe(true);
     expect(report.findings.map((f) => [f.kind, f.name, f.status])).toEqual([
       ['queue', 'work', 'ok'],
@@ -90,7 +102,9 @@ describe('diffTopology', () => {
       exchanges: [exchange('events', { type: 'direct', internal: true })],
     });
     expect(report.inSync).toBe(false);
-    const differences = Object.fromEntries(report.findings.filter((f) => f.status === 'mismatch').map((f) => [`${f.kind} ${f.name}`, f.differences]));
+    const differences = Object.fromEntries(
+      report.findings.filter((f) => f.status === 'mismatch').map((f) => [`${f.kind} ${f.name}`, f.differences]),
+    );
     expect(differences).toEqual({
       'queue work': [
         { property: 'type', contract: 'quorum', broker: 'classic' },
@@ -109,7 +123,11 @@ describe('diffTopology', () => {
 
   it('reports an adopted queue of another shape, and unknown extras, without failing unless strict', () => {
     const drifting: LiveTopology = {
-      queues: [...inSync.queues.filter((q) => q.name !== 'shared'), live('shared', { type: 'classic', arguments: {} }), live('scratch')],
+      queues: [
+        ...inSync.queues.filter((q) => q.name !== 'shared'),
+        live('shared', { type: 'classic', arguments: {} }),
+        live('scratch'),
+      ],
       exchanges: [...inSync.exchanges, exchange('legacy')],
       bindings: [...inSync.bindings, binding('legacy', 'scratch', '#')],
     };
@@ -123,7 +141,12 @@ describe('diffTopology', () => {
     ]);
     const strict = diffTopology(expected, drifting, { strict: true });
     expect(strict.inSync).toBe(false);
-    expect(strict.findings.filter((f) => f.drift).map((f) => f.name)).toEqual(['shared', 'scratch', 'legacy', 'legacy -> queue scratch [#]']);
+    expect(strict.findings.filter((f) => f.drift).map((f) => f.name)).toEqual([
+      'shared',
+      'scratch',
+      'legacy',
+      'legacy -> queue scratch [#]',
+    ]);
   });
 
   it('never adopts a queue that differs in an argument it requires (a retry queue dead-lettering elsewhere)', () => {
@@ -133,9 +156,15 @@ describe('diffTopology', () => {
     };
     const contract: ExpectedTopology = { queues: [retry], exchanges: [], bindings: [] };
     const liveRetry = (args: Record<string, unknown>, type = 'quorum') =>
-      diffTopology(contract, { queues: [live('work.retry.1', { type, arguments: { 'x-queue-type': type, ...args } })], exchanges: [], bindings: [] });
+      diffTopology(contract, {
+        queues: [live('work.retry.1', { type, arguments: { 'x-queue-type': type, ...args } })],
+        exchanges: [],
+        bindings: [],
+      });
     // Another type only: adopted, as for any adoptable queue.
-    expect(liveRetry({ 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'work' }, 'classic').findings[0]?.status).toBe('adopted');
+    expect(
+      liveRetry({ 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'work' }, 'classic').findings[0]?.status,
+    ).toBe('adopted');
     // Dead-lettering elsewhere: a mismatch, and drift.
     const elsewhere = liveRetry({ 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'other' });
     expect(elsewhere.findings[0]).toMatchObject({ status: 'mismatch', drift: true });
@@ -143,27 +172,58 @@ describe('diffTopology', () => {
   });
 
   it('checks an exchange the apps declare on use only when it exists: as declared, adopted, or of another type', () => {
-    const logs = { name: 'logs', type: 'fanout', durable: false, autoDelete: false, internal: false, arguments: {}, adoptExisting: true };
+    const logs = {
+      name: 'logs',
+      type: 'fanout',
+      durable: false,
+      autoDelete: false,
+      internal: false,
+      arguments: {},
+      adoptExisting: true,
+    };
     const withLogs: ExpectedTopology = { ...expected, onDemandExchanges: [logs] };
     // Not used yet: nothing missing, nothing extra.
     expect(diffTopology(withLogs, inSync).findings.filter((f) => f.name === 'logs')).toEqual([]);
-    const as = (extra: Partial<ApiExchange>) => diffTopology(withLogs, { ...inSync, exchanges: [...inSync.exchanges, exchange('logs', { type: 'fanout', durable: false, ...extra })] });
-    expect(as({}).findings.find((f) => f.name === 'logs')).toMatchObject({ kind: 'exchange', status: 'ok', drift: false });
+    const as = (extra: Partial<ApiExchange>) =>
+      diffTopology(withLogs, {
+        ...inSync,
+        exchanges: [...inSync.exchanges, exchange('logs', { type: 'fanout', durable: false, ...extra })],
+      });
+    expect(as({}).findings.find((f) => f.name === 'logs')).toMatchObject({
+      kind: 'exchange',
+      status: 'ok',
+      drift: false,
+    });
     expect(as({ durable: true }).findings.find((f) => f.name === 'logs')).toMatchObject({
       status: 'adopted',
       drift: false,
       differences: [{ property: 'durable', contract: false, broker: true }],
     });
-    expect(diffTopology(withLogs, { ...inSync, exchanges: [...inSync.exchanges, exchange('logs', { durable: true })] }, { strict: true }).inSync).toBe(false);
+    expect(
+      diffTopology(
+        withLogs,
+        { ...inSync, exchanges: [...inSync.exchanges, exchange('logs', { durable: true })] },
+        { strict: true },
+      ).inSync,
+    ).toBe(false);
     const otherType = as({ type: 'direct' });
     expect(otherType.inSync).toBe(false);
     expect(otherType.findings.find((f) => f.name === 'logs')).toMatchObject({ status: 'mismatch', drift: true });
     // Not extra, even with --strict.
-    expect(diffTopology(withLogs, { ...inSync, exchanges: [...inSync.exchanges, exchange('logs', { type: 'fanout', durable: false })] }, { strict: true }).inSync).toBe(true);
+    expect(
+      diffTopology(
+        withLogs,
+        { ...inSync, exchanges: [...inSync.exchanges, exchange('logs', { type: 'fanout', durable: false })] },
+        { strict: true },
+      ).inSync,
+    ).toBe(true);
   });
 
   it('tells a binding with other arguments from the declared one', () => {
-    const report = diffTopology(expected, { ...inSync, bindings: [binding('events', 'work', 'order.#', { arguments: { 'x-match': 'any' } })] });
+    const report = diffTopology(expected, {
+      ...inSync,
+      bindings: [binding('events', 'work', 'order.#', { arguments: { 'x-match': 'any' } })],
+    });
     expect(report.findings.filter((f) => f.kind === 'binding').map((f) => [f.name, f.status])).toEqual([
       ['events -> queue work [order.#]', 'missing'],
       ['events -> queue work [order.#] {"x-match":"any"}', 'extra'],

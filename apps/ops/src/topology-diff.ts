@@ -50,8 +50,14 @@ export interface DiffOptions {
 export function diffTopology(expected: ExpectedTopology, live: LiveTopology, options: DiffOptions = {}): DriftReport {
   const strict = options.strict ?? false;
   const findings: Finding[] = [];
-  const finding = (kind: Finding['kind'], name: string, status: FindingStatus, differences: readonly Difference[] = []) => {
-    const drift = status === 'missing' || status === 'mismatch' || (strict && (status === 'adopted' || status === 'extra'));
+  const finding = (
+    kind: Finding['kind'],
+    name: string,
+    status: FindingStatus,
+    differences: readonly Difference[] = [],
+  ) => {
+    const drift =
+      status === 'missing' || status === 'mismatch' || (strict && (status === 'adopted' || status === 'extra'));
     findings.push({ kind, name, status, differences, drift });
   };
 
@@ -89,7 +95,8 @@ export function diffTopology(expected: ExpectedTopology, live: LiveTopology, opt
     const found = liveExchanges.get(exchange.name);
     if (found === undefined) continue;
     const differences = exchangeDifferences(exchange, found);
-    const status = differences.length === 0 ? 'ok' : exchange.adoptExisting && found.type === exchange.type ? 'adopted' : 'mismatch';
+    const status =
+      differences.length === 0 ? 'ok' : exchange.adoptExisting && found.type === exchange.type ? 'adopted' : 'mismatch';
     finding('exchange', exchange.name, status, differences);
   }
   const declaredExchanges = new Set([...expected.exchanges, ...(expected.onDemandExchanges ?? [])].map((e) => e.name));
@@ -156,7 +163,13 @@ function fromApi(binding: ApiBinding): ExpectedBinding {
 }
 
 function bindingKey(binding: ExpectedBinding): string {
-  return canonical([binding.source, binding.destinationType, binding.destination, binding.routingKey, binding.arguments]);
+  return canonical([
+    binding.source,
+    binding.destinationType,
+    binding.destination,
+    binding.routingKey,
+    binding.arguments,
+  ]);
 }
 
 /** e.g. `events -> queue audit [order.#]`, with its arguments when it has any. */

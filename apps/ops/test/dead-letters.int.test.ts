@@ -1,4 +1,12 @@
-import { ctl, drainQueue, HELLO_QUEUES, inspectQueue, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import {
+  ctl,
+  drainQueue,
+  HELLO_QUEUES,
+  inspectQueue,
+  TASK_QUEUES,
+  useTestVhost,
+  withChannel,
+} from '@hello-rabbit/testkit';
 import { describe, expect, it } from 'vitest';
 import type { QueueListing } from '../src/dlq-list.js';
 import type { PurgedMessage } from '../src/dlq-purge.js';
@@ -43,8 +51,22 @@ describe('ops dlq list', () => {
         exists: true,
         total: 40,
         groups: [
-          { reason: BOOM, count: 26, oldest: forty[1]?.at.toISOString(), newest: forty[38]?.at.toISOString(), undated: 0, sampleIds: ['m1', 'm2', 'm4'] },
-          { reason: INVALID, count: 14, oldest: forty[0]?.at.toISOString(), newest: forty[39]?.at.toISOString(), undated: 0, sampleIds: ['m0', 'm3', 'm6'] },
+          {
+            reason: BOOM,
+            count: 26,
+            oldest: forty[1]?.at.toISOString(),
+            newest: forty[38]?.at.toISOString(),
+            undated: 0,
+            sampleIds: ['m1', 'm2', 'm4'],
+          },
+          {
+            reason: INVALID,
+            count: 14,
+            oldest: forty[0]?.at.toISOString(),
+            newest: forty[39]?.at.toISOString(),
+            undated: 0,
+            sampleIds: ['m0', 'm3', 'm6'],
+          },
         ],
         interrupted: false,
       },
@@ -72,7 +94,9 @@ describe('ops dlq list', () => {
     const messages = await drainQueue(broker.url, 'task_queue.dlq');
     expect(messages.map((m) => m.properties.messageId as unknown)).toEqual(forty.map((l) => l.id));
     // Three looks, three returns: every message is still there, each counted three times.
-    expect(new Set(messages.map((m) => (m.properties.headers ?? {})['x-delivery-count'] as unknown))).toEqual(new Set([3]));
+    expect(new Set(messages.map((m) => (m.properties.headers ?? {})['x-delivery-count'] as unknown))).toEqual(
+      new Set([3]),
+    );
   });
 
   it('loses and reorders nothing on a classic dead-letter queue (an adopted one) either', async () => {
@@ -84,10 +108,16 @@ describe('ops dlq list', () => {
   it('says when a queue does not exist: info when listing all, an error (66) when named', async () => {
     const all = await ops(broker.url, ['dlq', 'list']);
     expect(all.code).toBe(0);
-    expect(lines(all.stdout)).toEqual(['hello.dlq: does not exist', 'task_queue.dlq: does not exist', 'rpc_queue.dlq: does not exist']);
+    expect(lines(all.stdout)).toEqual([
+      'hello.dlq: does not exist',
+      'task_queue.dlq: does not exist',
+      'rpc_queue.dlq: does not exist',
+    ]);
     const named = await ops(broker.url, ['dlq', 'list', 'hello.dlq']);
     expect(named.code).toBe(66);
-    expect(humanLines(named.stderr)).toEqual([`ops: queue 'hello.dlq' does not exist in vhost '${new URL(broker.url).pathname.slice(1)}'`]);
+    expect(humanLines(named.stderr)).toEqual([
+      `ops: queue 'hello.dlq' does not exist in vhost '${new URL(broker.url).pathname.slice(1)}'`,
+    ]);
     // Looking did not create it.
     expect(await inspectQueue(broker.url, 'hello.dlq')).toBeUndefined();
   });
@@ -97,11 +127,17 @@ describe('ops dlq list', () => {
       durable: true,
       arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 },
     });
-    for (const args of [['dlq', 'list', 'task_queue.dlq'], ['dlq', 'replay', 'task_queue.dlq', '--all'], ['dlq', 'purge', 'task_queue.dlq', '--older-than', '1d']]) {
+    for (const args of [
+      ['dlq', 'list', 'task_queue.dlq'],
+      ['dlq', 'replay', 'task_queue.dlq', '--all'],
+      ['dlq', 'purge', 'task_queue.dlq', '--older-than', '1d'],
+    ]) {
       const result = await ops(broker.url, args);
       expect(result.code).toBe(1);
       expect(humanLines(result.stderr)).toEqual([
-        expect.stringMatching(/^ops: refusing to browse 'task_queue\.dlq': it has a delivery limit of 5 \(its x-delivery-limit argument\)/) as unknown,
+        expect.stringMatching(
+          /^ops: refusing to browse 'task_queue\.dlq': it has a delivery limit of 5 \(its x-delivery-limit argument\)/,
+        ) as unknown,
       ]);
     }
     const messages = await drainQueue(broker.url, 'task_queue.dlq');
@@ -110,7 +146,7 @@ describe('ops dlq list', () => {
     expect(messages.map((m) => (m.properties.headers ?? {})['x-delivery-count'] as unknown)).toEqual([0, 0, 0]);
   });
 
-  it('refuses as well when a policy sets the limit, even before the queue\'s statistics are in', async () => {
+  it("refuses as well when a policy sets the limit, even before the queue's statistics are in", async () => {
     const vhost = decodeURIComponent(new URL(broker.url).pathname.slice(1));
     await ctl('set_policy', '-p', vhost, 'dlq-limit', '^hello\\.dlq$', '{"delivery-limit": 3}', '--apply-to', 'queues');
     try {
@@ -118,9 +154,15 @@ describe('ops dlq list', () => {
       const result = await ops(broker.url, ['dlq', 'list', 'hello.dlq']);
       expect(result.code).toBe(1);
       expect(humanLines(result.stderr)).toEqual([
-        expect.stringMatching(/^ops: refusing to browse 'hello\.dlq': it has a delivery limit of 3 \(policy 'dlq-limit'\)/) as unknown,
+        expect.stringMatching(
+          /^ops: refusing to browse 'hello\.dlq': it has a delivery limit of 3 \(policy 'dlq-limit'\)/,
+        ) as unknown,
       ]);
-      expect((await drainQueue(broker.url, 'hello.dlq')).map((m) => (m.properties.headers ?? {})['x-delivery-count'] as unknown)).toEqual([0]);
+      expect(
+        (await drainQueue(broker.url, 'hello.dlq')).map(
+          (m) => (m.properties.headers ?? {})['x-delivery-count'] as unknown,
+        ),
+      ).toEqual([0]);
     } finally {
       await ctl('clear_policy', '-p', vhost, 'dlq-limit');
     }
@@ -163,19 +205,38 @@ describe('ops dlq show', () => {
       { id: 'long', body: 'x'.repeat(10_000) },
       { id: 'bin', body: binary, contentType: 'application/octet-stream' },
     ]);
-    const long = await opsJson<{ matches: MessageView[] }>(broker.url, ['dlq', 'show', 'hello.dlq', 'long', '--max-bytes', '100']);
-    expect(long.json.matches[0]?.body).toEqual({ bytes: 10_000, encoding: 'utf8', text: 'x'.repeat(100), truncated: true });
+    const long = await opsJson<{ matches: MessageView[] }>(broker.url, [
+      'dlq',
+      'show',
+      'hello.dlq',
+      'long',
+      '--max-bytes',
+      '100',
+    ]);
+    expect(long.json.matches[0]?.body).toEqual({
+      bytes: 10_000,
+      encoding: 'utf8',
+      text: 'x'.repeat(100),
+      truncated: true,
+    });
     const text = await ops(broker.url, ['dlq', 'show', 'hello.dlq', 'long', '--max-bytes', '100']);
     expect(text.stdout).toContain('body (10000 bytes, text, first 100 shown (--max-bytes for more)):');
     const bin = await opsJson<{ matches: MessageView[] }>(broker.url, ['dlq', 'show', 'hello.dlq', 'bin']);
-    expect(bin.json.matches[0]?.body).toEqual({ bytes: 3, encoding: 'base64', text: binary.toString('base64'), truncated: false });
+    expect(bin.json.matches[0]?.body).toEqual({
+      bytes: 3,
+      encoding: 'base64',
+      text: binary.toString('base64'),
+      truncated: false,
+    });
   });
 
   it('exits 66 when no message has the id', async () => {
     await seedDeadLetters(broker.url, 'task_queue.dlq', [{ id: 'a' }]);
     const result = await ops(broker.url, ['dlq', 'show', 'task_queue.dlq', 'zzz']);
     expect(result.code).toBe(66);
-    expect(humanLines(result.stderr)).toEqual(["ops: no message with id 'zzz' among the 1 messages of 'task_queue.dlq'"]);
+    expect(humanLines(result.stderr)).toEqual([
+      "ops: no message with id 'zzz' among the 1 messages of 'task_queue.dlq'",
+    ]);
   });
 });
 
@@ -194,20 +255,54 @@ describe('ops dlq replay', () => {
 
   it('picks by --id, by --reason and up to --limit, and leaves the rest in place and in order', async () => {
     await seedDeadLetters(broker.url, 'task_queue.dlq', forty);
-    await withChannel(broker.url, (channel) => channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(broker.url, (channel) =>
+      channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+    );
 
-    const byId = await opsJson<ReplaySummary>(broker.url, ['dlq', 'replay', 'task_queue.dlq', '--id', 'm35', '--id', 'm7', '--rate', '1000']);
+    const byId = await opsJson<ReplaySummary>(broker.url, [
+      'dlq',
+      'replay',
+      'task_queue.dlq',
+      '--id',
+      'm35',
+      '--id',
+      'm7',
+      '--rate',
+      '1000',
+    ]);
     expect(byId.result.code).toBe(0);
     expect(byId.json.messages.map((m) => [m.messageId, m.status])).toEqual([
       ['m7', 'replayed'],
       ['m35', 'replayed'],
     ]);
 
-    const byReason = await opsJson<ReplaySummary>(broker.url, ['dlq', 'replay', 'task_queue.dlq', '--reason', 'NOT VALID utf-8', '--limit', '3', '--rate', '1000']);
+    const byReason = await opsJson<ReplaySummary>(broker.url, [
+      'dlq',
+      'replay',
+      'task_queue.dlq',
+      '--reason',
+      'NOT VALID utf-8',
+      '--limit',
+      '3',
+      '--rate',
+      '1000',
+    ]);
     expect(byReason.result.code).toBe(0);
     expect(byReason.json.messages.map((m) => m.messageId)).toEqual(['m0', 'm3', 'm6']);
 
-    const both = await opsJson<ReplaySummary>(broker.url, ['dlq', 'replay', 'task_queue.dlq', '--id', 'm9', '--id', 'm10', '--reason', 'utf-8', '--rate', '1000']);
+    const both = await opsJson<ReplaySummary>(broker.url, [
+      'dlq',
+      'replay',
+      'task_queue.dlq',
+      '--id',
+      'm9',
+      '--id',
+      'm10',
+      '--reason',
+      'utf-8',
+      '--rate',
+      '1000',
+    ]);
     expect(both.json.messages.map((m) => m.messageId)).toEqual(['m9']);
     expect(both.result.code).toBe(66);
     expect(both.json.notFound).toEqual(['m10']);
@@ -225,20 +320,38 @@ describe('ops dlq replay', () => {
     expect(lines(returned.stdout)).toEqual([
       " [!] could not replay 'm0' to 'task_queue': returned by the broker: no queue 'task_queue' (mandatory); " +
         "it stays in 'task_queue.dlq'",
-      "replayed 0 dead letters from 'task_queue.dlq' in " + (/in (\d+\.\d) s/.exec(returned.stdout)?.[1] ?? '?') + " s (at most 10/s); 3 left in 'task_queue.dlq'",
+      "replayed 0 dead letters from 'task_queue.dlq' in " +
+        (/in (\d+\.\d) s/.exec(returned.stdout)?.[1] ?? '?') +
+        " s (at most 10/s); 3 left in 'task_queue.dlq'",
       "stopped early: a copy was not confirmed (returned by the broker: no queue 'task_queue' (mandatory)); " +
         "the rest stays in 'task_queue.dlq'",
     ]);
     // A task_queue that refuses every message: the copy is nacked.
-    await withChannel(broker.url, (channel) => channel.assertQueue('task_queue', { durable: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }));
+    await withChannel(broker.url, (channel) =>
+      channel.assertQueue('task_queue', {
+        durable: true,
+        arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
+      }),
+    );
     const nacked = await opsJson<ReplaySummary>(broker.url, ['dlq', 'replay', 'task_queue.dlq', '--all']);
     expect(nacked.result.code).toBe(1);
-    expect(nacked.json.messages).toEqual([{ messageId: 'm0', target: 'task_queue', status: 'failed', reason: INVALID, error: 'rejected by the broker (basic.nack)' }]);
+    expect(nacked.json.messages).toEqual([
+      {
+        messageId: 'm0',
+        target: 'task_queue',
+        status: 'failed',
+        reason: INVALID,
+        error: 'rejected by the broker (basic.nack)',
+      },
+    ]);
     expect(await takeIds(broker.url, 'task_queue.dlq')).toEqual(['m0', 'm1', 'm2']);
   });
 
   it('leaves a dead letter whose original queue is not one the contract consumes', async () => {
-    await seedDeadLetters(broker.url, 'hello.dlq', [{ id: 'odd', reason: 'x', originalQueue: 'task_queue.retry.1' }, { id: 'ok', reason: 'x' }]);
+    await seedDeadLetters(broker.url, 'hello.dlq', [
+      { id: 'odd', reason: 'x', originalQueue: 'task_queue.retry.1' },
+      { id: 'ok', reason: 'x' },
+    ]);
     await withChannel(broker.url, (channel) => channel.assertQueue('hello', { durable: false }));
     const result = await ops(broker.url, ['dlq', 'replay', 'hello.dlq', '--all']);
     expect(result.code).toBe(1);
@@ -252,9 +365,18 @@ describe('ops dlq replay', () => {
 
   it('publishes at most --rate messages a second', async () => {
     await seedDeadLetters(broker.url, 'task_queue.dlq', forty.slice(0, 6));
-    await withChannel(broker.url, (channel) => channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(broker.url, (channel) =>
+      channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+    );
     const rate = 20;
-    const { result, json } = await opsJson<ReplaySummary>(broker.url, ['dlq', 'replay', 'task_queue.dlq', '--all', '--rate', String(rate)]);
+    const { result, json } = await opsJson<ReplaySummary>(broker.url, [
+      'dlq',
+      'replay',
+      'task_queue.dlq',
+      '--all',
+      '--rate',
+      String(rate),
+    ]);
     expect(result.code).toBe(0);
     const times = json.messages.map((m) => m.publishedAt ?? Number.NaN);
     expect(times).toHaveLength(6);
@@ -279,7 +401,14 @@ describe('ops dlq purge', () => {
 
   it('removes only the dead letters dead-lettered before --older-than; --dry-run removes nothing', async () => {
     await seedDeadLetters(broker.url, 'task_queue.dlq', letters);
-    const dry = await opsJson<{ wouldDelete: number; deleted: number; messages: PurgedMessage[] }>(broker.url, ['dlq', 'purge', 'task_queue.dlq', '--older-than', '7d', '--dry-run']);
+    const dry = await opsJson<{ wouldDelete: number; deleted: number; messages: PurgedMessage[] }>(broker.url, [
+      'dlq',
+      'purge',
+      'task_queue.dlq',
+      '--older-than',
+      '7d',
+      '--dry-run',
+    ]);
     expect(dry.result.code).toBe(0);
     expect(dry.json).toMatchObject({ wouldDelete: 3, deleted: 0 });
     expect(dry.json.messages.map((m) => m.messageId)).toEqual(['old1', 'old2', 'old3']);
@@ -298,7 +427,15 @@ describe('ops dlq purge', () => {
 
   it('with --reason, removes only the old ones of that reason', async () => {
     await seedDeadLetters(broker.url, 'task_queue.dlq', letters);
-    const { result, json } = await opsJson<{ deleted: number; keptOtherReason: number }>(broker.url, ['dlq', 'purge', 'task_queue.dlq', '--older-than', '1w', '--reason', 'utf-8']);
+    const { result, json } = await opsJson<{ deleted: number; keptOtherReason: number }>(broker.url, [
+      'dlq',
+      'purge',
+      'task_queue.dlq',
+      '--older-than',
+      '1w',
+      '--reason',
+      'utf-8',
+    ]);
     expect(result.code).toBe(0);
     expect(json).toMatchObject({ deleted: 1, keptOtherReason: 2 });
     expect(await takeIds(broker.url, 'task_queue.dlq')).toEqual(['old1', 'new1', 'undated', 'garbled', 'old3', 'new2']);

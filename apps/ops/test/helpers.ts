@@ -4,10 +4,21 @@ import { drainQueue, managementEndpoint, spawnApp, type ProcessResult } from '@h
 import amqplib, { type Options } from 'amqplib';
 
 /** Runs the built tool to its end with plain node, as `pnpm --filter ops start` does. */
-export function ops(url: string, args: readonly string[], env: Record<string, string | undefined> = {}): Promise<ProcessResult> {
+export function ops(
+  url: string,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Promise<ProcessResult> {
   return spawnApp('ops', args, {
     // The management API the test setup made sure of; the credentials are AMQP_URL's unless a test says otherwise.
-    env: { AMQP_URL: url, LOG_LEVEL: 'warn', MANAGEMENT_URL: managementEndpoint().url, MANAGEMENT_USER: undefined, MANAGEMENT_PASSWORD: undefined, ...env },
+    env: {
+      AMQP_URL: url,
+      LOG_LEVEL: 'warn',
+      MANAGEMENT_URL: managementEndpoint().url,
+      MANAGEMENT_USER: undefined,
+      MANAGEMENT_PASSWORD: undefined,
+      ...env,
+    },
     timeoutMs: 60_000,
   }).exited;
 }
@@ -66,18 +77,26 @@ export async function seedDeadLetters(
       const at = letter.at === undefined ? new Date() : letter.at;
       const headers: Record<string, unknown> = {
         ...(letter.reason === undefined ? {} : { [RecoveryHeader.reason]: letter.reason }),
-        ...(letter.originalQueue === null ? {} : { [RecoveryHeader.queue]: letter.originalQueue ?? queue.replace(/\.dlq$/, '') }),
+        ...(letter.originalQueue === null
+          ? {}
+          : { [RecoveryHeader.queue]: letter.originalQueue ?? queue.replace(/\.dlq$/, '') }),
         ...(at === null ? {} : { [RecoveryHeader.at]: at instanceof Date ? at.toISOString() : at }),
         [RecoveryHeader.attempts]: 1,
         ...letter.headers,
       };
-      channel.sendToQueue(queue, typeof letter.body === 'string' || letter.body === undefined ? Buffer.from(letter.body ?? `body of ${letter.id}`) : letter.body, {
-        persistent: true,
-        messageId: letter.id,
-        contentType: letter.contentType ?? 'text/plain',
-        appId: 'consumer',
-        headers,
-      });
+      channel.sendToQueue(
+        queue,
+        typeof letter.body === 'string' || letter.body === undefined
+          ? Buffer.from(letter.body ?? `body of ${letter.id}`)
+          : letter.body,
+        {
+          persistent: true,
+          messageId: letter.id,
+          contentType: letter.contentType ?? 'text/plain',
+          appId: 'consumer',
+          headers,
+        },
+      );
     }
     await channel.waitForConfirms();
   } finally {

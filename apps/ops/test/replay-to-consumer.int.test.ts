@@ -23,14 +23,19 @@ async function worker(maxAttempts: number, handler: (payload: string, messageId:
   const parsed = parseAmqpUrl(broker.url);
   if (!parsed.ok) throw new Error(parsed.reason);
   const b = await openBroker({ endpoint: parsed.endpoint, connectionName: 'test worker' }, logger);
-  const consumer = await startConsumer(b, 'task_queue', (payload, context) => {
-    handler(payload, context.messageId);
-  }, {
-    logger,
-    confirmTimeoutMs: 10_000,
-    maxAttempts,
-    retryDelaysMs: [200],
-  });
+  const consumer = await startConsumer(
+    b,
+    'task_queue',
+    (payload, context) => {
+      handler(payload, context.messageId);
+    },
+    {
+      logger,
+      confirmTimeoutMs: 10_000,
+      maxAttempts,
+      retryDelaysMs: [200],
+    },
+  );
   const entry = { broker: b, consumer };
   opened.push(entry);
   return async () => {
@@ -63,13 +68,22 @@ describe('dead letters of the real consumer, replayed', () => {
       throw new Error('boom');
     });
     await sendTasks(tasks);
-    await eventually(async () => (await inspectQueue(broker.url, 'task_queue.dlq'))?.messageCount === 3, 30_000, '3 dead letters');
+    await eventually(
+      async () => (await inspectQueue(broker.url, 'task_queue.dlq'))?.messageCount === 3,
+      30_000,
+      '3 dead letters',
+    );
     await stopFailing();
 
     const listed = await opsJson<{ queues: QueueListing[] }>(broker.url, ['dlq', 'list', 'task_queue.dlq']);
     expect(listed.result.code).toBe(0);
     expect(listed.json.queues[0]?.groups).toEqual([
-      expect.objectContaining({ reason: 'handler failed: boom (attempt 2 of 2)', count: 3, undated: 0, sampleIds: tasks.map((t) => t.id) }),
+      expect.objectContaining({
+        reason: 'handler failed: boom (attempt 2 of 2)',
+        count: 3,
+        undated: 0,
+        sampleIds: tasks.map((t) => t.id),
+      }),
     ]);
 
     const [first] = tasks;
@@ -93,7 +107,9 @@ describe('dead letters of the real consumer, replayed', () => {
 
     const replay = await ops(broker.url, ['dlq', 'replay', 'task_queue.dlq', '--all']);
     expect(replay.code).toBe(0);
-    expect(lines(replay.stdout).at(-1)).toMatch(/^replayed 3 dead letters from 'task_queue\.dlq' in \d+\.\d s \(at most 10\/s\); 0 left in 'task_queue\.dlq'$/);
+    expect(lines(replay.stdout).at(-1)).toMatch(
+      /^replayed 3 dead letters from 'task_queue\.dlq' in \d+\.\d s \(at most 10\/s\); 0 left in 'task_queue\.dlq'$/,
+    );
     expect((await inspectQueue(broker.url, 'task_queue.dlq'))?.messageCount).toBe(0);
 
     // The copies: same id, body, content type and application headers; no dead-letter
@@ -116,7 +132,13 @@ describe('dead letters of the real consumer, replayed', () => {
       const headers = copy.properties.headers ?? {};
       expect(headers).toMatchObject({ tenant: 'acme', 'x-replay-count': 1, 'x-replayed-from': 'task_queue.dlq' });
       expect(Date.parse(String(headers['x-replayed-at']))).not.toBeNaN();
-      for (const gone of [RecoveryHeader.reason, RecoveryHeader.queue, RecoveryHeader.at, RecoveryHeader.attempts, 'x-death']) {
+      for (const gone of [
+        RecoveryHeader.reason,
+        RecoveryHeader.queue,
+        RecoveryHeader.at,
+        RecoveryHeader.attempts,
+        'x-death',
+      ]) {
         expect(headers).not.toHaveProperty(gone);
       }
     }
@@ -130,7 +152,11 @@ describe('dead letters of the real consumer, replayed', () => {
     });
     await eventually(() => handled.length === 3, 30_000, '3 tasks handled');
     expect(handled).toEqual(tasks.map((t) => ({ text: t.text, id: t.id })));
-    await eventually(async () => (await inspectQueue(broker.url, 'task_queue'))?.messageCount === 0, 10_000, 'task_queue empty');
+    await eventually(
+      async () => (await inspectQueue(broker.url, 'task_queue'))?.messageCount === 0,
+      10_000,
+      'task_queue empty',
+    );
     expect((await inspectQueue(broker.url, 'task_queue.dlq'))?.messageCount).toBe(0);
   });
 });

@@ -30,22 +30,31 @@ describe('pnpm --filter ops start -- <command>', () => {
   it('checks the topology: 0 in sync, 1 on drift', async () => {
     const parsed = parseAmqpUrl(broker.url);
     if (!parsed.ok) throw new Error(parsed.reason);
-    const apps = await openBroker({ endpoint: parsed.endpoint, connectionName: 'test' }, createLogger({ name: 'test', level: 'silent' }));
+    const apps = await openBroker(
+      { endpoint: parsed.endpoint, connectionName: 'test' },
+      createLogger({ name: 'test', level: 'silent' }),
+    );
     await apps.shutdown();
     const inSync = await start('topology', 'check').exited;
     expect(inSync.code).toBe(0);
-    expect(toolLines(inSync.stdout).at(-1)).toBe('in sync: 9 of 9 queues, 0 of 0 exchanges and 0 of 0 bindings as declared');
+    expect(toolLines(inSync.stdout).at(-1)).toBe(
+      'in sync: 9 of 9 queues, 0 of 0 exchanges and 0 of 0 bindings as declared',
+    );
 
     await withChannel(broker.url, (channel) => channel.deleteQueue('hello.dlq'));
     const drift = await start('topology', 'check').exited;
     expect(drift.code).toBe(1);
-    expect(toolLines(drift.stdout)).toContain("  MISSING         queue 'hello.dlq': declared by the contract, not on the broker");
+    expect(toolLines(drift.stdout)).toContain(
+      "  MISSING         queue 'hello.dlq': declared by the contract, not on the broker",
+    );
   });
 
   it('on CTRL+C, a replay finishes the message in hand and leaves the rest where it was, in order', async () => {
     const letters = ids('m', 40).map((id, i) => ({ id, reason: 'boom', at: daysAgo(40 - i) }));
     await seedDeadLetters(broker.url, 'task_queue.dlq', letters);
-    await withChannel(broker.url, (channel) => channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(broker.url, (channel) =>
+      channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+    );
     const replay = start('dlq', 'replay', 'task_queue.dlq', '--all', '--rate', '5');
     await replay.waitForOutput(/^ \[x\] replayed 'm1' /, 30_000);
     if (replay.child.pid !== undefined) process.kill(-replay.child.pid, 'SIGINT');

@@ -23,7 +23,10 @@ async function managementReady(url: string): Promise<void> {
   let status: number | undefined;
   await eventually(
     async () => {
-      status = await fetch(`${url}/api/overview`, { headers: { authorization }, signal: AbortSignal.timeout(2000) }).then(
+      status = await fetch(`${url}/api/overview`, {
+        headers: { authorization },
+        signal: AbortSignal.timeout(2000),
+      }).then(
         (response) => response.status,
         () => undefined,
       );
@@ -54,7 +57,12 @@ beforeAll(async () => {
   await node.ctl(['set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*']);
   await managementReady(managementUrl());
   // A classic dead-letter queue: its statistics need no policy lookup before the tool reads it.
-  await seedDeadLetters(node.url(VHOST), 'task_queue.dlq', ids('tls', 2).map((id) => ({ id, reason: 'boom' })), { durable: true });
+  await seedDeadLetters(
+    node.url(VHOST),
+    'task_queue.dlq',
+    ids('tls', 2).map((id) => ({ id, reason: 'boom' })),
+    { durable: true },
+  );
 }, 180_000);
 afterAll(async () => {
   await node?.stop();
@@ -91,7 +99,8 @@ function tlsEnv(env: Record<string, string | undefined> = {}, host = 'localhost'
 }
 
 /** `ops dlq list task_queue.dlq` with this environment (AMQP_URL included). */
-const listDeadLetters = (env: Record<string, string | undefined>) => ops(env.AMQP_URL ?? '', ['dlq', 'list', 'task_queue.dlq'], env);
+const listDeadLetters = (env: Record<string, string | undefined>) =>
+  ops(env.AMQP_URL ?? '', ['dlq', 'list', 'task_queue.dlq'], env);
 
 /** What a person reads on stderr, without Node's own warning (NODE_TLS_REJECT_UNAUTHORIZED=0 brings one). */
 const errorLines = (stderr: string) => humanLines(stderr).filter((line) => !/^\((node:\d+\) |Use `node )/.test(line));
@@ -109,7 +118,9 @@ describe('ops over TLS, with the settings of the apps', () => {
   it('reads dead letters over mutual TLS, URL and password from files, and never shows the password', async () => {
     const urlFile = await secretFile('amqp-url', `amqps://${user.name}@localhost:${tlsNode().tlsPort}/${VHOST}\n`);
     const passwordFile = await secretFile('amqp-password', `${user.password}\n`);
-    const result = await listDeadLetters(tlsEnv({ AMQP_URL: undefined, AMQP_URL_FILE: urlFile, AMQP_PASSWORD_FILE: passwordFile, LOG_LEVEL: 'trace' }));
+    const result = await listDeadLetters(
+      tlsEnv({ AMQP_URL: undefined, AMQP_URL_FILE: urlFile, AMQP_PASSWORD_FILE: passwordFile, LOG_LEVEL: 'trace' }),
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(lines(result.stdout)[0]).toBe('task_queue.dlq: 2 dead letters, 1 reason');
     expect(result.stdout).toMatch(/^ +2 +boom$/m);
@@ -166,7 +177,9 @@ describe('ops over TLS, with the settings of the apps', () => {
     const result = await listDeadLetters(tlsEnv({ AMQP_URL: tlsNode().url(VHOST) }));
     expect(result.code).toBe(78);
     expect(errorLines(result.stderr)).toEqual(
-      ['AMQP_TLS_CA_FILE', 'AMQP_TLS_CERT_FILE', 'AMQP_TLS_KEY_FILE'].map((name) => `ops: ${name}: needs an amqps:// broker URL (AMQP_URL is amqp://, not encrypted)`),
+      ['AMQP_TLS_CA_FILE', 'AMQP_TLS_CERT_FILE', 'AMQP_TLS_KEY_FILE'].map(
+        (name) => `ops: ${name}: needs an amqps:// broker URL (AMQP_URL is amqp://, not encrypted)`,
+      ),
     );
   });
 });

@@ -18,7 +18,10 @@ const api = managementEndpoint().url;
 async function declareAsTheAppsDo(): Promise<void> {
   const parsed = parseAmqpUrl(broker.url);
   if (!parsed.ok) throw new Error(parsed.reason);
-  const apps = await openBroker({ endpoint: parsed.endpoint, connectionName: 'test' }, createLogger({ name: 'test', level: 'silent' }));
+  const apps = await openBroker(
+    { endpoint: parsed.endpoint, connectionName: 'test' },
+    createLogger({ name: 'test', level: 'silent' }),
+  );
   await apps.shutdown();
 }
 
@@ -70,7 +73,12 @@ describe('ops topology check', () => {
       await channel.deleteQueue('task_queue.retry.1');
       await channel.assertQueue('task_queue.retry.1', {
         durable: true,
-        arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'task_queue', 'x-overflow': 'reject-publish' },
+        arguments: {
+          'x-queue-type': 'quorum',
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': 'task_queue',
+          'x-overflow': 'reject-publish',
+        },
       });
     });
     const lenient = await ops(broker.url, ['topology', 'check']);
@@ -97,7 +105,12 @@ describe('ops topology check', () => {
       await channel.deleteQueue('task_queue.retry.1');
       await channel.assertQueue('task_queue.retry.1', {
         durable: true,
-        arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'elsewhere', 'x-overflow': 'reject-publish' },
+        arguments: {
+          'x-queue-type': 'quorum',
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': 'elsewhere',
+          'x-overflow': 'reject-publish',
+        },
       });
     });
     const lenient = await opsJson<Report>(broker.url, ['topology', 'check']);
@@ -152,7 +165,9 @@ describe('ops topology check', () => {
       ]);
       const strict = await ops(broker.url, ['topology', 'check', '--strict']);
       expect(strict.code).toBe(1);
-      expect(lines(strict.stdout).at(-1)).toBe('DRIFT: 3 extra (9 of 9 queues, 0 of 0 exchanges and 0 of 0 bindings as declared)');
+      expect(lines(strict.stdout).at(-1)).toBe(
+        'DRIFT: 3 extra (9 of 9 queues, 0 of 0 exchanges and 0 of 0 bindings as declared)',
+      );
     } finally {
       await withChannel(broker.url, (channel) => channel.deleteExchange('legacy'));
     }
@@ -175,7 +190,9 @@ describe('ops topology check', () => {
       ]);
       const strict = await ops(broker.url, ['topology', 'check', '--strict']);
       expect(strict.code).toBe(1);
-      expect(lines(strict.stdout).at(-1)).toBe('DRIFT: 1 adopted (9 of 9 queues, 1 of 2 exchanges and 0 of 0 bindings as declared)');
+      expect(lines(strict.stdout).at(-1)).toBe(
+        'DRIFT: 1 adopted (9 of 9 queues, 1 of 2 exchanges and 0 of 0 bindings as declared)',
+      );
       await withChannel(broker.url, async (channel) => {
         await channel.deleteExchange('logs');
         await channel.assertExchange('logs', 'topic', { durable: false });
@@ -230,14 +247,19 @@ describe('ops, given bad settings or an unreachable API', () => {
     const result = await ops(broker.url, ['topology', 'check'], { LOG_LEVEL: 'trace', ...env() });
     expect(result.code).toBe(77);
     expect(result.stdout).toBe('');
-    expect(humanLines(result.stderr)).toEqual([`ops: the management API at ${api} refused user 'guest': wrong username or password`]);
-    for (const text of [password, encodeURIComponent(password)]) expect(`${result.stdout}${result.stderr}`).not.toContain(text);
+    expect(humanLines(result.stderr)).toEqual([
+      `ops: the management API at ${api} refused user 'guest': wrong username or password`,
+    ]);
+    for (const text of [password, encodeURIComponent(password)])
+      expect(`${result.stdout}${result.stderr}`).not.toContain(text);
   });
 
-  it('a wrong AMQP password on a dead-letter command gets the broker\'s one line, exit 77', async () => {
+  it("a wrong AMQP password on a dead-letter command gets the broker's one line, exit 77", async () => {
     const result = await ops(broker.url, ['dlq', 'list'], { AMQP_URL: withPassword(password) });
     expect(result.code).toBe(77);
-    expect(humanLines(result.stderr)).toEqual(["ops: the broker at localhost:5672 refused the login of user 'guest': wrong username or password"]);
+    expect(humanLines(result.stderr)).toEqual([
+      "ops: the broker at localhost:5672 refused the login of user 'guest': wrong username or password",
+    ]);
     expect(result.stderr).not.toContain(password);
   });
 
@@ -251,9 +273,24 @@ describe('ops, given bad settings or an unreachable API', () => {
           /\(is the rabbitmq_management plugin enabled\? set MANAGEMENT_URL if it listens elsewhere\)$/.source,
       ),
     ],
-    ['a management host that does not exist', 69, () => ({ MANAGEMENT_URL: 'http://no-such-host.invalid:15672' }), /^ops: cannot reach the management API: host 'no-such-host\.invalid' not found$/],
-    ['the AMQP port instead of the API', 69, () => ({ MANAGEMENT_URL: 'http://localhost:5672', MANAGEMENT_TIMEOUT_MS: '3000' }), /^ops: the server at http:\/\/localhost:5672 did not answer HTTP \(is it the management API's port\?\)$/],
-    ['a bad MANAGEMENT_URL', 78, () => ({ MANAGEMENT_URL: 'ftp://localhost' }), /^ops: MANAGEMENT_URL: must start with http:\/\/ or https:\/\/, not ftp:\/\/$/],
+    [
+      'a management host that does not exist',
+      69,
+      () => ({ MANAGEMENT_URL: 'http://no-such-host.invalid:15672' }),
+      /^ops: cannot reach the management API: host 'no-such-host\.invalid' not found$/,
+    ],
+    [
+      'the AMQP port instead of the API',
+      69,
+      () => ({ MANAGEMENT_URL: 'http://localhost:5672', MANAGEMENT_TIMEOUT_MS: '3000' }),
+      /^ops: the server at http:\/\/localhost:5672 did not answer HTTP \(is it the management API's port\?\)$/,
+    ],
+    [
+      'a bad MANAGEMENT_URL',
+      78,
+      () => ({ MANAGEMENT_URL: 'ftp://localhost' }),
+      /^ops: MANAGEMENT_URL: must start with http:\/\/ or https:\/\/, not ftp:\/\/$/,
+    ],
   ])('%s gets one line and exit %i', async (_, code, env, message) => {
     const result = await ops(broker.url, ['topology', 'check'], await env());
     expect(result.code).toBe(code);

@@ -13,7 +13,12 @@ import type { CallArgs } from './cli.js';
 export async function callFibonacci(
   broker: Broker,
   args: CallArgs,
-  io: { readonly out: (line: string) => void; readonly err: (line: string) => void; readonly logger: Logger; readonly userId?: string },
+  io: {
+    readonly out: (line: string) => void;
+    readonly err: (line: string) => void;
+    readonly logger: Logger;
+    readonly userId?: string;
+  },
 ): Promise<number> {
   const client = createRpcClient(broker, { logger: io.logger, userId: io.userId });
   try {

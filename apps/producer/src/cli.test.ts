@@ -42,7 +42,10 @@ describe('parseArgs', () => {
   });
 
   it.each([
-    [['--to', 'logs', '--key', 'info'], "'logs' is a fanout exchange: every subscriber gets every message, so it takes no --key"],
+    [
+      ['--to', 'logs', '--key', 'info'],
+      "'logs' is a fanout exchange: every subscriber gets every message, so it takes no --key",
+    ],
     [['--key', 'info'], "--key is for the exchanges (logs, direct_logs, topic_logs); 'hello' is a queue"],
     [['--to', 'direct_logs', '--key', ''], "--key '' cannot route to 'direct_logs': it is empty"],
     [['--rpc', '30', 'text'], "--rpc calls 'rpc_queue' with n alone: it takes no a message"],
@@ -105,7 +108,8 @@ describe('parseArgs', () => {
     const parsed = parseArgs(['--help']);
     if (parsed.kind !== 'help') throw new Error('no help');
     const settings = parsed.text.slice(parsed.text.indexOf('Settings (environment), with their defaults:'));
-    for (const name of Object.keys(producerEnvShape)) expect(settings).toMatch(new RegExp(`^ {2}${name} +\\S.*\\(default: [^)]`, 'm'));
+    for (const name of Object.keys(producerEnvShape))
+      expect(settings).toMatch(new RegExp(`^ {2}${name} +\\S.*\\(default: [^)]`, 'm'));
     expect(settings).toMatch(/^ {2}PUBLISH_WINDOW +messages awaiting their confirm at once \(default: 1000\)$/m);
   });
 });
@@ -131,7 +135,8 @@ describe('parseArgs, serve', () => {
     expect(help.text).toMatch(/^ {2}LOG_PAYLOADS +log each message's text \(default: false\)$/m);
 
     const main = parseArgs(['--help']);
-    if (main.kind === 'help') expect(main.text).toContain("producer serve    POST /publications/<name>/messages; see 'producer serve --help'");
+    if (main.kind === 'help')
+      expect(main.text).toContain("producer serve    POST /publications/<name>/messages; see 'producer serve --help'");
   });
 
   it('refuses arguments after serve: the service takes its settings from the environment', () => {

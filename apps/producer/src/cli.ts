@@ -1,5 +1,12 @@
 import { ConfigError, parseCommandLine, type SettingHelp } from '@hello-rabbit/runtime/cli';
-import { ExchangeName, exchangePublications, FIBONACCI_MAX_N, PublicationName, routingKeyProblem, isExchangeName } from '@hello-rabbit/broker-config/names';
+import {
+  ExchangeName,
+  exchangePublications,
+  FIBONACCI_MAX_N,
+  PublicationName,
+  routingKeyProblem,
+  isExchangeName,
+} from '@hello-rabbit/broker-config/names';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PRODUCER_SETTINGS, SERVICE_SETTINGS } from './settings-help.generated.js';
 
@@ -89,8 +96,16 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     )
     .option('--count <n>', 'publish N messages, the text followed by #1 ... #N, and print one summary line', parseCount)
     .option('--report <file>', "write each message's outcome to this file, one JSON line each")
-    .option('--rpc <n>', `call the Fibonacci server on 'rpc_queue' (tutorial 6) for fib(n), n from 0 to ${FIBONACCI_MAX_N}`, parseN)
-    .option('--timeout <ms>', `with --rpc: time to wait for the reply (default: ${DEFAULT_RPC_TIMEOUT_MS})`, parseTimeout)
+    .option(
+      '--rpc <n>',
+      `call the Fibonacci server on 'rpc_queue' (tutorial 6) for fib(n), n from 0 to ${FIBONACCI_MAX_N}`,
+      parseN,
+    )
+    .option(
+      '--timeout <ms>',
+      `with --rpc: time to wait for the reply (default: ${DEFAULT_RPC_TIMEOUT_MS})`,
+      parseTimeout,
+    )
     .addHelpText(
       'after',
       [
@@ -143,9 +158,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const problem = key === undefined ? undefined : routingKeyProblem(routingKey, key, false);
     if (problem !== undefined) throw usage(`--key '${key}' cannot route to '${to}': ${problem}`);
     const fallback = to === ExchangeName.logs ? DEFAULT_LOG_TEXT : DEFAULT_TEXT;
-    return { kind: 'run', args: { text: text === '' ? fallback : text, count, to, key: key ?? defaultRoutingKey, report } };
+    return {
+      kind: 'run',
+      args: { text: text === '' ? fallback : text, count, to, key: key ?? defaultRoutingKey, report },
+    };
   }
-  if (key !== undefined) throw usage(`--key is for the exchanges (${Object.values(ExchangeName).join(', ')}); '${to}' is a queue`);
+  if (key !== undefined)
+    throw usage(`--key is for the exchanges (${Object.values(ExchangeName).join(', ')}); '${to}' is a queue`);
   return { kind: 'run', args: { text: text === '' ? DEFAULT_TEXT : text, count, to, key: undefined, report } };
 }
 

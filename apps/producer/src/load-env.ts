@@ -10,7 +10,10 @@ export const producerEnvShape = {
   ...brokerEnvShape,
   PUBLISH_CONFIRM_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds')
     .transform((v) => v ?? 10_000)
-    .meta({ description: 'time the broker has to confirm one publish, in ms', details: 'past it, the message is published again, within `PUBLISH_DEADLINE_MS`' }),
+    .meta({
+      description: 'time the broker has to confirm one publish, in ms',
+      details: 'past it, the message is published again, within `PUBLISH_DEADLINE_MS`',
+    }),
   PUBLISH_DEADLINE_MS: intSetting(0, 86_400_000, 'milliseconds')
     .transform((v) => v ?? 60_000)
     .meta({

@@ -17,7 +17,8 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: ' {bar} {percentage}% | {value}/{total} settled | {rate} msg/s | {failed} not confirmed | ETA {eta_formatted}',
+      format:
+        ' {bar} {percentage}% | {value}/{total} settled | {rate} msg/s | {failed} not confirmed | ETA {eta_formatted}',
       hideCursor: true,
       clearOnComplete: true,
     },

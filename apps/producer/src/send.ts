@@ -2,7 +2,15 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { closeWithin, ConfigError, createLogger, ExitCode, onStopSignal } from '@hello-rabbit/runtime';
 import { createPublisher, declareExchange, openBroker, sendAll, type Broker } from '@hello-rabbit/transport';
-import { encodeMessage, exchangePublications, exchanges, InvalidMessageError, isExchangeName, publications, type TopologyUse } from '@hello-rabbit/broker-config';
+import {
+  encodeMessage,
+  exchangePublications,
+  exchanges,
+  InvalidMessageError,
+  isExchangeName,
+  publications,
+  type TopologyUse,
+} from '@hello-rabbit/broker-config';
 import { callFibonacci } from './call.js';
 import type { CallArgs, ProducerArgs } from './cli.js';
 import { loadEnv } from './load-env.js';
@@ -21,7 +29,9 @@ const err = (line: string) => process.stderr.write(`${PROGRAM}: ${line}\n`);
 export async function call(args: CallArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const settings = loadEnv(env);
   const logger = createLogger({ name: PROGRAM, level: settings.LOG_LEVEL, secrets: [settings.AMQP_URL.password] });
-  return withBroker(settings, logger, (broker) => callFibonacci(broker, args, { out, err, logger, userId: settings.AMQP_URL.user }));
+  return withBroker(settings, logger, (broker) =>
+    callFibonacci(broker, args, { out, err, logger, userId: settings.AMQP_URL.user }),
+  );
 }
 
 /** Publishes the message (or `--count` of them) and waits for every confirm. */
@@ -53,16 +63,19 @@ export async function send(args: ProducerArgs, env: NodeJS.ProcessEnv): Promise<
       ? `; no subscriber is listening: start one first (consumer --from ${to}), ` +
         'publish/subscribe keeps nothing for later'
       : '';
-  const sentLine = routingKey === undefined || to === 'logs' ? ` [x] Sent '${text}'` : ` [x] Sent '${routingKey}':'${text}'`;
+  const sentLine =
+    routingKey === undefined || to === 'logs' ? ` [x] Sent '${text}'` : ` [x] Sent '${routingKey}':'${text}'`;
 
   // Only the queue it publishes to (none for an exchange, which is declared below).
   const broker = await openBroker(brokerSettings(settings, isExchangeName(to) ? {} : { publications: [to] }), logger);
   // An exchange is declared by whoever uses it, as the tutorial programs do (or adopted).
   if (isExchangeName(to)) {
-    await declareExchange(broker, exchanges[to], logger, { topology: settings.AMQP_TOPOLOGY }).catch(async (e: unknown) => {
-      await broker.shutdown().catch(() => undefined);
-      throw e;
-    });
+    await declareExchange(broker, exchanges[to], logger, { topology: settings.AMQP_TOPOLOGY }).catch(
+      async (e: unknown) => {
+        await broker.shutdown().catch(() => undefined);
+        throw e;
+      },
+    );
   }
 
   // CTRL+C or SIGTERM: publish nothing new, let what is in flight settle (within the
@@ -71,7 +84,11 @@ export async function send(args: ProducerArgs, env: NodeJS.ProcessEnv): Promise<
   const stopListening = onStopSignal(logger, () => {
     interrupt.abort();
   });
-  const publisher = createPublisher(broker, { logger, maxInFlight: settings.PUBLISH_WINDOW, userId: settings.AMQP_URL.user });
+  const publisher = createPublisher(broker, {
+    logger,
+    maxInFlight: settings.PUBLISH_WINDOW,
+    userId: settings.AMQP_URL.user,
+  });
   const reportFile: WriteStream | undefined = report === undefined ? undefined : createWriteStream(report);
   const progress = createProgress(count ?? 0);
 
@@ -123,7 +140,11 @@ export async function send(args: ProducerArgs, env: NodeJS.ProcessEnv): Promise<
     }
     // Every message has settled by now: closing cannot lose one. A connection that dies
     // while closing must not hold the exit, so closing has a deadline.
-    await closeWithin('the connection', publisher.close().then(() => broker.shutdown()), logger);
+    await closeWithin(
+      'the connection',
+      publisher.close().then(() => broker.shutdown()),
+      logger,
+    );
   }
 }
 

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 // A vhost of its own, so that no other test's queues are there to begin with.
 const broker = useTestVhost('producer-declares', { queues: [...HELLO_QUEUES, ...TASK_QUEUES, ...RPC_QUEUES] });
 
-const producer = (args: string[]) => spawnApp('producer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' }, timeoutMs: 30_000 }).exited;
+const producer = (args: string[]) =>
+  spawnApp('producer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' }, timeoutMs: 30_000 }).exited;
 
 /** The contract's queues that exist in the vhost now. */
 async function existing(): Promise<string[]> {

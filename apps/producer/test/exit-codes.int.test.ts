@@ -28,7 +28,11 @@ describe('the exit codes, run as the README says', () => {
 
   // pnpm reports any failure of a filtered run as 1.
   it('pnpm --filter producer start prints the same line, but exits 1', async () => {
-    const result = await runProcess('pnpm', ['--filter', 'producer', 'start'], { env, cwd: repoRoot, timeoutMs: 60_000 });
+    const result = await runProcess('pnpm', ['--filter', 'producer', 'start'], {
+      env,
+      cwd: repoRoot,
+      timeoutMs: 60_000,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(LINE);
   });

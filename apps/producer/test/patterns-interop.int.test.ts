@@ -21,8 +21,10 @@ const broker = useTestVhost('producer-patterns', {
   exchanges: LOG_EXCHANGES,
 });
 
-const producer = (...args: string[]) => spawnApp('producer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } }).exited;
-const pika = (program: string, ...args: string[]) => broker.start(pythonWithPika(), [program, ...args], { env: { AMQP_URL: broker.url } });
+const producer = (...args: string[]) =>
+  spawnApp('producer', args, { env: { AMQP_URL: broker.url, LOG_LEVEL: 'warn' } }).exited;
+const pika = (program: string, ...args: string[]) =>
+  broker.start(pythonWithPika(), [program, ...args], { env: { AMQP_URL: broker.url } });
 
 /** Starts a pika receiver and waits until its queue is bound. */
 async function receiver(program: string, ...args: string[]) {
@@ -82,7 +84,9 @@ describe("tutorial 3, publish/subscribe: our producer --to logs and pika's recei
     await withChannel(broker.url, (channel) => channel.assertExchange('logs', 'direct', { durable: false }));
     const sent = await producer('--to', 'logs');
     expect(sent.code).toBe(78);
-    expect(sent.stderr).toMatch(/^producer: exchange 'logs' exists with other properties than the contract's: .*inequivalent arg 'type'/m);
+    expect(sent.stderr).toMatch(
+      /^producer: exchange 'logs' exists with other properties than the contract's: .*inequivalent arg 'type'/m,
+    );
   });
 });
 
@@ -126,7 +130,9 @@ describe("tutorial 5, topics: our producer --to topic_logs --key and pika's rece
     const c = await critical.exited;
     expect(c.stdout).toContain(" [x] 'kern.critical':'A critical kernel error'\n [x] 'cron.critical':'cron is down'\n");
     const k = await kernel.exited;
-    expect(k.stdout).toContain(" [x] 'kern.critical':'A critical kernel error'\n [x] 'kern.disk.info':'disk mounted'\n");
+    expect(k.stdout).toContain(
+      " [x] 'kern.critical':'A critical kernel error'\n [x] 'kern.disk.info':'disk mounted'\n",
+    );
     expect(k.stdout).not.toContain('cron');
   });
 
@@ -179,6 +185,8 @@ describe("tutorial 6, RPC: our producer --rpc and pika's rpc_server.py", () => {
   it('refuses an n over the limit before connecting (exit 64)', async () => {
     const call = await producer('--rpc', '1001');
     expect(call.code).toBe(64);
-    expect(call.stderr).toMatch(/^producer: option '--rpc <n>' argument '1001' is invalid\. it must be a whole number from 0 to 1000\.$/m);
+    expect(call.stderr).toMatch(
+      /^producer: option '--rpc <n>' argument '1001' is invalid\. it must be a whole number from 0 to 1000\.$/m,
+    );
   });
 });

@@ -25,7 +25,11 @@ describe('the producer', () => {
     const messages = await drainQueue(broker.url, 'hello');
     expect(messages).toHaveLength(1);
     expect(messages[0]?.body).toBe('Hello World!');
-    expect(messages[0]?.properties).toMatchObject({ contentType: 'text/plain', appId: 'producer', messageId: expect.stringMatching(UUID) as unknown });
+    expect(messages[0]?.properties).toMatchObject({
+      contentType: 'text/plain',
+      appId: 'producer',
+      messageId: expect.stringMatching(UUID) as unknown,
+    });
   });
 
   it('sends its arguments, joined by spaces, instead', async () => {
@@ -45,12 +49,17 @@ describe('the producer', () => {
 
   it('exits 1 and says why when the broker refuses the message (nack), never reporting it sent', async () => {
     await withChannel(broker.url, (channel) =>
-      channel.assertQueue('hello', { durable: false, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }),
+      channel.assertQueue('hello', {
+        durable: false,
+        arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
+      }),
     );
     const single = await producer([]);
     expect(single.code).toBe(1);
     expect(single.stdout).toBe('');
-    expect(humanLines(single.stderr)).toEqual(["producer: 'Hello World!' was not sent: rejected by the broker (basic.nack)"]);
+    expect(humanLines(single.stderr)).toEqual([
+      "producer: 'Hello World!' was not sent: rejected by the broker (basic.nack)",
+    ]);
 
     const many = await producer(['--count', '3']);
     expect(many.code).toBe(1);
@@ -62,7 +71,9 @@ describe('the producer', () => {
   });
 
   it('adopts an existing durable quorum hello, as the current tutorials declare it', async () => {
-    await withChannel(broker.url, (channel) => channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(broker.url, (channel) =>
+      channel.assertQueue('hello', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+    );
     const result = await producer([]);
     expect(result.code).toBe(0);
     expect((await drainQueue(broker.url, 'hello')).map((m) => m.body)).toEqual(['Hello World!']);
@@ -83,13 +94,49 @@ describe('the producer, given bad input', () => {
   };
 
   it.each([
-    ['a bad --count', 64, ['--count', 'abc'], {}, /^producer: option '--count <n>' argument 'abc' is invalid\. it must be a whole number/],
+    [
+      'a bad --count',
+      64,
+      ['--count', 'abc'],
+      {},
+      /^producer: option '--count <n>' argument 'abc' is invalid\. it must be a whole number/,
+    ],
     ['an unknown flag', 64, ['--bogus'], {}, /^producer: unknown option '--bogus'$/],
-    ['a malformed AMQP_URL', 78, [], { AMQP_URL: `http://guest:${password}@localhost` }, /^producer: AMQP_URL: must start with amqp:\/\//],
-    ['a bad timeout setting', 78, [], { AMQP_CONNECT_TIMEOUT_MS: 'soon' }, /^producer: AMQP_CONNECT_TIMEOUT_MS: must be a whole number/],
-    ['no broker on the port', 69, [], { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' }, /^producer: cannot reach the broker at 127\.0\.0\.1:1: connection refused/],
-    ['a host that does not exist', 69, [], { AMQP_URL: 'amqp://guest:guest@no-such-host.invalid' }, /^producer: cannot reach the broker: host 'no-such-host\.invalid' not found$/],
-    ['a too large message', 64, ['x'.repeat(70_000)], {}, /^producer: invalid 'hello' message: 70000 bytes is over the limit of 65536$/],
+    [
+      'a malformed AMQP_URL',
+      78,
+      [],
+      { AMQP_URL: `http://guest:${password}@localhost` },
+      /^producer: AMQP_URL: must start with amqp:\/\//,
+    ],
+    [
+      'a bad timeout setting',
+      78,
+      [],
+      { AMQP_CONNECT_TIMEOUT_MS: 'soon' },
+      /^producer: AMQP_CONNECT_TIMEOUT_MS: must be a whole number/,
+    ],
+    [
+      'no broker on the port',
+      69,
+      [],
+      { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' },
+      /^producer: cannot reach the broker at 127\.0\.0\.1:1: connection refused/,
+    ],
+    [
+      'a host that does not exist',
+      69,
+      [],
+      { AMQP_URL: 'amqp://guest:guest@no-such-host.invalid' },
+      /^producer: cannot reach the broker: host 'no-such-host\.invalid' not found$/,
+    ],
+    [
+      'a too large message',
+      64,
+      ['x'.repeat(70_000)],
+      {},
+      /^producer: invalid 'hello' message: 70000 bytes is over the limit of 65536$/,
+    ],
   ])('%s gets a one-line error and exit code %i', async (_, code, args, env, message) => {
     const result = await producer(args, { LOG_LEVEL: undefined, ...env });
     expect(result.code).toBe(code);
@@ -102,7 +149,9 @@ describe('the producer, given bad input', () => {
   it('wrong credentials get a one-line error without the password', async () => {
     const result = await producer([], { LOG_LEVEL: 'trace', AMQP_URL: withPassword(broker.url, password) });
     expect(result.code).toBe(77);
-    expect(result.stderr).toContain("producer: the broker at localhost:5672 refused the login of user 'guest': wrong username or password");
+    expect(result.stderr).toContain(
+      "producer: the broker at localhost:5672 refused the login of user 'guest': wrong username or password",
+    );
     expect(`${result.stdout}${result.stderr}`).not.toContain(password);
     expect(`${result.stdout}${result.stderr}`).not.toContain(encodeURIComponent(password));
   });

@@ -21,7 +21,10 @@ async function throughProxy(): Promise<string> {
 }
 
 const producer = async (args: string[], env: Record<string, string> = {}) =>
-  broker.spawnApp('producer', args, { env: { AMQP_URL: await throughProxy(), LOG_LEVEL: 'warn', ...env }, timeoutMs: 60_000 });
+  broker.spawnApp('producer', args, {
+    env: { AMQP_URL: await throughProxy(), LOG_LEVEL: 'warn', ...env },
+    timeoutMs: 60_000,
+  });
 
 /** Its stderr without the JSON log lines: what a person reads. */
 const errorLines = (stderr: string) => stderr.split('\n').filter((line) => line !== '' && !line.startsWith('{'));
@@ -42,7 +45,9 @@ describe('producer --rpc, when the connection is lost during the call', () => {
     // The server computes the first (its reply goes to the lost channel, and is gone) and
     // keeps the reply with its mark of done; the second, the same call (same message-id),
     // gets the kept reply, to the producer, without a second computation.
-    const server = broker.spawnApp('consumer', ['--from', 'rpc_queue'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'info' } });
+    const server = broker.spawnApp('consumer', ['--from', 'rpc_queue'], {
+      env: { AMQP_URL: broker.url, LOG_LEVEL: 'info' },
+    });
     const result = await call.exited;
     expect(result.stdout).toBe(' [x] Requesting fib(30)\n [.] Got 832040\n');
     expect(result.code).toBe(0);

@@ -77,7 +77,9 @@ describe('producer serve, through a broker restart', () => {
       const held = await service.post('hello', 'held by the alarm');
       expect(held.status).toBe(503);
       expect(held.headers.get('retry-after')).toBe('2');
-      expect(held.body.message).toMatch(/^not confirmed: .*; it may have reached the broker: retry with the same Idempotency-Key$/);
+      expect(held.body.message).toMatch(
+        /^not confirmed: .*; it may have reached the broker: retry with the same Idempotency-Key$/,
+      );
 
       await eventually(async () => (await service.get('/health/ready')).status === 503, 60_000, 'readiness down');
       expect((await service.get('/health/ready')).body).toEqual({
@@ -85,7 +87,9 @@ describe('producer serve, through a broker restart', () => {
         reasons: ['the broker blocks publishing (resource alarm)'],
       });
       expect(await service.metric('hello_rabbit_broker_blocked')).toBe(1);
-      expect(await service.metric('hello_rabbit_messages_publish_failed_total{queue="hello",reason="unconfirmed"}')).toBe(1);
+      expect(
+        await service.metric('hello_rabbit_messages_publish_failed_total{queue="hello",reason="unconfirmed"}'),
+      ).toBe(1);
       // From then on, refused at once.
       const refused = await service.post('hello', 'refused during the alarm');
       expect(refused.status).toBe(503);

@@ -1,5 +1,15 @@
 import net from 'node:net';
-import { drainQueue, eventually, HELLO_QUEUES, inspectQueue, spawnApp, TASK_QUEUES, TcpProxy, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import {
+  drainQueue,
+  eventually,
+  HELLO_QUEUES,
+  inspectQueue,
+  spawnApp,
+  TASK_QUEUES,
+  TcpProxy,
+  useTestVhost,
+  withChannel,
+} from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceProcess } from './support/service.js';
 
@@ -28,7 +38,11 @@ describe('producer serve: publishing', () => {
     const service = await serve();
     const answer = await service.post('hello', { message: 'Hello World!' });
     expect(answer.status).toBe(202);
-    expect(answer.body).toEqual({ messageId: expect.stringMatching(UUID) as unknown, publication: 'hello', queue: 'hello' });
+    expect(answer.body).toEqual({
+      messageId: expect.stringMatching(UUID) as unknown,
+      publication: 'hello',
+      queue: 'hello',
+    });
 
     const [message, ...others] = await drainQueue(broker.url, 'hello');
     expect(others).toEqual([]);
@@ -46,9 +60,9 @@ describe('producer serve: publishing', () => {
     const answer = await service.post('task_queue', 'First message.');
     expect(answer.status).toBe(202);
     expect(answer.body).toMatchObject({ publication: 'task_queue', queue: 'task_queue' });
-    expect((await drainQueue(broker.url, 'task_queue')).map((m) => [m.body, m.properties.messageId as unknown])).toEqual([
-      ['First message.', answer.body.messageId],
-    ]);
+    expect(
+      (await drainQueue(broker.url, 'task_queue')).map((m) => [m.body, m.properties.messageId as unknown]),
+    ).toEqual([['First message.', answer.body.messageId]]);
   });
 
   it('makes an Idempotency-Key the messageId; a repeat gets the first answer again, published only once', async () => {
@@ -58,12 +72,19 @@ describe('producer serve: publishing', () => {
     expect([first.status, retry.status]).toEqual([202, 202]);
     expect(first.body).toEqual({ messageId: 'order-42', publication: 'hello', queue: 'hello' });
     expect(retry.body).toEqual(first.body);
-    expect([first.headers.get('idempotent-replayed'), retry.headers.get('idempotent-replayed')]).toEqual([null, 'true']);
+    expect([first.headers.get('idempotent-replayed'), retry.headers.get('idempotent-replayed')]).toEqual([
+      null,
+      'true',
+    ]);
     // The same key with another text is a client's mistake, not a repeat.
     const reused = await service.post('hello', { message: 'order 43' }, { 'idempotency-key': 'order-42' });
     expect(reused.status).toBe(422);
-    expect(reused.body.message).toBe('this Idempotency-Key was used for another message; use a new key for a new message');
-    expect((await drainQueue(broker.url, 'hello')).map((m) => [m.body, m.properties.messageId as unknown])).toEqual([['order 42', 'order-42']]);
+    expect(reused.body.message).toBe(
+      'this Idempotency-Key was used for another message; use a new key for a new message',
+    );
+    expect((await drainQueue(broker.url, 'hello')).map((m) => [m.body, m.properties.messageId as unknown])).toEqual([
+      ['order 42', 'order-42'],
+    ]);
   });
 
   // The repeat is the same message: the consumer suppresses it.
@@ -72,7 +93,10 @@ describe('producer serve: publishing', () => {
     const first = await service.post('hello', { message: 'order 42' }, { 'idempotency-key': 'order-42' });
     const retry = await service.post('hello', { message: 'order 42' }, { 'idempotency-key': 'order-42' });
     expect([first.status, retry.status]).toEqual([202, 202]);
-    expect((await drainQueue(broker.url, 'hello')).map((m) => m.properties.messageId as unknown)).toEqual(['order-42', 'order-42']);
+    expect((await drainQueue(broker.url, 'hello')).map((m) => m.properties.messageId as unknown)).toEqual([
+      'order-42',
+      'order-42',
+    ]);
   });
 
   it('shows the messages on /metrics as they flow: published, confirmed, confirm latency, none in flight', async () => {
@@ -100,13 +124,20 @@ describe('producer serve: publishing', () => {
     const quiet = await serve();
     await quiet.post('hello', 'a private text', { 'idempotency-key': 'quiet-1' });
     await eventually(() => quiet.log().some((line) => line.msg === 'message confirmed'), 10_000, 'the log line');
-    expect(quiet.log().find((line) => line.msg === 'message confirmed')).toMatchObject({ messageId: 'quiet-1', queue: 'hello', statusCode: 202 });
+    expect(quiet.log().find((line) => line.msg === 'message confirmed')).toMatchObject({
+      messageId: 'quiet-1',
+      queue: 'hello',
+      statusCode: 202,
+    });
     expect(quiet.process.stderr).not.toContain('a private text');
 
     const verbose = await serve({ LOG_PAYLOADS: 'true' });
     await verbose.post('hello', 'a logged text', { 'idempotency-key': 'verbose-1' });
     await eventually(() => verbose.log().some((line) => line.msg === 'message confirmed'), 10_000, 'the log line');
-    expect(verbose.log().find((line) => line.msg === 'message confirmed')).toMatchObject({ messageId: 'verbose-1', payload: 'a logged text' });
+    expect(verbose.log().find((line) => line.msg === 'message confirmed')).toMatchObject({
+      messageId: 'verbose-1',
+      payload: 'a logged text',
+    });
   });
 });
 
@@ -128,7 +159,9 @@ describe('producer serve: refused messages', () => {
   it('answers a body that is not JSON 400, and another content type 415', async () => {
     const service = await serve();
     expect((await service.post('hello', '{"message": ', { 'content-type': 'application/json' })).status).toBe(400);
-    expect((await service.post('hello', '<message>Hi</message>', { 'content-type': 'application/xml' })).status).toBe(415);
+    expect((await service.post('hello', '<message>Hi</message>', { 'content-type': 'application/xml' })).status).toBe(
+      415,
+    );
   });
 
   it('answers an Idempotency-Key that could not be a messageId 400', async () => {
@@ -182,7 +215,10 @@ describe('producer serve: when the broker does not take the message', () => {
 
   it('answers 503 with Retry-After when the broker refuses it (nack), and counts it failed', async () => {
     await withChannel(broker.url, (channel) =>
-      channel.assertQueue('hello', { durable: false, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }),
+      channel.assertQueue('hello', {
+        durable: false,
+        arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
+      }),
     );
     const service = await serve({ HTTP_RETRY_AFTER_SECONDS: '3' });
     const answer = await service.post('hello', 'no room', { 'idempotency-key': 'no-room-1' });
@@ -203,12 +239,19 @@ describe('producer serve: when the broker does not take the message', () => {
     });
     proxy?.cut();
     const held = service.post('hello', 'held', { 'idempotency-key': 'held-1' });
-    await eventually(async () => (await service.metric('hello_rabbit_in_flight_messages{direction="publish"}')) === 1, 30_000, 'one message in flight');
+    await eventually(
+      async () => (await service.metric('hello_rabbit_in_flight_messages{direction="publish"}')) === 1,
+      30_000,
+      'one message in flight',
+    );
 
     const refused = await service.post('hello', 'one too many', { 'idempotency-key': 'too-many-1' });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('7');
-    expect(refused.body).toMatchObject({ messageId: 'too-many-1', message: '1 messages already await their confirm (PUBLISH_WINDOW)' });
+    expect(refused.body).toMatchObject({
+      messageId: 'too-many-1',
+      message: '1 messages already await their confirm (PUBLISH_WINDOW)',
+    });
 
     proxy?.restore();
     expect(await held).toMatchObject({ status: 202, body: { messageId: 'held-1' } });
@@ -227,12 +270,18 @@ describe('producer serve: when a confirm does not come', () => {
     expect((await service.post('hello', 'first')).status).toBe(202);
     proxy?.cut();
     const answer = service.post('hello', 'resent', { 'idempotency-key': 'resent-1' });
-    await eventually(async () => (await service.metric('hello_rabbit_messages_resent_total{queue="hello"}')) >= 1, 30_000, 'a resend');
+    await eventually(
+      async () => (await service.metric('hello_rabbit_messages_resent_total{queue="hello"}')) >= 1,
+      30_000,
+      'a resend',
+    );
     proxy?.restore();
     expect(await answer).toMatchObject({ status: 202, body: { messageId: 'resent-1' } });
     expect(await service.metric('hello_rabbit_messages_published_total{queue="hello"}')).toBe(2);
     expect(await service.metric('hello_rabbit_messages_confirmed_total{queue="hello"}')).toBe(2);
-    expect(await service.metric('hello_rabbit_messages_publish_failed_total{queue="hello",reason="unconfirmed"}')).toBe(0);
+    expect(await service.metric('hello_rabbit_messages_publish_failed_total{queue="hello",reason="unconfirmed"}')).toBe(
+      0,
+    );
     // Every copy the broker got carries the same messageId: the consumer does it once.
     const copies = (await drainQueue(broker.url, 'hello')).filter((m) => m.body === 'resent');
     expect(copies.length).toBeGreaterThanOrEqual(2);
@@ -252,15 +301,26 @@ describe('producer serve: stopping', () => {
     // A message in flight (its confirm held by the cut network) holds the shutdown.
     proxy?.cut();
     const inFlight = service.post('hello', 'in flight at SIGTERM', { 'idempotency-key': 'in-flight-1' });
-    await eventually(async () => (await service.metric('hello_rabbit_in_flight_messages{direction="publish"}')) === 1, 30_000, 'one message in flight');
+    await eventually(
+      async () => (await service.metric('hello_rabbit_in_flight_messages{direction="publish"}')) === 1,
+      30_000,
+      'one message in flight',
+    );
 
     service.process.child.kill('SIGTERM');
     await eventually(async () => (await service.get('/health/ready')).status === 503, 30_000, 'readiness down');
-    expect(await service.get('/health/ready')).toMatchObject({ status: 503, body: { status: 'not ready', reasons: ['shutting down'] } });
+    expect(await service.get('/health/ready')).toMatchObject({
+      status: 503,
+      body: { status: 'not ready', reasons: ['shutting down'] },
+    });
     expect((await service.get('/health/live')).status).toBe(200);
 
     // After SHUTDOWN_DELAY_MS, new messages are refused while the one in flight settles.
-    await eventually(() => service.process.stderr.includes('new messages are refused; waiting for the ones in flight'), 30_000, 'refusing');
+    await eventually(
+      () => service.process.stderr.includes('new messages are refused; waiting for the ones in flight'),
+      30_000,
+      'refusing',
+    );
     const late = await service.post('hello', 'too late');
     expect(late.status).toBe(503);
     expect(late.headers.get('retry-after')).toBe('1');
@@ -284,7 +344,11 @@ describe('producer serve: stopping', () => {
     });
     proxy?.cut();
     const stuck = service.post('hello', 'stuck', { 'idempotency-key': 'stuck-1' });
-    await eventually(async () => (await service.metric('hello_rabbit_in_flight_messages{direction="publish"}')) === 1, 30_000, 'one message in flight');
+    await eventually(
+      async () => (await service.metric('hello_rabbit_in_flight_messages{direction="publish"}')) === 1,
+      30_000,
+      'one message in flight',
+    );
     service.process.child.kill('SIGTERM');
     const answer = await stuck;
     expect(answer.status).toBe(503);
@@ -307,7 +371,8 @@ describe('producer serve: stopping', () => {
 
 describe('producer serve: cannot start', () => {
   const start = (env: Record<string, string>) =>
-    spawnApp('producer', ['serve'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'silent', ...env }, timeoutMs: 60_000 }).exited;
+    spawnApp('producer', ['serve'], { env: { AMQP_URL: broker.url, LOG_LEVEL: 'silent', ...env }, timeoutMs: 60_000 })
+      .exited;
 
   it('names every bad setting, one line each, and exits 78', async () => {
     const result = await start({ HTTP_PORT: 'eighty', LOG_PAYLOADS: 'maybe', HTTP_HOST: 'no spaces please' });
@@ -335,6 +400,8 @@ describe('producer serve: cannot start', () => {
   it('exits 69 with one line when the broker cannot be reached', async () => {
     const result = await start({ AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' });
     expect(result.code).toBe(69);
-    expect(result.stderr).toBe('producer: cannot reach the broker at 127.0.0.1:1: connection refused (is RabbitMQ running?)\n');
+    expect(result.stderr).toBe(
+      'producer: cannot reach the broker at 127.0.0.1:1: connection refused (is RabbitMQ running?)\n',
+    );
   });
 });

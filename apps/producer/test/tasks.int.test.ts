@@ -1,7 +1,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { drainQueue, pikaPrograms, pythonWithPika, spawnApp, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import {
+  drainQueue,
+  pikaPrograms,
+  pythonWithPika,
+  spawnApp,
+  TASK_QUEUES,
+  useTestVhost,
+  withChannel,
+} from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const broker = useTestVhost('producer-tasks', { queues: TASK_QUEUES });
@@ -26,28 +34,44 @@ describe('the producer with --to task_queue (tutorial 2, new_task)', () => {
     expect(task?.body).toBe('First message.');
     expect(task?.properties).toMatchObject({ deliveryMode: 2, contentType: 'text/plain' });
     // The queue it made is durable and quorum: this declaration is equivalent.
-    await withChannel(broker.url, (channel) => channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(broker.url, (channel) =>
+      channel.assertQueue('task_queue', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+    );
   });
 
   it("writes each message's outcome to --report, one JSON line each", async () => {
     const report = join(scratch, 'outcomes.jsonl');
     const result = await producer(['--to', 'task_queue', '--count', '3', '--report', report, 'job']);
     expect(result.code).toBe(0);
-    const lines = (await readFile(report, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = (await readFile(report, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.map((l) => l.body).sort()).toEqual(['job #1', 'job #2', 'job #3']);
-    for (const line of lines) expect(line).toMatchObject({ status: 'confirmed', attempts: 1, messageId: expect.any(String) as unknown });
+    for (const line of lines)
+      expect(line).toMatchObject({ status: 'confirmed', attempts: 1, messageId: expect.any(String) as unknown });
   });
 
   it('reports messages the broker refuses (nack) as failures at once, without publishing them again', async () => {
     // A queue that refuses everything makes every publish fail for good (nacked) at once.
     await withChannel(broker.url, (channel) =>
-      channel.assertQueue('task_queue', { durable: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }),
+      channel.assertQueue('task_queue', {
+        durable: true,
+        arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
+      }),
     );
     const report = join(scratch, 'nacked.jsonl');
-    const result = await producer(['--to', 'task_queue', '--count', '2', '--report', report, 'refused'], { PUBLISH_DEADLINE_MS: '1000' });
+    const result = await producer(['--to', 'task_queue', '--count', '2', '--report', report, 'refused'], {
+      PUBLISH_DEADLINE_MS: '1000',
+    });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("producer: sent 0 of 2 messages to 'task_queue': 0 confirmed, 0 returned, 2 nacked, 0 failed");
-    const statuses = (await readFile(report, 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { status: string }).status);
+    expect(result.stderr).toContain(
+      "producer: sent 0 of 2 messages to 'task_queue': 0 confirmed, 0 returned, 2 nacked, 0 failed",
+    );
+    const statuses = (await readFile(report, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { status: string }).status);
     expect(statuses).toEqual(['nacked', 'nacked']);
   });
 });

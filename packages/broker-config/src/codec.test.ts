@@ -22,7 +22,10 @@ describe('encodeMessage', () => {
 
 describe('decodeMessage', () => {
   it('accepts what the tutorial programs send: UTF-8 text without a content type', () => {
-    expect(decodeMessage('hello', Buffer.from('Hello World!'), undefined)).toEqual({ ok: true, payload: 'Hello World!' });
+    expect(decodeMessage('hello', Buffer.from('Hello World!'), undefined)).toEqual({
+      ok: true,
+      payload: 'Hello World!',
+    });
   });
 
   it('accepts text/plain, with or without a charset', () => {
@@ -58,7 +61,10 @@ describe('decodeMessage, for a task', () => {
   const json = (body: string) => decodeMessage('task', Buffer.from(body), 'application/json');
 
   it('reads a text task, as the tutorials send it', () => {
-    expect(decodeMessage('task', Buffer.from('First message.'), undefined)).toEqual({ ok: true, payload: 'First message.' });
+    expect(decodeMessage('task', Buffer.from('First message.'), undefined)).toEqual({
+      ok: true,
+      payload: 'First message.',
+    });
   });
 
   it('reads the JSON form {"task": ...}', () => {
@@ -72,7 +78,11 @@ describe('decodeMessage, for a task', () => {
     ['a non-string task', '{"task":42}', /^JSON body: task: /],
     ['an array', '["x"]', /^JSON body: /],
     ['a __proto__ key', '{"task":"x","__proto__":{"polluted":true}}', /^JSON key '__proto__' is not allowed$/],
-    ['a constructor key', '{"task":"x","constructor":{"prototype":{}}}', /^JSON key '(constructor|prototype)' is not allowed$/],
+    [
+      'a constructor key',
+      '{"task":"x","constructor":{"prototype":{}}}',
+      /^JSON key '(constructor|prototype)' is not allowed$/,
+    ],
     ['an empty task', '{"task":""}', /^the message is empty$/],
   ])('refuses %s', (_, body, reason) => {
     const result = json(body);

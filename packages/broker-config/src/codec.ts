@@ -13,8 +13,7 @@ export interface EncodedMessage {
 }
 
 export type DecodeResult<T> =
-  | { readonly ok: true; readonly payload: T }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly payload: T } | { readonly ok: false; readonly reason: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Keys that would reach an object's prototype once a parsed document is merged or copied. */
@@ -82,7 +81,10 @@ export function decodeMessage<M extends MessageName>(
 function formOf(contentType: string | undefined): 'text' | 'json' | undefined {
   if (contentType === undefined || contentType === 'text/plain') return 'text';
   if (contentType === 'application/json') return 'json';
-  const [type = '', ...parameters] = contentType.toLowerCase().split(';').map((part) => part.trim());
+  const [type = '', ...parameters] = contentType
+    .toLowerCase()
+    .split(';')
+    .map((part) => part.trim());
   const charset = parameters.find((p) => p.startsWith('charset='));
   if (charset !== undefined && charset !== 'charset=utf-8') return undefined;
   if (type === 'text/plain') return 'text';
@@ -120,7 +122,8 @@ function nestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);

@@ -17,7 +17,11 @@ const allows = (pattern: string, name: string) => new RegExp(pattern).test(name)
 describe('appRights', () => {
   it('lets the producer only write: to the default exchange and the exchanges of tutorials 3 to 5', () => {
     // RPC replies come through direct reply-to, which needs no read permission.
-    expect(appRights().producer).toEqual({ configure: [], write: ['amq.default', 'direct_logs', 'logs', 'topic_logs'], read: [] });
+    expect(appRights().producer).toEqual({
+      configure: [],
+      write: ['amq.default', 'direct_logs', 'logs', 'topic_logs'],
+      read: [],
+    });
   });
 
   // It may configure only the queues the broker names for it.
@@ -26,11 +30,15 @@ describe('appRights', () => {
     const own = { prefix: SERVER_NAMED_QUEUE_PREFIX };
     expect(consumer.configure).toEqual([own]);
     expect(consumer.write).toEqual(['amq.default', own]);
-    expect(consumer.read).toEqual([...[...Object.values(subscriptions).map((s) => s.queue), 'logs', 'direct_logs', 'topic_logs'].sort(), own]);
+    expect(consumer.read).toEqual([
+      ...[...Object.values(subscriptions).map((s) => s.queue), 'logs', 'direct_logs', 'topic_logs'].sort(),
+      own,
+    ]);
     expect(consumer.read).toEqual(expect.arrayContaining(['hello', 'task_queue', 'rpc_queue']));
     // Dead letters are for operators; retry queues give their messages back by themselves.
     for (const subscription of Object.values(subscriptions)) {
-      for (const name of [subscription.deadLetterQueue, ...subscription.retryQueues]) expect(consumer.read).not.toContain(name);
+      for (const name of [subscription.deadLetterQueue, ...subscription.retryQueues])
+        expect(consumer.read).not.toContain(name);
     }
   });
 });
@@ -58,12 +66,16 @@ describe('permissionPattern', () => {
   it('matches every name that starts with a prefix, and only those', () => {
     const pattern = permissionPattern([{ prefix: 'amq.gen-' }, 'amq.default']);
     expect(pattern).toBe('^(amq\\.default|amq\\.gen-.*)$');
-    for (const name of ['amq.default', 'amq.gen-JzTY20BRgKO-HjmUJj0wLg', 'amq.gen-']) expect(allows(pattern, name), name).toBe(true);
-    for (const name of ['amq.gen', 'amqxgen-x', 'xamq.gen-x', 'amq.direct', 'hello']) expect(allows(pattern, name), name).toBe(false);
+    for (const name of ['amq.default', 'amq.gen-JzTY20BRgKO-HjmUJj0wLg', 'amq.gen-'])
+      expect(allows(pattern, name), name).toBe(true);
+    for (const name of ['amq.gen', 'amqxgen-x', 'xamq.gen-x', 'amq.direct', 'hello'])
+      expect(allows(pattern, name), name).toBe(false);
   });
 
   it('lists each resource once, whatever the order it is given in', () => {
-    expect(permissionPattern(['b', { prefix: 'p' }, 'a', 'b', { prefix: 'p' }])).toBe(permissionPattern([{ prefix: 'p' }, 'a', 'b']));
+    expect(permissionPattern(['b', { prefix: 'p' }, 'a', 'b', { prefix: 'p' }])).toBe(
+      permissionPattern([{ prefix: 'p' }, 'a', 'b']),
+    );
   });
 });
 
@@ -92,16 +104,46 @@ describe('exportDefinitions', () => {
 
   it('declares the exchanges of tutorials 3 to 5 as the apps declare them', () => {
     expect(definitions.exchanges).toEqual([
-      { name: 'logs', vhost: 'orders', type: 'fanout', durable: false, auto_delete: false, internal: false, arguments: {} },
-      { name: 'direct_logs', vhost: 'orders', type: 'direct', durable: false, auto_delete: false, internal: false, arguments: {} },
-      { name: 'topic_logs', vhost: 'orders', type: 'topic', durable: false, auto_delete: false, internal: false, arguments: {} },
+      {
+        name: 'logs',
+        vhost: 'orders',
+        type: 'fanout',
+        durable: false,
+        auto_delete: false,
+        internal: false,
+        arguments: {},
+      },
+      {
+        name: 'direct_logs',
+        vhost: 'orders',
+        type: 'direct',
+        durable: false,
+        auto_delete: false,
+        internal: false,
+        arguments: {},
+      },
+      {
+        name: 'topic_logs',
+        vhost: 'orders',
+        type: 'topic',
+        durable: false,
+        auto_delete: false,
+        internal: false,
+        arguments: {},
+      },
     ]);
     expect(definitions.exchanges.map((e) => e.name)).toEqual(Object.keys(exchanges));
   });
 
   it("gives each app's user its least privileges on that vhost", () => {
     expect(definitions.permissions).toEqual([
-      { user: 'p', vhost: 'orders', configure: '^$', write: '^(amq\\.default|direct_logs|logs|topic_logs)$', read: '^$' },
+      {
+        user: 'p',
+        vhost: 'orders',
+        configure: '^$',
+        write: '^(amq\\.default|direct_logs|logs|topic_logs)$',
+        read: '^$',
+      },
       {
         user: 'c',
         vhost: 'orders',
@@ -111,19 +153,32 @@ describe('exportDefinitions', () => {
       },
     ]);
     const [producer, consumer] = definitions.permissions;
-    const may = (permission: 'configure' | 'write' | 'read', who: typeof producer, name: string) => allows(who?.[permission] ?? '^$', name);
+    const may = (permission: 'configure' | 'write' | 'read', who: typeof producer, name: string) =>
+      allows(who?.[permission] ?? '^$', name);
     // The producer publishes to hello, task_queue and rpc_queue (default exchange) and to the log exchanges.
-    for (const name of ['amq.default', 'logs', 'direct_logs', 'topic_logs']) expect(may('write', producer, name), name).toBe(true);
-    for (const name of ['amq.fanout', 'amq.topic', 'hello', 'amq.gen-x']) expect(may('write', producer, name), name).toBe(false);
+    for (const name of ['amq.default', 'logs', 'direct_logs', 'topic_logs'])
+      expect(may('write', producer, name), name).toBe(true);
+    for (const name of ['amq.fanout', 'amq.topic', 'hello', 'amq.gen-x'])
+      expect(may('write', producer, name), name).toBe(false);
     // The consumer reads its subscriptions' queues, binds its own queues to the log exchanges, and nothing else.
     for (const name of ['hello', 'task_queue', 'rpc_queue', 'logs', 'direct_logs', 'topic_logs', 'amq.gen-Xyz']) {
       expect(may('read', consumer, name), name).toBe(true);
     }
-    for (const name of ['hello.dlq', 'task_queue.dlq', 'task_queue.retry.1', 'rpc_queue.dlq', 'amq.default', 'amq.fanout', 'amq.rabbitmq.trace']) {
+    for (const name of [
+      'hello.dlq',
+      'task_queue.dlq',
+      'task_queue.retry.1',
+      'rpc_queue.dlq',
+      'amq.default',
+      'amq.fanout',
+      'amq.rabbitmq.trace',
+    ]) {
       expect(may('read', consumer, name), name).toBe(false);
     }
-    for (const name of ['logs', 'direct_logs', 'topic_logs', 'hello']) expect(may('write', consumer, name), name).toBe(false);
-    for (const name of ['hello', 'task_queue', 'rpc_queue', 'logs', 'mine']) expect(may('configure', consumer, name), name).toBe(false);
+    for (const name of ['logs', 'direct_logs', 'topic_logs', 'hello'])
+      expect(may('write', consumer, name), name).toBe(false);
+    for (const name of ['hello', 'task_queue', 'rpc_queue', 'logs', 'mine'])
+      expect(may('configure', consumer, name), name).toBe(false);
     expect(may('configure', consumer, 'amq.gen-Xyz')).toBe(true);
   });
 
@@ -155,7 +210,9 @@ describe('exportDefinitions for some commands only', () => {
     expect(queueNames(d)).toEqual(['hello']);
     expect(d.queues[0]).toEqual({ name: 'hello', vhost: 'v', durable: false, auto_delete: false, arguments: {} });
     expect(d.exchanges).toEqual([]);
-    expect(d.permissions).toEqual([{ user: 'producer', vhost: 'v', configure: '^$', write: '^amq\\.default$', read: '^$' }]);
+    expect(d.permissions).toEqual([
+      { user: 'producer', vhost: 'v', configure: '^$', write: '^amq\\.default$', read: '^$' },
+    ]);
     expect(appRights({ producerTo: ['hello'] })).toEqual({
       producer: { configure: [], write: ['amq.default'], read: [] },
       consumer: { configure: [], write: [], read: [] },
@@ -174,7 +231,9 @@ describe('exportDefinitions for some commands only', () => {
       expect(queueNames(d), exchange).toEqual([]);
       expect(exchangeNames(d), exchange).toEqual([exchange]);
       expect(d.exchanges[0]).toMatchObject({ name: exchange, type: exchanges[exchange].type, durable: false });
-      expect(d.permissions, exchange).toEqual([{ user: 'producer', vhost: '/', configure: '^$', write: `^${exchange}$`, read: '^$' }]);
+      expect(d.permissions, exchange).toEqual([
+        { user: 'producer', vhost: '/', configure: '^$', write: `^${exchange}$`, read: '^$' },
+      ]);
     }
   });
 
@@ -183,31 +242,48 @@ describe('exportDefinitions for some commands only', () => {
     const d = exportDefinitions({ producerTo: ['rpc_queue'] });
     expect(d.queues).toEqual([]);
     expect(d.exchanges).toEqual([]);
-    expect(d.permissions).toEqual([{ user: 'producer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^$' }]);
+    expect(d.permissions).toEqual([
+      { user: 'producer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^$' },
+    ]);
   });
 
   it('covers the Hello World receiver: hello and its dead-letter queue, a consumer that reads hello alone', () => {
     const d = exportDefinitions({ consumerFrom: ['hello'] });
     expect(queueNames(d)).toEqual(['hello', 'hello.dlq']);
     expect(d.exchanges).toEqual([]);
-    expect(d.permissions).toEqual([{ user: 'consumer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^hello$' }]);
+    expect(d.permissions).toEqual([
+      { user: 'consumer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^hello$' },
+    ]);
   });
 
   it('covers the worker: task_queue, its retry and dead-letter queues, a consumer reading task_queue alone', () => {
     const d = exportDefinitions({ vhost: 'w', consumerUser: 'worker', consumerFrom: ['task_queue'] });
-    expect(queueNames(d)).toEqual(['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3']);
-    expect(d.queues.find((q) => q.name === 'task_queue.retry.2')?.arguments).toEqual(queues['task_queue.retry.2'].options.arguments);
+    expect(queueNames(d)).toEqual([
+      'task_queue',
+      'task_queue.dlq',
+      'task_queue.retry.1',
+      'task_queue.retry.2',
+      'task_queue.retry.3',
+    ]);
+    expect(d.queues.find((q) => q.name === 'task_queue.retry.2')?.arguments).toEqual(
+      queues['task_queue.retry.2'].options.arguments,
+    );
     expect(d.exchanges).toEqual([]);
     // Retries and dead letters go through the default exchange; it consumes only its subscription's queue.
-    expect(d.permissions).toEqual([{ user: 'worker', vhost: 'w', configure: '^$', write: '^amq\\.default$', read: '^task_queue$' }]);
+    expect(d.permissions).toEqual([
+      { user: 'worker', vhost: 'w', configure: '^$', write: '^amq\\.default$', read: '^task_queue$' },
+    ]);
     const [worker] = d.permissions;
-    for (const name of ['task_queue.dlq', 'task_queue.retry.1', 'hello', 'rpc_queue', 'amq.gen-x']) expect(allows(worker?.read ?? '^$', name), name).toBe(false);
+    for (const name of ['task_queue.dlq', 'task_queue.retry.1', 'hello', 'rpc_queue', 'amq.gen-x'])
+      expect(allows(worker?.read ?? '^$', name), name).toBe(false);
   });
 
   it('covers the RPC server: rpc_queue and its dead-letter queue, a consumer that reads rpc_queue alone', () => {
     const d = exportDefinitions({ consumerFrom: ['rpc_queue'] });
     expect(queueNames(d)).toEqual(['rpc_queue', 'rpc_queue.dlq']);
-    expect(d.permissions).toEqual([{ user: 'consumer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^rpc_queue$' }]);
+    expect(d.permissions).toEqual([
+      { user: 'consumer', vhost: '/', configure: '^$', write: '^amq\\.default$', read: '^rpc_queue$' },
+    ]);
   });
 
   it('covers an exchange subscriber with that exchange and its own server-named queue, and no default exchange', () => {
@@ -215,9 +291,19 @@ describe('exportDefinitions for some commands only', () => {
     expect(d.queues).toEqual([]);
     expect(exchangeNames(d)).toEqual(['topic_logs']);
     expect(d.permissions).toEqual([
-      { user: 'consumer', vhost: '/', configure: '^amq\\.gen-.*$', write: '^amq\\.gen-.*$', read: '^(topic_logs|amq\\.gen-.*)$' },
+      {
+        user: 'consumer',
+        vhost: '/',
+        configure: '^amq\\.gen-.*$',
+        write: '^amq\\.gen-.*$',
+        read: '^(topic_logs|amq\\.gen-.*)$',
+      },
     ]);
-    expect(appRights({ consumerFrom: ['topic_logs'] }).consumer).toEqual({ configure: [own], write: [own], read: ['topic_logs', own] });
+    expect(appRights({ consumerFrom: ['topic_logs'] }).consumer).toEqual({
+      configure: [own],
+      write: [own],
+      read: ['topic_logs', own],
+    });
   });
 
   it('covers several commands: the union of what each uses, each queue and exchange once, in contract order', () => {
@@ -251,7 +337,13 @@ describe('exportDefinitions for some commands only', () => {
     expect(queueNames(d)).toEqual(Object.keys(queues));
     expect(exchangeNames(d)).toEqual(Object.keys(exchanges));
     expect(d.permissions).toEqual([
-      { user: 'producer', vhost: '/', configure: '^$', write: '^(amq\\.default|direct_logs|logs|topic_logs)$', read: '^$' },
+      {
+        user: 'producer',
+        vhost: '/',
+        configure: '^$',
+        write: '^(amq\\.default|direct_logs|logs|topic_logs)$',
+        read: '^$',
+      },
       {
         user: 'consumer',
         vhost: '/',
@@ -264,11 +356,19 @@ describe('exportDefinitions for some commands only', () => {
   });
 
   it('lets one user stand for an app not covered, and still refuses one user for both apps when both are', () => {
-    expect(exportDefinitions({ producerUser: 'app', consumerUser: 'app', producerTo: ['hello'] }).permissions.map((p) => p.user)).toEqual(['app']);
-    expect(exportDefinitions({ producerUser: 'app', consumerUser: 'app', consumerFrom: ['hello'] }).permissions.map((p) => p.user)).toEqual(['app']);
-    expect(() => exportDefinitions({ producerUser: 'app', consumerUser: 'app', producerTo: ['hello'], consumerFrom: ['hello'] })).toThrow(
-      /users of their own/,
-    );
+    expect(
+      exportDefinitions({ producerUser: 'app', consumerUser: 'app', producerTo: ['hello'] }).permissions.map(
+        (p) => p.user,
+      ),
+    ).toEqual(['app']);
+    expect(
+      exportDefinitions({ producerUser: 'app', consumerUser: 'app', consumerFrom: ['hello'] }).permissions.map(
+        (p) => p.user,
+      ),
+    ).toEqual(['app']);
+    expect(() =>
+      exportDefinitions({ producerUser: 'app', consumerUser: 'app', producerTo: ['hello'], consumerFrom: ['hello'] }),
+    ).toThrow(/users of their own/);
   });
 
   it('refuses an unknown command in one line naming the known ones', () => {
@@ -294,6 +394,8 @@ describe('exportDefinitions for some commands only', () => {
   it('refuses to cover no command at all rather than export nothing', () => {
     expect(() => exportDefinitions({ producerTo: [] })).toThrow(/no command to cover/);
     expect(() => exportDefinitions({ producerTo: [], consumerFrom: [] })).toThrow(/no command to cover/);
-    expect(exportDefinitions({ producerTo: [], consumerFrom: ['hello'] }).permissions.map((p) => p.user)).toEqual(['consumer']);
+    expect(exportDefinitions({ producerTo: [], consumerFrom: ['hello'] }).permissions.map((p) => p.user)).toEqual([
+      'consumer',
+    ]);
   });
 });

@@ -147,7 +147,8 @@ interface Coverage {
   readonly subscribed: readonly ExchangeName[];
 }
 
-const isKeyOf = <T extends object>(record: T, name: string): name is Extract<keyof T, string> => Object.hasOwn(record, name);
+const isKeyOf = <T extends object>(record: T, name: string): name is Extract<keyof T, string> =>
+  Object.hasOwn(record, name);
 
 /** The known names, for an error message. */
 const oneOf = (names: readonly string[]) => `one of: ${names.join(', ')}`;
@@ -172,7 +173,9 @@ function coverage(commands: Pick<DefinitionsOptions, 'producerTo' | 'consumerFro
     };
   }
   if ((producerTo ?? []).length === 0 && (consumerFrom ?? []).length === 0) {
-    throw new Error('no command to cover: name at least one in producerTo or consumerFrom, or leave both out for the whole contract');
+    throw new Error(
+      'no command to cover: name at least one in producerTo or consumerFrom, or leave both out for the whole contract',
+    );
   }
   const covered = {
     publications: new Set<PublicationName>(),
@@ -236,9 +239,10 @@ function unique(resources: readonly Resource[]): Resource[] {
  * on the queue, read on the exchange) and consumes it (read on the queue).
  * @throws Error (one line) naming an unknown command, or when both lists are given empty
  */
-export function appRights(
-  commands: Pick<DefinitionsOptions, 'producerTo' | 'consumerFrom'> = {},
-): { readonly producer: AppRights; readonly consumer: AppRights } {
+export function appRights(commands: Pick<DefinitionsOptions, 'producerTo' | 'consumerFrom'> = {}): {
+  readonly producer: AppRights;
+  readonly consumer: AppRights;
+} {
   return rightsOf(coverage(commands));
 }
 

@@ -1,6 +1,13 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { decodeMessage, encodeMessage } from './codec.js';
-import { bindingKeyProblems, exchangePublications, exchanges, exchangeSubscriptions, routingKeyProblem, rpcCalls } from './exchanges.js';
+import {
+  bindingKeyProblems,
+  exchangePublications,
+  exchanges,
+  exchangeSubscriptions,
+  routingKeyProblem,
+  rpcCalls,
+} from './exchanges.js';
 import type { ExchangePublicationPayload, RpcReply, RpcRequest } from './exchanges.js';
 import { ExchangeName, isExchangeName } from './names.js';
 import { queues, subscriptions } from './topology.js';
@@ -68,25 +75,37 @@ describe("tutorial 6's messages", () => {
     expect(decodeMessage(rpcCalls.rpc_queue.reply, Buffer.from('oops'), undefined).ok).toBe(false);
   });
 
-  it("rpc_queue is declared as pika declares it, and its server is a subscription with a dead-letter queue", () => {
+  it('rpc_queue is declared as pika declares it, and its server is a subscription with a dead-letter queue', () => {
     expect(queues.rpc_queue.options).toEqual({ durable: false, exclusive: false, autoDelete: false, arguments: {} });
-    expect(subscriptions.rpc_queue).toMatchObject({ queue: 'rpc_queue', deadLetterQueue: 'rpc_queue.dlq', retryQueues: [], prefetch: 1 });
+    expect(subscriptions.rpc_queue).toMatchObject({
+      queue: 'rpc_queue',
+      deadLetterQueue: 'rpc_queue.dlq',
+      retryQueues: [],
+      prefetch: 1,
+    });
   });
 });
 
 describe('isExchangeName', () => {
   it('tells the exchanges of tutorials 3 to 5 from the queues', () => {
     expect(Object.values(ExchangeName).every((name) => isExchangeName(name))).toBe(true);
-    for (const name of ['hello', 'task_queue', 'rpc_queue', '', 'amq.direct']) expect(isExchangeName(name), name).toBe(false);
+    for (const name of ['hello', 'task_queue', 'rpc_queue', '', 'amq.direct'])
+      expect(isExchangeName(name), name).toBe(false);
   });
 });
 
 describe('bindingKeyProblems', () => {
   it('wants no key for the fanout exchange, at least one for the others, each valid', () => {
     expect(bindingKeyProblems('logs', [])).toEqual([]);
-    expect(bindingKeyProblems('logs', ['info'])).toEqual(["'logs' is a fanout exchange: every subscriber gets every message, so it takes no --key"]);
-    expect(bindingKeyProblems('direct_logs', [])).toEqual(["'direct_logs' needs at least one --key to bind with, e.g. --key info --key error"]);
-    expect(bindingKeyProblems('topic_logs', [])).toEqual(["'topic_logs' needs at least one --key to bind with, e.g. --key 'kern.*' --key '*.critical'"]);
+    expect(bindingKeyProblems('logs', ['info'])).toEqual([
+      "'logs' is a fanout exchange: every subscriber gets every message, so it takes no --key",
+    ]);
+    expect(bindingKeyProblems('direct_logs', [])).toEqual([
+      "'direct_logs' needs at least one --key to bind with, e.g. --key info --key error",
+    ]);
+    expect(bindingKeyProblems('topic_logs', [])).toEqual([
+      "'topic_logs' needs at least one --key to bind with, e.g. --key 'kern.*' --key '*.critical'",
+    ]);
     expect(bindingKeyProblems('direct_logs', ['info', 'error'])).toEqual([]);
     expect(bindingKeyProblems('topic_logs', ['kern.*', '#.critical'])).toEqual([]);
     expect(bindingKeyProblems('topic_logs', ['kern.*', 'a..b', 'x.y*'])).toHaveLength(2);

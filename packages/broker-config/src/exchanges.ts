@@ -30,7 +30,12 @@ export interface ExchangeDeclaration {
  * messages, so not being durable loses none: after a broker restart the first program that
  * runs declares it again.
  */
-const tutorialExchange = { durable: false, autoDelete: false, internal: false, arguments: {} } as const satisfies ExchangeOptions;
+const tutorialExchange = {
+  durable: false,
+  autoDelete: false,
+  internal: false,
+  arguments: {},
+} as const satisfies ExchangeOptions;
 
 export const exchanges = {
   logs: { name: ExchangeName.logs, type: 'fanout', options: tutorialExchange, adoptExisting: true },
@@ -71,7 +76,12 @@ export interface ExchangeSubscriptionDeclaration {
 export const exchangePublications = {
   logs: { exchange: ExchangeName.logs, message: 'log', routingKey: 'none', defaultRoutingKey: '' },
   direct_logs: { exchange: ExchangeName.directLogs, message: 'log', routingKey: 'word', defaultRoutingKey: 'info' },
-  topic_logs: { exchange: ExchangeName.topicLogs, message: 'log', routingKey: 'topic', defaultRoutingKey: 'anonymous.info' },
+  topic_logs: {
+    exchange: ExchangeName.topicLogs,
+    message: 'log',
+    routingKey: 'topic',
+    defaultRoutingKey: 'anonymous.info',
+  },
 } as const satisfies Record<ExchangeName, ExchangePublicationDeclaration>;
 
 /**
@@ -128,7 +138,9 @@ export function routingKeyProblem(rule: RoutingKeyRule, key: string, binding: bo
 export function bindingKeyProblems(name: ExchangeName, keys: readonly string[]): string[] {
   const { routingKey } = exchangeSubscriptions[name];
   if (routingKey === 'none') {
-    return keys.length > 0 ? [`'${name}' is a fanout exchange: every subscriber gets every message, so it takes no --key`] : [];
+    return keys.length > 0
+      ? [`'${name}' is a fanout exchange: every subscriber gets every message, so it takes no --key`]
+      : [];
   }
   if (keys.length === 0) {
     const example = routingKey === 'word' ? '--key info --key error' : "--key 'kern.*' --key '*.critical'";
@@ -160,9 +172,13 @@ export const rpcCalls = {
 } as const satisfies Record<RpcName, RpcDeclaration>;
 
 /** What an exchange publication takes: a payload of its message kind, checked at compile time. */
-export type ExchangePublicationPayload<E extends ExchangeName> = MessagePayload<(typeof exchangePublications)[E]['message']>;
+export type ExchangePublicationPayload<E extends ExchangeName> = MessagePayload<
+  (typeof exchangePublications)[E]['message']
+>;
 /** What an exchange subscription delivers, once decoded and checked. */
-export type ExchangeSubscriptionPayload<E extends ExchangeName> = MessagePayload<(typeof exchangeSubscriptions)[E]['message']>;
+export type ExchangeSubscriptionPayload<E extends ExchangeName> = MessagePayload<
+  (typeof exchangeSubscriptions)[E]['message']
+>;
 /** What a remote procedure takes. */
 export type RpcRequest<R extends RpcName> = MessagePayload<(typeof rpcCalls)[R]['request']>;
 /** What a remote procedure answers. */

@@ -5,7 +5,13 @@
 // with --producer-to / --consumer-from, only what those commands use.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { consumerCommands, exportDefinitions, producerCommands, type ConsumerCommand, type ProducerCommand } from './definitions.js';
+import {
+  consumerCommands,
+  exportDefinitions,
+  producerCommands,
+  type ConsumerCommand,
+  type ProducerCommand,
+} from './definitions.js';
 
 const USAGE = `Usage: export-definitions [--vhost <name>] [--producer-user <name>] [--consumer-user <name>]
                           [--producer-to <name>]... [--consumer-from <name>]... [--out <file>]

@@ -1,6 +1,15 @@
 export { QueueName, PublicationName, SubscriptionName, ExchangeName, RpcName, isExchangeName } from './names.js';
 export { messages } from './messages.js';
-export { exchanges, exchangePublications, exchangeSubscriptions, rpcCalls, routingKeyProblem, bindingKeyProblems, SUBSCRIBER_QUEUE_OPTIONS, FIBONACCI_MAX_N } from './exchanges.js';
+export {
+  exchanges,
+  exchangePublications,
+  exchangeSubscriptions,
+  rpcCalls,
+  routingKeyProblem,
+  bindingKeyProblems,
+  SUBSCRIBER_QUEUE_OPTIONS,
+  FIBONACCI_MAX_N,
+} from './exchanges.js';
 export type { ExchangeDeclaration, ExchangeSubscriptionPayload, RpcRequest, RpcReply } from './exchanges.js';
 export type { MessageName } from './messages.js';
 export { encodeMessage, decodeMessage, InvalidMessageError } from './codec.js';

@@ -92,7 +92,9 @@ describe('the topology', () => {
   });
 
   it('fails Rascal’s validation when a subscription points at an undeclared queue', async () => {
-    const broken = structuredClone(config) as { vhosts: Record<string, { subscriptions: Record<string, { queue: string }> }> };
+    const broken = structuredClone(config) as {
+      vhosts: Record<string, { subscriptions: Record<string, { queue: string }> }>;
+    };
     const vhost = broken.vhosts['/'];
     if (vhost === undefined) throw new Error('no vhost');
     vhost.subscriptions.stray = { queue: 'nowhere' };
@@ -111,13 +113,21 @@ describe('rascalTopology', () => {
     expect(vhost(config).publications ?? {}).toEqual({});
   });
 
-  it('names no broker: the connections are the transport\'s', () => {
+  it("names no broker: the connections are the transport's", () => {
     expect(vhost(config).connections ?? []).toEqual([]);
   });
 
   it('consumes with manual acks and each subscription’s prefetch, unless told otherwise', () => {
-    expect(vhost(config).subscriptions?.hello).toMatchObject({ queue: 'hello', prefetch: 10, options: { noAck: false } });
-    expect(vhost(config).subscriptions?.task_queue).toMatchObject({ queue: 'task_queue', prefetch: 1, options: { noAck: false } });
+    expect(vhost(config).subscriptions?.hello).toMatchObject({
+      queue: 'hello',
+      prefetch: 10,
+      options: { noAck: false },
+    });
+    expect(vhost(config).subscriptions?.task_queue).toMatchObject({
+      queue: 'task_queue',
+      prefetch: 1,
+      options: { noAck: false },
+    });
     const c = rascalTopology({ prefetch: 3 });
     expect(vhost(c).subscriptions?.hello).toMatchObject({ prefetch: 3 });
   });
@@ -147,7 +157,13 @@ describe('what a command uses', () => {
 
   it('a subscription uses its queue, its retry queues and its dead-letter queue', () => {
     expect(names({ subscriptions: ['hello'] })).toEqual(['hello', 'hello.dlq']);
-    expect(names({ subscriptions: ['task_queue'] })).toEqual(['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3']);
+    expect(names({ subscriptions: ['task_queue'] })).toEqual([
+      'task_queue',
+      'task_queue.dlq',
+      'task_queue.retry.1',
+      'task_queue.retry.2',
+      'task_queue.retry.3',
+    ]);
     expect(names({ subscriptions: ['rpc_queue'] })).toEqual(['rpc_queue', 'rpc_queue.dlq']);
   });
 
@@ -155,10 +171,16 @@ describe('what a command uses', () => {
     expect(names({})).toEqual([]);
   });
 
-  it("gives Rascal only those queues, and only the subscriptions it consumes", () => {
+  it('gives Rascal only those queues, and only the subscriptions it consumes', () => {
     const c = rascalTopology({ use: { subscriptions: ['task_queue'] } });
     const v = c.vhosts?.['/'];
-    expect(Object.keys(v?.queues ?? {})).toEqual(['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3']);
+    expect(Object.keys(v?.queues ?? {})).toEqual([
+      'task_queue',
+      'task_queue.dlq',
+      'task_queue.retry.1',
+      'task_queue.retry.2',
+      'task_queue.retry.3',
+    ]);
     expect(Object.keys(v?.subscriptions ?? {})).toEqual(['task_queue']);
     const send = rascalTopology({ use: { publications: ['hello'] } }).vhosts?.['/'];
     expect(Object.keys(send?.queues ?? {})).toEqual(['hello']);

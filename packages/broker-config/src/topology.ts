@@ -54,7 +54,12 @@ export interface SubscriptionDeclaration {
 }
 
 /** A durable quorum queue: replicated on a cluster, survives restarts, counts redeliveries. */
-const quorum: QueueOptions = { durable: true, exclusive: false, autoDelete: false, arguments: { 'x-queue-type': 'quorum' } };
+const quorum: QueueOptions = {
+  durable: true,
+  exclusive: false,
+  autoDelete: false,
+  arguments: { 'x-queue-type': 'quorum' },
+};
 
 /**
  * A retry wait queue of `target`. Nothing consumes it: each message carries its own
@@ -219,7 +224,9 @@ export function rascalTopology(options: TopologyOptions = {}): BrokerConfig {
   const vhost = options.vhost ?? '/';
 
   const declared = options.use === undefined ? Object.values(queues) : queuesUsedBy(options.use);
-  const consumed = new Set<string>(options.use === undefined ? Object.keys(subscriptions) : (options.use.subscriptions ?? []));
+  const consumed = new Set<string>(
+    options.use === undefined ? Object.keys(subscriptions) : (options.use.subscriptions ?? []),
+  );
 
   const rascalQueues = Object.fromEntries(
     declared.map((queue) => {
@@ -239,19 +246,19 @@ export function rascalTopology(options: TopologyOptions = {}): BrokerConfig {
     Object.entries(subscriptions)
       .filter(([name]) => consumed.has(name))
       .map(([name, subscription]) => [
-      name,
-      {
-        vhost,
-        queue: subscription.queue,
-        prefetch: options.prefetch ?? subscription.prefetch,
-        // Rascal would parse text/plain and application/json bodies itself; the contract's
-        // codec decodes (with size limits first), so Rascal hands over the raw bytes.
-        contentType: 'application/octet-stream',
-        // Manual acks: a message leaves the queue only once the consumer has handled it.
-        options: { noAck: false },
-        closeTimeout: options.closeTimeoutMs ?? 10_000,
-      },
-    ]),
+        name,
+        {
+          vhost,
+          queue: subscription.queue,
+          prefetch: options.prefetch ?? subscription.prefetch,
+          // Rascal would parse text/plain and application/json bodies itself; the contract's
+          // codec decodes (with size limits first), so Rascal hands over the raw bytes.
+          contentType: 'application/octet-stream',
+          // Manual acks: a message leaves the queue only once the consumer has handled it.
+          options: { noAck: false },
+          closeTimeout: options.closeTimeoutMs ?? 10_000,
+        },
+      ]),
   );
 
   return {

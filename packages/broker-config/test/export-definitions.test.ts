@@ -23,8 +23,15 @@ describe('export-definitions', () => {
       permissions: { user: string; vhost: string }[];
     };
     expect(definitions.vhosts).toEqual([{ name: 'prod' }]);
-    expect(definitions.exchanges.map((e) => `${e.name}@${e.vhost}:${e.type}`)).toEqual(['logs@prod:fanout', 'direct_logs@prod:direct', 'topic_logs@prod:topic']);
-    expect(definitions.permissions.map((p) => `${p.user}@${p.vhost}`)).toEqual(['orders-in@prod', 'orders-worker@prod']);
+    expect(definitions.exchanges.map((e) => `${e.name}@${e.vhost}:${e.type}`)).toEqual([
+      'logs@prod:fanout',
+      'direct_logs@prod:direct',
+      'topic_logs@prod:topic',
+    ]);
+    expect(definitions.permissions.map((p) => `${p.user}@${p.vhost}`)).toEqual([
+      'orders-in@prod',
+      'orders-worker@prod',
+    ]);
   });
 
   it('takes the options after the `--` that pnpm passes on', () => {
@@ -59,23 +66,49 @@ describe('export-definitions', () => {
     const hello = JSON.parse(send.stdout) as Definitions;
     expect(hello.queues.map((q) => q.name)).toEqual(['hello']);
     expect(hello.exchanges).toEqual([]);
-    expect(hello.permissions).toEqual([{ user: 'sender', vhost: 'prod', configure: '^$', write: '^amq\\.default$', read: '^$' }]);
+    expect(hello.permissions).toEqual([
+      { user: 'sender', vhost: 'prod', configure: '^$', write: '^amq\\.default$', read: '^$' },
+    ]);
 
-    const both = run('--', '--producer-to', 'logs', '--producer-to', 'rpc_queue', '--consumer-from', 'task_queue', '--consumer-from', 'logs');
+    const both = run(
+      '--',
+      '--producer-to',
+      'logs',
+      '--producer-to',
+      'rpc_queue',
+      '--consumer-from',
+      'task_queue',
+      '--consumer-from',
+      'logs',
+    );
     expect(both.status, both.stderr).toBe(0);
     const definitions = JSON.parse(both.stdout) as Definitions;
-    expect(definitions.queues.map((q) => q.name)).toEqual(['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3']);
+    expect(definitions.queues.map((q) => q.name)).toEqual([
+      'task_queue',
+      'task_queue.dlq',
+      'task_queue.retry.1',
+      'task_queue.retry.2',
+      'task_queue.retry.3',
+    ]);
     expect(definitions.exchanges.map((e) => e.name)).toEqual(['logs']);
     expect(definitions.permissions).toEqual([
       { user: 'producer', vhost: '/', configure: '^$', write: '^(amq\\.default|logs)$', read: '^$' },
-      { user: 'consumer', vhost: '/', configure: '^amq\\.gen-.*$', write: '^(amq\\.default|amq\\.gen-.*)$', read: '^(logs|task_queue|amq\\.gen-.*)$' },
+      {
+        user: 'consumer',
+        vhost: '/',
+        configure: '^amq\\.gen-.*$',
+        write: '^(amq\\.default|amq\\.gen-.*)$',
+        read: '^(logs|task_queue|amq\\.gen-.*)$',
+      },
     ]);
   });
 
   it('lets the two apps share a user name when only one of them is covered', () => {
     const result = run('--producer-user', 'app', '--consumer-user', 'app', '--consumer-from', 'rpc_queue');
     expect(result.status, result.stderr).toBe(0);
-    expect((JSON.parse(result.stdout) as Definitions).permissions.map((p) => `${p.user}:${p.read}`)).toEqual(['app:^rpc_queue$']);
+    expect((JSON.parse(result.stdout) as Definitions).permissions.map((p) => `${p.user}:${p.read}`)).toEqual([
+      'app:^rpc_queue$',
+    ]);
   });
 
   it('refuses an unknown command with one line naming the known ones, and exit code 64', () => {
@@ -106,7 +139,8 @@ describe('export-definitions', () => {
     const result = run('--help');
     expect(result.status).toBe(0);
     for (const flag of ['--producer-to <name>', '--consumer-from <name>']) expect(result.stdout).toContain(flag);
-    for (const name of ['hello', 'task_queue', 'rpc_queue', 'logs', 'direct_logs', 'topic_logs']) expect(result.stdout).toContain(name);
+    for (const name of ['hello', 'task_queue', 'rpc_queue', 'logs', 'direct_logs', 'topic_logs'])
+      expect(result.stdout).toContain(name);
   });
 });
 

@@ -71,7 +71,14 @@ describe('withPassword', () => {
   it('puts any password into a URL that names only the user, %-encoded, and keeps it as it is', () => {
     const secret = 'p@ss:w/rd%#?ü "x"';
     const e = withPassword(endpoint('amqps://app@broker:5671/orders'), secret);
-    expect(e).toMatchObject({ user: 'app', password: secret, host: 'broker', port: 5671, vhost: 'orders', protocol: 'amqps' });
+    expect(e).toMatchObject({
+      user: 'app',
+      password: secret,
+      host: 'broker',
+      port: 5671,
+      vhost: 'orders',
+      protocol: 'amqps',
+    });
     expect(e.redacted).toBe('amqps://app:***@broker:5671/orders');
     expect(endpoint(e.url).password).toBe(secret);
   });
@@ -79,7 +86,9 @@ describe('withPassword', () => {
 
 describe('urlWithoutCredentials', () => {
   it('drops the user and the password, nothing else', () => {
-    expect(urlWithoutCredentials(endpoint('amqps://app:s3cret@broker:5671/orders?heartbeat=5'))).toBe('amqps://broker:5671/orders?heartbeat=5');
+    expect(urlWithoutCredentials(endpoint('amqps://app:s3cret@broker:5671/orders?heartbeat=5'))).toBe(
+      'amqps://broker:5671/orders?heartbeat=5',
+    );
   });
 });
 
@@ -91,7 +100,14 @@ describe('nodeEndpoints', () => {
 
   it("gives each node the URL's protocol, login, vhost and TLS, and its own host and port", () => {
     const tls = { servername: 'rabbit.internal' };
-    const e = { ...endpoint('amqps://app:p%40ss@broker/orders'), tls, nodes: [{ host: 'n1', port: 5671 }, { host: '[::1]', port: 5676 }] };
+    const e = {
+      ...endpoint('amqps://app:p%40ss@broker/orders'),
+      tls,
+      nodes: [
+        { host: 'n1', port: 5671 },
+        { host: '[::1]', port: 5676 },
+      ],
+    };
     const [n1, n2] = nodeEndpoints(e);
     expect(n1).toEqual({ ...endpoint('amqps://app:p%40ss@n1:5671/orders'), tls });
     expect(n2).toMatchObject({ host: '[::1]', port: 5676, user: 'app', password: 'p@ss', vhost: 'orders', tls });

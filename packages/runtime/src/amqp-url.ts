@@ -50,7 +50,13 @@ export function nodeEndpoints(endpoint: AmqpEndpoint): AmqpEndpoint[] {
     url.port = String(node.port);
     const redacted = new URL(url.toString());
     if (redacted.password !== '') redacted.password = '***';
-    const single: AmqpEndpoint = { ...endpoint, url: url.toString(), redacted: redacted.toString(), host: node.host, port: node.port };
+    const single: AmqpEndpoint = {
+      ...endpoint,
+      url: url.toString(),
+      redacted: redacted.toString(),
+      host: node.host,
+      port: node.port,
+    };
     delete (single as { nodes?: unknown }).nodes;
     return single;
   });
@@ -60,13 +66,17 @@ export function nodeEndpoints(endpoint: AmqpEndpoint): AmqpEndpoint[] {
  * Parses AMQP_HOSTS: `host:port` entries separated by commas (the port may be left out,
  * `[v6:address]:port` for IPv6). @returns the nodes, or why the list is not valid
  */
-export function parseNodeList(value: string, defaultPort: number): { ok: true; nodes: BrokerNode[] } | { ok: false; reason: string } {
+export function parseNodeList(
+  value: string,
+  defaultPort: number,
+): { ok: true; nodes: BrokerNode[] } | { ok: false; reason: string } {
   const entries = value.split(',').map((entry) => entry.trim());
   const nodes: BrokerNode[] = [];
   for (const entry of entries) {
     if (entry === '') return { ok: false, reason: 'has an empty entry (write host:port,host:port)' };
     const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(entry);
-    if (match === null) return { ok: false, reason: `'${entry}' is not host:port (write [::1]:5672 for an IPv6 address)` };
+    if (match === null)
+      return { ok: false, reason: `'${entry}' is not host:port (write [::1]:5672 for an IPv6 address)` };
     const port = match[3] === undefined ? defaultPort : Number(match[3]);
     if (port < 1 || port > 65_535) return { ok: false, reason: `'${entry}' has a port outside 1 to 65535` };
     const node = { host: match[1] === undefined ? (match[2] as string) : `[${match[1]}]`, port };

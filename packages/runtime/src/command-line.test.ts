@@ -57,6 +57,9 @@ describe('describeFatal', () => {
       readonly exitCode = ExitCode.config;
       readonly problems = ['A: bad', 'B: worse'];
     }
-    expect(describeFatal(new ConfigError('A: bad; B: worse'))).toEqual({ lines: ['A: bad', 'B: worse'], exitCode: ExitCode.config });
+    expect(describeFatal(new ConfigError('A: bad; B: worse'))).toEqual({
+      lines: ['A: bad', 'B: worse'],
+      exitCode: ExitCode.config,
+    });
   });
 });

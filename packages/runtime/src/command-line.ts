@@ -27,7 +27,8 @@ export function parseCommandLine(program: Command, argv: readonly string[]): Com
     program.parse([...argv], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return { kind: 'help', text: output };
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help')
+        return { kind: 'help', text: output };
       throw new ConfigError(err.message.replace(/^error: /, ''), undefined, 'usage');
     }
     throw err;
@@ -46,7 +47,10 @@ export function describeFatal(error: unknown): { readonly lines: readonly string
     // tools/bundle), with its own copy of this module's classes.
     return { lines: isLines(error.problems) ? error.problems : [error.message], exitCode: error.exitCode };
   }
-  return { lines: [`unexpected error: ${error instanceof Error ? error.message : String(error)}`], exitCode: ExitCode.software };
+  return {
+    lines: [`unexpected error: ${error instanceof Error ? error.message : String(error)}`],
+    exitCode: ExitCode.software,
+  };
 }
 
 function isLines(value: unknown): value is readonly string[] {

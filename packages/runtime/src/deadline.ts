@@ -28,7 +28,12 @@ export const CLOSE_DEADLINE_MS = 5000;
  * finish in time, is logged as a warning (`could not close <what>`), and the caller goes on
  * to exit.
  */
-export async function closeWithin(what: string, closing: Promise<unknown>, logger: Logger, ms: number = CLOSE_DEADLINE_MS): Promise<void> {
+export async function closeWithin(
+  what: string,
+  closing: Promise<unknown>,
+  logger: Logger,
+  ms: number = CLOSE_DEADLINE_MS,
+): Promise<void> {
   await withDeadline(closing, ms, () => new Error(`${what} did not close within ${ms} ms`)).then(
     () => undefined,
     (err: unknown) => {

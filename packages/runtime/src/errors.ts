@@ -32,5 +32,9 @@ const EXIT_CODES: ReadonlySet<number> = new Set(Object.values(ExitCode));
 
 /** Whether `error` says its own exit code (see FatalError). */
 export function isFatalError(error: unknown): error is FatalError {
-  return error instanceof Error && typeof (error as { exitCode?: unknown }).exitCode === 'number' && EXIT_CODES.has((error as FatalError).exitCode);
+  return (
+    error instanceof Error &&
+    typeof (error as { exitCode?: unknown }).exitCode === 'number' &&
+    EXIT_CODES.has((error as FatalError).exitCode)
+  );
 }

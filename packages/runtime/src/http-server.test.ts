@@ -102,7 +102,11 @@ describe('errors', () => {
     const { app } = serve();
     app.post(
       '/strict',
-      { schema: { body: { type: 'object', properties: { n: { type: 'string' } }, required: ['n'], additionalProperties: false } } },
+      {
+        schema: {
+          body: { type: 'object', properties: { n: { type: 'string' } }, required: ['n'], additionalProperties: false },
+        },
+      },
       (request) => request.body,
     );
     const post = (payload: unknown) => app.inject({ method: 'POST', url: '/strict', payload: payload as object });

@@ -5,7 +5,15 @@ export { ConfigError } from './errors.js';
 export type { FatalError } from './errors.js';
 export { parseAmqpUrl, nodeEndpoints, scrubSecret, settingFile, urlWithoutCredentials } from './amqp-url.js';
 export type { AmqpEndpoint, BrokerNode, EndpointTls, SettingFile } from './amqp-url.js';
-export { brokerEnvShape, dedupEnvShape, intSetting, httpHostSetting, httpPortSetting, parseEnv, LOG_LEVELS } from './settings.js';
+export {
+  brokerEnvShape,
+  dedupEnvShape,
+  intSetting,
+  httpHostSetting,
+  httpPortSetting,
+  parseEnv,
+  LOG_LEVELS,
+} from './settings.js';
 export type { TopologyMode } from './settings.js';
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';

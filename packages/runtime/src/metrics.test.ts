@@ -90,7 +90,12 @@ describe('createMetrics', () => {
 
   it("includes Node's default process metrics", async () => {
     const text = await createMetrics().render();
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ]) {
       expect(text).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     }
   });
@@ -126,7 +131,13 @@ describe('createMetrics', () => {
   });
 
   it('keeps the dead-letter reason label to a fixed set of snake_case values', () => {
-    expect(Object.values(DeadLetterReason)).toEqual(['invalid', 'malformed_headers', 'handler_failed', 'max_attempts', 'untrusted_publisher']);
+    expect(Object.values(DeadLetterReason)).toEqual([
+      'invalid',
+      'malformed_headers',
+      'handler_failed',
+      'max_attempts',
+      'untrusted_publisher',
+    ]);
   });
 
   it('defines its metrics on a registry it is given, and refuses to define them twice there', () => {

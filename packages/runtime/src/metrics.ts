@@ -1,5 +1,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DeadLetterReason, PublishFailureReason, type HandlerOutcome, type InFlightDirection, type Metrics } from './metric-events.js';
+import {
+  DeadLetterReason,
+  PublishFailureReason,
+  type HandlerOutcome,
+  type InFlightDirection,
+  type Metrics,
+} from './metric-events.js';
 
 export { DeadLetterReason, PublishFailureReason };
 export type { HandlerOutcome, InFlightDirection, Metrics };
@@ -24,10 +30,19 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
   const counter = (name: string, help: string, labelNames: readonly string[] = ['queue']) =>
     new Counter({ name: `${NAMESPACE}_${name}`, help, labelNames, registers });
 
-  const published = counter('messages_published_total', 'Messages published, each counted once however many times it was resent.');
-  const resent = counter('messages_resent_total', 'Publishes again of a message, with the same messageId, after an attempt was not confirmed.');
+  const published = counter(
+    'messages_published_total',
+    'Messages published, each counted once however many times it was resent.',
+  );
+  const resent = counter(
+    'messages_resent_total',
+    'Publishes again of a message, with the same messageId, after an attempt was not confirmed.',
+  );
   const confirmed = counter('messages_confirmed_total', 'Messages the broker confirmed.');
-  const returned = counter('messages_returned_total', 'Messages the broker returned as unroutable (no queue of that name).');
+  const returned = counter(
+    'messages_returned_total',
+    'Messages the broker returned as unroutable (no queue of that name).',
+  );
   const publishFailed = counter(
     'messages_publish_failed_total',
     'Messages that ended without a confirm: nacked by the broker, or unconfirmed after every resend (in doubt).',
@@ -36,8 +51,14 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
   const delivered = counter('messages_delivered_total', 'Deliveries received from the broker.');
   const acked = counter('messages_acked_total', 'Deliveries acked after their handler succeeded.');
   const retried = counter('messages_retried_total', 'Deliveries whose handler failed, sent to a retry queue.');
-  const deadLettered = counter('messages_dead_lettered_total', 'Deliveries sent to the dead-letter queue, by reason.', ['queue', 'reason']);
-  const duplicates = counter('duplicates_suppressed_total', 'Deliveries of an already handled messageId, acked without running the handler.');
+  const deadLettered = counter('messages_dead_lettered_total', 'Deliveries sent to the dead-letter queue, by reason.', [
+    'queue',
+    'reason',
+  ]);
+  const duplicates = counter(
+    'duplicates_suppressed_total',
+    'Deliveries of an already handled messageId, acked without running the handler.',
+  );
 
   const confirmLatency = new Histogram({
     name: `${NAMESPACE}_confirm_latency_seconds`,

@@ -30,7 +30,8 @@ export function parseRedisUrl(url: string): RedisAddress {
   }
   if (parsed.hostname === '') throw new RedisUrlError('has no host; expected redis://[user:password@]host[:port][/db]');
   const db = parsed.pathname.replace(/^\//, '');
-  if (db !== '' && !/^(?:[0-9]|1[0-5])$/.test(db)) throw new RedisUrlError(`database must be 0 to 15, not '${db.slice(0, 20)}'`);
+  if (db !== '' && !/^(?:[0-9]|1[0-5])$/.test(db))
+    throw new RedisUrlError(`database must be 0 to 15, not '${db.slice(0, 20)}'`);
   if (parsed.search !== '' || parsed.hash !== '') throw new RedisUrlError('takes no query or fragment');
   const password = decodeURIComponent(parsed.password);
   if (parsed.password !== '') parsed.password = '***';

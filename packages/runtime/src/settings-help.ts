@@ -8,5 +8,7 @@ export type SettingHelp<Name extends string = string> = readonly [name: Name, fa
 export function formatSettingsHelp(settings: readonly SettingHelp[]): string {
   const width = Math.max(...settings.map(([name]) => name.length));
   const fallbackWidth = Math.max(...settings.map(([, fallback]) => fallback.length));
-  return settings.map(([name, fallback, meaning]) => `  ${name.padEnd(width)}  ${fallback.padEnd(fallbackWidth)}  ${meaning}`).join('\n');
+  return settings
+    .map(([name, fallback, meaning]) => `  ${name.padEnd(width)}  ${fallback.padEnd(fallbackWidth)}  ${meaning}`)
+    .join('\n');
 }

@@ -83,7 +83,13 @@ describe('parseEnv, the connection settings', () => {
   describe('AMQP_URL_FILE', () => {
     it('reads the URL from the file, a trailing newline and all', () => {
       const settings = parseEnv(schema, { AMQP_URL_FILE: file('amqps://app:s%40cret@broker.internal/orders\n') });
-      expect(settings.AMQP_URL).toMatchObject({ protocol: 'amqps', host: 'broker.internal', user: 'app', password: 's@cret', vhost: 'orders' });
+      expect(settings.AMQP_URL).toMatchObject({
+        protocol: 'amqps',
+        host: 'broker.internal',
+        user: 'app',
+        password: 's@cret',
+        vhost: 'orders',
+      });
     });
 
     it('refuses both AMQP_URL and AMQP_URL_FILE', () => {
@@ -93,7 +99,9 @@ describe('parseEnv, the connection settings', () => {
     });
 
     it('names a file it cannot read', () => {
-      expect(problemsOf({ AMQP_URL_FILE: path.join(dir, 'nope') })).toEqual([`AMQP_URL_FILE: cannot read ${path.join(dir, 'nope')}: no such file`]);
+      expect(problemsOf({ AMQP_URL_FILE: path.join(dir, 'nope') })).toEqual([
+        `AMQP_URL_FILE: cannot read ${path.join(dir, 'nope')}: no such file`,
+      ]);
       expect(problemsOf({ AMQP_URL_FILE: dir })).toEqual([`AMQP_URL_FILE: cannot read ${dir}: it is a directory`]);
     });
 
@@ -107,7 +115,10 @@ describe('parseEnv, the connection settings', () => {
 
   describe('AMQP_PASSWORD_FILE', () => {
     it('fills in the password of a URL that names only the user, taking the file as it is', () => {
-      const settings = parseEnv(schema, { AMQP_URL: 'amqps://app@broker/orders', AMQP_PASSWORD_FILE: file(`${secret}\n`) });
+      const settings = parseEnv(schema, {
+        AMQP_URL: 'amqps://app@broker/orders',
+        AMQP_PASSWORD_FILE: file(`${secret}\n`),
+      });
       expect(settings.AMQP_URL.password).toBe(secret);
       expect(settings.AMQP_URL.user).toBe('app');
       expect(settings.AMQP_URL.vhost).toBe('orders');
@@ -116,8 +127,12 @@ describe('parseEnv, the connection settings', () => {
     });
 
     it('drops only one trailing newline (CRLF too), keeping spaces', () => {
-      expect(parseEnv(schema, { AMQP_URL: 'amqp://a@b', AMQP_PASSWORD_FILE: file(' pw \r\n') }).AMQP_URL.password).toBe(' pw ');
-      expect(parseEnv(schema, { AMQP_URL: 'amqp://a@b', AMQP_PASSWORD_FILE: file('pw\n\n') }).AMQP_URL.password).toBe('pw\n');
+      expect(parseEnv(schema, { AMQP_URL: 'amqp://a@b', AMQP_PASSWORD_FILE: file(' pw \r\n') }).AMQP_URL.password).toBe(
+        ' pw ',
+      );
+      expect(parseEnv(schema, { AMQP_URL: 'amqp://a@b', AMQP_PASSWORD_FILE: file('pw\n\n') }).AMQP_URL.password).toBe(
+        'pw\n',
+      );
     });
 
     it('goes with AMQP_URL_FILE as well', () => {
@@ -133,7 +148,9 @@ describe('parseEnv, the connection settings', () => {
         'AMQP_PASSWORD_FILE: AMQP_URL names no user (write amqps://user@host/vhost)',
       ]);
       const empty = file('\n');
-      expect(problemsOf({ AMQP_URL: 'amqp://app@broker', AMQP_PASSWORD_FILE: empty })).toEqual([`AMQP_PASSWORD_FILE: ${empty} is empty`]);
+      expect(problemsOf({ AMQP_URL: 'amqp://app@broker', AMQP_PASSWORD_FILE: empty })).toEqual([
+        `AMQP_PASSWORD_FILE: ${empty} is empty`,
+      ]);
     });
 
     it('keeps the password out of the settings as JSON, apart from the endpoint it belongs to', () => {
@@ -174,7 +191,9 @@ describe('parseEnv, the connection settings', () => {
     });
 
     it('takes no TLS setting for an amqp:// URL, which is not encrypted', () => {
-      expect(problemsOf({ AMQP_URL: 'amqp://broker', AMQP_TLS_CA_FILE: pki.ca.cert, AMQP_TLS_SERVERNAME: 'broker' })).toEqual([
+      expect(
+        problemsOf({ AMQP_URL: 'amqp://broker', AMQP_TLS_CA_FILE: pki.ca.cert, AMQP_TLS_SERVERNAME: 'broker' }),
+      ).toEqual([
         'AMQP_TLS_CA_FILE: needs an amqps:// broker URL (AMQP_URL is amqp://, not encrypted)',
         'AMQP_TLS_SERVERNAME: needs an amqps:// broker URL (AMQP_URL is amqp://, not encrypted)',
       ]);
@@ -187,7 +206,9 @@ describe('parseEnv, the connection settings', () => {
       expect(problemsOf({ AMQP_URL: 'amqps://b', AMQP_TLS_KEY_FILE: pki.client.key })).toEqual([
         'AMQP_TLS_CERT_FILE: must be set along with AMQP_TLS_KEY_FILE',
       ]);
-      expect(problemsOf({ AMQP_URL: 'amqps://b', AMQP_TLS_CERT_FILE: pki.client.cert, AMQP_TLS_KEY_FILE: pki.server.key })).toEqual([
+      expect(
+        problemsOf({ AMQP_URL: 'amqps://b', AMQP_TLS_CERT_FILE: pki.client.cert, AMQP_TLS_KEY_FILE: pki.server.key }),
+      ).toEqual([
         `AMQP_TLS_KEY_FILE: ${pki.server.key} is not the private key of the certificate in ${pki.client.cert}`,
       ]);
     });
@@ -262,7 +283,9 @@ describe('parseEnv, the connection settings', () => {
     });
 
     it('says what is wrong with a bad list or order, one line each', () => {
-      expect(problemsOf({ AMQP_HOSTS: 'a:5672,,b' })).toEqual(['AMQP_HOSTS: has an empty entry (write host:port,host:port)']);
+      expect(problemsOf({ AMQP_HOSTS: 'a:5672,,b' })).toEqual([
+        'AMQP_HOSTS: has an empty entry (write host:port,host:port)',
+      ]);
       expect(problemsOf({ AMQP_HOSTS: 'a:5672,b:http' })).toEqual([
         "AMQP_HOSTS: 'b:http' is not host:port (write [::1]:5672 for an IPv6 address)",
       ]);
@@ -278,8 +301,12 @@ describe('parseEnv, the connection settings', () => {
   describe('AMQP_MANAGEMENT_URL', () => {
     it('takes the management API as http(s)://host:port, a path prefix too', () => {
       expect(parseEnv(schema, {}).AMQP_MANAGEMENT_URL).toBeUndefined();
-      expect(parseEnv(schema, { AMQP_MANAGEMENT_URL: ' http://broker:15672 ' }).AMQP_MANAGEMENT_URL).toBe('http://broker:15672');
-      expect(parseEnv(schema, { AMQP_MANAGEMENT_URL: 'https://mq.example.com/rabbitmq' }).AMQP_MANAGEMENT_URL).toBe('https://mq.example.com/rabbitmq');
+      expect(parseEnv(schema, { AMQP_MANAGEMENT_URL: ' http://broker:15672 ' }).AMQP_MANAGEMENT_URL).toBe(
+        'http://broker:15672',
+      );
+      expect(parseEnv(schema, { AMQP_MANAGEMENT_URL: 'https://mq.example.com/rabbitmq' }).AMQP_MANAGEMENT_URL).toBe(
+        'https://mq.example.com/rabbitmq',
+      );
     });
 
     it('refuses another scheme, or a login in the URL (the AMQP login is used), without echoing it', () => {
@@ -309,8 +336,14 @@ describe('DEDUP_REDIS_URL', () => {
   });
 
   it('reads a redis:// or rediss:// URL, printed without its password', () => {
-    const { DEDUP_REDIS_URL: url } = parseEnv(dedup, { DEDUP_REDIS_URL: 'rediss://app:s%40cret@cache.internal:6380/2' });
-    expect(url).toEqual({ url: 'rediss://app:s%40cret@cache.internal:6380/2', redacted: 'rediss://app:***@cache.internal:6380/2', password: 's@cret' });
+    const { DEDUP_REDIS_URL: url } = parseEnv(dedup, {
+      DEDUP_REDIS_URL: 'rediss://app:s%40cret@cache.internal:6380/2',
+    });
+    expect(url).toEqual({
+      url: 'rediss://app:s%40cret@cache.internal:6380/2',
+      redacted: 'rediss://app:***@cache.internal:6380/2',
+      password: 's@cret',
+    });
   });
 
   it.each([

@@ -163,8 +163,14 @@ const serverNameSetting = z.preprocess(
   z
     .string()
     .trim()
-    .regex(/^[A-Za-z0-9*]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/, 'must be a host name, e.g. broker.internal')
-    .refine((name) => isIP(name) === 0, 'must be a host name, not an IP address (an IP is checked against the certificate as it is)')
+    .regex(
+      /^[A-Za-z0-9*]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/,
+      'must be a host name, e.g. broker.internal',
+    )
+    .refine(
+      (name) => isIP(name) === 0,
+      'must be a host name, not an IP address (an IP is checked against the certificate as it is)',
+    )
     .optional(),
 );
 
@@ -182,12 +188,15 @@ export const brokerEnvShape = {
   AMQP_URL: amqpUrlSetting.meta({
     description: 'the broker, credentials and vhost (`amqps://` for TLS)',
     defaultText: `\`${DEFAULT_AMQP_URL}\``,
-    details: '`amqp://user:password@host:port/vhost`, the password %-encoded, `%2F` for a vhost with `/`; the password is never printed or logged',
+    details:
+      '`amqp://user:password@host:port/vhost`, the password %-encoded, `%2F` for a vhost with `/`; the password is never printed or logged',
   }),
   AMQP_URL_FILE: fileSetting().meta({
     description: 'a file holding the URL (a mounted secret), instead of `AMQP_URL`',
   }),
-  AMQP_PASSWORD_FILE: fileSetting((contents) => (contents.toString('utf8').replace(/\r?\n$/, '') === '' ? 'is empty' : undefined)).meta({
+  AMQP_PASSWORD_FILE: fileSetting((contents) =>
+    contents.toString('utf8').replace(/\r?\n$/, '') === '' ? 'is empty' : undefined,
+  ).meta({
     description: 'a file holding the password, as it is, for a URL that names the user only',
     details: 'one trailing newline is dropped',
   }),
@@ -220,7 +229,8 @@ export const brokerEnvShape = {
     )
     .meta({
       description: '`random` (spread instances over the nodes) or `fixed` (as listed)',
-      details: '`random` shuffles the nodes of `AMQP_HOSTS` once at start, so that many instances with the same settings spread over them',
+      details:
+        '`random` shuffles the nodes of `AMQP_HOSTS` once at start, so that many instances with the same settings spread over them',
     }),
   AMQP_MANAGEMENT_URL: z
     .preprocess(
@@ -234,7 +244,8 @@ export const brokerEnvShape = {
         .optional(),
     )
     .meta({
-      description: "the management API (`http://broker:15672`): compare each queue's type and arguments with the contract at start",
+      description:
+        "the management API (`http://broker:15672`): compare each queue's type and arguments with the contract at start",
       defaultText: 'unset: not compared',
       details:
         'called with the AMQP login, whose user then needs the `management` tag; a difference the contract does not allow stops the start (exit 78). Without it, `AMQP_TOPOLOGY=check` can only tell that the queues exist',
@@ -334,12 +345,19 @@ function combineConnection(
 
   const set = TLS_SETTINGS.filter((name) => settings[name] !== undefined);
   if (set.length > 0 && endpoint.protocol !== 'amqps') {
-    for (const name of set) problems.push(`${name}: needs an amqps:// broker URL (${urlName} is amqp://, not encrypted)`);
+    for (const name of set)
+      problems.push(`${name}: needs an amqps:// broker URL (${urlName} is amqp://, not encrypted)`);
   }
   const { AMQP_TLS_CERT_FILE: cert, AMQP_TLS_KEY_FILE: key } = settings;
-  if (cert !== undefined && key === undefined) problems.push('AMQP_TLS_KEY_FILE: must be set along with AMQP_TLS_CERT_FILE');
-  if (key !== undefined && cert === undefined) problems.push('AMQP_TLS_CERT_FILE: must be set along with AMQP_TLS_KEY_FILE');
-  if (cert !== undefined && key !== undefined && !new X509Certificate(cert.contents).checkPrivateKey(createPrivateKey(key.contents))) {
+  if (cert !== undefined && key === undefined)
+    problems.push('AMQP_TLS_KEY_FILE: must be set along with AMQP_TLS_CERT_FILE');
+  if (key !== undefined && cert === undefined)
+    problems.push('AMQP_TLS_CERT_FILE: must be set along with AMQP_TLS_KEY_FILE');
+  if (
+    cert !== undefined &&
+    key !== undefined &&
+    !new X509Certificate(cert.contents).checkPrivateKey(createPrivateKey(key.contents))
+  ) {
     problems.push(`AMQP_TLS_KEY_FILE: ${key.path} is not the private key of the certificate in ${cert.path}`);
   }
   let nodes: BrokerNode[] | undefined;
@@ -390,7 +408,9 @@ export function parseEnv<S extends z.ZodObject>(schema: S, source: NodeJS.Proces
   if (Object.keys(connectionShape).every((name) => name in schema.shape)) {
     // When something else is wrong, the connection settings are still checked together,
     // so that every problem is listed at once.
-    const connection = result.success ? { success: true as const, data: result.data as ConnectionSettings } : z.object(connectionShape).safeParse(source);
+    const connection = result.success
+      ? { success: true as const, data: result.data as ConnectionSettings }
+      : z.object(connectionShape).safeParse(source);
     if (connection.success) {
       const combined = combineConnection(connection.data, source);
       problems.push(...combined.problems);
@@ -432,7 +452,8 @@ export const dedupEnvShape = {
     .transform((v) => v ?? 30_000)
     .meta({
       description: 'how long a claim holds a task or request from the others (renewed while it runs), in ms',
-      details: "a killed worker's task is done by another after at most this; a request's claim holds at least its deadline",
+      details:
+        "a killed worker's task is done by another after at most this; a request's claim holds at least its deadline",
     }),
   DEDUP_REDIS_WINDOW_MS: intSetting(60_000, 2_592_000_000, 'milliseconds')
     .transform((v) => v ?? 86_400_000)

@@ -69,7 +69,11 @@ export interface PublishSpan {
 }
 
 /** Starts the span of one publish, a child of the active context, and carries it in the headers. */
-export function startPublishSpan(queue: string, messageId: string, headers: Readonly<Record<string, unknown>> | undefined): PublishSpan {
+export function startPublishSpan(
+  queue: string,
+  messageId: string,
+  headers: Readonly<Record<string, unknown>> | undefined,
+): PublishSpan {
   return publishSpanIfTracing(queue, messageId, headers) ?? { headers, end: endNothing };
 }
 
@@ -77,7 +81,11 @@ export function startPublishSpan(queue: string, messageId: string, headers: Read
  * The span of one publish, or nothing at all without an SDK (the publisher's hot path:
  * not even an object is made, the headers go as they are).
  */
-export function publishSpanIfTracing(queue: string, messageId: string, headers: Readonly<Record<string, unknown>> | undefined): PublishSpan | undefined {
+export function publishSpanIfTracing(
+  queue: string,
+  messageId: string,
+  headers: Readonly<Record<string, unknown>> | undefined,
+): PublishSpan | undefined {
   if (!tracing()) return undefined;
   const span = tracer().startSpan(`${queue === '' ? '(default)' : queue} publish`, { kind: SpanKind.PRODUCER });
   let carried = headers;
@@ -117,7 +125,11 @@ export function extractContext(headers: Readonly<Record<string, unknown>> | unde
  */
 export async function inProcessSpan<T>(
   queue: string,
-  details: { readonly messageId: string | undefined; readonly attempt: number; readonly headers: Readonly<Record<string, unknown>> | undefined },
+  details: {
+    readonly messageId: string | undefined;
+    readonly attempt: number;
+    readonly headers: Readonly<Record<string, unknown>> | undefined;
+  },
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   const parent = extractContext(details.headers);

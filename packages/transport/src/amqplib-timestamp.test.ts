@@ -26,9 +26,16 @@ function roundTrip(fields: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe("amqplib's timestamp property", () => {
-  it.each([0, 1, 1_795_816_841, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 5, Number.MAX_SAFE_INTEGER])('round-trips %d seconds', (timestamp) => {
-    expect(roundTrip({ timestamp, messageId: 'm-1', deliveryMode: 2 })).toMatchObject({ timestamp, messageId: 'm-1', deliveryMode: 2 });
-  });
+  it.each([0, 1, 1_795_816_841, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 5, Number.MAX_SAFE_INTEGER])(
+    'round-trips %d seconds',
+    (timestamp) => {
+      expect(roundTrip({ timestamp, messageId: 'm-1', deliveryMode: 2 })).toMatchObject({
+        timestamp,
+        messageId: 'm-1',
+        deliveryMode: 2,
+      });
+    },
+  );
 
   it('writes the 8 bytes big-endian, as the AMQP spec and every other client read them', () => {
     const frame = defs.encodeProperties(BASIC, 1, 100, { timestamp: 2 ** 32 + 2 });

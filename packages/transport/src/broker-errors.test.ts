@@ -12,8 +12,18 @@ const error = (message: string, code?: string) => Object.assign(new Error(messag
 
 describe('toBrokerError', () => {
   it.each([
-    [error('connect ECONNREFUSED 10.0.0.1:5672', 'ECONNREFUSED'), 'BROKER_UNREACHABLE', ExitCode.unavailable, /connection refused/],
-    [error('getaddrinfo ENOTFOUND broker.example', 'ENOTFOUND'), 'BROKER_UNREACHABLE', ExitCode.unavailable, /host 'broker.example' not found/],
+    [
+      error('connect ECONNREFUSED 10.0.0.1:5672', 'ECONNREFUSED'),
+      'BROKER_UNREACHABLE',
+      ExitCode.unavailable,
+      /connection refused/,
+    ],
+    [
+      error('getaddrinfo ENOTFOUND broker.example', 'ENOTFOUND'),
+      'BROKER_UNREACHABLE',
+      ExitCode.unavailable,
+      /host 'broker.example' not found/,
+    ],
     [error('connect ETIMEDOUT', 'ETIMEDOUT'), 'CONNECT_TIMEOUT', ExitCode.unavailable, /no answer/],
     [
       error('Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused"'),
@@ -21,10 +31,30 @@ describe('toBrokerError', () => {
       ExitCode.noPermission,
       /refused the login of user 'app': wrong username or password/,
     ],
-    [error('Expected ConnectionOpenOk; got <ConnectionClose channel:0>'), 'VHOST_NOT_FOUND', ExitCode.noPermission, /vhost 'orders'/],
-    [error('Frame size 1345270062 exceeds maxFrameSize 67108864'), 'HANDSHAKE_FAILED', ExitCode.unavailable, /AMQP handshake/],
-    [error('Socket closed abruptly during opening handshake'), 'HANDSHAKE_FAILED', ExitCode.unavailable, /AMQP handshake/],
-    [error('Channel ended, no reply will be forthcoming'), 'BROKER_UNREACHABLE', ExitCode.unavailable, /closed the connection during start-up/],
+    [
+      error('Expected ConnectionOpenOk; got <ConnectionClose channel:0>'),
+      'VHOST_NOT_FOUND',
+      ExitCode.noPermission,
+      /vhost 'orders'/,
+    ],
+    [
+      error('Frame size 1345270062 exceeds maxFrameSize 67108864'),
+      'HANDSHAKE_FAILED',
+      ExitCode.unavailable,
+      /AMQP handshake/,
+    ],
+    [
+      error('Socket closed abruptly during opening handshake'),
+      'HANDSHAKE_FAILED',
+      ExitCode.unavailable,
+      /AMQP handshake/,
+    ],
+    [
+      error('Channel ended, no reply will be forthcoming'),
+      'BROKER_UNREACHABLE',
+      ExitCode.unavailable,
+      /closed the connection during start-up/,
+    ],
     [
       error(
         'Connection closed: 320 (CONNECTION-FORCED) with message ' +
@@ -61,7 +91,10 @@ describe('toBrokerError, for TLS', () => {
   const plain = tlsEndpoint('amqps://app:s3cret@broker.example:5671');
   const withCa = tlsEndpoint('amqps://app:s3cret@broker.example:5671', { ca: file('/etc/ca.pem') });
   const byIp = tlsEndpoint('amqps://app:s3cret@10.0.0.1:5671', { ca: file('/etc/ca.pem') });
-  const withCert = tlsEndpoint('amqps://app:s3cret@broker.example:5671', { cert: file('/etc/client.pem'), key: file('/etc/client.key') });
+  const withCert = tlsEndpoint('amqps://app:s3cret@broker.example:5671', {
+    cert: file('/etc/client.pem'),
+    key: file('/etc/client.key'),
+  });
 
   it.each([
     [
@@ -83,8 +116,18 @@ describe('toBrokerError, for TLS', () => {
           /it is not signed by the CA in AMQP_TLS_CA_FILE \(\/etc\/ca\.pem\)$/.source,
       ),
     ],
-    ['a self-signed server', error('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'), withCa, /is not trusted \(self-signed certificate\)/],
-    ['an expired certificate', error('certificate has expired', 'CERT_HAS_EXPIRED'), withCa, /is not valid now \(certificate has expired\)/],
+    [
+      'a self-signed server',
+      error('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'),
+      withCa,
+      /is not trusted \(self-signed certificate\)/,
+    ],
+    [
+      'an expired certificate',
+      error('certificate has expired', 'CERT_HAS_EXPIRED'),
+      withCa,
+      /is not valid now \(certificate has expired\)/,
+    ],
     [
       'a host name mismatch',
       Object.assign(
@@ -197,8 +240,11 @@ describe('toBrokerError and channelError, for permissions', () => {
         "access to exchange 'logs' in vhost 'v' refused for user 'consumer' " +
         '(QueueBind needs write permission on the queue and read permission on the exchange)',
     ],
-    [`Operation failed: BasicConsume; 404 (NOT-FOUND) with message "NOT_FOUND - no queue 'hello' in vhost 'v'"`,
-      'TOPOLOGY_MISMATCH', "cannot consume queue 'hello': the broker says: no queue 'hello' in vhost 'v'"],
+    [
+      `Operation failed: BasicConsume; 404 (NOT-FOUND) with message "NOT_FOUND - no queue 'hello' in vhost 'v'"`,
+      'TOPOLOGY_MISMATCH',
+      "cannot consume queue 'hello': the broker says: no queue 'hello' in vhost 'v'",
+    ],
   ])('classifies %s', (message, code, text) => {
     const result = channelError(error(message), "cannot consume queue 'hello'");
     expect(result?.code).toBe(code);
@@ -207,6 +253,10 @@ describe('toBrokerError and channelError, for permissions', () => {
 
   it('leaves other errors alone', () => {
     expect(channelError(error('Channel ended, no reply will be forthcoming'))).toBeUndefined();
-    expect(channelError(error('Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused"'))).toBeUndefined();
+    expect(
+      channelError(
+        error('Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused"'),
+      ),
+    ).toBeUndefined();
   });
 });

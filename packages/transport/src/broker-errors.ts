@@ -47,10 +47,16 @@ function tlsError(err: unknown, code: string, text: string, endpoint: AmqpEndpoi
       tls?.ca === undefined
         ? 'set AMQP_TLS_CA_FILE to the certificate of the CA that signed it'
         : `it is not signed by the CA in AMQP_TLS_CA_FILE (${tls.ca.path})`;
-    return new BrokerError('TLS_ERROR', `TLS: the broker's certificate at ${where} is not trusted (${reason}): ${advice}`, { cause: err });
+    return new BrokerError(
+      'TLS_ERROR',
+      `TLS: the broker's certificate at ${where} is not trusted (${reason}): ${advice}`,
+      { cause: err },
+    );
   }
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
-    return new BrokerError('TLS_ERROR', `TLS: the broker's certificate at ${where} is not valid now (${reason})`, { cause: err });
+    return new BrokerError('TLS_ERROR', `TLS: the broker's certificate at ${where} is not valid now (${reason})`, {
+      cause: err,
+    });
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     const name = tls?.servername ?? endpoint.host;
@@ -73,7 +79,9 @@ function tlsError(err: unknown, code: string, text: string, endpoint: AmqpEndpoi
   }
   if (CLIENT_CERT_REFUSED.has(code) || CLIENT_CERT_REQUIRED.has(code)) {
     const which = tls?.cert === undefined ? 'our TLS handshake' : `our client certificate (${tls.cert.path})`;
-    return new BrokerError('TLS_ERROR', `TLS: the broker at ${where} refused ${which}: ${alertOf(text) ?? reason}`, { cause: err });
+    return new BrokerError('TLS_ERROR', `TLS: the broker at ${where} refused ${which}: ${alertOf(text) ?? reason}`, {
+      cause: err,
+    });
   }
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
     return new BrokerError(
@@ -83,8 +91,17 @@ function tlsError(err: unknown, code: string, text: string, endpoint: AmqpEndpoi
       { cause: err },
     );
   }
-  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.startsWith('CERT_') || code.startsWith('ERR_OSSL_')) {
-    return new BrokerError('TLS_ERROR', `TLS: the handshake with the broker at ${where} failed: ${alertOf(text) ?? reason}`, { cause: err });
+  if (
+    code.startsWith('ERR_SSL_') ||
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('CERT_') ||
+    code.startsWith('ERR_OSSL_')
+  ) {
+    return new BrokerError(
+      'TLS_ERROR',
+      `TLS: the handshake with the broker at ${where} failed: ${alertOf(text) ?? reason}`,
+      { cause: err },
+    );
   }
   return undefined;
 }
@@ -125,11 +142,16 @@ export function channelError(err: unknown, doing?: string): BrokerError | undefi
   if (refused !== undefined && !/Handshake terminated|Login was refused/.test(text)) {
     // A refused publish closes the channel without naming the operation: only publishing
     // needs access to an exchange without one.
-    const permission = operation === undefined ? (/to exchange/.test(refused) ? 'write' : undefined) : PERMISSION_OF[operation];
+    const permission =
+      operation === undefined ? (/to exchange/.test(refused) ? 'write' : undefined) : PERMISSION_OF[operation];
     let detail = '';
     if (permission !== undefined) {
-      const advice = permission === 'configure' ? '; a user without it can run with AMQP_TOPOLOGY=check once the queues exist' : '';
-      const what = operation === 'QueueBind' || operation === 'QueueUnbind' ? `${permission} permission on the exchange` : `${permission} permission`;
+      const advice =
+        permission === 'configure' ? '; a user without it can run with AMQP_TOPOLOGY=check once the queues exist' : '';
+      const what =
+        operation === 'QueueBind' || operation === 'QueueUnbind'
+          ? `${permission} permission on the exchange`
+          : `${permission} permission`;
       detail = ` (${operation ?? 'publishing'} needs ${what}${advice})`;
     }
     return new BrokerError('PERMISSION_DENIED', `${prefix}the broker refused: ${refused}${detail}`, { cause: err });
@@ -161,18 +183,32 @@ export function toBrokerError(err: unknown, endpoint: AmqpEndpoint): BrokerError
   }
   switch (code) {
     case 'ECONNREFUSED':
-      return new BrokerError('BROKER_UNREACHABLE', `cannot reach the broker at ${where}: connection refused (is RabbitMQ running?)`, { cause: err });
+      return new BrokerError(
+        'BROKER_UNREACHABLE',
+        `cannot reach the broker at ${where}: connection refused (is RabbitMQ running?)`,
+        { cause: err },
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new BrokerError('BROKER_UNREACHABLE', `cannot reach the broker: host '${endpoint.host}' not found`, { cause: err });
+      return new BrokerError('BROKER_UNREACHABLE', `cannot reach the broker: host '${endpoint.host}' not found`, {
+        cause: err,
+      });
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new BrokerError('BROKER_UNREACHABLE', `cannot reach the broker at ${where}: no route to host`, { cause: err });
+      return new BrokerError('BROKER_UNREACHABLE', `cannot reach the broker at ${where}: no route to host`, {
+        cause: err,
+      });
     case 'ETIMEDOUT':
-      return new BrokerError('CONNECT_TIMEOUT', `cannot reach the broker at ${where}: no answer in time`, { cause: err });
+      return new BrokerError('CONNECT_TIMEOUT', `cannot reach the broker at ${where}: no answer in time`, {
+        cause: err,
+      });
     case 'ECONNRESET':
     case 'EPIPE':
-      return new BrokerError('HANDSHAKE_FAILED', `the broker at ${where} closed the connection during the AMQP handshake (is it an AMQP 0-9-1 port?)`, { cause: err });
+      return new BrokerError(
+        'HANDSHAKE_FAILED',
+        `the broker at ${where} closed the connection during the AMQP handshake (is it an AMQP 0-9-1 port?)`,
+        { cause: err },
+      );
     default:
       break;
   }
@@ -205,9 +241,13 @@ export function toBrokerError(err: unknown, endpoint: AmqpEndpoint): BrokerError
   // The connection went away after the handshake, while the topology was being set up
   // (a broker restarting, a node going down).
   if (/Channel ended|Connection closed|CONNECTION[-_]FORCED|\b320\b/.test(text)) {
-    return new BrokerError('BROKER_UNREACHABLE', `the broker at ${where} closed the connection during start-up (is it restarting?)`, {
-      cause: err,
-    });
+    return new BrokerError(
+      'BROKER_UNREACHABLE',
+      `the broker at ${where} closed the connection during start-up (is it restarting?)`,
+      {
+        cause: err,
+      },
+    );
   }
   if (/ETIMEDOUT|timed? ?out/i.test(text)) {
     return new BrokerError('CONNECT_TIMEOUT', `cannot reach the broker at ${where}: no answer in time`, { cause: err });

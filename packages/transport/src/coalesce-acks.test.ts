@@ -21,7 +21,12 @@ class FakeChannel extends EventEmitter {
     this.frames.push(frame);
   }
 
-  consume(_queue: string, onMessage: (message: Message | null) => void, _options?: { noAck?: boolean }, callback?: (err: unknown, ok: unknown) => void) {
+  consume(
+    _queue: string,
+    onMessage: (message: Message | null) => void,
+    _options?: { noAck?: boolean },
+    callback?: (err: unknown, ok: unknown) => void,
+  ) {
     this.onMessage = onMessage;
     callback?.(null, { consumerTag: 'ctag' });
   }
@@ -35,7 +40,9 @@ class FakeChannel extends EventEmitter {
     this.send('ack all');
   }
   nack(message: Message, allUpTo?: boolean, requeue?: boolean) {
-    this.send(`nack ${message.fields.deliveryTag}${allUpTo === true ? ' multiple' : ''}${requeue === true ? ' requeue' : ''}`);
+    this.send(
+      `nack ${message.fields.deliveryTag}${allUpTo === true ? ' multiple' : ''}${requeue === true ? ' requeue' : ''}`,
+    );
   }
   nackAll(requeue?: boolean) {
     this.send(`nack all${requeue === true ? ' requeue' : ''}`);
@@ -212,7 +219,8 @@ describe('coalesceAcks', () => {
   it("leaves a publisher's channel (it never consumes) with amqplib's ack methods, and any non-channel alone", () => {
     const publisher = new FakeChannel();
     expect(coalesceAcks(publisher)).toBe(true);
-    for (const method of ['ack', 'ackAll', 'nack', 'nackAll', 'reject', 'cancel', 'close']) expect(wrapped(publisher, method), method).toBe(false);
+    for (const method of ['ack', 'ackAll', 'nack', 'nackAll', 'reject', 'cancel', 'close'])
+      expect(wrapped(publisher, method), method).toBe(false);
     expect(coalesceAcks({})).toBe(false);
     expect(coalesceAcks(null)).toBe(false);
   });

@@ -61,7 +61,11 @@ const SETTLING = ['ack', 'ackAll', 'nack', 'nackAll', 'reject', 'cancel', 'close
 function isAckChannel(value: unknown): value is AckChannel {
   if (typeof value !== 'object' || value === null) return false;
   const channel = value as Record<string, unknown>;
-  return typeof channel.consume === 'function' && typeof channel.once === 'function' && SETTLING.every((name) => typeof channel[name] === 'function');
+  return (
+    typeof channel.consume === 'function' &&
+    typeof channel.once === 'function' &&
+    SETTLING.every((name) => typeof channel[name] === 'function')
+  );
 }
 
 const manualAck = (options: Options) => options?.noAck !== true;
@@ -76,9 +80,21 @@ export function coalesceAcks(channel: unknown): boolean {
   if (channel[watched]) return true;
   channel[watched] = true;
 
-  const consume = channel.consume as (queue: unknown, onMessage: OnMessage, options?: Options, ...rest: unknown[]) => unknown;
-  channel.consume = function (this: AckChannel, queue: unknown, onMessage: OnMessage, options?: Options, ...rest: unknown[]) {
-    if (!manualAck(options) || typeof onMessage !== 'function') return consume.call(this, queue, onMessage, options, ...rest);
+  const consume = channel.consume as (
+    queue: unknown,
+    onMessage: OnMessage,
+    options?: Options,
+    ...rest: unknown[]
+  ) => unknown;
+  channel.consume = function (
+    this: AckChannel,
+    queue: unknown,
+    onMessage: OnMessage,
+    options?: Options,
+    ...rest: unknown[]
+  ) {
+    if (!manualAck(options) || typeof onMessage !== 'function')
+      return consume.call(this, queue, onMessage, options, ...rest);
     const deliveries = startCoalescing(channel);
     return consume.call(
       this,

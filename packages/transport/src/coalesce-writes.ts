@@ -38,7 +38,12 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 function isMuxer(value: unknown): value is Muxer {
   if (!isObject(value) || typeof value._readIncoming !== 'function') return false;
   const out = value.out;
-  return isObject(out) && typeof out.cork === 'function' && typeof out.uncork === 'function' && typeof out.write === 'function';
+  return (
+    isObject(out) &&
+    typeof out.cork === 'function' &&
+    typeof out.uncork === 'function' &&
+    typeof out.write === 'function'
+  );
 }
 
 /**
@@ -47,7 +52,8 @@ function isMuxer(value: unknown): value is Muxer {
  * connection is not of the shape this knows.
  */
 export function coalesceWrites(connection: unknown): boolean {
-  const muxer = typeof connection === 'object' && connection !== null ? (connection as { muxer?: unknown }).muxer : undefined;
+  const muxer =
+    typeof connection === 'object' && connection !== null ? (connection as { muxer?: unknown }).muxer : undefined;
   if (!isMuxer(muxer)) return false;
   if (muxer[coalesced]) return true;
   const readIncoming = muxer._readIncoming;

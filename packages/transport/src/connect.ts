@@ -1,5 +1,11 @@
 import amqplib from 'amqplib';
-import { nodeEndpoints, urlWithoutCredentials, withDeadline, type AmqpEndpoint, type Logger } from '@hello-rabbit/runtime';
+import {
+  nodeEndpoints,
+  urlWithoutCredentials,
+  withDeadline,
+  type AmqpEndpoint,
+  type Logger,
+} from '@hello-rabbit/runtime';
 import { toBrokerError } from './broker-errors.js';
 import { connectionSocketOptions, type SaslCredentials, type TlsOptions } from './connection-options.js';
 import { BrokerError } from './errors.js';
@@ -33,17 +39,27 @@ export function connecting(endpoint: AmqpEndpoint): Connecting {
   return {
     url: named ? urlWithoutCredentials(endpoint) : endpoint.url,
     credentials: named ? plainLogin(endpoint.user, endpoint.password) : undefined,
-    tls: tls === undefined ? undefined : { ca: tls.ca?.contents, cert: tls.cert?.contents, key: tls.key?.contents, servername: tls.servername },
+    tls:
+      tls === undefined
+        ? undefined
+        : { ca: tls.ca?.contents, cert: tls.cert?.contents, key: tls.key?.contents, servername: tls.servername },
   };
 }
 
 /** A node that did not answer in time, in one line. */
 export function connectTimeout(node: AmqpEndpoint, ms: number): BrokerError {
-  return new BrokerError('CONNECT_TIMEOUT', `cannot reach the broker at ${node.host}:${node.port}: no answer within ${ms} ms`);
+  return new BrokerError(
+    'CONNECT_TIMEOUT',
+    `cannot reach the broker at ${node.host}:${node.port}: no answer within ${ms} ms`,
+  );
 }
 
 /** Failures that another node of a cluster may not have. */
-export const UNREACHABLE: ReadonlySet<BrokerError['code']> = new Set(['BROKER_UNREACHABLE', 'CONNECT_TIMEOUT', 'HANDSHAKE_FAILED']);
+export const UNREACHABLE: ReadonlySet<BrokerError['code']> = new Set([
+  'BROKER_UNREACHABLE',
+  'CONNECT_TIMEOUT',
+  'HANDSHAKE_FAILED',
+]);
 
 /** How `connectFirstNode` connects. */
 export interface PlainConnectionOptions {
@@ -72,7 +88,11 @@ export interface PlainConnection {
  * verified; a node that does not answer within the connect timeout is an error, not a hang.
  * @throws BrokerError with a one-line, password-free message; naming every node when none answers
  */
-export async function connectFirstNode(endpoint: AmqpEndpoint, options: PlainConnectionOptions, logger: Logger): Promise<PlainConnection> {
+export async function connectFirstNode(
+  endpoint: AmqpEndpoint,
+  options: PlainConnectionOptions,
+  logger: Logger,
+): Promise<PlainConnection> {
   const nodes = nodeEndpoints(endpoint);
   const unreachable: BrokerError[] = [];
   for (const [index, node] of nodes.entries()) {
@@ -80,7 +100,10 @@ export async function connectFirstNode(endpoint: AmqpEndpoint, options: PlainCon
       return { connection: await connectNode(node, options), node, index };
     } catch (err) {
       if (nodes.length === 1 || !(err instanceof BrokerError) || !UNREACHABLE.has(err.code)) throw err;
-      logger.warn({ node: `${node.host}:${node.port}`, reason: err.message }, 'cannot reach this broker node; trying the next');
+      logger.warn(
+        { node: `${node.host}:${node.port}`, reason: err.message },
+        'cannot reach this broker node; trying the next',
+      );
       unreachable.push(err);
     }
   }
@@ -94,7 +117,8 @@ export async function connectFirstNode(endpoint: AmqpEndpoint, options: PlainCon
 async function connectNode(node: AmqpEndpoint, options: PlainConnectionOptions): Promise<amqplib.ChannelModel> {
   const how = connecting(node);
   const url = new URL(how.url);
-  if (options.heartbeatSeconds !== undefined && !url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(options.heartbeatSeconds));
+  if (options.heartbeatSeconds !== undefined && !url.searchParams.has('heartbeat'))
+    url.searchParams.set('heartbeat', String(options.heartbeatSeconds));
   const opening = amqplib.connect(
     url.toString(),
     connectionSocketOptions({
@@ -104,13 +128,11 @@ async function connectNode(node: AmqpEndpoint, options: PlainConnectionOptions):
       credentials: how.credentials,
     }),
   );
-  return withDeadline(
-    opening,
-    options.connectTimeoutMs,
-    () => connectTimeout(node, options.connectTimeoutMs),
-  ).catch((err: unknown) => {
-    // A connection that arrives after the deadline is closed, not leaked.
-    opening.then((late) => late.close()).catch(() => undefined);
-    throw toBrokerError(err, node);
-  });
+  return withDeadline(opening, options.connectTimeoutMs, () => connectTimeout(node, options.connectTimeoutMs)).catch(
+    (err: unknown) => {
+      // A connection that arrives after the deadline is closed, not leaked.
+      opening.then((late) => late.close()).catch(() => undefined);
+      throw toBrokerError(err, node);
+    },
+  );
 }

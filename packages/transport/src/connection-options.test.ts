@@ -48,7 +48,13 @@ describe('withRascalConnections', () => {
   });
 
   it('names the vhost it is given and passes the connection settings through', () => {
-    const c = configFor({ url: 'amqp://u:p@broker:5673/orders', vhost: 'orders', connectTimeoutMs: 1234, heartbeatSeconds: 7, connectionName: 'producer' });
+    const c = configFor({
+      url: 'amqp://u:p@broker:5673/orders',
+      vhost: 'orders',
+      connectTimeoutMs: 1234,
+      heartbeatSeconds: 7,
+      connectionName: 'producer',
+    });
     expect(vhostOf(c, 'orders').connections).toMatchObject([
       {
         url: 'amqp://u:p@broker:5673/orders',
@@ -60,18 +66,27 @@ describe('withRascalConnections', () => {
 
   it('gives Rascal one connection per node of a cluster, in the order given, each alike', () => {
     const urls = ['amqp://n2:5672/orders', 'amqp://n1:5672/orders', 'amqp://n3:5673/orders'];
-    const c = withRascalConnections(rascalTopology({ vhost: 'orders' }), { urls, vhost: 'orders', heartbeatSeconds: 3 });
+    const c = withRascalConnections(rascalTopology({ vhost: 'orders' }), {
+      urls,
+      vhost: 'orders',
+      heartbeatSeconds: 3,
+    });
     const v = vhostOf(c, 'orders');
     expect(v.connectionStrategy).toBe('fixed');
     expect(v.connections?.map((connection) => (connection as { url: string }).url)).toEqual(urls);
     for (const connection of v.connections ?? []) {
-      expect(connection).toMatchObject({ options: { heartbeat: 3 }, socketOptions: { rejectUnauthorized: true }, retry: { min: 1000 } });
+      expect(connection).toMatchObject({
+        options: { heartbeat: 3 },
+        socketOptions: { rejectUnauthorized: true },
+        retry: { min: 1000 },
+      });
     }
   });
 });
 
 describe("the connection's TLS and login", () => {
-  const connection = (c: rascal.BrokerConfig): { socketOptions?: Record<string, unknown> | undefined } | undefined => c.vhosts?.['/']?.connections?.[0];
+  const connection = (c: rascal.BrokerConfig): { socketOptions?: Record<string, unknown> | undefined } | undefined =>
+    c.vhosts?.['/']?.connections?.[0];
 
   it("always verifies the broker's certificate, with or without TLS settings", () => {
     expect(connection(config)?.socketOptions).toMatchObject({ rejectUnauthorized: true });
@@ -80,18 +95,27 @@ describe("the connection's TLS and login", () => {
   });
 
   it("passes the CA, the client certificate and key and the server name to Rascal's connection", () => {
-    const tls = { ca: Buffer.from('CA'), cert: Buffer.from('CERT'), key: Buffer.from('KEY'), servername: 'broker.internal' };
+    const tls = {
+      ca: Buffer.from('CA'),
+      cert: Buffer.from('CERT'),
+      key: Buffer.from('KEY'),
+      servername: 'broker.internal',
+    };
     expect(connection(configFor({ url: 'amqps://10.0.0.1', tls }))?.socketOptions).toMatchObject(tls);
   });
 
   it("gives every connection the same socket options: Rascal's and any other", () => {
     const options = { connectTimeoutMs: 900, connectionName: 'x', tls: { ca: 'CA', servername: 'b' } };
-    expect(connection(configFor({ url: 'amqps://b', ...options }))?.socketOptions).toEqual(connectionSocketOptions(options));
+    expect(connection(configFor({ url: 'amqps://b', ...options }))?.socketOptions).toEqual(
+      connectionSocketOptions(options),
+    );
   });
 
   it('hands the login to amqplib directly when given, so the URL needs no password', () => {
     const credentials = { mechanism: 'PLAIN', response: () => Buffer.from('\0u\0p') };
-    expect(connection(configFor({ url: 'amqp://u@broker', credentials }))?.socketOptions?.credentials).toBe(credentials);
+    expect(connection(configFor({ url: 'amqp://u@broker', credentials }))?.socketOptions?.credentials).toBe(
+      credentials,
+    );
     expect(connection(config)?.socketOptions).not.toHaveProperty('credentials');
   });
 });

@@ -45,7 +45,12 @@ export async function declareExchange(
   channel.on('error', () => undefined);
   try {
     await call((done) => {
-      channel.assertExchange(exchange.name, exchange.type, { ...exchange.options, arguments: { ...exchange.options.arguments } }, done);
+      channel.assertExchange(
+        exchange.name,
+        exchange.type,
+        { ...exchange.options, arguments: { ...exchange.options.arguments } },
+        done,
+      );
     });
     await closeChannel(channel);
     return 'assert';
@@ -62,7 +67,10 @@ export async function declareExchange(
     }
   }
   await checkExchange(broker, exchange.name, '', '');
-  logger.info({ exchange: exchange.name }, `exchange '${exchange.name}' exists with other properties; using it as it is`);
+  logger.info(
+    { exchange: exchange.name },
+    `exchange '${exchange.name}' exists with other properties; using it as it is`,
+  );
   return 'check';
 }
 
@@ -80,7 +88,9 @@ async function checkExchange(broker: Broker, name: string, prefix: string, advic
     await closeChannel(channel);
   } catch (err) {
     if ((err as { code?: unknown }).code === 404) {
-      throw new BrokerError('TOPOLOGY_MISMATCH', `${prefix}the broker has no exchange '${name}'${advice}`, { cause: err });
+      throw new BrokerError('TOPOLOGY_MISMATCH', `${prefix}the broker has no exchange '${name}'${advice}`, {
+        cause: err,
+      });
     }
     throw channelError(err, `checking exchange '${name}'`) ?? err;
   }

@@ -143,7 +143,8 @@ export class MemoryDedupStore implements DedupStore {
     private readonly ttlMs = 60 * 60 * 1000,
     private readonly now: () => number = Date.now,
   ) {
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number of at least 1');
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
+      throw new RangeError('maxEntries must be a whole number of at least 1');
   }
 
   private scope(name: string): Scope {

@@ -1,4 +1,9 @@
-import { bindingKeyProblems, exchangeSubscriptions, type ExchangeName, type ExchangeSubscriptionPayload } from '@hello-rabbit/broker-config';
+import {
+  bindingKeyProblems,
+  exchangeSubscriptions,
+  type ExchangeName,
+  type ExchangeSubscriptionPayload,
+} from '@hello-rabbit/broker-config';
 import { ConfigError, type Logger, type TopologyMode } from '@hello-rabbit/runtime';
 import { runConsumer, type Admitted, type Delivery, type RunningConsumer } from './consumer/engine.js';
 import { ownQueueSource } from './consumer/own-queue-source.js';
@@ -38,7 +43,9 @@ export interface ExchangeConsumerOptions {
    * Where deliveries, acks and timings are counted, labelled with the exchange's name (not
    * in the in-flight gauge). @default none
    */
-  readonly metrics?: Pick<ConsumerMetrics, 'messageDelivered' | 'messageAcked' | 'observeHandlerDuration' | 'observeEndToEndLatency'> | undefined;
+  readonly metrics?:
+    | Pick<ConsumerMetrics, 'messageDelivered' | 'messageAcked' | 'observeHandlerDuration' | 'observeEndToEndLatency'>
+    | undefined;
 }
 
 /** No retries: every delivery of a subscriber's own queue is its first attempt. */
@@ -96,35 +103,48 @@ export async function startExchangeConsumer<E extends ExchangeName>(
     topology: options.topology,
     closeTimeoutMs: options.closeTimeoutMs ?? 10_000,
   });
-  const running = await runConsumer<Delivery, Admitted, ExchangeDeliveryContext, ExchangeSubscriptionPayload<E>>(source, {
-    label: name,
-    message: declaration.message,
-    metrics,
-    countsInFlight: false,
-    handler,
-    admit: () => FIRST_ATTEMPT,
-    screen: () => false,
-    invalid: (delivery, reason) => {
-      const { messageId } = delivery.message.properties;
-      logger.error(
-        { exchange: name, routingKey: routingKeyOf(delivery), messageId, reason },
-        'invalid message dropped (a subscriber queue has no dead-letter queue)',
-      );
-      delivery.ack();
+  const running = await runConsumer<Delivery, Admitted, ExchangeDeliveryContext, ExchangeSubscriptionPayload<E>>(
+    source,
+    {
+      label: name,
+      message: declaration.message,
+      metrics,
+      countsInFlight: false,
+      handler,
+      admit: () => FIRST_ATTEMPT,
+      screen: () => false,
+      invalid: (delivery, reason) => {
+        const { messageId } = delivery.message.properties;
+        logger.error(
+          { exchange: name, routingKey: routingKeyOf(delivery), messageId, reason },
+          'invalid message dropped (a subscriber queue has no dead-letter queue)',
+        );
+        delivery.ack();
+      },
+      duplicate: () => false,
+      context: (delivery) => ({
+        exchange: name,
+        routingKey: routingKeyOf(delivery),
+        messageId: delivery.message.properties.messageId,
+      }),
+      handled: () => undefined,
+      failed: (delivery, err) => {
+        logger.error(
+          { err, exchange: name, routingKey: routingKeyOf(delivery), messageId: delivery.message.properties.messageId },
+          'handler failed; the message is dropped',
+        );
+        delivery.ack();
+      },
+      unexpected: (delivery, err) => {
+        logger.error(
+          { err, exchange: name, messageId: delivery.message.properties.messageId },
+          'unexpected error; the message is dropped',
+        );
+        delivery.ack();
+      },
+      close: () => Promise.resolve(),
     },
-    duplicate: () => false,
-    context: (delivery) => ({ exchange: name, routingKey: routingKeyOf(delivery), messageId: delivery.message.properties.messageId }),
-    handled: () => undefined,
-    failed: (delivery, err) => {
-      logger.error({ err, exchange: name, routingKey: routingKeyOf(delivery), messageId: delivery.message.properties.messageId }, 'handler failed; the message is dropped');
-      delivery.ack();
-    },
-    unexpected: (delivery, err) => {
-      logger.error({ err, exchange: name, messageId: delivery.message.properties.messageId }, 'unexpected error; the message is dropped');
-      delivery.ack();
-    },
-    close: () => Promise.resolve(),
-  });
+  );
   return {
     get queue() {
       return source.queue;

@@ -29,7 +29,13 @@ function asDeclared(declaration: QueueDeclaration, extra: Partial<ManagementQueu
 
 describe('queueShapeOf', () => {
   it('takes the type out of the arguments: classic when the declaration names none', () => {
-    expect(queueShapeOf(queues.hello)).toEqual({ type: 'classic', durable: false, exclusive: false, autoDelete: false, arguments: {} });
+    expect(queueShapeOf(queues.hello)).toEqual({
+      type: 'classic',
+      durable: false,
+      exclusive: false,
+      autoDelete: false,
+      arguments: {},
+    });
     expect(queueShapeOf(queues['task_queue.retry.1'])).toEqual({
       type: 'quorum',
       durable: true,
@@ -76,16 +82,36 @@ describe('queueDifferences', () => {
   });
 
   it('tells a number from a string, and compares exclusive and auto-delete', () => {
-    const shape = { type: 'classic', durable: true, exclusive: false, autoDelete: false, arguments: { 'x-message-ttl': 1000 } };
-    const live: ManagementQueue = { name: 'q', durable: true, auto_delete: true, exclusive: true, type: 'classic', arguments: { 'x-message-ttl': '1000' } };
-    expect(queueDifferences(shape, live).map((d) => d.property)).toEqual(['exclusive', 'auto_delete', 'arguments.x-message-ttl']);
+    const shape = {
+      type: 'classic',
+      durable: true,
+      exclusive: false,
+      autoDelete: false,
+      arguments: { 'x-message-ttl': 1000 },
+    };
+    const live: ManagementQueue = {
+      name: 'q',
+      durable: true,
+      auto_delete: true,
+      exclusive: true,
+      type: 'classic',
+      arguments: { 'x-message-ttl': '1000' },
+    };
+    expect(queueDifferences(shape, live).map((d) => d.property)).toEqual([
+      'exclusive',
+      'auto_delete',
+      'arguments.x-message-ttl',
+    ]);
   });
 });
 
 /** A stand-in for the management API: answers each path as the test says, and records the requests. */
 let server: Server;
 let base = '';
-let answer: (path: string, request: IncomingMessage) => { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } = () => ({
+let answer: (
+  path: string,
+  request: IncomingMessage,
+) => { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } = () => ({
   status: 404,
 });
 const requests: { path: string; authorization: string | undefined }[] = [];
@@ -123,7 +149,9 @@ const vhostWith =
     if (!path.startsWith(`/api/queues/${vhost}/`)) return { status: 404 };
     if (name in overrides) {
       const queue = overrides[name];
-      return queue === undefined ? { status: 404, body: '{"error":"Object Not Found","reason":"Not Found"}' } : json(queue);
+      return queue === undefined
+        ? { status: 404, body: '{"error":"Object Not Found","reason":"Not Found"}' }
+        : json(queue);
     }
     const declaration = contract.find((q) => q.name === name);
     return declaration === undefined ? { status: 404 } : json(asDeclared(declaration));
@@ -151,7 +179,11 @@ describe('checkQueuesViaManagement', () => {
     answer = vhostWith({
       'task_queue.retry.3': undefined,
       'task_queue.retry.1': asDeclared(queues['task_queue.retry.1'], {
-        arguments: { ...queues['task_queue.retry.1'].options.arguments, 'x-dead-letter-routing-key': 'hello', 'x-delivery-limit': 5 },
+        arguments: {
+          ...queues['task_queue.retry.1'].options.arguments,
+          'x-dead-letter-routing-key': 'hello',
+          'x-delivery-limit': 5,
+        },
       }),
       hello: asDeclared(queues.hello, { durable: true, type: 'quorum', arguments: { 'x-queue-type': 'quorum' } }),
     });
@@ -163,7 +195,14 @@ describe('checkQueuesViaManagement', () => {
       `queue 'task_queue.retry.1': x-delivery-limit is 5 on the broker, not set in the contract`,
       `vhost '/' has no queue 'task_queue.retry.3'`,
     ]);
-    expect(drift[0]).toMatchObject({ kind: 'different', queue: 'hello', adoptable: true, property: 'type', contract: 'classic', broker: 'quorum' });
+    expect(drift[0]).toMatchObject({
+      kind: 'different',
+      queue: 'hello',
+      adoptable: true,
+      property: 'type',
+      contract: 'classic',
+      broker: 'quorum',
+    });
     expect(drift.at(-1)).toMatchObject({ kind: 'missing', queue: 'task_queue.retry.3' });
   });
 
@@ -177,7 +216,10 @@ describe('checkQueuesViaManagement', () => {
     answer = () => ({ status: 404, body: '{"error":"Object Not Found","reason":"Not Found"}' });
     const err = await failure(checkQueuesViaManagement({ ...login(), vhost: 'nope', queues: contract }));
     expect(err).toBeInstanceOf(BrokerError);
-    expect(err).toMatchObject({ code: 'VHOST_NOT_FOUND', message: `the management API at ${base} has no vhost 'nope': it does not exist` });
+    expect(err).toMatchObject({
+      code: 'VHOST_NOT_FOUND',
+      message: `the management API at ${base} has no vhost 'nope': it does not exist`,
+    });
   });
 
   it.each([
@@ -197,12 +239,20 @@ describe('checkQueuesViaManagement', () => {
   ])('refuses %s with one line that says why (ACCESS_REFUSED)', async (_what, body, why) => {
     answer = () => ({ status: 401, body });
     const err = await failure(checkQueuesViaManagement({ ...login(), vhost: '/', queues: contract }));
-    expect(err).toMatchObject({ code: 'ACCESS_REFUSED', message: `the management API at ${base} refused user 'watcher': ${why}` });
+    expect(err).toMatchObject({
+      code: 'ACCESS_REFUSED',
+      message: `the management API at ${base} refused user 'watcher': ${why}`,
+    });
     expect(err.message).not.toContain('pä$$');
   });
 
   it.each([
-    ['a server error', () => ({ status: 503, body: '{"error":"boom"}' }), 'BROKER_UNREACHABLE', () => `the management API at ${base} answered 503: boom`],
+    [
+      'a server error',
+      () => ({ status: 503, body: '{"error":"boom"}' }),
+      'BROKER_UNREACHABLE',
+      () => `the management API at ${base} answered 503: boom`,
+    ],
     [
       'a redirect',
       () => ({ status: 301, headers: { location: 'https://elsewhere/' } }),
@@ -215,7 +265,8 @@ describe('checkQueuesViaManagement', () => {
       'an answer that is not JSON',
       () => ({ status: 200, body: '<html>' }),
       'HANDSHAKE_FAILED',
-      () => `the server at ${base} did not answer as the RabbitMQ management API (no JSON from GET /api/queues/%2F/hello)`,
+      () =>
+        `the server at ${base} did not answer as the RabbitMQ management API (no JSON from GET /api/queues/%2F/hello)`,
     ],
     [
       'JSON of another shape',
@@ -233,7 +284,9 @@ describe('checkQueuesViaManagement', () => {
     ],
   ] as const)('fails on %s with one line', async (_what, respond, code, message) => {
     answer = respond;
-    const err = await failure(checkQueuesViaManagement({ ...login(), timeoutMs: 300, vhost: '/', queues: [queues.hello] }));
+    const err = await failure(
+      checkQueuesViaManagement({ ...login(), timeoutMs: 300, vhost: '/', queues: [queues.hello] }),
+    );
     expect(err).toMatchObject({ code, message: message() });
   });
 
@@ -243,7 +296,13 @@ describe('checkQueuesViaManagement', () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
     const err = await failure(
-      checkQueuesViaManagement({ ...login(), url: `http://127.0.0.1:${port}`, urlSetting: 'MANAGEMENT_URL', vhost: '/', queues: [queues.hello] }),
+      checkQueuesViaManagement({
+        ...login(),
+        url: `http://127.0.0.1:${port}`,
+        urlSetting: 'MANAGEMENT_URL',
+        vhost: '/',
+        queues: [queues.hello],
+      }),
     );
     expect(err).toMatchObject({
       code: 'BROKER_UNREACHABLE',
@@ -256,7 +315,10 @@ describe('checkQueuesViaManagement', () => {
   it.each([
     ['not a url', 'AMQP_MANAGEMENT_URL: is not a valid URL (expected http://host:15672)'],
     ['amqp://broker:5672', 'AMQP_MANAGEMENT_URL: must start with http:// or https://, not amqp://'],
-    ['http://user:secret@broker:15672', 'AMQP_MANAGEMENT_URL: must not hold a user or password (give the login separately)'],
+    [
+      'http://user:secret@broker:15672',
+      'AMQP_MANAGEMENT_URL: must not hold a user or password (give the login separately)',
+    ],
     ['http://broker:15672/?x=1', 'AMQP_MANAGEMENT_URL: must not have a query or a fragment'],
   ])('refuses the URL %j with a ConfigError naming the setting', async (url, message) => {
     const err = await failure(checkQueuesViaManagement({ ...login(), url, vhost: '/', queues: contract }));
@@ -271,7 +333,10 @@ describe('createManagementClient', () => {
     answer = (path) => (path === '/rabbitmq/api/queues/%2F/hello' ? json(asDeclared(queues.hello)) : { status: 404 });
     const client = createManagementClient({ ...login(), url: `${base}/rabbitmq/` });
     expect(client.where).toBe(`${base}/rabbitmq`);
-    expect(await client.get('/api/queues/%2F/hello', managementQueueShape)).toMatchObject({ name: 'hello', type: 'classic' });
+    expect(await client.get('/api/queues/%2F/hello', managementQueueShape)).toMatchObject({
+      name: 'hello',
+      type: 'classic',
+    });
     expect(await client.get('/api/queues/%2F/other', managementQueueShape)).toBeUndefined();
   });
 });

@@ -90,8 +90,10 @@ function baseUrl(value: string, setting: string): string {
   } catch {
     throw bad('is not a valid URL (expected http://host:15672)');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`must start with http:// or https://, not ${url.protocol}//`);
-  if (url.username !== '' || url.password !== '') throw bad('must not hold a user or password (give the login separately)');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw bad(`must start with http:// or https://, not ${url.protocol}//`);
+  if (url.username !== '' || url.password !== '')
+    throw bad('must not hold a user or password (give the login separately)');
   if (url.search !== '' || url.hash !== '') throw bad('must not have a query or a fragment');
   return url.toString().replace(/\/+$/, '');
 }
@@ -113,7 +115,11 @@ export function createManagementClient(login: ManagementLogin): ManagementClient
 
   const unreachable = (err: unknown): BrokerError => {
     if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-      return new BrokerError('CONNECT_TIMEOUT', `the management API at ${where} did not answer within ${timeoutMs} ms`, { cause: err });
+      return new BrokerError(
+        'CONNECT_TIMEOUT',
+        `the management API at ${where} did not answer within ${timeoutMs} ms`,
+        { cause: err },
+      );
     }
     const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
     const code = typeof cause?.code === 'string' ? cause.code : undefined;
@@ -127,16 +133,27 @@ export function createManagementClient(login: ManagementLogin): ManagementClient
         );
       case 'ENOTFOUND':
       case 'EAI_AGAIN':
-        return new BrokerError('BROKER_UNREACHABLE', `cannot reach the management API: host '${host}' not found`, { cause: err });
+        return new BrokerError('BROKER_UNREACHABLE', `cannot reach the management API: host '${host}' not found`, {
+          cause: err,
+        });
       case 'UND_ERR_CONNECT_TIMEOUT':
       case 'ETIMEDOUT':
-        return new BrokerError('CONNECT_TIMEOUT', `cannot reach the management API at ${where}: no answer in time`, { cause: err });
+        return new BrokerError('CONNECT_TIMEOUT', `cannot reach the management API at ${where}: no answer in time`, {
+          cause: err,
+        });
       default: {
         if (code?.startsWith('HPE_') === true) {
-          return new BrokerError('HANDSHAKE_FAILED', `the server at ${where} did not answer HTTP (is it the management API's port?)`, { cause: err });
+          return new BrokerError(
+            'HANDSHAKE_FAILED',
+            `the server at ${where} did not answer HTTP (is it the management API's port?)`,
+            { cause: err },
+          );
         }
-        const detail = typeof cause?.message === 'string' ? cause.message : err instanceof Error ? err.message : String(err);
-        return new BrokerError('BROKER_UNREACHABLE', `cannot reach the management API at ${where}: ${scrub(detail)}`, { cause: err });
+        const detail =
+          typeof cause?.message === 'string' ? cause.message : err instanceof Error ? err.message : String(err);
+        return new BrokerError('BROKER_UNREACHABLE', `cannot reach the management API at ${where}: ${scrub(detail)}`, {
+          cause: err,
+        });
       }
     }
   };
@@ -172,7 +189,10 @@ export function createManagementClient(login: ManagementLogin): ManagementClient
       );
     }
     if (response.status >= 500) {
-      throw new BrokerError('BROKER_UNREACHABLE', `the management API at ${where} answered ${response.status}: ${scrub(reasonOf(body) ?? 'server error')}`);
+      throw new BrokerError(
+        'BROKER_UNREACHABLE',
+        `the management API at ${where} answered ${response.status}: ${scrub(reasonOf(body) ?? 'server error')}`,
+      );
     }
     if (!response.ok) {
       throw new BrokerError(
@@ -184,7 +204,10 @@ export function createManagementClient(login: ManagementLogin): ManagementClient
     try {
       return JSON.parse(body) as unknown;
     } catch {
-      throw new BrokerError('HANDSHAKE_FAILED', `the server at ${where} did not answer as the RabbitMQ management API (no JSON from GET ${path})`);
+      throw new BrokerError(
+        'HANDSHAKE_FAILED',
+        `the server at ${where} did not answer as the RabbitMQ management API (no JSON from GET ${path})`,
+      );
     }
   };
 
@@ -211,7 +234,10 @@ export function createManagementClient(login: ManagementLogin): ManagementClient
 const argumentsTable = z.record(z.string(), z.unknown());
 
 /** A policy definition; RabbitMQ writes an empty one as `[]`. */
-export const policyDefinitionShape = z.union([argumentsTable, z.array(z.unknown()).transform((): Record<string, unknown> => ({}))]);
+export const policyDefinitionShape = z.union([
+  argumentsTable,
+  z.array(z.unknown()).transform((): Record<string, unknown> => ({})),
+]);
 
 /** A queue as `GET /api/queues/{vhost}/{name}` (and the list) shows it; other fields pass through. */
 export const managementQueueShape = z.looseObject({
@@ -270,13 +296,18 @@ function canonical(value: unknown): string {
   if (value === undefined) return 'undefined';
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+        )
       : v,
   );
 }
 
 /** Every argument set on either side and not equal on both, by name. */
-export function argumentDifferences(contract: Readonly<Record<string, unknown>>, broker: Readonly<Record<string, unknown>>): QueueDifference[] {
+export function argumentDifferences(
+  contract: Readonly<Record<string, unknown>>,
+  broker: Readonly<Record<string, unknown>>,
+): QueueDifference[] {
   const names = [...new Set([...Object.keys(contract), ...Object.keys(broker)])].sort();
   return names
     .filter((name) => canonical(contract[name]) !== canonical(broker[name]))
@@ -367,20 +398,32 @@ export async function checkQueuesViaManagement(options: ManagementCheckOptions):
   const client = createManagementClient(options);
   const { vhost } = options;
   const found = await Promise.all(
-    options.queues.map((declaration) => client.get(`/api/queues/${apiSegment(vhost)}/${apiSegment(declaration.name)}`, managementQueueShape)),
+    options.queues.map((declaration) =>
+      client.get(`/api/queues/${apiSegment(vhost)}/${apiSegment(declaration.name)}`, managementQueueShape),
+    ),
   );
   // A queue of a vhost that does not exist is a 404 too: one list of the vhost tells which.
   if (found.some((queue) => queue === undefined)) {
     const listed = await client.get(`/api/queues/${apiSegment(vhost)}?columns=name`, z.array(z.unknown()));
     if (listed === undefined) {
-      throw new BrokerError('VHOST_NOT_FOUND', `the management API at ${client.where} has no vhost '${vhost}': it does not exist`);
+      throw new BrokerError(
+        'VHOST_NOT_FOUND',
+        `the management API at ${client.where} has no vhost '${vhost}': it does not exist`,
+      );
     }
   }
   return options.queues.flatMap((declaration, index): QueueDrift[] => {
     const live = found[index];
     const adoptable = declaration.adoptExisting;
     if (live === undefined) {
-      return [{ kind: 'missing', queue: declaration.name, adoptable, description: `vhost '${vhost}' has no queue '${declaration.name}'` }];
+      return [
+        {
+          kind: 'missing',
+          queue: declaration.name,
+          adoptable,
+          description: `vhost '${vhost}' has no queue '${declaration.name}'`,
+        },
+      ];
     }
     const required = new Set((declaration.requiredArguments ?? []).map((name) => `arguments.${name}`));
     return queueDifferences(queueShapeOf(declaration), live).map((difference) => ({

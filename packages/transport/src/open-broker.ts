@@ -1,5 +1,13 @@
 import type amqplib from 'amqplib';
-import { queues, queuesUsedBy, rascalTopology, type QueueDeclaration, type QueueMode, type QueueName, type TopologyUse } from '@hello-rabbit/broker-config';
+import {
+  queues,
+  queuesUsedBy,
+  rascalTopology,
+  type QueueDeclaration,
+  type QueueMode,
+  type QueueName,
+  type TopologyUse,
+} from '@hello-rabbit/broker-config';
 import { nodeEndpoints, withDeadline, type AmqpEndpoint, type Logger, type TopologyMode } from '@hello-rabbit/runtime';
 import { channelError, toBrokerError } from './broker-errors.js';
 import { connectFirstNode, connecting, connectTimeout } from './connect.js';
@@ -67,7 +75,11 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
 
   // The topology, on the first node that answers (a node that cannot be reached is passed
   // over; any other failure would be the same on every node of a cluster, and stops here).
-  const { connection, node, index: first } = await connectFirstNode(
+  const {
+    connection,
+    node,
+    index: first,
+  } = await connectFirstNode(
     endpoint,
     { connectTimeoutMs, connectionName: `${settings.connectionName} (topology check)` },
     logger,
@@ -75,7 +87,11 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
   // An error after the handshake (the broker closing on us) rejects the pending call below.
   connection.on('error', () => undefined);
   const declarations = settings.use === undefined ? Object.values(queues) : queuesUsedBy(settings.use);
-  const queueModes = await withDeadline(resolveQueueModes(settings, node, connection, declarations, logger), connectTimeoutMs, timeout(node))
+  const queueModes = await withDeadline(
+    resolveQueueModes(settings, node, connection, declarations, logger),
+    connectTimeoutMs,
+    timeout(node),
+  )
     .catch((err: unknown) => {
       throw toBrokerError(err, node);
     })
@@ -110,11 +126,13 @@ export async function openBroker(settings: BrokerSettings, logger: Logger): Prom
 
   const creating = createRascalBroker(config, endpoint.vhost, nodes.length);
   // Rascal may have to go round every node (one connect timeout each) to find one that answers.
-  const broker = await withDeadline(creating, connectTimeoutMs * nodes.length, timeout(order[0] as AmqpEndpoint)).catch((err: unknown) => {
-    // A connection that arrives after the deadline is closed, not leaked.
-    creating.then((late) => late.shutdown()).catch(() => undefined);
-    throw toBrokerError(err, order[0] as AmqpEndpoint);
-  });
+  const broker = await withDeadline(creating, connectTimeoutMs * nodes.length, timeout(order[0] as AmqpEndpoint)).catch(
+    (err: unknown) => {
+      // A connection that arrives after the deadline is closed, not leaked.
+      creating.then((late) => late.shutdown()).catch(() => undefined);
+      throw toBrokerError(err, order[0] as AmqpEndpoint);
+    },
+  );
 
   const where = { broker: endpoint.redacted, vhost: endpoint.vhost };
   onRascalEvent(broker, 'error', (err: Error) => {
@@ -206,7 +224,9 @@ async function checkAll(
   }
   if (missing.length > 0 || locked.length > 0) {
     const problems = [
-      ...(missing.length > 0 ? [`lacks ${missing.length === 1 ? 'the queue' : 'the queues'} ${missing.join(', ')}`] : []),
+      ...(missing.length > 0
+        ? [`lacks ${missing.length === 1 ? 'the queue' : 'the queues'} ${missing.join(', ')}`]
+        : []),
       ...(locked.length > 0 ? [`has ${locked.join(', ')} exclusive to another connection`] : []),
     ];
     throw new BrokerError(
@@ -240,7 +260,9 @@ async function compareThroughManagement(
     queues: declarations,
     timeoutMs,
   });
-  const adopted = new Set(drift.filter((item) => item.kind === 'different' && item.adoptable).map((item) => item.queue));
+  const adopted = new Set(
+    drift.filter((item) => item.kind === 'different' && item.adoptable).map((item) => item.queue),
+  );
   for (const queue of adopted) {
     const how = drift.filter((item) => item.queue === queue).map((item) => item.description);
     logger.info({ queue, differences: how }, `queue '${queue}' exists with other properties; using it as it is`);

@@ -1,6 +1,13 @@
 import { channelError } from './broker-errors.js';
 import type { Logger } from '@hello-rabbit/runtime';
-import { closeChannel, openChannel, type AmqpChannel, type Broker, type PublishProperties, type ReturnedMessage } from './rascal-adapter.js';
+import {
+  closeChannel,
+  openChannel,
+  type AmqpChannel,
+  type Broker,
+  type PublishProperties,
+  type ReturnedMessage,
+} from './rascal-adapter.js';
 import { publishSpanIfTracing, type PublishSpan } from '@hello-rabbit/runtime';
 
 /** How one publish ended. Only `confirmed` means the broker has the message. */
@@ -88,7 +95,12 @@ export interface ConfirmedPublisher extends Publisher {
    * persistent and mandatory; the outcome as `publish`'s (its `messageId` is '' when the
    * message has none). Never rejects.
    */
-  publishAsGiven(queue: string, content: Buffer, properties: PublishProperties, timeoutMs: number): Promise<PublishOutcome>;
+  publishAsGiven(
+    queue: string,
+    content: Buffer,
+    properties: PublishProperties,
+    timeoutMs: number,
+  ): Promise<PublishOutcome>;
 }
 
 interface Pending {
@@ -122,7 +134,10 @@ export function createPublisher(broker: Broker, options: PublisherOptions): Publ
  * connection, or a plain connection (see `openQueueBrowser`). Same pipeline, same
  * confirm, return, nack and timeout handling.
  */
-export function createConfirmedPublisher<C extends ConfirmChannel>(source: ConfirmChannelSource<C>, options: PublisherOptions): ConfirmedPublisher {
+export function createConfirmedPublisher<C extends ConfirmChannel>(
+  source: ConfirmChannelSource<C>,
+  options: PublisherOptions,
+): ConfirmedPublisher {
   const { logger } = options;
   const maxInFlight = options.maxInFlight ?? 1000;
 
@@ -204,7 +219,11 @@ export function createConfirmedPublisher<C extends ConfirmChannel>(source: Confi
     const now = Date.now();
     for (const entry of pending.values()) {
       if (entry.deadline > now) break;
-      settle(entry, { status: 'failed', messageId: entry.messageId, reason: `no confirm from the broker within ${entry.timeoutMs} ms` });
+      settle(entry, {
+        status: 'failed',
+        messageId: entry.messageId,
+        reason: `no confirm from the broker within ${entry.timeoutMs} ms`,
+      });
     }
   }, 100);
   sweep.unref();
@@ -234,28 +253,36 @@ export function createConfirmedPublisher<C extends ConfirmChannel>(source: Confi
         expiration: publishOptions.expiration,
         correlationId: publishOptions.correlationId,
       };
-      const entry: Pending = { seq: nextSeq++, messageId, returnKey: properties.messageId, deadline: now + timeoutMs, timeoutMs, channel: ch, resolve, span };
+      const entry: Pending = {
+        seq: nextSeq++,
+        messageId,
+        returnKey: properties.messageId,
+        deadline: now + timeoutMs,
+        timeoutMs,
+        channel: ch,
+        resolve,
+        span,
+      };
       pending.set(entry.seq, entry);
       try {
-        const ok = ch.publish(
-          exchange,
-          routingKey,
-          content,
-          properties,
-          (err: unknown) => {
-            if (err === null || err === undefined) {
-              settle(entry, entry.returned === undefined ? { status: 'confirmed', messageId } : { status: 'returned', messageId, reason: entry.returned });
-            } else {
-              const message = refusals.get(ch) ?? (err instanceof Error ? err.message : 'the broker did not confirm');
-              settle(
-                entry,
-                /nack/i.test(message)
-                  ? { status: 'nacked', messageId, reason: 'rejected by the broker (basic.nack)' }
-                  : { status: 'failed', messageId, reason: message },
-              );
-            }
-          },
-        );
+        const ok = ch.publish(exchange, routingKey, content, properties, (err: unknown) => {
+          if (err === null || err === undefined) {
+            settle(
+              entry,
+              entry.returned === undefined
+                ? { status: 'confirmed', messageId }
+                : { status: 'returned', messageId, reason: entry.returned },
+            );
+          } else {
+            const message = refusals.get(ch) ?? (err instanceof Error ? err.message : 'the broker did not confirm');
+            settle(
+              entry,
+              /nack/i.test(message)
+                ? { status: 'nacked', messageId, reason: 'rejected by the broker (basic.nack)' }
+                : { status: 'failed', messageId, reason: message },
+            );
+          }
+        });
         if (!ok && drained === undefined) {
           // The socket's buffer is full: later publishes wait until it drains.
           drained = new Promise<void>((resolveDrain) => {
@@ -301,10 +328,25 @@ export function createConfirmedPublisher<C extends ConfirmChannel>(source: Confi
     return send(ch, exchange, routingKey, content, publishOptions, span, asGiven);
   };
 
-  const publishTo = (exchange: string, routingKey: string, content: Buffer, publishOptions: PublishOptions, asGiven?: PublishProperties): Promise<PublishOutcome> => {
-    if (closed) return Promise.resolve({ status: 'failed', messageId: publishOptions.messageId, reason: 'the publisher is closed' });
+  const publishTo = (
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    publishOptions: PublishOptions,
+    asGiven?: PublishProperties,
+  ): Promise<PublishOutcome> => {
+    if (closed)
+      return Promise.resolve({
+        status: 'failed',
+        messageId: publishOptions.messageId,
+        reason: 'the publisher is closed',
+      });
     // The span covers the wait for a slot too: it is part of what the caller waits for.
-    const span = publishSpanIfTracing(exchange === '' ? routingKey : exchange, publishOptions.messageId, publishOptions.headers);
+    const span = publishSpanIfTracing(
+      exchange === '' ? routingKey : exchange,
+      publishOptions.messageId,
+      publishOptions.headers,
+    );
     // The fast path (a channel, a free slot, a socket taking bytes) allocates no async frame.
     if (channel !== undefined && pending.size < maxInFlight && slotWaiters.length === 0 && drained === undefined) {
       return send(channel, exchange, routingKey, content, publishOptions, span, asGiven);
@@ -315,9 +357,16 @@ export function createConfirmedPublisher<C extends ConfirmChannel>(source: Confi
   return {
     // Through the default exchange: the routing key is the queue's name.
     publish: (queue, content, publishOptions) => publishTo('', queue, content, publishOptions),
-    publishTo: (exchange, routingKey, content, publishOptions) => publishTo(exchange, routingKey, content, publishOptions),
+    publishTo: (exchange, routingKey, content, publishOptions) =>
+      publishTo(exchange, routingKey, content, publishOptions),
     publishAsGiven: (queue, content, properties, timeoutMs) =>
-      publishTo('', queue, content, { messageId: properties.messageId ?? '', timeoutMs }, { ...properties, persistent: true, mandatory: true }),
+      publishTo(
+        '',
+        queue,
+        content,
+        { messageId: properties.messageId ?? '', timeoutMs },
+        { ...properties, persistent: true, mandatory: true },
+      ),
     get inFlight() {
       return pending.size;
     },

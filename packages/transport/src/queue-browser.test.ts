@@ -8,7 +8,11 @@ describe('browseError', () => {
   };
 
   it("reads the failures a tool can explain out of the client's words, keeping them as the message", () => {
-    expect(failureOf('Operation failed: QueueDeclare; 404 (NOT-FOUND) with message "NOT_FOUND - no queue \'q\' in vhost \'/\'"')).toBe('queue-not-found');
+    expect(
+      failureOf(
+        "Operation failed: QueueDeclare; 404 (NOT-FOUND) with message \"NOT_FOUND - no queue 'q' in vhost '/'\"",
+      ),
+    ).toBe('queue-not-found');
     expect(failureOf('PRECONDITION_FAILED - acknowledgement timed out')).toBe('ack-timeout');
     expect(failureOf('Channel closed')).toBe('connection-lost');
     expect(failureOf('Connection closed: 320 (CONNECTION-FORCED)')).toBe('connection-lost');

@@ -87,8 +87,7 @@ export interface ScanResult {
 
 /** How publishing a copy ended. Only `confirmed` means the broker has it. */
 export type CopyOutcome =
-  | { readonly status: 'confirmed' }
-  | { readonly status: 'returned' | 'nacked' | 'failed'; readonly reason: string };
+  { readonly status: 'confirmed' } | { readonly status: 'returned' | 'nacked' | 'failed'; readonly reason: string };
 
 /**
  * The properties of a copy: those given are set as they are (a timestamp, a messageId only
@@ -144,7 +143,11 @@ export interface QueueBrowser {
    * @throws QueueBrowseError for a missing queue, a consumer_timeout or a lost connection;
    * an error of `visit` as it is (after giving back what was held, the message in hand included)
    */
-  scan(queue: string, visit: (message: QueueMessage, position: number) => Verdict | Promise<Verdict>, options?: ScanOptions): Promise<ScanResult>;
+  scan(
+    queue: string,
+    visit: (message: QueueMessage, position: number) => Verdict | Promise<Verdict>,
+    options?: ScanOptions,
+  ): Promise<ScanResult>;
   /**
    * Publishes a copy of a message to `queue` (default exchange, persistent, mandatory) on a
    * confirm channel of this connection, through the transport's confirmed publisher, and
@@ -174,9 +177,18 @@ const RETURN_WAIT_MS = 5000;
  * the login never in a URL, a connect timeout), for looking into queues.
  * @throws BrokerError with a one-line, password-free message
  */
-export async function openQueueBrowser(endpoint: AmqpEndpoint, options: QueueBrowserOptions, logger: Logger): Promise<QueueBrowser> {
+export async function openQueueBrowser(
+  endpoint: AmqpEndpoint,
+  options: QueueBrowserOptions,
+  logger: Logger,
+): Promise<QueueBrowser> {
   const { connection, node } = await connectFirstNode(endpoint, options, logger);
-  const where = { broker: endpoint.redacted, node: `${node.host}:${node.port}`, vhost: endpoint.vhost, tls: endpoint.protocol === 'amqps' };
+  const where = {
+    broker: endpoint.redacted,
+    node: `${node.host}:${node.port}`,
+    vhost: endpoint.vhost,
+    tls: endpoint.protocol === 'amqps',
+  };
   // A lost connection rejects whatever is pending on its channels; this only logs it.
   connection.on('error', (err: Error) => {
     logger.error({ ...where, err }, 'connection error');
@@ -226,7 +238,9 @@ export async function openQueueBrowser(endpoint: AmqpEndpoint, options: QueueBro
         { logger },
       );
       const outcome = await publisher.publishAsGiven(queue, content, properties, timeoutMs);
-      return outcome.status === 'confirmed' ? { status: 'confirmed' } : { status: outcome.status, reason: outcome.reason };
+      return outcome.status === 'confirmed'
+        ? { status: 'confirmed' }
+        : { status: outcome.status, reason: outcome.reason };
     },
     close: async () => {
       const closing = (async () => {
@@ -272,7 +286,8 @@ export function browseError(err: unknown): Error {
   const { message } = err;
   if (/\b404\b|NOT_FOUND/.test(message)) return new QueueBrowseError('queue-not-found', message, { cause: err });
   if (/acknowledgement timed out/i.test(message)) return new QueueBrowseError('ack-timeout', message, { cause: err });
-  if (/closed|Connection|Channel ended/i.test(message)) return new QueueBrowseError('connection-lost', message, { cause: err });
+  if (/closed|Connection|Channel ended/i.test(message))
+    return new QueueBrowseError('connection-lost', message, { cause: err });
   return err;
 }
 
@@ -346,7 +361,12 @@ async function scanQueue(
 }
 
 /** Returns held messages to the queue, oldest first, in batches the broker keeps in order. */
-async function giveBack(channel: amqplib.Channel, queue: string, deliveryTags: readonly number[], onSlowReturn?: () => void): Promise<void> {
+async function giveBack(
+  channel: amqplib.Channel,
+  queue: string,
+  deliveryTags: readonly number[],
+  onSlowReturn?: () => void,
+): Promise<void> {
   if (deliveryTags.length === 0) return;
   const { messageCount: before } = await channel.checkQueue(queue);
   let waiting = true;

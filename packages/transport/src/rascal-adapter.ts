@@ -22,7 +22,12 @@ type Callback<T> = (err: unknown, ok: T) => void;
 /** A delivery as amqplib's callback API hands it over. */
 export interface AmqpMessage {
   readonly content: Buffer;
-  readonly fields: { readonly exchange: string; readonly routingKey: string; readonly redelivered: boolean; readonly deliveryTag: number };
+  readonly fields: {
+    readonly exchange: string;
+    readonly routingKey: string;
+    readonly redelivered: boolean;
+    readonly deliveryTag: number;
+  };
   readonly properties: {
     readonly messageId?: string | undefined;
     readonly contentType?: string | undefined;
@@ -52,7 +57,13 @@ export interface AmqpChannel extends EventEmitter {
   assertExchange(exchange: string, type: string, options: Options.AssertExchange, callback: Callback<unknown>): void;
   checkExchange(exchange: string, callback: Callback<unknown>): void;
   assertQueue(queue: string, options: Options.AssertQueue, callback: Callback<{ readonly queue: string }>): void;
-  bindQueue(queue: string, source: string, pattern: string, args: Record<string, unknown>, callback: Callback<unknown>): void;
+  bindQueue(
+    queue: string,
+    source: string,
+    pattern: string,
+    args: Record<string, unknown>,
+    callback: Callback<unknown>,
+  ): void;
   prefetch(count: number, global: boolean, callback: Callback<unknown>): void;
   consume(
     queue: string,
@@ -62,7 +73,13 @@ export interface AmqpChannel extends EventEmitter {
   ): void;
   cancel(consumerTag: string, callback: Callback<unknown>): void;
   ack(message: AmqpMessage, allUpTo?: boolean): void;
-  publish(exchange: string, routingKey: string, content: Buffer, options?: PublishProperties, callback?: (err: unknown) => void): boolean;
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options?: PublishProperties,
+    callback?: (err: unknown) => void,
+  ): boolean;
   close(callback: (err?: unknown) => void): void;
 }
 
@@ -161,7 +178,10 @@ export async function createRascalBroker(config: RascalConfig, vhostName: string
     await created.shutdown().catch(() => undefined);
     throw new Error('this Rascal has no getVhost: is patches/rascal@21.0.1.patch applied?');
   }
-  const channelWatchers: ((channel: AmqpChannel) => void)[] = [(channel) => coalesceWrites(channel.connection), (channel) => coalesceAcks(channel)];
+  const channelWatchers: ((channel: AmqpChannel) => void)[] = [
+    (channel) => coalesceWrites(channel.connection),
+    (channel) => coalesceAcks(channel),
+  ];
   watchVhostChannels(vhost, channelWatchers);
   if (nodes > 1) moveOnAfterLoss(vhost, nodes);
   const broker = new RascalBackedBroker(vhostName, created);
@@ -217,7 +237,8 @@ export function call<T>(operation: (callback: Callback<T>) => void): Promise<T> 
   return new Promise<T>((resolve, reject) => {
     operation((err, ok) => {
       if (err === null || err === undefined) resolve(ok);
-      else reject(err instanceof Error ? err : new Error(typeof err === 'string' ? err : 'the channel operation failed'));
+      else
+        reject(err instanceof Error ? err : new Error(typeof err === 'string' ? err : 'the channel operation failed'));
     });
   });
 }
@@ -241,7 +262,10 @@ export function closeChannel(channel: AmqpChannel): Promise<void> {
  * error nacks, with the recovery strategy given (`nack` with `requeue`, and a `defer` in ms
  * before it goes back).
  */
-export type Settle = (err?: Error, recovery?: { readonly strategy: 'nack'; readonly requeue?: boolean; readonly defer?: number }) => void;
+export type Settle = (
+  err?: Error,
+  recovery?: { readonly strategy: 'nack'; readonly requeue?: boolean; readonly defer?: number },
+) => void;
 
 /** A subscription to one of the contract's queues (Rascal's SubscriberSessionAsPromised). */
 export interface QueueSession {

@@ -120,7 +120,12 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
   } catch (err) {
     client.disconnect();
     const message = lastError === '' ? (err as Error).message : lastError;
-    if (isAuthFailure(message)) throw new DedupStoreError('STORE_AUTH', `Redis at ${redacted} refused the credentials: ${message.split('.')[0]}`, { cause: err });
+    if (isAuthFailure(message))
+      throw new DedupStoreError(
+        'STORE_AUTH',
+        `Redis at ${redacted} refused the credentials: ${message.split('.')[0]}`,
+        { cause: err },
+      );
     throw new DedupStoreError('STORE_UNREACHABLE', `Redis at ${redacted} does not answer: ${message}`, { cause: err });
   }
 
@@ -129,7 +134,11 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
     if (answering === now) return;
     answering = now;
     if (now) logger.info({ store: redacted }, 'dedup store answers again');
-    else logger.error({ store: redacted, reason: (err as Error | undefined)?.message ?? (lastError || 'connection closed') }, 'dedup store unreachable: no task is started until it answers');
+    else
+      logger.error(
+        { store: redacted, reason: (err as Error | undefined)?.message ?? (lastError || 'connection closed') },
+        'dedup store unreachable: no task is started until it answers',
+      );
     options.onChange?.(now);
   };
   client.on('ready', () => {
@@ -189,7 +198,12 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
     });
   });
   const marks = batcher<{ key: string; answer: string }, undefined>(async (items) => {
-    await scripts.helloRabbitMark(items.length, ...items.map((one) => one.key), String(windowMs), ...items.map((one) => one.answer));
+    await scripts.helloRabbitMark(
+      items.length,
+      ...items.map((one) => one.key),
+      String(windowMs),
+      ...items.map((one) => one.answer),
+    );
     return items.map(() => undefined);
   });
   const ask = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -211,7 +225,8 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
     },
     redacted,
     claim: (scope, id, leaseMs) => ask(() => claims({ key: keyOf(scope, id), token: randomUUID(), leaseMs })),
-    renew: (scope, id, token, leaseMs) => ask(async () => (await client.eval(RENEW, 1, keyOf(scope, id), token, String(leaseMs))) === 1),
+    renew: (scope, id, token, leaseMs) =>
+      ask(async () => (await client.eval(RENEW, 1, keyOf(scope, id), token, String(leaseMs))) === 1),
     // Done, even when the claim ran out meanwhile: the work happened.
     done: (scope, id, _token, answer) => ask(() => marks({ key: keyOf(scope, id), answer: answer ?? '' })),
     release: (scope, id, token) =>
@@ -222,7 +237,13 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
       let deleted = 0;
       let cursor = '0';
       do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`, 'COUNT', 1000);
+        const [next, keys] = await client.scan(
+          cursor,
+          'MATCH',
+          `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`,
+          'COUNT',
+          1000,
+        );
         cursor = next;
         if (keys.length > 0) deleted += await client.unlink(...keys);
       } while (cursor !== '0');
@@ -230,7 +251,9 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
     },
     close: async () => {
       client.removeAllListeners('close');
-      await client.quit().catch(() => { client.disconnect(); });
+      await client.quit().catch(() => {
+        client.disconnect();
+      });
     },
   };
 }

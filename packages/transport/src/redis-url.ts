@@ -14,7 +14,8 @@ export class DedupStoreError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.exitCode = code === 'STORE_CONFIG' ? ExitCode.config : code === 'STORE_AUTH' ? ExitCode.noPermission : ExitCode.unavailable;
+    this.exitCode =
+      code === 'STORE_CONFIG' ? ExitCode.config : code === 'STORE_AUTH' ? ExitCode.noPermission : ExitCode.unavailable;
   }
 }
 

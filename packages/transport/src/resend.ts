@@ -105,7 +105,8 @@ export async function sendAll(
     while (next < count && !stopped()) settle(await publishOne(next++));
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.window, count)) }, worker));
-  for (; next < count; next++) settle({ index: next, messageId: '', status: 'unsent', attempts: 0, reason: 'interrupted' });
+  for (; next < count; next++)
+    settle({ index: next, messageId: '', status: 'unsent', attempts: 0, reason: 'interrupted' });
   return { total: count, ...counts, firstFailure };
 }
 
@@ -184,7 +185,10 @@ export async function publishUntilSettled(
       const why = held ?? `not confirmed within the ${options.deadlineMs} ms deadline`;
       return { status: 'failed', attempts: attempt, reason: `${outcome.reason} (${why})` };
     }
-    options.logger.warn({ messageId, queue, attempt, retryInMs: wait, reason: outcome.reason }, 'not confirmed; publishing again');
+    options.logger.warn(
+      { messageId, queue, attempt, retryInMs: wait, reason: outcome.reason },
+      'not confirmed; publishing again',
+    );
     await sleep(wait, undefined, { signal: options.signal }).catch(() => undefined);
     if (options.signal?.aborted === true) {
       metrics?.messagePublishFailed(queue, PublishFailureReason.unconfirmed);

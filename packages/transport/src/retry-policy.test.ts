@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { countAttempts, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, HEADERS_TRUNCATED, retryPolicyFor } from './retry-policy.js';
+import {
+  countAttempts,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_RETRY_DELAYS_MS,
+  HEADERS_TRUNCATED,
+  retryPolicyFor,
+} from './retry-policy.js';
 
 const retries = ['q.retry.1', 'q.retry.2'];
-const death = (queue: string, count: number, reason = 'expired') => ({ queue, count, reason, exchange: '', time: new Date() });
+const death = (queue: string, count: number, reason = 'expired') => ({
+  queue,
+  count,
+  reason,
+  exchange: '',
+  time: new Date(),
+});
 
 describe('countAttempts', () => {
   it('counts a first delivery as attempt 1', () => {
@@ -13,7 +25,14 @@ describe('countAttempts', () => {
   });
 
   it('counts the expiries from its own retry queues, from the broker’s x-death', () => {
-    const headers = { 'x-death': [death('q.retry.1', 1), death('q.retry.2', 2), death('elsewhere', 5), death('q.retry.1', 3, 'rejected')] };
+    const headers = {
+      'x-death': [
+        death('q.retry.1', 1),
+        death('q.retry.2', 2),
+        death('elsewhere', 5),
+        death('q.retry.1', 3, 'rejected'),
+      ],
+    };
     expect(countAttempts(headers, false, retries)).toMatchObject({ ok: true, count: { retries: 3, attempt: 4 } });
   });
 
@@ -39,7 +58,10 @@ describe('countAttempts', () => {
     const headers = { 'x-death': [death('q.retry.1', 4)], 'x-claim-waits': 3 };
     expect(countAttempts(headers, false, retries)).toMatchObject({ ok: true, count: { retries: 1, attempt: 2 } });
     // More waits claimed than passes through the wait queues: never below zero.
-    expect(countAttempts({ 'x-claim-waits': 9 }, false, retries)).toMatchObject({ ok: true, count: { retries: 0, attempt: 1 } });
+    expect(countAttempts({ 'x-claim-waits': 9 }, false, retries)).toMatchObject({
+      ok: true,
+      count: { retries: 0, attempt: 1 },
+    });
   });
 
   it.each([
@@ -60,7 +82,10 @@ describe('countAttempts on headers the decoder could not decode in full', () => 
   it('refuses a header table marked truncated (nested too deep)', () => {
     const headers: Record<string, unknown> = { a: '[not decoded: nested deeper than 64 levels]' };
     Object.defineProperty(headers, HEADERS_TRUNCATED, { value: true });
-    expect(countAttempts(headers, false, [])).toEqual({ ok: false, reason: 'malformed headers: a table nested too deep to decode' });
+    expect(countAttempts(headers, false, [])).toEqual({
+      ok: false,
+      reason: 'malformed headers: a table nested too deep to decode',
+    });
     expect(countAttempts({ a: 'plain' }, false, []).ok).toBe(true);
   });
 });

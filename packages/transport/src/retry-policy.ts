@@ -88,7 +88,12 @@ export function countAttempts(
   if (xDeath !== undefined) {
     if (!Array.isArray(xDeath)) return { ok: false, reason: 'malformed x-death header: not an array' };
     for (const entry of xDeath as unknown[]) {
-      if (!isRecord(entry) || !isCount(entry.count) || typeof entry.queue !== 'string' || typeof entry.reason !== 'string') {
+      if (
+        !isRecord(entry) ||
+        !isCount(entry.count) ||
+        typeof entry.queue !== 'string' ||
+        typeof entry.reason !== 'string'
+      ) {
         return { ok: false, reason: 'malformed x-death header: an entry lacks count, queue or reason' };
       }
       if (entry.reason === 'expired' && retryQueues.includes(entry.queue)) retries += entry.count;
@@ -115,7 +120,10 @@ export function countAttempts(
   if (counted) redeliveries += deliveryCount;
   const uncounted = redelivered && !counted;
 
-  return { ok: true, count: { retries, redeliveries, uncounted, attempt: 1 + retries + redeliveries + (uncounted ? 1 : 0) } };
+  return {
+    ok: true,
+    count: { retries, redeliveries, uncounted, attempt: 1 + retries + redeliveries + (uncounted ? 1 : 0) },
+  };
 }
 
 /** What becomes of a delivery that cannot be acked as handled. */
@@ -150,7 +158,11 @@ export interface RetryPolicy {
   /** This delivery's attempt number, or why its headers cannot be right. */
   count(headers: Readonly<Record<string, unknown>> | undefined, redelivered: boolean): ReturnType<typeof countAttempts>;
   /** Set aside at once, whatever the attempt: the message cannot be handled (`reason`). */
-  refuse(category: DeadLetterReason, reason: string, attempts: number): RecoveryDecision & { readonly action: 'dead-letter' };
+  refuse(
+    category: DeadLetterReason,
+    reason: string,
+    attempts: number,
+  ): RecoveryDecision & { readonly action: 'dead-letter' };
   /** Before the handler runs: dead-lettered when the earlier attempts (ended without an ack) used them all up. */
   beforeAttempt(attempt: number): (RecoveryDecision & { readonly action: 'dead-letter' }) | undefined;
   /** The handler failed on attempt `attempt`: retry in the next wait queue, or dead-letter. */
@@ -185,13 +197,21 @@ export function retryPolicyFor(
     refuse,
     beforeAttempt: (attempt) =>
       attempt > maxAttempts
-        ? refuse('max_attempts', `gave up after ${attempt - 1} attempts (the last ones ended without an ack)`, attempt - 1)
+        ? refuse(
+            'max_attempts',
+            `gave up after ${attempt - 1} attempts (the last ones ended without an ack)`,
+            attempt - 1,
+          )
         : undefined,
     afterFailure: (attempt, failure) => {
       const reason = `handler failed: ${failure}`;
       // No wait queues (hello, rpc_queue): a failure is set aside at once.
       if (attempt >= maxAttempts || retryQueues.length === 0) {
-        return refuse(retryQueues.length === 0 ? 'handler_failed' : 'max_attempts', `${reason} (attempt ${attempt} of ${maxAttempts})`, attempt);
+        return refuse(
+          retryQueues.length === 0 ? 'handler_failed' : 'max_attempts',
+          `${reason} (attempt ${attempt} of ${maxAttempts})`,
+          attempt,
+        );
       }
       const step = Math.min(attempt, retryQueues.length) - 1;
       const delayMs = delays[Math.min(step, delays.length - 1)] ?? 1000;

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { decodeMessage, encodeMessage, rpcCalls, type RpcName, type RpcReply, type RpcRequest } from '@hello-rabbit/broker-config';
+import {
+  decodeMessage,
+  encodeMessage,
+  rpcCalls,
+  type RpcName,
+  type RpcReply,
+  type RpcRequest,
+} from '@hello-rabbit/broker-config';
 import { channelError } from './broker-errors.js';
 import type { Logger } from '@hello-rabbit/runtime';
 import { call, closeChannel, openChannel, type AmqpChannel, type AmqpMessage, type Broker } from './rascal-adapter.js';
@@ -120,7 +127,9 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
   const gone = new WeakSet<AmqpChannel>();
   const brokerReason = (ch: AmqpChannel): string | undefined => {
     const err = closedBy.get(ch);
-    return err === undefined ? undefined : (channelError(err)?.message ?? `the broker closed the channel: ${err.message.split('\n')[0] ?? ''}`);
+    return err === undefined
+      ? undefined
+      : (channelError(err)?.message ?? `the broker closed the channel: ${err.message.split('\n')[0] ?? ''}`);
   };
 
   const finish = (entry: Waiting, outcome: RpcOutcome<RpcName>) => {
@@ -142,7 +151,12 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
       return;
     }
     const decoded = decodeMessage(rpcCalls[entry.name].reply, message.content, message.properties.contentType);
-    finish(entry, decoded.ok ? { status: 'replied', reply: decoded.payload } : { status: 'failed', reason: `invalid reply: ${decoded.reason}` });
+    finish(
+      entry,
+      decoded.ok
+        ? { status: 'replied', reply: decoded.payload }
+        : { status: 'failed', reason: `invalid reply: ${decoded.reason}` },
+    );
   };
 
   /** The channel closed: the broker refused something (final), or it was lost (publish again). */
@@ -162,7 +176,10 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
       entry.lost = true;
     }
     if (lost.length > 0) {
-      logger.warn({ calls: lost.length }, 'RPC channel lost before the reply came: the requests are published again once reconnected');
+      logger.warn(
+        { calls: lost.length },
+        'RPC channel lost before the reply came: the requests are published again once reconnected',
+      );
       resendLost();
     }
   };
@@ -241,7 +258,9 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
           if (err === null || err === undefined || gone.has(ch)) return;
           finish(entry, {
             status: 'failed',
-            reason: brokerReason(ch) ?? `the broker did not take the request: ${err instanceof Error ? err.message : 'nacked'}`,
+            reason:
+              brokerReason(ch) ??
+              `the broker did not take the request: ${err instanceof Error ? err.message : 'nacked'}`,
           });
         },
       );
@@ -263,7 +282,8 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
    * timeout, which its timer reports.
    */
   let resending = false;
-  const needsResend = () => (closed ? [] : [...waiting.values()].filter((entry) => entry.lost && entry.sentOn === undefined));
+  const needsResend = () =>
+    closed ? [] : [...waiting.values()].filter((entry) => entry.lost && entry.sentOn === undefined);
   const resendLost = () => {
     if (resending) return;
     resending = true;
@@ -286,7 +306,12 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
             if (left < 1) continue;
             entry.resent++;
             logger.warn(
-              { correlationId: entry.correlationId, messageId: entry.messageId, resent: entry.resent, expirationMs: left },
+              {
+                correlationId: entry.correlationId,
+                messageId: entry.messageId,
+                resent: entry.resent,
+                expirationMs: left,
+              },
               'RPC request published again on the new connection',
             );
             publish(entry, ch, left);
@@ -298,7 +323,11 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
     })();
   };
 
-  const rpcCall = async <R extends RpcName>(name: R, request: RpcRequest<R>, callOptions: RpcCallOptions): Promise<RpcOutcome<R>> => {
+  const rpcCall = async <R extends RpcName>(
+    name: R,
+    request: RpcRequest<R>,
+    callOptions: RpcCallOptions,
+  ): Promise<RpcOutcome<R>> => {
     const declaration = rpcCalls[name];
     const { content, contentType } = encodeMessage(declaration.request, request);
     const correlationId = randomUUID();
@@ -342,7 +371,10 @@ export function createRpcClient(broker: Broker, options: RpcClientOptions): RpcC
           publish(entry, ch, timeoutMs);
         },
         (err: unknown) => {
-          finish(entry, { status: 'failed', reason: `not connected: ${err instanceof Error ? err.message : String(err)}` });
+          finish(entry, {
+            status: 'failed',
+            reason: `not connected: ${err instanceof Error ? err.message : String(err)}`,
+          });
         },
       );
     });

@@ -1,13 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { subscriptions, type QueueName, type SubscriptionName, type SubscriptionPayload } from '@hello-rabbit/broker-config';
+import {
+  subscriptions,
+  type QueueName,
+  type SubscriptionName,
+  type SubscriptionPayload,
+} from '@hello-rabbit/broker-config';
 import type { Logger, Metrics } from '@hello-rabbit/runtime';
 import { runConsumer, type RunningConsumer } from './consumer/engine.js';
 import { queueSource, type QueueDelivery } from './consumer/queue-source.js';
 import { isDedupStoreUnavailable, MemoryDedupStore, type ClaimOutcome, type DedupStore } from './dedup-store.js';
 import { createPublisher, type PublishOutcome } from './publisher.js';
 import type { AmqpMessage, Broker } from './rascal-adapter.js';
-import { BROKER_DELIVERY_HEADERS, RecoveryHeader, retryPolicyFor, type AttemptCount, type RecoveryDecision } from './retry-policy.js';
+import {
+  BROKER_DELIVERY_HEADERS,
+  RecoveryHeader,
+  retryPolicyFor,
+  type AttemptCount,
+  type RecoveryDecision,
+} from './retry-policy.js';
 
 export type { RunningConsumer } from './consumer/engine.js';
 
@@ -180,7 +191,11 @@ export async function startConsumer<S extends SubscriptionName>(
         .then(() => dedup.renew(scope, claim.messageId, claim.token, leaseMs))
         .then(
           (still) => {
-            if (!still && claims.has(delivery)) logger.warn({ messageId: claim.messageId, queue }, 'claim lost: the task ran past its lease; another worker may do it too');
+            if (!still && claims.has(delivery))
+              logger.warn(
+                { messageId: claim.messageId, queue },
+                'claim lost: the task ran past its lease; another worker may do it too',
+              );
           },
           () => undefined, // The store is away: the lease may run out; the mark of done still follows.
         );
@@ -227,7 +242,12 @@ export async function startConsumer<S extends SubscriptionName>(
   };
 
   /** Publishes a copy of `message` to `target` and waits for the broker's confirm. */
-  const copyTo = async (target: QueueName, message: AmqpMessage, headers: Record<string, unknown>, expiration?: number) => {
+  const copyTo = async (
+    target: QueueName,
+    message: AmqpMessage,
+    headers: Record<string, unknown>,
+    expiration?: number,
+  ) => {
     const carried = { ...message.properties.headers };
     for (const header of BROKER_DELIVERY_HEADERS) Reflect.deleteProperty(carried, header);
     // The copy is published as the consumer's user: who published the original goes along.
@@ -262,7 +282,10 @@ export async function startConsumer<S extends SubscriptionName>(
     }
   };
 
-  const deadLetter = async (delivery: QueueDelivery, decision: RecoveryDecision & { readonly action: 'dead-letter' }) => {
+  const deadLetter = async (
+    delivery: QueueDelivery,
+    decision: RecoveryDecision & { readonly action: 'dead-letter' },
+  ) => {
     const { message } = delivery;
     const { reason, attempts } = decision;
     const outcome = await copyTo(decision.queue, message, {
@@ -271,15 +294,28 @@ export async function startConsumer<S extends SubscriptionName>(
       [RecoveryHeader.at]: new Date().toISOString(),
       [RecoveryHeader.attempts]: attempts,
     });
-    const log = { messageId: message.properties.messageId, queue, attempt: attempts, deadLetterQueue: decision.queue, reason };
-    settleAfterCopy(outcome, delivery, log, 'message dead-lettered', () => metrics?.messageDeadLettered(queue, decision.category));
+    const log = {
+      messageId: message.properties.messageId,
+      queue,
+      attempt: attempts,
+      deadLetterQueue: decision.queue,
+      reason,
+    };
+    settleAfterCopy(outcome, delivery, log, 'message dead-lettered', () =>
+      metrics?.messageDeadLettered(queue, decision.category),
+    );
   };
 
   /**
    * What a delivery becomes once the store answered its claim (undefined: the consumer
    * stopped while the store was away): true when it is settled here.
    */
-  const afterClaim = (delivery: QueueDelivery, messageId: string, attempt: number, outcome: ClaimOutcome | undefined): boolean | Promise<boolean> => {
+  const afterClaim = (
+    delivery: QueueDelivery,
+    messageId: string,
+    attempt: number,
+    outcome: ClaimOutcome | undefined,
+  ): boolean | Promise<boolean> => {
     if (outcome === undefined) {
       delivery.requeue(new Error('consumer stopping while the dedup store was unreachable'));
       return true;
@@ -288,20 +324,33 @@ export async function startConsumer<S extends SubscriptionName>(
       holdClaim(delivery, messageId, outcome.token);
       return false;
     }
-    return outcome.state === 'done' ? suppress(delivery, messageId, attempt, outcome.answer) : waitForClaim(delivery, messageId, attempt, outcome.retryInMs);
+    return outcome.state === 'done'
+      ? suppress(delivery, messageId, attempt, outcome.answer)
+      : waitForClaim(delivery, messageId, attempt, outcome.retryInMs);
   };
 
   /** Done before: acked without running the handler (a kept answer given to the repeat). */
-  const suppress = async (delivery: QueueDelivery, messageId: string, attempt: number, answer: string | undefined): Promise<boolean> => {
+  const suppress = async (
+    delivery: QueueDelivery,
+    messageId: string,
+    attempt: number,
+    answer: string | undefined,
+  ): Promise<boolean> => {
     logger.info({ messageId, queue, attempt }, 'duplicate suppressed');
     metrics?.duplicateSuppressed(queue);
-    if (answer !== undefined && answer !== '' && options.onRepeat !== undefined) await options.onRepeat(answer, contextOf(delivery, attempt));
+    if (answer !== undefined && answer !== '' && options.onRepeat !== undefined)
+      await options.onRepeat(answer, contextOf(delivery, attempt));
     delivery.ack();
     return true;
   };
 
   /** Claimed by another worker that has not finished: it waits, then comes back to ask again. */
-  const waitForClaim = async (delivery: QueueDelivery, messageId: string, attempt: number, retryInMs: number): Promise<boolean> => {
+  const waitForClaim = async (
+    delivery: QueueDelivery,
+    messageId: string,
+    attempt: number,
+    retryInMs: number,
+  ): Promise<boolean> => {
     const wait = policy.claimWait(retryInMs);
     if (wait === undefined) {
       // No wait queue (rpc_queue): held here, the delivery goes back once the wait is over.
@@ -310,8 +359,18 @@ export async function startConsumer<S extends SubscriptionName>(
       return true;
     }
     const waits = delivery.message.properties.headers?.[RecoveryHeader.claimWaits];
-    const copy = await copyTo(wait.queue, delivery.message, { [RecoveryHeader.claimWaits]: (typeof waits === 'number' ? waits : 0) + 1 }, wait.delayMs);
-    settleAfterCopy(copy, delivery, { messageId, queue, attempt, waitIn: wait.delayMs }, 'claimed by another worker: waiting for it');
+    const copy = await copyTo(
+      wait.queue,
+      delivery.message,
+      { [RecoveryHeader.claimWaits]: (typeof waits === 'number' ? waits : 0) + 1 },
+      wait.delayMs,
+    );
+    settleAfterCopy(
+      copy,
+      delivery,
+      { messageId, queue, attempt, waitIn: wait.delayMs },
+      'claimed by another worker: waiting for it',
+    );
     return true;
   };
 
@@ -340,8 +399,16 @@ export async function startConsumer<S extends SubscriptionName>(
       if (allowedPublishers !== undefined) {
         const publisherId = publishedBy(message);
         if (publisherId === undefined || !allowedPublishers.has(publisherId)) {
-          const who = publisherId === undefined ? 'a publisher that did not say who it is (no user-id)' : `user '${publisherId}'`;
-          await deadLetter(delivery, policy.refuse('untrusted_publisher', `published by ${who}, not allowed on '${queue}'`, counted.count.attempt));
+          const who =
+            publisherId === undefined ? 'a publisher that did not say who it is (no user-id)' : `user '${publisherId}'`;
+          await deadLetter(
+            delivery,
+            policy.refuse(
+              'untrusted_publisher',
+              `published by ${who}, not allowed on '${queue}'`,
+              counted.count.attempt,
+            ),
+          );
           return undefined;
         }
       }
@@ -358,10 +425,16 @@ export async function startConsumer<S extends SubscriptionName>(
       // copy, so that a message that crashes the consumer every time ends in the
       // dead-letter queue instead of looping.
       const outcome = await copyTo(queue, delivery.message, { [RecoveryHeader.redeliveries]: redeliveries + 1 });
-      settleAfterCopy(outcome, delivery, { messageId: delivery.message.properties.messageId, queue, attempt }, 'redelivered message counted and requeued');
+      settleAfterCopy(
+        outcome,
+        delivery,
+        { messageId: delivery.message.properties.messageId, queue, attempt },
+        'redelivered message counted and requeued',
+      );
       return true;
     },
-    invalid: (delivery, reason, { attempt }) => deadLetter(delivery, policy.refuse('invalid', `invalid message: ${reason}`, attempt)),
+    invalid: (delivery, reason, { attempt }) =>
+      deadLetter(delivery, policy.refuse('invalid', `invalid message: ${reason}`, attempt)),
     duplicate: (delivery, { attempt }) => {
       const { messageId } = delivery.message.properties;
       if (messageId === undefined) return false;
@@ -398,7 +471,10 @@ export async function startConsumer<S extends SubscriptionName>(
       return marked.catch(async (err: unknown) => {
         if (!isDedupStoreUnavailable(err)) throw err;
         if ((await whenAnswered(mark)) === undefined) {
-          logger.warn({ messageId: claim.messageId, queue }, 'done, but not marked done: the dedup store was unreachable at stop');
+          logger.warn(
+            { messageId: claim.messageId, queue },
+            'done, but not marked done: the dedup store was unreachable at stop',
+          );
         }
       });
     },
@@ -411,13 +487,20 @@ export async function startConsumer<S extends SubscriptionName>(
       }
       const { messageId } = delivery.message.properties;
       const outcome = await copyTo(decision.queue, delivery.message, {}, decision.delayMs);
-      settleAfterCopy(outcome, delivery, { messageId, queue, attempt, retryIn: decision.delayMs, reason: decision.reason }, 'message will be retried', () =>
-        metrics?.messageRetried(queue),
+      settleAfterCopy(
+        outcome,
+        delivery,
+        { messageId, queue, attempt, retryIn: decision.delayMs, reason: decision.reason },
+        'message will be retried',
+        () => metrics?.messageRetried(queue),
       );
     },
     unexpected: (delivery, err) => {
       void releaseClaim(delivery);
-      logger.error({ err, queue, messageId: delivery.message.properties.messageId }, 'unexpected error; the message goes back to the queue');
+      logger.error(
+        { err, queue, messageId: delivery.message.properties.messageId },
+        'unexpected error; the message goes back to the queue',
+      );
       delivery.requeue(err as Error, 1000);
     },
     close: () => publisher.close(),

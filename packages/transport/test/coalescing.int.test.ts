@@ -44,11 +44,15 @@ function countWrites(socket: SocketLike) {
 }
 
 const open = async () => {
-  broker = await openBroker({ endpoint: endpointOf(vhost.url), connectionName: 'test', prefetch: 50 }, memoryLogger().logger);
+  broker = await openBroker(
+    { endpoint: endpointOf(vhost.url), connectionName: 'test', prefetch: 50 },
+    memoryLogger().logger,
+  );
   return broker;
 };
 
-const channelOf = async (b: Broker, kind: 'regular' | 'confirm') => (await openChannel(b, kind)) as unknown as AmqpChannel;
+const channelOf = async (b: Broker, kind: 'regular' | 'confirm') =>
+  (await openChannel(b, kind)) as unknown as AmqpChannel;
 
 describe('coalesced writes', () => {
   it('a burst of publishes reaches the socket in a few system calls, not one per message, each confirmed', async () => {
@@ -94,7 +98,8 @@ function spyOnAcks(b: Broker) {
 /** Tasks `m-0` ... on task_queue, once the topology is up (openBroker declares it). */
 const publishTasks = (total: number) =>
   withChannel(vhost.url, async (channel) => {
-    for (let i = 0; i < total; i++) channel.sendToQueue('task_queue', Buffer.from(`task ${i}`), { messageId: `m-${i}`, persistent: true });
+    for (let i = 0; i < total; i++)
+      channel.sendToQueue('task_queue', Buffer.from(`task ${i}`), { messageId: `m-${i}`, persistent: true });
     await channel.close();
   });
 
@@ -121,8 +126,13 @@ describe('coalesced acks', () => {
       { logger: memoryLogger().logger, confirmTimeoutMs: 10_000, retryDelaysMs: [100] },
     );
 
-    const settled = () => [...attempts.entries()].every(([id, runs]) => runs.length === (Number(id.slice(2)) % 10 === 0 ? 2 : 1));
-    await eventually(() => attempts.size === total && settled(), 30_000, `every message handled (${attempts.size} so far)`);
+    const settled = () =>
+      [...attempts.entries()].every(([id, runs]) => runs.length === (Number(id.slice(2)) % 10 === 0 ? 2 : 1));
+    await eventually(
+      () => attempts.size === total && settled(),
+      30_000,
+      `every message handled (${attempts.size} so far)`,
+    );
     await eventually(async () => {
       const queue = await inspectQueue(vhost.url, 'task_queue');
       return queue?.messageCount === 0;

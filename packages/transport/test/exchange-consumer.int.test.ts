@@ -1,6 +1,10 @@
 import { ctl, eventually, LOG_EXCHANGES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startExchangeConsumer, type ExchangeDeliveryContext, type RunningExchangeConsumer } from '../src/exchange-consumer.js';
+import {
+  startExchangeConsumer,
+  type ExchangeDeliveryContext,
+  type RunningExchangeConsumer,
+} from '../src/exchange-consumer.js';
 import { openBroker } from '../src/open-broker.js';
 import type { Broker } from '../src/rascal-adapter.js';
 import { endpointOf, memoryLogger } from './helpers.js';
@@ -58,7 +62,16 @@ const vhostName = () => decodeURIComponent(new URL(vhost.url).pathname.slice(1))
  * exclusive queue: the broker answers RESOURCE_LOCKED).
  */
 async function listed(queue: string): Promise<{ messages: number; consumers: number } | undefined> {
-  const out = await ctl('list_queues', '-p', vhostName(), '--no-table-headers', '--quiet', 'name', 'messages', 'consumers');
+  const out = await ctl(
+    'list_queues',
+    '-p',
+    vhostName(),
+    '--no-table-headers',
+    '--quiet',
+    'name',
+    'messages',
+    'consumers',
+  );
   for (const line of out.split('\n')) {
     const [name, messages, consumers] = line.trim().split(/\s+/);
     if (name === queue) return { messages: Number(messages), consumers: Number(consumers) };
@@ -68,7 +81,10 @@ async function listed(queue: string): Promise<{ messages: number; consumers: num
 
 const emit = (routingKey: string, ...bodies: (string | Buffer)[]) =>
   withChannel(vhost.url, async (channel) => {
-    for (const body of bodies) channel.publish('direct_logs', routingKey, typeof body === 'string' ? Buffer.from(body) : body, { messageId: `m-${String(body)}` });
+    for (const body of bodies)
+      channel.publish('direct_logs', routingKey, typeof body === 'string' ? Buffer.from(body) : body, {
+        messageId: `m-${String(body)}`,
+      });
     await channel.close();
   });
 
@@ -99,7 +115,11 @@ describe('startExchangeConsumer', () => {
     const queue = consumer?.queue ?? '';
     await eventually(async () => (await listed(queue))?.messages === 0);
     // Counted under the exchange's name; not in the in-flight gauge.
-    expect(events.filter((e) => e.startsWith('delivered'))).toEqual(['delivered direct_logs', 'delivered direct_logs', 'delivered direct_logs']);
+    expect(events.filter((e) => e.startsWith('delivered'))).toEqual([
+      'delivered direct_logs',
+      'delivered direct_logs',
+      'delivered direct_logs',
+    ]);
     expect(events).toContain('failure direct_logs');
     expect(events.filter((e) => e.startsWith('acked'))).toEqual(['acked direct_logs']);
     expect(events).not.toContain('trackInFlight');

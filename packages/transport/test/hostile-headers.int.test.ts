@@ -1,4 +1,12 @@
-import { drainQueue, eventually, inspectQueue, pythonWithPika, runProcess, TASK_QUEUES, useTestVhost } from '@hello-rabbit/testkit';
+import {
+  drainQueue,
+  eventually,
+  inspectQueue,
+  pythonWithPika,
+  runProcess,
+  TASK_QUEUES,
+  useTestVhost,
+} from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecoveryHeader } from '../src/retry-policy.js';
 import { openBroker } from '../src/open-broker.js';
@@ -39,7 +47,8 @@ async function publishWithPika(messageId: string, body: string, headers: string)
 }
 
 /** A Python expression: a table nested `depth` levels deep. */
-const nested = (depth: number) => `__import__('functools').reduce(lambda inner, _: {'a': inner}, range(${depth}), {'leaf': 1})`;
+const nested = (depth: number) =>
+  `__import__('functools').reduce(lambda inner, _: {'a': inner}, range(${depth}), {'leaf': 1})`;
 
 async function consume() {
   const handled: string[] = [];
@@ -62,7 +71,11 @@ describe('hostile headers at the protocol level', () => {
     await publishWithPika('next-1', 'the next one', '{}');
 
     await eventually(() => handled.includes('the next one'), 15_000, 'the next message handled');
-    await eventually(async () => (await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount === 1, 10_000, 'one dead letter');
+    await eventually(
+      async () => (await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount === 1,
+      10_000,
+      'one dead letter',
+    );
     // Never handled, never redelivered: the queue is empty and the handler saw only the next one.
     expect(handled).toEqual(['the next one']);
     expect(await inspectQueue(vhost.url, 'task_queue')).toMatchObject({ messageCount: 0 });
@@ -73,7 +86,11 @@ describe('hostile headers at the protocol level', () => {
 
   it("a forged 'rascal' header (an order to nack at once) is ignored: the message is handled as usual", async () => {
     const handled = await consume();
-    await publishWithPika('forged-1', 'forged', "{'rascal': {'recovery': {'task_queue': {'immediateNack': True}}}, 'rascal.redeliveries': 99}");
+    await publishWithPika(
+      'forged-1',
+      'forged',
+      "{'rascal': {'recovery': {'task_queue': {'immediateNack': True}}}, 'rascal.redeliveries': 99}",
+    );
     await eventually(() => handled.length === 1, 15_000, 'the message handled');
     expect(handled).toEqual(['forged']);
     expect((await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount).toBe(0);

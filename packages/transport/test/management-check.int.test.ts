@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { queues } from '@hello-rabbit/broker-config';
-import { createTestVhost, ctl, enableManagement, requireBroker, withChannel, type ManagementEndpoint, type TestVhost } from '@hello-rabbit/testkit';
+import {
+  createTestVhost,
+  ctl,
+  enableManagement,
+  requireBroker,
+  withChannel,
+  type ManagementEndpoint,
+  type TestVhost,
+} from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerError } from '../src/errors.js';
 import { checkQueuesViaManagement } from '../src/management-check.js';
@@ -38,10 +46,17 @@ beforeAll(async () => {
       if (queue.name === 'task_queue.retry.1') {
         await channel.assertQueue(queue.name, {
           durable: true,
-          arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'hello', 'x-overflow': 'reject-publish' },
+          arguments: {
+            'x-dead-letter-exchange': '',
+            'x-dead-letter-routing-key': 'hello',
+            'x-overflow': 'reject-publish',
+          },
         });
       } else if (queue.name === 'task_queue.dlq') {
-        await channel.assertQueue(queue.name, { ...queue.options, arguments: { ...queue.options.arguments, 'x-delivery-limit': 5, 'x-message-ttl': 60_000 } });
+        await channel.assertQueue(queue.name, {
+          ...queue.options,
+          arguments: { ...queue.options.arguments, 'x-delivery-limit': 5, 'x-message-ttl': 60_000 },
+        });
       } else if (queue.name !== 'task_queue.retry.3') {
         await channel.assertQueue(queue.name, { ...queue.options, arguments: { ...queue.options.arguments } });
       }
@@ -76,7 +91,13 @@ describe('checkQueuesViaManagement, against the broker', () => {
       `queue 'task_queue.retry.1': x-dead-letter-strategy is not set on the broker, "at-least-once" in the contract`,
       `vhost '${vhost.name}' has no queue 'task_queue.retry.3'`,
     ];
-    const asAdmin = await checkQueuesViaManagement({ url: api.url, user: api.user, password: api.password, vhost: vhost.name, queues: contract });
+    const asAdmin = await checkQueuesViaManagement({
+      url: api.url,
+      user: api.user,
+      password: api.password,
+      vhost: vhost.name,
+      queues: contract,
+    });
     expect(asAdmin.map((d) => d.description)).toEqual(expected);
     const asApp = await checkQueuesViaManagement({ ...as(users.app), vhost: vhost.name, queues: contract });
     expect(asApp.map((d) => d.description)).toEqual(expected);
@@ -88,7 +109,10 @@ describe('checkQueuesViaManagement, against the broker', () => {
         await channel.deleteQueue(name);
         await channel.assertQueue(name, { ...queues[name].options, arguments: { ...queues[name].options.arguments } });
       }
-      await channel.assertQueue('task_queue.retry.3', { ...queues['task_queue.retry.3'].options, arguments: { ...queues['task_queue.retry.3'].options.arguments } });
+      await channel.assertQueue('task_queue.retry.3', {
+        ...queues['task_queue.retry.3'].options,
+        arguments: { ...queues['task_queue.retry.3'].options.arguments },
+      });
     });
     expect(await checkQueuesViaManagement({ ...as(users.app), vhost: vhost.name, queues: contract })).toEqual([]);
   });
@@ -116,7 +140,15 @@ describe('checkQueuesViaManagement, against the broker', () => {
   });
 
   it('says when the vhost does not exist', async () => {
-    const err = await failure(checkQueuesViaManagement({ url: api.url, user: api.user, password: api.password, vhost: `no-such-${suffix}`, queues: contract }));
+    const err = await failure(
+      checkQueuesViaManagement({
+        url: api.url,
+        user: api.user,
+        password: api.password,
+        vhost: `no-such-${suffix}`,
+        queues: contract,
+      }),
+    );
     expect(err.code).toBe('VHOST_NOT_FOUND');
     expect(err.message).toBe(`the management API at ${api.url} has no vhost 'no-such-${suffix}': it does not exist`);
   });
@@ -125,8 +157,17 @@ describe('checkQueuesViaManagement, against the broker', () => {
     const amqp = new URL(api.url);
     amqp.port = '5672';
     const err = await failure(
-      checkQueuesViaManagement({ url: amqp.toString(), user: api.user, password: api.password, timeoutMs: 3000, vhost: vhost.name, queues: contract }),
+      checkQueuesViaManagement({
+        url: amqp.toString(),
+        user: api.user,
+        password: api.password,
+        timeoutMs: 3000,
+        vhost: vhost.name,
+        queues: contract,
+      }),
     );
-    expect(err.message).toBe(`the server at ${amqp.toString().replace(/\/$/, '')} did not answer HTTP (is it the management API's port?)`);
+    expect(err.message).toBe(
+      `the server at ${amqp.toString().replace(/\/$/, '')} did not answer HTTP (is it the management API's port?)`,
+    );
   });
 });

@@ -49,7 +49,9 @@ describe('openBroker, when the queues do not exist', () => {
 
   it("declares the dead-letter queue 'hello.dlq' durable and quorum", async () => {
     await open();
-    expect(await declares(vhost.url, 'hello.dlq', { durable: true, arguments: { 'x-queue-type': 'quorum' } })).toBe(true);
+    expect(await declares(vhost.url, 'hello.dlq', { durable: true, arguments: { 'x-queue-type': 'quorum' } })).toBe(
+      true,
+    );
   });
 });
 
@@ -65,7 +67,9 @@ describe('openBroker, when the queues exist with other properties', () => {
   });
 
   it('adopts a queue with arguments of its own (here a length limit)', async () => {
-    await withChannel(vhost.url, (channel) => channel.assertQueue('hello', { durable: false, arguments: { 'x-max-length': 5 } }));
+    await withChannel(vhost.url, (channel) =>
+      channel.assertQueue('hello', { durable: false, arguments: { 'x-max-length': 5 } }),
+    );
     await open();
     expect(await declares(vhost.url, 'hello', { durable: false, arguments: { 'x-max-length': 5 } })).toBe(true);
   });
@@ -143,7 +147,9 @@ describe('openBroker on several nodes (AMQP_HOSTS)', () => {
   const connectedTo = (lines: readonly string[]) =>
     lines
       .map((line) => JSON.parse(line) as { msg: string; node?: string })
-      .filter((line) => line.msg === 'connected to the broker' || line.msg === 'connected to the broker; topology ready')
+      .filter(
+        (line) => line.msg === 'connected to the broker' || line.msg === 'connected to the broker; topology ready',
+      )
       .map((line) => line.node);
 
   async function closedPort(): Promise<number> {
@@ -174,7 +180,9 @@ describe('openBroker on several nodes (AMQP_HOSTS)', () => {
       ]);
       expect(connectedTo(lines)).toEqual([`127.0.0.1:${proxy.port}`]);
       const publisher = createPublisher(broker, { logger: memoryLogger().logger });
-      expect((await publisher.publish('task_queue', Buffer.from('before'), { messageId: 'm-1', timeoutMs: 5000 })).status).toBe('confirmed');
+      expect(
+        (await publisher.publish('task_queue', Buffer.from('before'), { messageId: 'm-1', timeoutMs: 5000 })).status,
+      ).toBe('confirmed');
 
       // The first node goes away for good: its connection drops and it refuses new ones.
       await proxy.close();
@@ -231,7 +239,9 @@ describe('openBroker on several nodes (AMQP_HOSTS)', () => {
     expect(error).toBeInstanceOf(BrokerError);
     expect((error as BrokerError).code).toBe('BROKER_UNREACHABLE');
     expect((error as BrokerError).message).toMatch(
-      new RegExp(`^cannot reach any of the 2 broker nodes of AMQP_HOSTS: .*127\\.0\\.0\\.1:${a}.*; .*127\\.0\\.0\\.1:${b}`),
+      new RegExp(
+        `^cannot reach any of the 2 broker nodes of AMQP_HOSTS: .*127\\.0\\.0\\.1:${a}.*; .*127\\.0\\.0\\.1:${b}`,
+      ),
     );
   });
 

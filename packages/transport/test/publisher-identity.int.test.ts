@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { ctl, drainQueue, eventually, inspectQueue, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import {
+  ctl,
+  drainQueue,
+  eventually,
+  inspectQueue,
+  TASK_QUEUES,
+  useTestVhost,
+  withChannel,
+} from '@hello-rabbit/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RecoveryHeader } from '../src/retry-policy.js';
 import { openBroker } from '../src/open-broker.js';
@@ -20,7 +28,15 @@ let consumer: RunningConsumer | undefined;
 
 beforeAll(async () => {
   await ctl('add_user', producerUser, producerPassword);
-  await ctl('set_permissions', '-p', decodeURIComponent(new URL(vhost.url).pathname.slice(1)), producerUser, '.*', '.*', '.*');
+  await ctl(
+    'set_permissions',
+    '-p',
+    decodeURIComponent(new URL(vhost.url).pathname.slice(1)),
+    producerUser,
+    '.*',
+    '.*',
+    '.*',
+  );
 });
 afterAll(async () => {
   await ctl('delete_user', producerUser);
@@ -48,10 +64,12 @@ async function open(url: string) {
 }
 
 describe('publisher identity (AMQP user-id)', () => {
-  it("the publisher sets its login as user-id; the broker refuses a message that claims another user", async () => {
+  it('the publisher sets its login as user-id; the broker refuses a message that claims another user', async () => {
     const broker = await open(producerUrl());
     const honest = createPublisher(broker, { logger: memoryLogger().logger, userId: producerUser });
-    expect((await honest.publish('task_queue', Buffer.from('honest'), { messageId: 'm-1', timeoutMs: 5000 })).status).toBe('confirmed');
+    expect(
+      (await honest.publish('task_queue', Buffer.from('honest'), { messageId: 'm-1', timeoutMs: 5000 })).status,
+    ).toBe('confirmed');
     await honest.close();
     const [message] = await drainQueue(vhost.url, 'task_queue');
     expect(message?.properties.userId).toBe(producerUser);
@@ -82,12 +100,22 @@ describe('publisher identity (AMQP user-id)', () => {
       },
     );
 
-    const producer = createPublisher(await open(producerUrl()), { logger: memoryLogger().logger, userId: producerUser });
+    const producer = createPublisher(await open(producerUrl()), {
+      logger: memoryLogger().logger,
+      userId: producerUser,
+    });
     for (const [id, body] of [
       ['p-1', 'from the producer'],
       ['p-2', 'fails once'],
     ]) {
-      expect((await producer.publish('task_queue', Buffer.from(body as string), { messageId: id as string, timeoutMs: 5000 })).status).toBe('confirmed');
+      expect(
+        (
+          await producer.publish('task_queue', Buffer.from(body as string), {
+            messageId: id as string,
+            timeoutMs: 5000,
+          })
+        ).status,
+      ).toBe('confirmed');
     }
     await producer.close();
     // Another client, with no user-id; and one claiming the producer in a forged header.
@@ -101,7 +129,11 @@ describe('publisher identity (AMQP user-id)', () => {
       await channel.close();
     });
 
-    await eventually(async () => (await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount === 2, 15_000, 'two dead letters');
+    await eventually(
+      async () => (await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount === 2,
+      15_000,
+      'two dead letters',
+    );
     await eventually(() => handled.length === 3, 15_000, 'three handler runs');
     expect(handled).toEqual([
       { payload: 'from the producer', attempt: 1 },
@@ -124,10 +156,18 @@ describe('publisher identity (AMQP user-id)', () => {
         handled.push({ payload, attempt });
         if (attempt === 1) throw new Error('transient');
       },
-      { logger: memoryLogger().logger, confirmTimeoutMs: 5000, retryDelaysMs: [100], userId: consumerUser(), allowedPublishers: [consumerUser()] },
+      {
+        logger: memoryLogger().logger,
+        confirmTimeoutMs: 5000,
+        retryDelaysMs: [100],
+        userId: consumerUser(),
+        allowedPublishers: [consumerUser()],
+      },
     );
     const producer = createPublisher(broker, { logger: memoryLogger().logger, userId: consumerUser() });
-    expect((await producer.publish('task_queue', Buffer.from('same user'), { messageId: 's-1', timeoutMs: 5000 })).status).toBe('confirmed');
+    expect(
+      (await producer.publish('task_queue', Buffer.from('same user'), { messageId: 's-1', timeoutMs: 5000 })).status,
+    ).toBe('confirmed');
     await producer.close();
     await eventually(() => handled.length === 2, 15_000, 'both attempts');
     expect(handled).toEqual([

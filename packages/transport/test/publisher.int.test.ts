@@ -1,4 +1,12 @@
-import { ctl, drainQueue, eventually, HELLO_QUEUES, TASK_QUEUES, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import {
+  ctl,
+  drainQueue,
+  eventually,
+  HELLO_QUEUES,
+  TASK_QUEUES,
+  useTestVhost,
+  withChannel,
+} from '@hello-rabbit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openBroker } from '../src/open-broker.js';
 import type { Broker } from '../src/rascal-adapter.js';
@@ -26,17 +34,29 @@ async function open(maxInFlight = 1000): Promise<Publisher> {
 describe('createPublisher', () => {
   it('confirms a message and delivers it with its properties', async () => {
     const p = await open();
-    const outcome = await p.publish('task_queue', Buffer.from('job.'), { messageId: 'p-1', contentType: 'text/plain', appId: 'producer', timeoutMs: 5000 });
+    const outcome = await p.publish('task_queue', Buffer.from('job.'), {
+      messageId: 'p-1',
+      contentType: 'text/plain',
+      appId: 'producer',
+      timeoutMs: 5000,
+    });
     expect(outcome).toEqual({ status: 'confirmed', messageId: 'p-1' });
     const [message] = await drainQueue(vhost.url, 'task_queue');
     expect(message?.body).toBe('job.');
-    expect(message?.properties).toMatchObject({ messageId: 'p-1', contentType: 'text/plain', appId: 'producer', deliveryMode: 2 });
+    expect(message?.properties).toMatchObject({
+      messageId: 'p-1',
+      contentType: 'text/plain',
+      appId: 'producer',
+      deliveryMode: 2,
+    });
   });
 
   it('keeps many messages in flight and settles each exactly once', async () => {
     const p = await open(500);
     const outcomes = await Promise.all(
-      Array.from({ length: 5000 }, (_, i) => p.publish('task_queue', Buffer.from(`n${i}`), { messageId: `id-${i}`, timeoutMs: 30_000 })),
+      Array.from({ length: 5000 }, (_, i) =>
+        p.publish('task_queue', Buffer.from(`n${i}`), { messageId: `id-${i}`, timeoutMs: 30_000 }),
+      ),
     );
     expect(outcomes.every((o) => o.status === 'confirmed')).toBe(true);
     expect(new Set(outcomes.map((o) => o.messageId)).size).toBe(5000);
@@ -66,7 +86,10 @@ describe('createPublisher', () => {
 
   it('reports a refused message as nacked', async () => {
     await withChannel(vhost.url, (channel) =>
-      channel.assertQueue('task_queue', { durable: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }),
+      channel.assertQueue('task_queue', {
+        durable: true,
+        arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
+      }),
     );
     const p = await open();
     expect(await p.publish('task_queue', Buffer.from('no room'), { messageId: 'n-1', timeoutMs: 5000 })).toEqual({
@@ -75,7 +98,9 @@ describe('createPublisher', () => {
       reason: 'rejected by the broker (basic.nack)',
     });
     // The channel survives a nack: the next publish to a queue with room goes through.
-    expect((await p.publish('hello', Buffer.from('fine'), { messageId: 'n-2', timeoutMs: 5000 })).status).toBe('confirmed');
+    expect((await p.publish('hello', Buffer.from('fine'), { messageId: 'n-2', timeoutMs: 5000 })).status).toBe(
+      'confirmed',
+    );
   });
 
   it('fails the messages in flight when the connection is lost, then publishes on the new connection', async () => {
@@ -99,7 +124,12 @@ describe('createPublisher', () => {
     await loop;
     expect(outcomes.every((o) => o.status === 'confirmed' || o.status === 'failed')).toBe(true);
     // Rascal reconnects by itself (after about a second); the publisher follows.
-    await eventually(async () => (await p.publish('task_queue', Buffer.from('after'), { messageId: `after-${Date.now()}`, timeoutMs: 2000 })).status === 'confirmed', 30_000);
+    await eventually(
+      async () =>
+        (await p.publish('task_queue', Buffer.from('after'), { messageId: `after-${Date.now()}`, timeoutMs: 2000 }))
+          .status === 'confirmed',
+      30_000,
+    );
   });
 });
 

@@ -29,15 +29,20 @@ async function seed(queue: string, messageIds: readonly string[], quorum = true)
   const connection = await amqplib.connect(vhost.url);
   try {
     const channel = await connection.createConfirmChannel();
-    await channel.assertQueue(queue, quorum ? { durable: true, arguments: { 'x-queue-type': 'quorum' } } : { durable: false });
-    for (const id of messageIds) channel.sendToQueue(queue, Buffer.from(`body of ${id}`), { messageId: id, persistent: true, headers: { n: id } });
+    await channel.assertQueue(
+      queue,
+      quorum ? { durable: true, arguments: { 'x-queue-type': 'quorum' } } : { durable: false },
+    );
+    for (const id of messageIds)
+      channel.sendToQueue(queue, Buffer.from(`body of ${id}`), { messageId: id, persistent: true, headers: { n: id } });
     await channel.waitForConfirms();
   } finally {
     await connection.close();
   }
 }
 
-const idsIn = async (queue: string) => (await drainQueue(vhost.url, queue)).map((m) => m.properties.messageId as unknown);
+const idsIn = async (queue: string) =>
+  (await drainQueue(vhost.url, queue)).map((m) => m.properties.messageId as unknown);
 
 describe('openQueueBrowser: scan', () => {
   it('shows every message of a quorum queue as plain data, gives them all back in order (more than 32)', async () => {
@@ -70,7 +75,12 @@ describe('openQueueBrowser: scan', () => {
       'appId',
       'clusterId',
     ]);
-    expect(first?.properties).toMatchObject({ messageId: 'm0', deliveryMode: 2, contentType: undefined, headers: { n: 'm0', 'x-delivery-count': 0 } });
+    expect(first?.properties).toMatchObject({
+      messageId: 'm0',
+      deliveryMode: 2,
+      contentType: undefined,
+      headers: { n: 'm0', 'x-delivery-count': 0 },
+    });
     expect(await idsIn(QUORUM)).toEqual(ids(40));
   });
 
@@ -145,15 +155,39 @@ describe('openQueueBrowser: scan', () => {
 
 describe('openQueueBrowser: publishCopy', () => {
   it('publishes a confirmed copy with the properties given, as is (no messageId, no timestamp when none)', async () => {
-    await withChannel(vhost.url, (channel) => channel.assertQueue(TARGET, { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(vhost.url, (channel) =>
+      channel.assertQueue(TARGET, { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+    );
     const b = await open();
-    expect(await b.publishCopy(TARGET, Buffer.from('one'), { messageId: 'c1', timestamp: 1_700_000_000, contentType: 'text/plain', type: 't', priority: 3, headers: { h: 'v' } }, 5000)).toEqual({
+    expect(
+      await b.publishCopy(
+        TARGET,
+        Buffer.from('one'),
+        {
+          messageId: 'c1',
+          timestamp: 1_700_000_000,
+          contentType: 'text/plain',
+          type: 't',
+          priority: 3,
+          headers: { h: 'v' },
+        },
+        5000,
+      ),
+    ).toEqual({
       status: 'confirmed',
     });
     expect(await b.publishCopy(TARGET, Buffer.from('two'), {}, 5000)).toEqual({ status: 'confirmed' });
     const [one, two] = await drainQueue(vhost.url, TARGET);
     expect(one?.body).toBe('one');
-    expect(one?.properties).toMatchObject({ messageId: 'c1', timestamp: 1_700_000_000, contentType: 'text/plain', type: 't', priority: 3, deliveryMode: 2, headers: { h: 'v' } });
+    expect(one?.properties).toMatchObject({
+      messageId: 'c1',
+      timestamp: 1_700_000_000,
+      contentType: 'text/plain',
+      type: 't',
+      priority: 3,
+      deliveryMode: 2,
+      headers: { h: 'v' },
+    });
     expect(two?.body).toBe('two');
     expect(two?.properties).toMatchObject({ messageId: undefined, timestamp: undefined, deliveryMode: 2 });
   });
@@ -167,14 +201,21 @@ describe('openQueueBrowser: publishCopy', () => {
   });
 
   it('reports a copy the queue refuses as nacked', async () => {
-    await withChannel(vhost.url, (channel) => channel.assertQueue(FULL, { durable: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }));
+    await withChannel(vhost.url, (channel) =>
+      channel.assertQueue(FULL, { durable: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }),
+    );
     const b = await open();
-    expect(await b.publishCopy(FULL, Buffer.from('x'), { messageId: 'n1' }, 5000)).toEqual({ status: 'nacked', reason: 'rejected by the broker (basic.nack)' });
+    expect(await b.publishCopy(FULL, Buffer.from('x'), { messageId: 'n1' }, 5000)).toEqual({
+      status: 'nacked',
+      reason: 'rejected by the broker (basic.nack)',
+    });
   });
 
   it('takes a message for good only after its copy is confirmed', async () => {
     await seed(QUORUM, ids(3));
-    await withChannel(vhost.url, (channel) => channel.assertQueue(TARGET, { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    await withChannel(vhost.url, (channel) =>
+      channel.assertQueue(TARGET, { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+    );
     const b = await open();
     const result = await b.scan(QUORUM, async (message) => {
       if (message.properties.messageId === 'm1') return 'keep';

@@ -44,8 +44,17 @@ afterAll(async () => {
   await deleteRedisKeys(prefix);
 });
 
-const store = async (url = sharedRedisUrl(), options: { onChange?: (answering: boolean) => void; logger?: Logger } = {}) => {
-  const s = await openRedisDedupStore(url, { logger: memoryLogger().logger, prefix, windowMs: 60_000, commandTimeoutMs: 1000, ...options });
+const store = async (
+  url = sharedRedisUrl(),
+  options: { onChange?: (answering: boolean) => void; logger?: Logger } = {},
+) => {
+  const s = await openRedisDedupStore(url, {
+    logger: memoryLogger().logger,
+    prefix,
+    windowMs: 60_000,
+    commandTimeoutMs: 1000,
+    ...options,
+  });
   open.stores.push(s);
   return s;
 };
@@ -95,12 +104,16 @@ describe('the Redis dedup store', () => {
 
   // Each refusal is one line, without the password.
   it('refuses a bad URL, a wrong password and an address where nothing answers', async () => {
-    await expect(openRedisDedupStore('http://127.0.0.1:6379', { logger: memoryLogger().logger })).rejects.toMatchObject({
-      code: 'STORE_CONFIG',
-      exitCode: 78,
-      message: 'scheme must be redis: or rediss:, not http:',
-    });
-    await expect(openRedisDedupStore('redis://:pw@127.0.0.1:6379/99', { logger: memoryLogger().logger })).rejects.toMatchObject({ code: 'STORE_CONFIG' });
+    await expect(openRedisDedupStore('http://127.0.0.1:6379', { logger: memoryLogger().logger })).rejects.toMatchObject(
+      {
+        code: 'STORE_CONFIG',
+        exitCode: 78,
+        message: 'scheme must be redis: or rediss:, not http:',
+      },
+    );
+    await expect(
+      openRedisDedupStore('redis://:pw@127.0.0.1:6379/99', { logger: memoryLogger().logger }),
+    ).rejects.toMatchObject({ code: 'STORE_CONFIG' });
 
     const locked = await RedisServer.start({ password: 'the-right-one' });
     open.servers.push(locked);
@@ -113,19 +126,27 @@ describe('the Redis dedup store', () => {
     expect((await store(locked.url())).answering).toBe(true);
 
     await locked.stop();
-    await expect(openRedisDedupStore(locked.url(), { logger: memoryLogger().logger })).rejects.toMatchObject({ code: 'STORE_UNREACHABLE', exitCode: 69 });
+    await expect(openRedisDedupStore(locked.url(), { logger: memoryLogger().logger })).rejects.toMatchObject({
+      code: 'STORE_UNREACHABLE',
+      exitCode: 69,
+    });
   });
 });
 
 /** Publishes tasks `ids` (each body `task <id>`) to task_queue, confirmed. */
 const publish = (ids: readonly string[]) =>
   withChannel(vhost.url, async (channel) => {
-    for (const id of ids) channel.sendToQueue('task_queue', Buffer.from(`task ${id}`), { messageId: id, persistent: true });
+    for (const id of ids)
+      channel.sendToQueue('task_queue', Buffer.from(`task ${id}`), { messageId: id, persistent: true });
     await channel.waitForConfirms();
   });
 
 /** A worker on task_queue with its own connection and the given store; records what it did. */
-async function worker(dedup: RedisDedupStore, handle: (id: string) => void | Promise<void> = () => undefined, leaseMs = 30_000) {
+async function worker(
+  dedup: RedisDedupStore,
+  handle: (id: string) => void | Promise<void> = () => undefined,
+  leaseMs = 30_000,
+) {
   const { logger, lines } = memoryLogger();
   const broker = await openBroker({ endpoint: endpointOf(vhost.url), connectionName: 'test', prefetch: 20 }, logger);
   open.brokers.push(broker);
@@ -152,7 +173,11 @@ describe('workers sharing the Redis store', () => {
     await publish([...ids, ...ids]);
 
     const suppressed = () => [...a.lines, ...b.lines].filter((l) => l.includes('"duplicate suppressed"')).length;
-    await eventually(() => a.done.length + b.done.length === ids.length && suppressed() === ids.length, 30_000, 'every task done once, every copy suppressed');
+    await eventually(
+      () => a.done.length + b.done.length === ids.length && suppressed() === ids.length,
+      30_000,
+      'every task done once, every copy suppressed',
+    );
     await eventually(async () => (await inspectQueue(vhost.url, 'task_queue'))?.messageCount === 0);
     const all = [...a.done, ...b.done].sort();
     expect(all).toEqual([...ids].sort());
@@ -182,11 +207,19 @@ describe('workers sharing the Redis store', () => {
     // A second copy (a resend) reaches another worker while the first is at it.
     const b = await worker(await store(), () => undefined, 600);
     await publish(['slow-1']);
-    await eventually(() => b.lines.some((l) => l.includes('claimed by another worker: waiting for it')), 10_000, 'the copy waiting for the claim');
+    await eventually(
+      () => b.lines.some((l) => l.includes('claimed by another worker: waiting for it')),
+      10_000,
+      'the copy waiting for the claim',
+    );
     await sleep(2000);
     expect(b.done).toEqual([]);
     release();
-    await eventually(() => [...a.lines, ...b.lines].some((l) => l.includes('"duplicate suppressed"')), 10_000, 'the waiting copy found done');
+    await eventually(
+      () => [...a.lines, ...b.lines].some((l) => l.includes('"duplicate suppressed"')),
+      10_000,
+      'the waiting copy found done',
+    );
     expect([...a.done, ...b.done]).toEqual(['slow-1']);
     // It waited several times in the first retry queue; none of that was an attempt.
     expect([...a.lines, ...b.lines].filter((l) => l.includes('"message dead-lettered"'))).toEqual([]);

@@ -31,7 +31,10 @@ async function clientThroughProxy(): Promise<{ client: RpcClient; lines: string[
   proxy = through.proxy;
   const log = memoryLogger();
   // The client declares nothing (rpc_queue is the server's), as the producer does.
-  const broker = await openBroker({ endpoint: endpointOf(through.url), connectionName: 'rpc-client', connectTimeoutMs: 2000, use: {} }, log.logger);
+  const broker = await openBroker(
+    { endpoint: endpointOf(through.url), connectionName: 'rpc-client', connectTimeoutMs: 2000, use: {} },
+    log.logger,
+  );
   brokers.push(broker);
   client = createRpcClient(broker, { logger: log.logger });
   return { client, lines: log.lines };
@@ -48,7 +51,10 @@ async function gatedServer() {
     open = resolve;
   });
   const log = memoryLogger();
-  const broker = await openBroker({ endpoint: endpointOf(vhost.url), connectionName: 'rpc-server' }, memoryLogger().logger);
+  const broker = await openBroker(
+    { endpoint: endpointOf(vhost.url), connectionName: 'rpc-server' },
+    memoryLogger().logger,
+  );
   brokers.push(broker);
   server = await startRpcServer(
     broker,
@@ -76,11 +82,24 @@ function rawServer(answer: (request: { correlationId: string; index: number }) =
       'rpc_queue',
       (message) => {
         if (message === null) return;
-        const { correlationId, messageId, replyTo, expiration } = message.properties as { correlationId?: unknown; messageId?: unknown; replyTo?: unknown; expiration?: unknown };
-        const request = { correlationId: String(correlationId), messageId: String(messageId), replyTo: String(replyTo), expiration: String(expiration) };
+        const { correlationId, messageId, replyTo, expiration } = message.properties as {
+          correlationId?: unknown;
+          messageId?: unknown;
+          replyTo?: unknown;
+          expiration?: unknown;
+        };
+        const request = {
+          correlationId: String(correlationId),
+          messageId: String(messageId),
+          replyTo: String(replyTo),
+          expiration: String(expiration),
+        };
         requests.push(request);
         for (const body of answer({ correlationId: request.correlationId, index: requests.length - 1 })) {
-          channel.sendToQueue(request.replyTo, Buffer.from(body), { correlationId: request.correlationId, contentType: 'text/plain' });
+          channel.sendToQueue(request.replyTo, Buffer.from(body), {
+            correlationId: request.correlationId,
+            contentType: 'text/plain',
+          });
         }
       },
       { noAck: true },
@@ -100,7 +119,11 @@ describe('createRpcClient, when the connection is lost during a call', () => {
 
     // The client's link drops (both sides see it closed); Rascal reconnects through the proxy.
     proxy?.reset();
-    await eventually(() => lines.some((line) => line.includes('RPC request published again on the new connection')), 20_000, 'the request resent');
+    await eventually(
+      () => lines.some((line) => line.includes('RPC request published again on the new connection')),
+      20_000,
+      'the request resent',
+    );
     rpc.release();
 
     expect(await outcome).toEqual({ status: 'replied', reply: 42n });
@@ -110,16 +133,26 @@ describe('createRpcClient, when the connection is lost during a call', () => {
     expect(rpc.seen.length).toBeLessThanOrEqual(2);
     expect(new Set(rpc.seen.map((c) => c.correlationId)).size).toBe(1);
     expect(new Set(rpc.seen.map((c) => c.messageId)).size).toBe(1);
-    const resent = lines.filter((line) => line.includes('RPC request published again')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const resent = lines
+      .filter((line) => line.includes('RPC request published again'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(resent).toHaveLength(1);
-    expect(resent[0]).toMatchObject({ correlationId: rpc.seen[0]?.correlationId, messageId: rpc.seen[0]?.messageId, resent: 1 });
+    expect(resent[0]).toMatchObject({
+      correlationId: rpc.seen[0]?.correlationId,
+      messageId: rpc.seen[0]?.messageId,
+      resent: 1,
+    });
   });
 
   it('gives the resent request the time left as its expiration, and a reply to it resolves the call', async () => {
     // Answers only the copy sent after the loss.
     const raw = rawServer(({ index }) => (index === 1 ? ['42'] : []));
     try {
-      await eventually(async () => (await inspectQueue(vhost.url, 'rpc_queue')) !== undefined, 10_000, 'rpc_queue declared');
+      await eventually(
+        async () => (await inspectQueue(vhost.url, 'rpc_queue')) !== undefined,
+        10_000,
+        'rpc_queue declared',
+      );
       const { client } = await clientThroughProxy();
       const outcome = client.call('rpc_queue', 21, { timeoutMs: 20_000 });
       await eventually(() => raw.requests.length === 1, 20_000, 'the first copy');
@@ -147,7 +180,11 @@ describe('createRpcClient, when the connection is lost during a call', () => {
     await withChannel(vhost.url, (channel) => channel.assertQueue('rpc_queue', { durable: false }));
     const { client } = await clientThroughProxy();
     const outcome = client.call('rpc_queue', 5, { timeoutMs: 3000 });
-    await eventually(async () => (await inspectQueue(vhost.url, 'rpc_queue'))?.messageCount === 1, 20_000, 'the request queued');
+    await eventually(
+      async () => (await inspectQueue(vhost.url, 'rpc_queue'))?.messageCount === 1,
+      20_000,
+      'the request queued',
+    );
     // The link drops, and every new one goes nowhere (a black hole).
     proxy?.cut();
     proxy?.reset();
@@ -166,14 +203,25 @@ describe('createRpcClient, replies', () => {
   it('resolves a call once: a second reply with the same correlation_id is ignored', async () => {
     const raw = rawServer(() => ['42', '43']);
     try {
-      await eventually(async () => (await inspectQueue(vhost.url, 'rpc_queue')) !== undefined, 10_000, 'rpc_queue declared');
+      await eventually(
+        async () => (await inspectQueue(vhost.url, 'rpc_queue')) !== undefined,
+        10_000,
+        'rpc_queue declared',
+      );
       const log = memoryLogger();
-      const broker = await openBroker({ endpoint: endpointOf(vhost.url), connectionName: 'rpc-client', use: {} }, log.logger);
+      const broker = await openBroker(
+        { endpoint: endpointOf(vhost.url), connectionName: 'rpc-client', use: {} },
+        log.logger,
+      );
       brokers.push(broker);
       client = createRpcClient(broker, { logger: log.logger });
       expect(await client.call('rpc_queue', 21, { timeoutMs: 10_000 })).toEqual({ status: 'replied', reply: 42n });
       const [request] = raw.requests;
-      await eventually(() => log.lines.some((line) => line.includes('ignored') && line.includes(request?.correlationId ?? '?')), 10_000, 'the second reply ignored');
+      await eventually(
+        () => log.lines.some((line) => line.includes('ignored') && line.includes(request?.correlationId ?? '?')),
+        10_000,
+        'the second reply ignored',
+      );
     } finally {
       await raw.stop();
     }

@@ -50,7 +50,12 @@ describe('startRpcServer', () => {
         void channel.consume(
           queue,
           (message) => {
-            if (message !== null) resolve({ body: message.content.toString(), correlationId: message.properties.correlationId, contentType: message.properties.contentType });
+            if (message !== null)
+              resolve({
+                body: message.content.toString(),
+                correlationId: message.properties.correlationId,
+                contentType: message.properties.contentType,
+              });
           },
           { noAck: true },
         );
@@ -81,13 +86,26 @@ describe('startRpcServer', () => {
     const replies = await withChannel(vhost.url, async (channel) => {
       const { queue } = await channel.assertQueue('', { exclusive: true });
       const got: { body: string; correlationId: unknown }[] = [];
-      await channel.consume(queue, (message) => {
-        if (message !== null) got.push({ body: message.content.toString(), correlationId: message.properties.correlationId });
-      }, { noAck: true });
-      channel.sendToQueue('rpc_queue', Buffer.from('21'), { replyTo: queue, correlationId: 'c-1', messageId: 'call-1' });
+      await channel.consume(
+        queue,
+        (message) => {
+          if (message !== null)
+            got.push({ body: message.content.toString(), correlationId: message.properties.correlationId });
+        },
+        { noAck: true },
+      );
+      channel.sendToQueue('rpc_queue', Buffer.from('21'), {
+        replyTo: queue,
+        correlationId: 'c-1',
+        messageId: 'call-1',
+      });
       await eventually(() => got.length === 1);
       // The same call again, as the client sends it on its new connection.
-      channel.sendToQueue('rpc_queue', Buffer.from('21'), { replyTo: queue, correlationId: 'c-1', messageId: 'call-1' });
+      channel.sendToQueue('rpc_queue', Buffer.from('21'), {
+        replyTo: queue,
+        correlationId: 'c-1',
+        messageId: 'call-1',
+      });
       await eventually(() => got.length === 2);
       return got;
     });
@@ -110,7 +128,8 @@ describe('startRpcServer', () => {
     const [dead] = await drainQueue(vhost.url, 'rpc_queue.dlq');
     expect(dead?.body).toBe('5');
     expect(dead?.properties.headers).toMatchObject({
-      'x-dead-letter-reason': 'handler failed: the request has no reply_to: there is nowhere to send the answer (attempt 1 of 5)',
+      'x-dead-letter-reason':
+        'handler failed: the request has no reply_to: there is nowhere to send the answer (attempt 1 of 5)',
       'x-original-queue': 'rpc_queue',
       'x-attempts': 1,
     });
@@ -120,14 +139,20 @@ describe('startRpcServer', () => {
   it('logs and drops a reply whose client is gone (returned), and acks the request', async () => {
     const requests = await serve();
     await withChannel(vhost.url, async (channel) => {
-      channel.sendToQueue('rpc_queue', Buffer.from('7'), { replyTo: 'amq.gen-no-such-callback-queue', correlationId: 'c-7' });
+      channel.sendToQueue('rpc_queue', Buffer.from('7'), {
+        replyTo: 'amq.gen-no-such-callback-queue',
+        correlationId: 'c-7',
+      });
       await channel.close();
     });
     await eventually(() => lines.some((line) => line.includes('the client is gone: reply dropped')));
     expect(requests).toEqual([7]);
     await eventually(async () => (await requestsLeft()) === 0);
     expect(await dlq()).toBe(0);
-    const gone = JSON.parse(lines.find((line) => line.includes('the client is gone')) ?? '{}') as Record<string, unknown>;
+    const gone = JSON.parse(lines.find((line) => line.includes('the client is gone')) ?? '{}') as Record<
+      string,
+      unknown
+    >;
     expect(gone).toMatchObject({ replyTo: 'amq.gen-no-such-callback-queue', correlationId: 'c-7' });
   });
 
@@ -135,7 +160,10 @@ describe('startRpcServer', () => {
     const requests = await serve();
     await withChannel(vhost.url, async (channel) => {
       // A callback queue that refuses every message: the broker nacks the reply.
-      const { queue } = await channel.assertQueue('', { exclusive: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } });
+      const { queue } = await channel.assertQueue('', {
+        exclusive: true,
+        arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
+      });
       channel.sendToQueue('rpc_queue', Buffer.from('4'), { replyTo: queue, correlationId: 'c-4' });
       await eventually(async () => (await dlq()) === 1);
     });

@@ -32,12 +32,20 @@ async function consume(handler: (call: Call) => void | Promise<void>, options: {
       calls.push({ payload, context });
       await handler({ payload, context });
     },
-    { logger: memoryLogger().logger, confirmTimeoutMs: 5000, maxAttempts: options.maxAttempts ?? 3, retryDelaysMs: [100, 200] },
+    {
+      logger: memoryLogger().logger,
+      confirmTimeoutMs: 5000,
+      maxAttempts: options.maxAttempts ?? 3,
+      retryDelaysMs: [100, 200],
+    },
   );
   return calls;
 }
 
-function publish(body: string, options: { messageId?: string; contentType?: string; headers?: Record<string, unknown> } = {}) {
+function publish(
+  body: string,
+  options: { messageId?: string; contentType?: string; headers?: Record<string, unknown> } = {},
+) {
   return withChannel(vhost.url, async (channel) => {
     channel.sendToQueue('task_queue', Buffer.from(body), { persistent: true, ...options });
     await channel.close();
@@ -133,7 +141,9 @@ describe('startConsumer, on a message that was delivered and never acked (a cons
     expect(calls).toHaveLength(0);
     const [dead] = await drainQueue(vhost.url, 'task_queue.dlq');
     expect(dead?.body).toBe('crashes the consumer');
-    expect(String(dead?.properties.headers?.['x-dead-letter-reason'])).toMatch(new RegExp(`^gave up after ${maxAttempts} attempts`));
+    expect(String(dead?.properties.headers?.['x-dead-letter-reason'])).toMatch(
+      new RegExp(`^gave up after ${maxAttempts} attempts`),
+    );
   });
 
   it('runs it again, counting the crash, while attempts remain', async () => {

@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { queues } from '@hello-rabbit/broker-config';
-import { ctl, enableManagement, HELLO_QUEUES, inspectQueue, TASK_QUEUES, useTestVhost, withChannel, type ManagementEndpoint } from '@hello-rabbit/testkit';
+import {
+  ctl,
+  enableManagement,
+  HELLO_QUEUES,
+  inspectQueue,
+  TASK_QUEUES,
+  useTestVhost,
+  withChannel,
+  type ManagementEndpoint,
+} from '@hello-rabbit/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerError } from '../src/errors.js';
 import { ExitCode } from '@hello-rabbit/runtime';
@@ -50,7 +59,9 @@ describe('openBroker with topology check', () => {
     expect(error.exitCode).toBe(ExitCode.config);
     expect(error.message).not.toContain('\n');
     for (const name of Object.keys(queues)) expect(error.message).toContain(name);
-    expect(error.message).toMatch(/^AMQP_TOPOLOGY=check: vhost '[^']+' at [^ ]+ lacks the queues hello, hello\.dlq, task_queue, /);
+    expect(error.message).toMatch(
+      /^AMQP_TOPOLOGY=check: vhost '[^']+' at [^ ]+ lacks the queues hello, hello\.dlq, task_queue, /,
+    );
     for (const name of Object.keys(queues)) expect(await inspectQueue(vhost.url, name), name).toBeUndefined();
   });
 
@@ -102,7 +113,10 @@ describe('openBroker comparing the queues through the management API (AMQP_MANAG
     await withChannel(vhost.url, async (channel) => {
       await channel.deleteQueue('task_queue.retry.2');
       const { options } = queues['task_queue.retry.2'];
-      await channel.assertQueue('task_queue.retry.2', { ...options, arguments: { ...options.arguments, ...overrides } });
+      await channel.assertQueue('task_queue.retry.2', {
+        ...options,
+        arguments: { ...options.arguments, ...overrides },
+      });
     });
   };
 
@@ -146,8 +160,12 @@ describe('openBroker comparing the queues through the management API (AMQP_MANAG
       await channel.assertQueue('task_queue', { durable: true });
     });
     const { lines } = await open('check', api.url);
-    const adopted = lines.map((line) => JSON.parse(line) as { msg: string; differences?: string[] }).find((line) => line.msg.startsWith("queue 'task_queue' exists"));
-    expect(adopted?.differences?.join('; ')).toMatch(/queue 'task_queue': (type|x-queue-type) is "classic" on the broker, "quorum" in the contract/);
+    const adopted = lines
+      .map((line) => JSON.parse(line) as { msg: string; differences?: string[] })
+      .find((line) => line.msg.startsWith("queue 'task_queue' exists"));
+    expect(adopted?.differences?.join('; ')).toMatch(
+      /queue 'task_queue': (type|x-queue-type) is "classic" on the broker, "quorum" in the contract/,
+    );
   });
 
   it('says in one line when the API refuses the user (no management tag), without the password', async () => {
@@ -165,7 +183,12 @@ describe('openBroker comparing the queues through the management API (AMQP_MANAG
       const { logger } = memoryLogger([password]);
       let error: unknown;
       try {
-        opened.push(await openBroker({ endpoint: endpointOf(url.toString()), connectionName: 'test', topology: 'check', managementUrl: api.url }, logger));
+        opened.push(
+          await openBroker(
+            { endpoint: endpointOf(url.toString()), connectionName: 'test', topology: 'check', managementUrl: api.url },
+            logger,
+          ),
+        );
       } catch (err) {
         error = err;
       }

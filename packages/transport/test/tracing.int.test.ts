@@ -1,7 +1,12 @@
 import { context, propagation, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { eventually, pythonWithPika, runProcess, TASK_QUEUES, useTestVhost } from '@hello-rabbit/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openBroker } from '../src/open-broker.js';
@@ -62,7 +67,11 @@ describe('tracing', () => {
     const publisher = createPublisher(broker, { logger: memoryLogger().logger });
     const request = provider.getTracer('test').startSpan('request');
     const outcome = await context.with(trace.setSpan(context.active(), request), () =>
-      publisher.publish('task_queue', Buffer.from('traced task'), { messageId: 'm-traced', contentType: 'text/plain', timeoutMs: 5000 }),
+      publisher.publish('task_queue', Buffer.from('traced task'), {
+        messageId: 'm-traced',
+        contentType: 'text/plain',
+        timeoutMs: 5000,
+      }),
     );
     request.end();
     await publisher.close();
@@ -73,8 +82,11 @@ describe('tracing', () => {
 
     const [publish] = byName('task_queue publish');
     const [retry] = byName('task_queue.retry.1 publish');
-    const [first, second] = byName('task_queue process').sort((a, b) => Number(a.attributes['messaging.rabbitmq.attempt']) - Number(b.attributes['messaging.rabbitmq.attempt']));
-    if (publish === undefined || retry === undefined || first === undefined || second === undefined) throw new Error('a span is missing');
+    const [first, second] = byName('task_queue process').sort(
+      (a, b) => Number(a.attributes['messaging.rabbitmq.attempt']) - Number(b.attributes['messaging.rabbitmq.attempt']),
+    );
+    if (publish === undefined || retry === undefined || first === undefined || second === undefined)
+      throw new Error('a span is missing');
 
     // One trace: the request, the publish, attempt 1, the retry's copy, attempt 2.
     const traceId = request.spanContext().traceId;
@@ -86,18 +98,27 @@ describe('tracing', () => {
 
     expect(publish.kind).toBe(SpanKind.PRODUCER);
     expect(first.kind).toBe(SpanKind.CONSUMER);
-    expect(publish.attributes).toMatchObject({ 'messaging.system': 'rabbitmq', 'messaging.destination.name': 'task_queue', 'messaging.message.id': 'm-traced' });
+    expect(publish.attributes).toMatchObject({
+      'messaging.system': 'rabbitmq',
+      'messaging.destination.name': 'task_queue',
+      'messaging.message.id': 'm-traced',
+    });
     expect(first.status.code).toBe(SpanStatusCode.ERROR);
     expect(first.events.some((e) => e.name === 'exception')).toBe(true);
     expect(second.status.code).not.toBe(SpanStatusCode.ERROR);
   });
 
-  it("continues the trace of a message from another client that carries W3C trace context (pika)", async () => {
+  it('continues the trace of a message from another client that carries W3C trace context (pika)', async () => {
     broker = await openBroker({ endpoint: endpointOf(vhost.url), connectionName: 'test' }, memoryLogger().logger);
     let handled = 0;
-    consumer = await startConsumer(broker, 'task_queue', () => {
-      handled++;
-    }, { logger: memoryLogger().logger, confirmTimeoutMs: 5000 });
+    consumer = await startConsumer(
+      broker,
+      'task_queue',
+      () => {
+        handled++;
+      },
+      { logger: memoryLogger().logger, confirmTimeoutMs: 5000 },
+    );
 
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parentId = '00f067aa0ba902b7';
@@ -113,7 +134,11 @@ describe('tracing', () => {
     const result = await runProcess(pythonWithPika(), ['-c', script, vhost.url]);
     expect(result.code, result.stderr).toBe(0);
 
-    await eventually(() => handled === 1 && byName('task_queue process').length === 1, 15_000, 'the pika message processed');
+    await eventually(
+      () => handled === 1 && byName('task_queue process').length === 1,
+      15_000,
+      'the pika message processed',
+    );
     const [processed] = byName('task_queue process');
     expect(processed?.spanContext().traceId).toBe(traceId);
     expect(processed?.parentSpanContext?.spanId).toBe(parentId);

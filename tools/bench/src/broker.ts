@@ -18,7 +18,10 @@ export function createBenchVhost(label: string): Promise<TestVhost> {
 }
 
 async function withConnection<T>(url: string, fn: (connection: amqplib.ChannelModel) => Promise<T>): Promise<T> {
-  const connection = await amqplib.connect(url, { noDelay: true, clientProperties: { connection_name: 'bench admin' } });
+  const connection = await amqplib.connect(url, {
+    noDelay: true,
+    clientProperties: { connection_name: 'bench admin' },
+  });
   connection.on('error', () => undefined);
   try {
     return await fn(connection);
@@ -56,9 +59,15 @@ export async function prefill(url: string, queue: string, count: number, bodySiz
       window: 1000,
       latency: createHistogram(),
       send: (index, _sentAt, done) => {
-        channel.publish('', queue, body, { persistent: true, messageId: `prefill-${String(index)}`, contentType: 'text/plain' }, (err: unknown) => {
-          done(err === null || err === undefined);
-        });
+        channel.publish(
+          '',
+          queue,
+          body,
+          { persistent: true, messageId: `prefill-${String(index)}`, contentType: 'text/plain' },
+          (err: unknown) => {
+            done(err === null || err === undefined);
+          },
+        );
       },
     });
     if (result.failed > 0) throw new Error(`prefilling ${queue}: ${String(result.failed)} messages not confirmed`);

@@ -33,7 +33,10 @@ const PANELS = {
 } as const;
 
 /** The y axis of each panel: what the bars are divided by. */
-const AXES: Record<string, string> = { [PANELS.cluster]: 'ratio to the single node', [PANELS.startup]: 'ratio to the base' };
+const AXES: Record<string, string> = {
+  [PANELS.cluster]: 'ratio to the single node',
+  [PANELS.startup]: 'ratio to the base',
+};
 
 /** The bars: one per scenario and client, in up to four panels. */
 function bars(results: BenchResults): Bar[] {
@@ -41,7 +44,8 @@ function bars(results: BenchResults): Bar[] {
   for (const scenario of results.scenarios) {
     for (const summary of scenario.clients) {
       const push = (panel: string, ratio: number | null) => {
-        if (ratio !== null && Number.isFinite(ratio)) out.push({ panel, scenario: SHORT[scenario.id], client: summary.label, ratio });
+        if (ratio !== null && Number.isFinite(ratio))
+          out.push({ panel, scenario: SHORT[scenario.id], client: summary.label, ratio });
       };
       if (scenario.ratioOf === 'throughput') {
         push(PANELS.throughput, summary.throughputRatio);
@@ -54,7 +58,12 @@ function bars(results: BenchResults): Bar[] {
   }
   for (const program of results.startup?.programs ?? []) {
     if (program.wallRatio !== null && Number.isFinite(program.wallRatio)) {
-      out.push({ panel: PANELS.startup, scenario: STARTUP_GROUPS[program.group].short, client: program.label, ratio: program.wallRatio });
+      out.push({
+        panel: PANELS.startup,
+        scenario: STARTUP_GROUPS[program.group].short,
+        client: program.label,
+        ratio: program.wallRatio,
+      });
     }
   }
   return out;
@@ -102,7 +111,10 @@ function panel(title: string, data: readonly Bar[], clientOrder: readonly string
 /** The chart as a Vega-Lite spec: grouped bars per scenario and client, a line at 1.0. */
 export function chartSpec(results: BenchResults): TopLevelSpec {
   const data = bars(results);
-  const clientOrder = [...CLIENTS.map((client) => CLIENT_LABELS[client]), ...(results.startup?.programs ?? []).map((program) => program.label)];
+  const clientOrder = [
+    ...CLIENTS.map((client) => CLIENT_LABELS[client]),
+    ...(results.startup?.programs ?? []).map((program) => program.label),
+  ];
   const panels = [
     panel(PANELS.throughput, data, clientOrder, undefined),
     panel(PANELS.cpu, data, clientOrder, 1.3),

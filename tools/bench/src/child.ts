@@ -63,7 +63,9 @@ export function startRunner(job: Job, options: RunnerOptions): Runner {
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       running.delete(child);
-      const settled = outcome ?? new Error(`the ${job.client} ${job.role} runner exited (${signal ?? String(code)}) without a result`);
+      const settled =
+        outcome ??
+        new Error(`the ${job.client} ${job.role} runner exited (${signal ?? String(code)}) without a result`);
       if (settled instanceof Error) {
         failReady(settled);
         reject(settled);

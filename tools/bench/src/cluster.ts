@@ -111,7 +111,8 @@ export class BenchCluster {
     const queues = JSON.parse(out) as { name?: string; leader?: string; members?: string[] }[];
     const found = queues.find((one) => one.name === queue);
     // The leader is empty while the queue elects one.
-    if (typeof found?.leader !== 'string' || found.leader === '') throw new Error(`rabbitmqctl list_queues shows no leader for ${queue} in ${vhost}`);
+    if (typeof found?.leader !== 'string' || found.leader === '')
+      throw new Error(`rabbitmqctl list_queues shows no leader for ${queue} in ${vhost}`);
     return { leader: found.leader, members: found.members ?? [] };
   }
 

@@ -10,7 +10,14 @@
  * `mandatory` flag): a reference for what that guarantee costs the broker, not a peer;
  * `project-redis` is the project's path with its dedup store on Redis (see SHARED_STORE).
  */
-export const CLIENTS = ['project', 'project-redis', 'amqplib', 'amqplib-mandatory', 'rabbitmq-client', 'amqp-connection-manager'] as const;
+export const CLIENTS = [
+  'project',
+  'project-redis',
+  'amqplib',
+  'amqplib-mandatory',
+  'rabbitmq-client',
+  'amqp-connection-manager',
+] as const;
 export type ClientName = (typeof CLIENTS)[number];
 
 export const BASELINE: ClientName = 'amqplib';

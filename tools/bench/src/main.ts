@@ -24,8 +24,28 @@ import {
   type OverloadSummary,
   type RoundOutcome,
 } from './results.js';
-import { cleanUpStartupRun, hasGnuTime, prepareStartupRun, killStartupChildren, runStartupProgram, startupPrograms, summarizeStartup, type StartupOutcome, type StartupSummary } from './startup.js';
-import { clientsFor, measure, SCENARIOS, singleNode, type Endpoints, type Measurement, type RunSettings, type Scenario, type ScenarioId } from './scenarios.js';
+import {
+  cleanUpStartupRun,
+  hasGnuTime,
+  prepareStartupRun,
+  killStartupChildren,
+  runStartupProgram,
+  startupPrograms,
+  summarizeStartup,
+  type StartupOutcome,
+  type StartupSummary,
+} from './startup.js';
+import {
+  clientsFor,
+  measure,
+  SCENARIOS,
+  singleNode,
+  type Endpoints,
+  type Measurement,
+  type RunSettings,
+  type Scenario,
+  type ScenarioId,
+} from './scenarios.js';
 
 const MiB = 2 ** 20;
 
@@ -117,7 +137,10 @@ async function stopCluster(): Promise<void> {
 }
 
 /** Where the queue's leader and members are after a cluster run; a failed look-up costs only the note. */
-async function placementAfterRun(cluster: BenchCluster, vhost: string): Promise<Pick<Measurement, 'leaderNode' | 'queueMembers'>> {
+async function placementAfterRun(
+  cluster: BenchCluster,
+  vhost: string,
+): Promise<Pick<Measurement, 'leaderNode' | 'queueMembers'>> {
   try {
     const { leader, members } = await cluster.members(vhost, BENCH_QUEUE);
     return { leaderNode: leader, queueMembers: members };
@@ -133,7 +156,12 @@ async function placementAfterRun(cluster: BenchCluster, vhost: string): Promise<
  * (its own back-pressure holds the rest); raw amqplib, which has none, gets exactly its
  * window, as the reference of what a bounded producer costs.
  */
-async function runOverload(client: ClientName, options: BenchOptions, offeredRate: number, settings: RunSettings): Promise<OverloadSummary> {
+async function runOverload(
+  client: ClientName,
+  options: BenchOptions,
+  offeredRate: number,
+  settings: RunSettings,
+): Promise<OverloadSummary> {
   const concurrency = client === 'project' ? 2 * options.window : options.window;
   const base = {
     client,
@@ -210,7 +238,9 @@ async function runOverload(client: ClientName, options: BenchOptions, offeredRat
  * send and consumer declares it anew and nothing sent is left behind.
  */
 async function runStartup(options: BenchOptions, settings: RunSettings): Promise<StartupSummary> {
-  const { programs, skipped } = startupPrograms(options.quick ? { publish: 2000, drain: 1000 } : { publish: 100_000, drain: 50_000 });
+  const { programs, skipped } = startupPrograms(
+    options.quick ? { publish: 2000, drain: 1000 } : { publish: 100_000, drain: 50_000 },
+  );
   for (const one of skipped) say(`startup: ${one.label} skipped: ${one.reason}`);
   const timed = hasGnuTime();
   if (!timed) say('startup: no /usr/bin/time here: wall time only (CPU and peak RSS of the consumers from /proc)');
@@ -267,9 +297,13 @@ async function runRound(
     }
     let rate: number | undefined;
     if (scenario.id === 'e2e-half-rate') {
-      const raw = outcomes.get('e2e')?.get(BASELINE)?.find((outcome) => outcome.round === round);
+      const raw = outcomes
+        .get('e2e')
+        ?.get(BASELINE)
+        ?.find((outcome) => outcome.round === round);
       if (raw?.ok !== true) {
-        for (const client of clients) record.get(client)?.push({ round, ok: false, error: "no raw amqplib end-to-end rate in this round" });
+        for (const client of clients)
+          record.get(client)?.push({ round, ok: false, error: 'no raw amqplib end-to-end rate in this round' });
         continue;
       }
       rate = raw.measurement.messagesPerSecond / 2;
@@ -289,13 +323,16 @@ async function runRound(
         const where = `[round ${String(round)}/${String(options.rounds)}] ${scenario.id} · ${CLIENT_LABELS[client]}`;
         try {
           let measurement = await measure(scenario, client, endpoints, count, settings, { round, rate });
-          if (onCluster !== undefined && clusterVhost !== undefined) measurement = { ...measurement, ...(await placementAfterRun(onCluster, clusterVhost)) };
+          if (onCluster !== undefined && clusterVhost !== undefined)
+            measurement = { ...measurement, ...(await placementAfterRun(onCluster, clusterVhost)) };
           record.get(client)?.push({ round, ok: true, measurement });
           say(
             `${where}: ${Math.round(measurement.messagesPerSecond).toLocaleString('en-US')} msg/s, ` +
               `${measurement.cpuMicrosPerMessage.toFixed(1)} µs CPU/msg, ` +
               `peak RSS ${(measurement.peakRssBytes / MiB).toFixed(0)} MiB` +
-              (onCluster === undefined || measurement.leaderNode === undefined ? '' : `, leader on ${nodeLabel(onCluster.layout, measurement.leaderNode)}`),
+              (onCluster === undefined || measurement.leaderNode === undefined
+                ? ''
+                : `, leader on ${nodeLabel(onCluster.layout, measurement.leaderNode)}`),
           );
         } catch (err) {
           record.get(client)?.push({ round, ok: false, error: messageOf(err) });
@@ -339,9 +376,12 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
   );
 
   // Once for the whole run, before the first round: booting takes both cores for a while.
-  const { cluster, error: clusterError } = scenarios.some((scenario) => scenario.cluster !== undefined) ? await bootCluster() : {};
+  const { cluster, error: clusterError } = scenarios.some((scenario) => scenario.cluster !== undefined)
+    ? await bootCluster()
+    : {};
   try {
-    for (let round = 1; round <= options.rounds; round++) await runRound(round, scenarios, clients, outcomes, options, settings, { cluster, clusterError });
+    for (let round = 1; round <= options.rounds; round++)
+      await runRound(round, scenarios, clients, outcomes, options, settings, { cluster, clusterError });
   } finally {
     // Before the overload check: three idle nodes are not nothing on two cores.
     await stopCluster();
@@ -352,7 +392,9 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
       scenario,
       clientsFor(scenario, clients),
       outcomes.get(scenario.id) ?? new Map(),
-      scenario.cluster === undefined ? undefined : { layout: cluster?.layout, singleNode: outcomes.get(scenario.cluster.comparedWith) ?? new Map() },
+      scenario.cluster === undefined
+        ? undefined
+        : { layout: cluster?.layout, singleNode: outcomes.get(scenario.cluster.comparedWith) ?? new Map() },
     ),
   );
 
@@ -361,11 +403,14 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
 
   const overload: OverloadSummary[] = [];
   if (options.overload && clients.includes('project')) {
-    const rawLarge = summaries.find((summary) => summary.id === 'publish-quorum-10k')?.clients.find((summary) => summary.client === BASELINE);
+    const rawLarge = summaries
+      .find((summary) => summary.id === 'publish-quorum-10k')
+      ?.clients.find((summary) => summary.client === BASELINE);
     // Ten times what the broker took from raw amqplib in the 10 KB scenario (without that
     // scenario, ten times a rate a 2-core machine does not reach).
     const offeredRate = 10 * (rawLarge?.messagesPerSecond?.median ?? 10_000);
-    for (const client of ['project', BASELINE] as const) overload.push(await runOverload(client, options, offeredRate, settings));
+    for (const client of ['project', BASELINE] as const)
+      overload.push(await runOverload(client, options, offeredRate, settings));
   }
 
   return {
@@ -393,7 +438,10 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     scenarios: summaries,
     overload,
     startup,
-    goals: evaluateGoals(summaries, overload.find((one) => one.client === 'project')),
+    goals: evaluateGoals(
+      summaries,
+      overload.find((one) => one.client === 'project'),
+    ),
   };
 }
 
@@ -432,11 +480,12 @@ async function main(): Promise<number> {
  */
 function onSignal(exitCode: number): void {
   if (interruptedAt !== undefined) {
-    if (Date.now() - interruptedAt > 1000) say('bench: still cleaning up (the cluster\'s nodes take a few seconds to stop)');
+    if (Date.now() - interruptedAt > 1000)
+      say("bench: still cleaning up (the cluster's nodes take a few seconds to stop)");
     return;
   }
   interruptedAt = Date.now();
-  say(`bench: interrupted; cleaning up${activeCluster === undefined ? '' : ' (stopping the cluster\'s nodes)'}`);
+  say(`bench: interrupted; cleaning up${activeCluster === undefined ? '' : " (stopping the cluster's nodes)"}`);
   killRunners();
   killStartupChildren();
   void Promise.allSettled([activeVhost?.dispose(), activeCluster?.stop()])

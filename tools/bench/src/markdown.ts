@@ -9,7 +9,9 @@ function fixed(value: number | null | undefined, digits: number): string {
 }
 
 function thousands(value: number | null | undefined): string {
-  return value === null || value === undefined || !Number.isFinite(value) ? '–' : Math.round(value).toLocaleString('en-US');
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? '–'
+    : Math.round(value).toLocaleString('en-US');
 }
 
 function ms(value: number | undefined): string {
@@ -265,9 +267,9 @@ export function renderMarkdown(results: BenchResults): string {
     out.push(resultsTable(results));
     out.push('');
     out.push(
-      '*ratio to raw*: the median over rounds of the client\'s messages/s divided by raw amqplib\'s in the same round ' +
-        '(higher is better); for the half-rate run, its p99 latency divided by the raw pair\'s (lower is better). ' +
-        '*CPU*: user + system time of the client\'s process per message (end to end: producer and consumer together). ' +
+      "*ratio to raw*: the median over rounds of the client's messages/s divided by raw amqplib's in the same round " +
+        "(higher is better); for the half-rate run, its p99 latency divided by the raw pair's (lower is better). " +
+        "*CPU*: user + system time of the client's process per message (end to end: producer and consumer together). " +
         '*Latency*: publish to confirm (publishes), publish to delivery (end to end), every round together. ' +
         '*Peak RSS*: the measuring process (end to end: producer / consumer), Node and tsx included.',
     );
@@ -278,7 +280,9 @@ export function renderMarkdown(results: BenchResults): string {
     for (const client of unavailable) out.push(`- ${client.label}: unavailable (${client.reason ?? 'did not load'})`);
   }
   const errors = results.scenarios.flatMap((scenario) =>
-    scenario.clients.flatMap((summary) => summary.errors.map((error) => `- ${scenario.title}, ${summary.label}, ${error}`)),
+    scenario.clients.flatMap((summary) =>
+      summary.errors.map((error) => `- ${scenario.title}, ${summary.label}, ${error}`),
+    ),
   );
   if (errors.length > 0) {
     out.push('', '### Failed runs', '', ...errors);
@@ -321,7 +325,7 @@ export function renderMarkdown(results: BenchResults): string {
   }
 
   if (results.goals.length > 0) {
-    out.push('', '## Goals (the project\'s path)', '', '| goal | value | target | |', '|---|--:|--:|---|');
+    out.push('', "## Goals (the project's path)", '', '| goal | value | target | |', '|---|--:|--:|---|');
     for (const goal of results.goals) {
       out.push(`| ${goal.goal} | ${fixed(goal.value, 2)} | ${goal.target} | ${goal.met ? 'met' : '**short**'} |`);
     }

@@ -19,13 +19,31 @@ describe('bench options', () => {
     expect(parseOptions(['--quick'])?.scenarios).not.toContain('e2e-cluster');
     expect(parseOptions(['--quick'])?.scenarios).toContain('e2e');
     expect(parseOptions(['--quick', '--scenarios', 'e2e-cluster'])?.scenarios).toEqual(['e2e', 'e2e-cluster']);
-    expect(parseOptions(['--scenarios', 'consume,e2e-cluster'])).toMatchObject({ scenarios: ['consume', 'e2e', 'e2e-cluster'], overload: false });
+    expect(parseOptions(['--scenarios', 'consume,e2e-cluster'])).toMatchObject({
+      scenarios: ['consume', 'e2e', 'e2e-cluster'],
+      overload: false,
+    });
     expect(parseOptions(['--scenarios', 'e2e,consume'])?.scenarios).not.toContain('e2e-cluster');
   });
 
   it('takes rounds, counts and lists', () => {
-    const options = parseOptions(['--rounds', '5', '--count', '100', '--clients', 'amqplib,project', '--scenarios', 'consume']);
-    expect(options).toMatchObject({ rounds: 5, count: 100, clients: ['amqplib', 'project'], scenarios: ['consume'], overload: false });
+    const options = parseOptions([
+      '--rounds',
+      '5',
+      '--count',
+      '100',
+      '--clients',
+      'amqplib,project',
+      '--scenarios',
+      'consume',
+    ]);
+    expect(options).toMatchObject({
+      rounds: 5,
+      count: 100,
+      clients: ['amqplib', 'project'],
+      scenarios: ['consume'],
+      overload: false,
+    });
   });
 
   it('refuses a bad value, an unknown client, and leaving the baseline out', () => {

@@ -68,9 +68,13 @@ function positive(name: string, value: string | undefined, fallback: number, int
 
 function list<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T[] | undefined {
   if (value === undefined) return undefined;
-  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   const unknown = items.filter((item) => !(allowed as readonly string[]).includes(item));
-  if (unknown.length > 0) throw new UsageError(`--${name}: unknown ${unknown.join(', ')} (expected some of ${allowed.join(', ')})`);
+  if (unknown.length > 0)
+    throw new UsageError(`--${name}: unknown ${unknown.join(', ')} (expected some of ${allowed.join(', ')})`);
   return items as T[];
 }
 
@@ -103,11 +107,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
   if (values.help) return undefined;
   const quick = values.quick;
   const clients = list('clients', values.clients, CLIENTS) ?? [...CLIENTS];
-  if (!clients.includes('amqplib')) throw new UsageError('--clients: amqplib is the baseline of every ratio and cannot be left out');
+  if (!clients.includes('amqplib'))
+    throw new UsageError('--clients: amqplib is the baseline of every ratio and cannot be left out');
   const asked = list('scenarios', values.scenarios, [...SCENARIO_IDS, 'startup', 'overload'] as const);
   // The half-rate run is paced at half the rate the raw pair reached in the full-rate run;
   // the cluster's rates are divided by the single node's of the same round.
-  const scenarios = asked?.some((id) => id === 'e2e-half-rate' || id === 'e2e-cluster') === true ? [...asked, 'e2e' as const] : asked;
+  const scenarios =
+    asked?.some((id) => id === 'e2e-half-rate' || id === 'e2e-cluster') === true ? [...asked, 'e2e' as const] : asked;
   // The quick run is CI's smoke test: booting a cluster would double its time.
   const defaults = quick ? SCENARIO_IDS.filter((id) => !CLUSTER_SCENARIO_IDS.includes(id)) : [...SCENARIO_IDS];
   return {

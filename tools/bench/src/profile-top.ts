@@ -35,7 +35,9 @@ function owner(url: string): string {
 function table(title: string, rows: readonly [string, number][], total: number, limit: number): string {
   const lines = [title];
   for (const [name, micros] of rows.slice(0, limit)) {
-    lines.push(`${((micros / total) * 100).toFixed(1).padStart(6)} %  ${(micros / 1000).toFixed(0).padStart(7)} ms  ${name}`);
+    lines.push(
+      `${((micros / total) * 100).toFixed(1).padStart(6)} %  ${(micros / 1000).toFixed(0).padStart(7)} ms  ${name}`,
+    );
   }
   return lines.join('\n');
 }

@@ -33,10 +33,7 @@ describe('a scenario summary', () => {
   it('takes ratios to raw amqplib round by round, then their median', () => {
     if (publishClassic === undefined) throw new Error('no publish-classic scenario');
     const outcomes = new Map<ClientName, RoundOutcome[]>([
-      [
-        'amqplib',
-        [1, 2, 3].map((round) => ({ round, ok: true as const, measurement: measurement(1000 * round, 10) })),
-      ],
+      ['amqplib', [1, 2, 3].map((round) => ({ round, ok: true as const, measurement: measurement(1000 * round, 10) }))],
       [
         'project',
         [
@@ -72,8 +69,19 @@ describe('a scenario summary', () => {
   it("divides each client's cluster rate by its single-node rate of the same round; says where the leader was", () => {
     if (onCluster === undefined) throw new Error('no e2e-cluster scenario');
     const nodes = ['n1@localhost', 'n2@localhost', 'n3@localhost'];
-    const layout = { broker: 'RabbitMQ 3.10.8', nodes, producerNode: 'n1@localhost', consumerNode: 'n2@localhost', declaredOn: 'n3@localhost', bootSeconds: 20 };
-    const placed = (rate: number, leaderNode: string, queueMembers = nodes): Measurement => ({ ...measurement(rate, 10), leaderNode, queueMembers });
+    const layout = {
+      broker: 'RabbitMQ 3.10.8',
+      nodes,
+      producerNode: 'n1@localhost',
+      consumerNode: 'n2@localhost',
+      declaredOn: 'n3@localhost',
+      bootSeconds: 20,
+    };
+    const placed = (rate: number, leaderNode: string, queueMembers = nodes): Measurement => ({
+      ...measurement(rate, 10),
+      leaderNode,
+      queueMembers,
+    });
     const single = new Map<ClientName, RoundOutcome[]>([
       ['amqplib', [1, 2].map((round) => ({ round, ok: true as const, measurement: measurement(1000 * round, 10) }))],
       ['project', [1, 2].map((round) => ({ round, ok: true as const, measurement: measurement(1000 * round, 10) }))],
@@ -102,7 +110,12 @@ describe('a scenario summary', () => {
     // The ratio to raw amqplib is taken on the cluster, as in every other scenario.
     expect(project?.throughputRatio).toBeCloseTo((1.6 + 1.2) / 2, 5);
     expect(project?.perRound.map((round) => round.leaderNode)).toEqual(['n3@localhost', 'n1@localhost']);
-    expect(summary.cluster).toMatchObject({ ...layout, comparedWith: 'e2e', leaders: ['n3@localhost', 'n1@localhost'], members: ['n1@localhost', 'n3@localhost'] });
+    expect(summary.cluster).toMatchObject({
+      ...layout,
+      comparedWith: 'e2e',
+      leaders: ['n3@localhost', 'n1@localhost'],
+      members: ['n1@localhost', 'n3@localhost'],
+    });
 
     // A single-node scenario has neither.
     if (publishClassic === undefined) throw new Error('no publish-classic scenario');
@@ -113,9 +126,15 @@ describe('a scenario summary', () => {
 
   it('leaves the cluster out of the summary when it did not boot', () => {
     if (onCluster === undefined) throw new Error('no e2e-cluster scenario');
-    const failed = new Map<ClientName, RoundOutcome[]>([['amqplib', [{ round: 1, ok: false, error: 'no cluster: boom' }]]]);
+    const failed = new Map<ClientName, RoundOutcome[]>([
+      ['amqplib', [{ round: 1, ok: false, error: 'no cluster: boom' }]],
+    ]);
     const summary = summarizeScenario(onCluster, ['amqplib'], failed, { layout: undefined, singleNode: new Map() });
     expect(summary.cluster).toBeUndefined();
-    expect(summary.clients[0]).toMatchObject({ rounds: 0, errors: ['round 1: no cluster: boom'], singleNodeRatio: null });
+    expect(summary.clients[0]).toMatchObject({
+      rounds: 0,
+      errors: ['round 1: no cluster: boom'],
+      singleNodeRatio: null,
+    });
   });
 });

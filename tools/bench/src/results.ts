@@ -139,22 +139,35 @@ export function summarizeScenario(
 ): ScenarioSummary {
   const baseline = outcomes.get(BASELINE) ?? [];
   const reference = clients.includes(REFERENCE) ? (outcomes.get(REFERENCE) ?? []) : undefined;
-  const placements = clients.flatMap((client) => (outcomes.get(client) ?? []).flatMap((outcome) => (outcome.ok ? [outcome.measurement] : [])));
-  const leaders = new Set(placements.flatMap((measurement) => (measurement.leaderNode === undefined ? [] : [measurement.leaderNode])));
-  const memberLists = placements.flatMap((measurement) => (measurement.queueMembers === undefined ? [] : [measurement.queueMembers]));
-  const members = (cluster?.layout?.nodes ?? []).filter((node) => memberLists.length > 0 && memberLists.every((list) => list.includes(node)));
+  const placements = clients.flatMap((client) =>
+    (outcomes.get(client) ?? []).flatMap((outcome) => (outcome.ok ? [outcome.measurement] : [])),
+  );
+  const leaders = new Set(
+    placements.flatMap((measurement) => (measurement.leaderNode === undefined ? [] : [measurement.leaderNode])),
+  );
+  const memberLists = placements.flatMap((measurement) =>
+    measurement.queueMembers === undefined ? [] : [measurement.queueMembers],
+  );
+  const members = (cluster?.layout?.nodes ?? []).filter(
+    (node) => memberLists.length > 0 && memberLists.every((list) => list.includes(node)),
+  );
   return {
     id: scenario.id,
     title: scenario.title,
     measures: scenario.measures,
     ratioOf: scenario.ratioOf,
-    cluster: scenario.cluster === undefined || cluster?.layout === undefined ? undefined : { ...cluster.layout, comparedWith: scenario.cluster.comparedWith, leaders: [...leaders], members },
+    cluster:
+      scenario.cluster === undefined || cluster?.layout === undefined
+        ? undefined
+        : { ...cluster.layout, comparedWith: scenario.cluster.comparedWith, leaders: [...leaders], members },
     clients: clients.map((client): ClientSummary => {
       const mine = outcomes.get(client) ?? [];
       const ok = mine.flatMap((outcome) => (outcome.ok ? [outcome.measurement] : []));
       const latencies = ok.flatMap((measurement) => (measurement.latency === undefined ? [] : [measurement.latency]));
       const cpu = median(ok.map((measurement) => measurement.cpuMicrosPerMessage));
-      const offered = median(ok.flatMap((measurement) => (measurement.offeredRate === undefined ? [] : [measurement.offeredRate])));
+      const offered = median(
+        ok.flatMap((measurement) => (measurement.offeredRate === undefined ? [] : [measurement.offeredRate])),
+      );
       const producerRss = maxOf(ok.map((measurement) => measurement.producerPeakRssBytes));
       const consumerRss = maxOf(ok.map((measurement) => measurement.consumerPeakRssBytes));
       return {
@@ -164,7 +177,8 @@ export function summarizeScenario(
         errors: mine.flatMap((outcome) => (outcome.ok ? [] : [`round ${String(outcome.round)}: ${outcome.error}`])),
         messagesPerSecond: spread(ok.map((measurement) => measurement.messagesPerSecond)) ?? null,
         throughputRatio: ratio(mine, baseline, (measurement) => measurement.messagesPerSecond),
-        referenceRatio: reference === undefined ? undefined : ratio(mine, reference, (measurement) => measurement.messagesPerSecond),
+        referenceRatio:
+          reference === undefined ? undefined : ratio(mine, reference, (measurement) => measurement.messagesPerSecond),
         p99Ratio: ratio(mine, baseline, p99Of),
         cpuMicrosPerMessage: Number.isFinite(cpu) ? cpu : null,
         cpuRatio: ratio(mine, baseline, (measurement) => measurement.cpuMicrosPerMessage),
@@ -244,7 +258,13 @@ export function evaluateGoals(scenarios: readonly ScenarioSummary[], overload: O
         target: '>= 1.0',
         met: project.throughputRatio !== null && project.throughputRatio >= 1,
       });
-      const peers = scenario.clients.filter((summary) => summary.client !== 'project' && summary.client !== BASELINE && summary.client !== REFERENCE && summary.client !== SHARED_STORE);
+      const peers = scenario.clients.filter(
+        (summary) =>
+          summary.client !== 'project' &&
+          summary.client !== BASELINE &&
+          summary.client !== REFERENCE &&
+          summary.client !== SHARED_STORE,
+      );
       const best = peers
         .filter((summary) => summary.messagesPerSecond !== null)
         .sort((a, b) => (b.messagesPerSecond?.median ?? 0) - (a.messagesPerSecond?.median ?? 0))[0];

@@ -8,7 +8,17 @@ import { plainBody, readStamp, stamper } from './body.js';
 import type { BenchClient } from './clients/client.js';
 import { connectClient } from './clients/connect.js';
 import { epochMs } from './clock.js';
-import type { ConsumeJob, ConsumeResult, Job, JobResult, OverloadJob, OverloadResult, PublishJob, PublishResult, RunnerMessage } from './jobs.js';
+import type {
+  ConsumeJob,
+  ConsumeResult,
+  Job,
+  JobResult,
+  OverloadJob,
+  OverloadResult,
+  PublishJob,
+  PublishResult,
+  RunnerMessage,
+} from './jobs.js';
 import { createHistogram, encodeHistogram, recordMs } from './latency.js';
 import { pump } from './pump.js';
 
@@ -177,6 +187,8 @@ try {
   await send({ type: 'result', result });
   process.exit(0);
 } catch (err) {
-  await send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }).catch(() => undefined);
+  await send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }).catch(
+    () => undefined,
+  );
   process.exit(1);
 }

@@ -1,8 +1,24 @@
 import { BENCH_QUEUE, prefill, queueDepth, resetQueue, type QueueType } from './broker.js';
 import { runJob, startRunner } from './child.js';
-import { REFERENCE, SHARED_STORE, type ClientName, type ConsumeJob, type JobResult, type PublishJob, type PublishResult } from './jobs.js';
+import {
+  REFERENCE,
+  SHARED_STORE,
+  type ClientName,
+  type ConsumeJob,
+  type JobResult,
+  type PublishJob,
+  type PublishResult,
+} from './jobs.js';
 
-export const SCENARIO_IDS = ['publish-classic', 'publish-quorum', 'publish-quorum-10k', 'consume', 'e2e', 'e2e-cluster', 'e2e-half-rate'] as const;
+export const SCENARIO_IDS = [
+  'publish-classic',
+  'publish-quorum',
+  'publish-quorum-10k',
+  'consume',
+  'e2e',
+  'e2e-cluster',
+  'e2e-half-rate',
+] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export interface Scenario {
@@ -103,12 +119,15 @@ export const SCENARIOS: readonly Scenario[] = [
 export function clientsFor(scenario: Scenario, clients: readonly ClientName[]): ClientName[] {
   return clients.filter(
     (client) =>
-      (client !== REFERENCE || scenario.kind === 'publish') && (client !== SHARED_STORE || scenario.id === 'consume' || scenario.id === 'e2e'),
+      (client !== REFERENCE || scenario.kind === 'publish') &&
+      (client !== SHARED_STORE || scenario.id === 'consume' || scenario.id === 'e2e'),
   );
 }
 
 /** The scenarios that need the cluster: left out of --quick unless asked for by name. */
-export const CLUSTER_SCENARIO_IDS: readonly ScenarioId[] = SCENARIOS.flatMap((scenario) => (scenario.cluster === undefined ? [] : [scenario.id]));
+export const CLUSTER_SCENARIO_IDS: readonly ScenarioId[] = SCENARIOS.flatMap((scenario) =>
+  scenario.cluster === undefined ? [] : [scenario.id],
+);
 
 /**
  * Where a measurement connects, as AMQP URLs of one vhost. On a single node all three are
@@ -181,13 +200,25 @@ export async function measure(
   const queue = BENCH_QUEUE;
   const runner = (role: string) => ({
     timeoutMs: settings.timeoutMs,
-    profile: settings.profileDir === undefined ? undefined : { dir: settings.profileDir, name: `${scenario.id}-${client}-${role}-r${String(round)}` },
+    profile:
+      settings.profileDir === undefined
+        ? undefined
+        : { dir: settings.profileDir, name: `${scenario.id}-${client}-${role}-r${String(round)}` },
   });
   const { admin } = endpoints;
   await resetQueue(admin, queue, scenario.queueType);
 
   if (scenario.kind === 'publish') {
-    const job: PublishJob = { role: 'publish', client, url: endpoints.producer, queue, count, bodySize: scenario.bodySize, window: settings.window, stamp: false };
+    const job: PublishJob = {
+      role: 'publish',
+      client,
+      url: endpoints.producer,
+      queue,
+      count,
+      bodySize: scenario.bodySize,
+      window: settings.window,
+      stamp: false,
+    };
     const result = expectRole(await runJob(job, runner('publish')), 'publish');
     failIfUnconfirmed(result);
     return {
@@ -201,7 +232,15 @@ export async function measure(
 
   if (scenario.kind === 'consume') {
     await prefill(admin, queue, count, scenario.bodySize);
-    const job: ConsumeJob = { role: 'consume', client, url: endpoints.consumer, queue, count, prefetch: settings.prefetch, stamped: false };
+    const job: ConsumeJob = {
+      role: 'consume',
+      client,
+      url: endpoints.consumer,
+      queue,
+      count,
+      prefetch: settings.prefetch,
+      stamped: false,
+    };
     const result = expectRole(await runJob(job, runner('consume')), 'consume');
     await expectDrained(admin, queue, client);
     return {
@@ -214,7 +253,15 @@ export async function measure(
   }
 
   // End to end: the consumer process subscribes first, then the producer process publishes.
-  const consumerJob: ConsumeJob = { role: 'consume', client, url: endpoints.consumer, queue, count, prefetch: settings.prefetch, stamped: true };
+  const consumerJob: ConsumeJob = {
+    role: 'consume',
+    client,
+    url: endpoints.consumer,
+    queue,
+    count,
+    prefetch: settings.prefetch,
+    stamped: true,
+  };
   const consumer = startRunner(consumerJob, runner('consumer'));
   let produced: PublishResult;
   try {
@@ -253,7 +300,10 @@ export async function measure(
 }
 
 function failIfUnconfirmed(result: PublishResult): void {
-  if (result.failed > 0) throw new Error(`${String(result.failed)} of ${String(result.failed + result.confirmed)} messages were not confirmed`);
+  if (result.failed > 0)
+    throw new Error(
+      `${String(result.failed)} of ${String(result.failed + result.confirmed)} messages were not confirmed`,
+    );
 }
 
 /** Every message acked: a client that lost acks must not look fast. */

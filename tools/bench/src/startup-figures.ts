@@ -20,12 +20,21 @@ export interface TimeFigures {
  * `undefined` when there is no such line.
  */
 export function parseTimeOutput(text: string): TimeFigures | undefined {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean).reverse();
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .reverse();
   for (const line of lines) {
     const match = /^(\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+)$/.exec(line);
     if (match === null) continue;
     const [, wall = '', user = '', sys = '', rss = ''] = match;
-    return { wallSeconds: Number(wall), userSeconds: Number(user), sysSeconds: Number(sys), maxRssBytes: Number(rss) * 1024 };
+    return {
+      wallSeconds: Number(wall),
+      userSeconds: Number(user),
+      sysSeconds: Number(sys),
+      maxRssBytes: Number(rss) * 1024,
+    };
   }
   return undefined;
 }
@@ -38,7 +47,10 @@ export function parseProcStat(text: string): { readonly userTicks: number; reado
   const end = text.lastIndexOf(')');
   if (end < 0) return undefined;
   // After ") ": field 3 (state) is the first; utime and stime are fields 14 and 15.
-  const fields = text.slice(end + 2).trim().split(/\s+/);
+  const fields = text
+    .slice(end + 2)
+    .trim()
+    .split(/\s+/);
   const userTicks = Number(fields[11]);
   const sysTicks = Number(fields[12]);
   if (!Number.isFinite(userTicks) || !Number.isFinite(sysTicks) || fields.length < 13) return undefined;

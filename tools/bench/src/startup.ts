@@ -22,12 +22,31 @@ const GNU_TIME = '/usr/bin/time';
 
 export type StartupGroup = 'send' | 'help' | 'ready' | 'publish' | 'drain';
 
-export const STARTUP_GROUPS: Record<StartupGroup, { readonly title: string; readonly short: string; readonly baseline: string }> = {
-  send: { title: "One-shot send of 'Hello World!' to hello", short: 'hello send|whole process', baseline: 'amqplib-send' },
+export const STARTUP_GROUPS: Record<
+  StartupGroup,
+  { readonly title: string; readonly short: string; readonly baseline: string }
+> = {
+  send: {
+    title: "One-shot send of 'Hello World!' to hello",
+    short: 'hello send|whole process',
+    baseline: 'amqplib-send',
+  },
   help: { title: '--help (no broker)', short: '--help|whole process', baseline: 'node' },
-  ready: { title: 'Consumer: spawn to " [*] Waiting for messages"', short: 'consumer|to ready', baseline: 'amqplib-ready' },
-  publish: { title: 'Whole process: --count N confirmed publishes to task_queue', short: 'publish N|whole process', baseline: 'amqplib-publish' },
-  drain: { title: 'Consumer: spawn to the last of N messages from hello printed', short: 'drain N|whole process', baseline: 'amqplib-drain' },
+  ready: {
+    title: 'Consumer: spawn to " [*] Waiting for messages"',
+    short: 'consumer|to ready',
+    baseline: 'amqplib-ready',
+  },
+  publish: {
+    title: 'Whole process: --count N confirmed publishes to task_queue',
+    short: 'publish N|whole process',
+    baseline: 'amqplib-publish',
+  },
+  drain: {
+    title: 'Consumer: spawn to the last of N messages from hello printed',
+    short: 'drain N|whole process',
+    baseline: 'amqplib-drain',
+  },
 };
 
 /** How many messages the whole-process groups move: the publish's `--count`, and the messages drained. */
@@ -64,26 +83,78 @@ const HELLO_BODY_BYTES = 12;
 const WAITING = ' [*] Waiting for messages. To exit press CTRL+C';
 
 /** The programs, and the ones left out with why (pika when no Python here has it). */
-export function startupPrograms(counts: WholeProcessCounts): { readonly programs: StartupProgram[]; readonly skipped: { readonly label: string; readonly reason: string }[] } {
+export function startupPrograms(counts: WholeProcessCounts): {
+  readonly programs: StartupProgram[];
+  readonly skipped: { readonly label: string; readonly reason: string }[];
+} {
   const node = process.execPath;
   const producer = join(repoRoot, 'apps/producer/dist/main.js');
   const consumer = join(repoRoot, 'apps/consumer/dist/main.js');
   const programs: StartupProgram[] = [
-    { id: 'project-send', label: 'hello-rabbit producer', group: 'send', command: node, args: [producer, 'Hello World!'], expect: SENT },
-    { id: 'amqplib-send', label: 'raw amqplib script', group: 'send', command: node, args: [join(programsDir, 'raw-send.mjs'), 'Hello World!'], expect: SENT },
+    {
+      id: 'project-send',
+      label: 'hello-rabbit producer',
+      group: 'send',
+      command: node,
+      args: [producer, 'Hello World!'],
+      expect: SENT,
+    },
+    {
+      id: 'amqplib-send',
+      label: 'raw amqplib script',
+      group: 'send',
+      command: node,
+      args: [join(programsDir, 'raw-send.mjs'), 'Hello World!'],
+      expect: SENT,
+    },
   ];
   const skipped: { label: string; reason: string }[] = [];
   try {
-    programs.push({ id: 'pika-send', label: "pika's send.py", group: 'send', command: pythonWithPika(), args: [pikaPrograms.send, 'Hello World!'], expect: SENT });
+    programs.push({
+      id: 'pika-send',
+      label: "pika's send.py",
+      group: 'send',
+      command: pythonWithPika(),
+      args: [pikaPrograms.send, 'Hello World!'],
+      expect: SENT,
+    });
   } catch (err) {
     skipped.push({ label: "pika's send.py", reason: err instanceof Error ? err.message : String(err) });
   }
   programs.push(
-    { id: 'producer-help', label: 'producer --help', group: 'help', command: node, args: [producer, '--help'], expect: 'Usage: producer' },
-    { id: 'consumer-help', label: 'consumer --help', group: 'help', command: node, args: [consumer, '--help'], expect: 'Usage: consumer' },
+    {
+      id: 'producer-help',
+      label: 'producer --help',
+      group: 'help',
+      command: node,
+      args: [producer, '--help'],
+      expect: 'Usage: producer',
+    },
+    {
+      id: 'consumer-help',
+      label: 'consumer --help',
+      group: 'help',
+      command: node,
+      args: [consumer, '--help'],
+      expect: 'Usage: consumer',
+    },
     { id: 'node', label: 'node -e 0', group: 'help', command: node, args: ['-e', '0'], expect: '' },
-    { id: 'project-ready', label: 'hello-rabbit consumer', group: 'ready', command: node, args: [consumer], expect: WAITING },
-    { id: 'amqplib-ready', label: 'raw amqplib consumer', group: 'ready', command: node, args: [join(programsDir, 'raw-consume.mjs')], expect: WAITING },
+    {
+      id: 'project-ready',
+      label: 'hello-rabbit consumer',
+      group: 'ready',
+      command: node,
+      args: [consumer],
+      expect: WAITING,
+    },
+    {
+      id: 'amqplib-ready',
+      label: 'raw amqplib consumer',
+      group: 'ready',
+      command: node,
+      args: [join(programsDir, 'raw-consume.mjs')],
+      expect: WAITING,
+    },
     {
       id: 'project-publish',
       label: `hello-rabbit producer --count ${String(counts.publish)}`,
@@ -205,7 +276,8 @@ async function runToEnd(program: StartupProgram, url: string, timed: boolean, ti
     });
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (code !== 0) throw new Error(`${program.label} exited with ${String(code)}: ${tail(stderr || stdout)}`);
-    if (!stdout.includes(program.expect)) throw new Error(`${program.label} did not print '${program.expect}': ${tail(stdout)}`);
+    if (!stdout.includes(program.expect))
+      throw new Error(`${program.label} did not print '${program.expect}': ${tail(stdout)}`);
     if (figuresFile === undefined) return { wallMs };
     const figures = parseTimeOutput(await readFile(figuresFile, 'utf8'));
     if (figures === undefined) throw new Error(`${program.label}: no figures from ${GNU_TIME}`);
@@ -222,7 +294,10 @@ async function runToEnd(program: StartupProgram, url: string, timed: boolean, ti
  */
 async function runUntilReady(program: StartupProgram, url: string, timeoutMs: number): Promise<StartupRun> {
   const started = process.hrtime.bigint();
-  const child = spawn(program.command, [...program.args], { env: childEnv(url, program), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program.command, [...program.args], {
+    env: childEnv(url, program),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   let stdout = '';
   let stderr = '';
@@ -307,8 +382,15 @@ export async function cleanUpStartupRun(program: StartupProgram, url: string): P
   await withChannel(url, (channel) => channel.deleteQueue(program.group === 'publish' ? 'task_queue' : 'hello'));
 }
 
-export function runStartupProgram(program: StartupProgram, url: string, timed: boolean, timeoutMs: number): Promise<StartupRun> {
-  return program.group === 'ready' || program.group === 'drain' ? runUntilReady(program, url, timeoutMs) : runToEnd(program, url, timed, timeoutMs);
+export function runStartupProgram(
+  program: StartupProgram,
+  url: string,
+  timed: boolean,
+  timeoutMs: number,
+): Promise<StartupRun> {
+  return program.group === 'ready' || program.group === 'drain'
+    ? runUntilReady(program, url, timeoutMs)
+    : runToEnd(program, url, timed, timeoutMs);
 }
 
 export type StartupOutcome =
@@ -345,7 +427,11 @@ export interface StartupSummary {
   readonly programs: readonly StartupProgramSummary[];
 }
 
-function ratio(mine: readonly StartupOutcome[], theirs: readonly StartupOutcome[], value: (run: StartupRun) => number | undefined): number | null {
+function ratio(
+  mine: readonly StartupOutcome[],
+  theirs: readonly StartupOutcome[],
+  value: (run: StartupRun) => number | undefined,
+): number | null {
   const ratios: number[] = [];
   for (const outcome of mine) {
     if (!outcome.ok) continue;
@@ -386,8 +472,12 @@ export function summarizeStartup(
         peakRssBytes: rss.length === 0 ? null : Math.max(...rss),
         wallRatio: ratio(mine, baseline, (run) => run.wallMs),
         cpuRatio: ratio(mine, baseline, (run) => run.cpuMs),
-        ...(program.group === 'send' && pika !== undefined ? { wallRatioToPika: ratio(mine, pika, (run) => run.wallMs) } : {}),
-        perRound: mine.map((outcome) => (outcome.ok ? { round: outcome.round, ...outcome.run } : { round: outcome.round, error: outcome.error })),
+        ...(program.group === 'send' && pika !== undefined
+          ? { wallRatioToPika: ratio(mine, pika, (run) => run.wallMs) }
+          : {}),
+        perRound: mine.map((outcome) =>
+          outcome.ok ? { round: outcome.round, ...outcome.run } : { round: outcome.round, error: outcome.error },
+        ),
       };
     }),
   };

@@ -34,7 +34,9 @@ describe('pnpm bench --quick', () => {
   it('measures every scenario but the cluster one for the project and raw amqplib, and says which peers ran', () => {
     expect(results.meta).toMatchObject({ quick: true, rounds: 1 });
     // The cluster scenario has a test of its own (cluster.int.test.ts): it boots three nodes.
-    expect(results.scenarios.map((scenario) => scenario.id)).toEqual(SCENARIO_IDS.filter((id) => !CLUSTER_SCENARIO_IDS.includes(id)));
+    expect(results.scenarios.map((scenario) => scenario.id)).toEqual(
+      SCENARIO_IDS.filter((id) => !CLUSTER_SCENARIO_IDS.includes(id)),
+    );
     for (const scenario of results.scenarios) {
       for (const client of ['project', 'amqplib'] as const) {
         const summary = scenario.clients.find((one) => one.client === client);
@@ -49,7 +51,14 @@ describe('pnpm bench --quick', () => {
       else expect(raw?.p99Ratio).toBe(1);
     }
     const names = results.clients.map((client) => client.client);
-    expect(names).toEqual(['project', 'project-redis', 'amqplib', 'amqplib-mandatory', 'rabbitmq-client', 'amqp-connection-manager']);
+    expect(names).toEqual([
+      'project',
+      'project-redis',
+      'amqplib',
+      'amqplib-mandatory',
+      'rabbitmq-client',
+      'amqp-connection-manager',
+    ]);
     // The project's path with the Redis dedup store runs where the store works, consume and end to end,
     // and nowhere else.
     for (const scenario of results.scenarios) {
@@ -67,7 +76,9 @@ describe('pnpm bench --quick', () => {
       if (scenario.id.startsWith('publish-')) {
         expect(reference?.errors, scenario.id).toEqual([]);
         expect(reference?.messagesPerSecond?.median, scenario.id).toBeGreaterThan(0);
-        expect(scenario.clients.find((one) => one.client === 'project')?.referenceRatio, scenario.id).toBeGreaterThan(0);
+        expect(scenario.clients.find((one) => one.client === 'project')?.referenceRatio, scenario.id).toBeGreaterThan(
+          0,
+        );
       } else {
         expect(reference, scenario.id).toBeUndefined();
       }
@@ -103,7 +114,12 @@ describe('pnpm bench --quick', () => {
     // Header and separator, then a row per scenario and available client.
     const rows = lines.slice(header + 2, end);
     const available = new Set(results.clients.filter((client) => client.available).map((client) => client.client));
-    expect(rows).toHaveLength(results.scenarios.reduce((sum, scenario) => sum + scenario.clients.filter((one) => available.has(one.client)).length, 0));
+    expect(rows).toHaveLength(
+      results.scenarios.reduce(
+        (sum, scenario) => sum + scenario.clients.filter((one) => available.has(one.client)).length,
+        0,
+      ),
+    );
     for (const row of rows) expect(row.split(' | ')).toHaveLength(11);
     expect(stdout).toContain('| scenario | client | msg/s median |');
     expect(markdown).toContain('## What the mandatory flag costs');
@@ -112,7 +128,15 @@ describe('pnpm bench --quick', () => {
 
   it('starts the project and raw amqplib as whole processes: a send, --help, a consumer to ready', async () => {
     const programs = results.startup?.programs ?? [];
-    for (const id of ['project-send', 'amqplib-send', 'producer-help', 'consumer-help', 'node', 'project-ready', 'amqplib-ready']) {
+    for (const id of [
+      'project-send',
+      'amqplib-send',
+      'producer-help',
+      'consumer-help',
+      'node',
+      'project-ready',
+      'amqplib-ready',
+    ]) {
       const program = programs.find((one) => one.id === id);
       expect(program?.errors, id).toEqual([]);
       expect(program?.rounds, id).toBe(1);
@@ -129,7 +153,13 @@ describe('pnpm bench --quick', () => {
     const section = markdown.slice(markdown.indexOf('## Starting up'));
     expect(markdown).toContain('## Starting up');
     const row = (label: string) => section.split('\n').find((line) => line.includes(`| ${label}`));
-    for (const label of ['hello-rabbit producer', 'raw amqplib script (base)', 'hello-rabbit consumer', 'raw amqplib consumer (base)', 'node -e 0 (base)']) {
+    for (const label of [
+      'hello-rabbit producer',
+      'raw amqplib script (base)',
+      'hello-rabbit consumer',
+      'raw amqplib consumer (base)',
+      'node -e 0 (base)',
+    ]) {
       // The wall time's median is a number, not '–' or 'failed'.
       expect(row(label)?.split(' | ')[2], label).toMatch(/^\d+$/);
     }

@@ -43,7 +43,18 @@ describe('pnpm bench --quick --scenarios e2e-cluster', () => {
     out = await mkdtemp(join(tmpdir(), 'bench-cluster-'));
     ({ stderr } = await run(
       tsx,
-      ['src/main.ts', '--quick', '--scenarios', 'e2e-cluster', '--clients', 'project,amqplib', '--count', '300', '--out', out],
+      [
+        'src/main.ts',
+        '--quick',
+        '--scenarios',
+        'e2e-cluster',
+        '--clients',
+        'project,amqplib',
+        '--count',
+        '300',
+        '--out',
+        out,
+      ],
       { cwd: packageDir, timeout: 170_000 },
     ));
     results = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as BenchResults;

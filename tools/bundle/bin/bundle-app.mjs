@@ -3,7 +3,10 @@
 import { parseArgs } from 'node:util';
 import { bundleApp } from '../src/bundle.mjs';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { outdir: { type: 'string', default: 'dist' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { outdir: { type: 'string', default: 'dist' } },
+});
 const [entry] = positionals;
 if (entry === undefined || positionals.length > 1) {
   process.stderr.write('usage: bundle-app <entry.ts> [--outdir dist]\n');

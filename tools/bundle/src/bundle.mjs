@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 // CommonJS dependencies bundled into ES modules still `require` Node's own modules.
-const REQUIRE_BANNER = "import { createRequire as __bundleRequire } from 'node:module';\nconst require = __bundleRequire(import.meta.url);";
+const REQUIRE_BANNER =
+  "import { createRequire as __bundleRequire } from 'node:module';\nconst require = __bundleRequire(import.meta.url);";
 
 /**
  * The name of the package a file belongs to: the `name` of the nearest package.json above
@@ -81,7 +82,14 @@ export function packagesByFile(metafile, outdir, self) {
 const LOADER = fileURLToPath(new URL('./load-command.mjs', import.meta.url));
 
 /** What the bundles share: Node 20, source maps beside them, warnings shown. */
-const COMMON = /** @type {const} */ ({ bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', metafile: true, logLevel: 'warning' });
+const COMMON = /** @type {const} */ ({
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+});
 
 /**
  * The dynamic imports (`import('./send.js')`, `import('@hello-rabbit/runtime/http')`) of
@@ -98,15 +106,35 @@ function lazyImports(found, stub, format) {
     name: 'lazy-imports',
     setup(build) {
       build.onResolve({ filter: /.*/ }, async (args) => {
-        if (args.kind !== 'dynamic-import' || args.importer.includes(`${path.sep}node_modules${path.sep}`) || args.pluginData === 'resolving') return undefined;
-        const resolved = await build.resolve(args.path, { kind: 'dynamic-import', resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolving' });
+        if (
+          args.kind !== 'dynamic-import' ||
+          args.importer.includes(`${path.sep}node_modules${path.sep}`) ||
+          args.pluginData === 'resolving'
+        )
+          return undefined;
+        const resolved = await build.resolve(args.path, {
+          kind: 'dynamic-import',
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'resolving',
+        });
         if (resolved.errors.length > 0) return { errors: resolved.errors };
-        const name = args.path.replace(/^\.\.?\//, '').replace(/\.[cm]?[jt]s$/, '').replace(/^@/, '').replace(/[^A-Za-z0-9_.-]+/g, '-');
+        const name = args.path
+          .replace(/^\.\.?\//, '')
+          .replace(/\.[cm]?[jt]s$/, '')
+          .replace(/^@/, '')
+          .replace(/[^A-Za-z0-9_.-]+/g, '-');
         found.set(resolved.path, name);
         const contents = stub(name, format);
-        return contents === undefined ? { path: args.path, external: true } : { path: name, namespace: 'lazy', pluginData: contents };
+        return contents === undefined
+          ? { path: args.path, external: true }
+          : { path: name, namespace: 'lazy', pluginData: contents };
       });
-      build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ contents: /** @type {string} */ (args.pluginData), resolveDir: path.dirname(LOADER), loader: 'js' }));
+      build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+        contents: /** @type {string} */ (args.pluginData),
+        resolveDir: path.dirname(LOADER),
+        loader: 'js',
+      }));
     },
   };
 }
@@ -126,7 +154,10 @@ export async function bundleApp({ entry, outdir }) {
     const bundle = built.get(name);
     if (bundle === undefined) return undefined;
     // The entry is dist/main.js; the bundles are in dist/commands/, beside each other.
-    const where = importer === 'esm' ? `new URL(${JSON.stringify(`./commands/${name}.cjs`)}, import.meta.url)` : `require('node:path').join(__dirname, ${JSON.stringify(`${name}.cjs`)})`;
+    const where =
+      importer === 'esm'
+        ? `new URL(${JSON.stringify(`./commands/${name}.cjs`)}, import.meta.url)`
+        : `require('node:path').join(__dirname, ${JSON.stringify(`${name}.cjs`)})`;
     return [
       `import { loadCommand } from ${JSON.stringify(LOADER)};`,
       `const loaded = loadCommand(${where}, ${JSON.stringify(bundle.hash)});`,
@@ -138,17 +169,42 @@ export async function bundleApp({ entry, outdir }) {
     if (built.has(name)) return;
     await buildImported(source, 'cjs');
     const file = path.join(outdir, 'commands', `${name}.cjs`);
-    const result = await build({ ...COMMON, entryPoints: [source], outfile: file, format: 'cjs', plugins: [lazyImports(new Map(), stub, 'cjs')] });
+    const result = await build({
+      ...COMMON,
+      entryPoints: [source],
+      outfile: file,
+      format: 'cjs',
+      plugins: [lazyImports(new Map(), stub, 'cjs')],
+    });
     Object.assign(packages, packagesByFile(result.metafile, outdir, self));
-    const hash = createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
-    const shape = await build({ entryPoints: [source], bundle: false, write: false, format: 'esm', metafile: true, logLevel: 'silent', outdir });
+    const hash = createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex')
+      .slice(0, 16);
+    const shape = await build({
+      entryPoints: [source],
+      bundle: false,
+      write: false,
+      format: 'esm',
+      metafile: true,
+      logLevel: 'silent',
+      outdir,
+    });
     built.set(name, { hash, exports: Object.values(shape.metafile.outputs).flatMap((output) => output.exports) });
   };
   /** Finds what `source` imports lazily, and builds each first. */
   const buildImported = async (/** @type {string} */ source, /** @type {'esm' | 'cjs'} */ format) => {
     /** @type {Map<string, string>} */
     const found = new Map();
-    await build({ ...COMMON, entryPoints: [source], write: false, format, sourcemap: false, logLevel: 'silent', plugins: [lazyImports(found, () => undefined, format)] });
+    await build({
+      ...COMMON,
+      entryPoints: [source],
+      write: false,
+      format,
+      sourcemap: false,
+      logLevel: 'silent',
+      plugins: [lazyImports(found, () => undefined, format)],
+    });
     for (const [imported, name] of found) await buildLazy(imported, name);
   };
 

@@ -39,14 +39,20 @@ test('an app is bundled into an entry and a CommonJS bundle per command it impor
         "if (process.argv[2] === 'late') { const { late } = await import('./late.js'); console.log(late(n)); } " +
         "else console.log('early');\n",
     );
-    await writeFile(path.join(src, 'late.ts'), "import { twice } from 'dep';\nexport const late = (n: number): string => `late ${twice(n)}`;\n");
+    await writeFile(
+      path.join(src, 'late.ts'),
+      "import { twice } from 'dep';\nexport const late = (n: number): string => `late ${twice(n)}`;\n",
+    );
     const outdir = path.join(dir, 'dist');
     const env = { ...process.env, NODE_COMPILE_CACHE: path.join(dir, 'cache') };
     await bundleApp({ entry: path.join(src, 'main.ts'), outdir });
     const { packages } = JSON.parse(await readFile(path.join(outdir, 'bundle.json'), 'utf8'));
     assert.deepEqual(packages, { 'main.js': ['@hello-rabbit/bundle'], 'commands/late.cjs': ['dep'] });
     assert.equal(execFileSync(process.execPath, [path.join(outdir, 'main.js')], { encoding: 'utf8', env }), 'early\n');
-    assert.equal(execFileSync(process.execPath, [path.join(outdir, 'main.js'), 'late'], { encoding: 'utf8', env }), 'late 4\n');
+    assert.equal(
+      execFileSync(process.execPath, [path.join(outdir, 'main.js'), 'late'], { encoding: 'utf8', env }),
+      'late 4\n',
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -47,7 +47,10 @@ export function loadCommand(url, hash) {
   if (process.sourceMapsEnabled) return createRequire(filename)(filename);
   const source = readFileSync(filename, 'utf8');
   const dir = cacheDirectory();
-  const cacheFile = dir === undefined ? undefined : path.join(dir, `${path.basename(filename)}-${hash}-node${process.versions.node}-${process.arch}.cache`);
+  const cacheFile =
+    dir === undefined
+      ? undefined
+      : path.join(dir, `${path.basename(filename)}-${hash}-node${process.versions.node}-${process.arch}.cache`);
   /** @type {Buffer | undefined} */
   let cachedData;
   if (cacheFile !== undefined) {
@@ -68,7 +71,8 @@ export function loadCommand(url, hash) {
         // The caches of this bundle's earlier builds, or of another Node, go.
         const bundle = `${path.basename(filename)}-`;
         for (const name of readdirSync(path.dirname(cacheFile))) {
-          if (name.startsWith(bundle) && name.endsWith('.cache') && name !== path.basename(cacheFile)) rmSync(path.join(path.dirname(cacheFile), name), { force: true });
+          if (name.startsWith(bundle) && name.endsWith('.cache') && name !== path.basename(cacheFile))
+            rmSync(path.join(path.dirname(cacheFile), name), { force: true });
         }
       } catch {
         // No cache next time: nothing else changes.

@@ -7,5 +7,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
  * prefixed with its name.
  */
 export function errorLines(stderr: string): string[] {
-  return stderr.split('\n').filter((line) => line !== '' && !line.startsWith('{') && !/^\((node:\d+\) |Use `node )/.test(line));
+  return stderr
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('{') && !/^\((node:\d+\) |Use `node )/.test(line));
 }

@@ -18,7 +18,10 @@ afterAll(async () => {
 
 async function deploy(app: 'producer' | 'consumer'): Promise<string> {
   const target = join(outside, app);
-  const result = await runProcess('pnpm', ['--filter', app, 'deploy', '--prod', target], { cwd: repoRoot, timeoutMs: 120_000 });
+  const result = await runProcess('pnpm', ['--filter', app, 'deploy', '--prod', target], {
+    cwd: repoRoot,
+    timeoutMs: 120_000,
+  });
   expect(result.code, result.stderr).toBe(0);
   return target;
 }

@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { drainQueue, eventually, inspectQueue, RabbitNode, runProcess, spawnApp, withChannel } from '@hello-rabbit/testkit';
+import {
+  drainQueue,
+  eventually,
+  inspectQueue,
+  RabbitNode,
+  runProcess,
+  spawnApp,
+  withChannel,
+} from '@hello-rabbit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorLines, type Env } from './apps.js';
 import { repoRoot } from './repo.js';
@@ -45,8 +53,19 @@ beforeAll(async () => {
   const exported = await runProcess(
     'pnpm',
     [
-      '--silent', '--filter', '@hello-rabbit/broker-config', 'export-definitions', '--',
-      '--vhost', VHOST, '--producer-user', users.producer.name, '--consumer-user', users.consumer.name, '--out', definitionsFile,
+      '--silent',
+      '--filter',
+      '@hello-rabbit/broker-config',
+      'export-definitions',
+      '--',
+      '--vhost',
+      VHOST,
+      '--producer-user',
+      users.producer.name,
+      '--consumer-user',
+      users.consumer.name,
+      '--out',
+      definitionsFile,
     ],
     { cwd: repoRoot, timeoutMs: 60_000 },
   );
@@ -55,9 +74,9 @@ beforeAll(async () => {
   await broker().ctl(['import_definitions', definitionsFile]);
   await broker().ctl(['set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*']);
   // The reader: the consumer's reads, no write at all.
-  const consumerRights = (JSON.parse(await readFile(definitionsFile, 'utf8')) as { permissions: { user: string; read: string }[] }).permissions.find(
-    (p) => p.user === users.consumer.name,
-  );
+  const consumerRights = (
+    JSON.parse(await readFile(definitionsFile, 'utf8')) as { permissions: { user: string; read: string }[] }
+  ).permissions.find((p) => p.user === users.consumer.name);
   await broker().ctl(['set_permissions', '-p', VHOST, users.reader.name, '^$', '^$', consumerRights?.read ?? '^$']);
 });
 afterAll(async () => {
@@ -81,14 +100,35 @@ describe('the exported definitions, imported', () => {
   it('give each app exactly the permissions exported, and make every queue of the contract', async () => {
     const exported = await definitions();
     const listed = await broker().ctl(['list_permissions', '-p', VHOST, '--no-table-headers', '--quiet']);
-    const rows = listed.trim().split('\n').map((row) => row.split('\t'));
+    const rows = listed
+      .trim()
+      .split('\n')
+      .map((row) => row.split('\t'));
     for (const p of exported.permissions) expect(rows).toContainEqual([p.user, p.configure, p.write, p.read]);
-    const queues = await broker().ctl(['list_queues', '-p', VHOST, 'name', 'durable', 'type', '--no-table-headers', '--quiet']);
+    const queues = await broker().ctl([
+      'list_queues',
+      '-p',
+      VHOST,
+      'name',
+      'durable',
+      'type',
+      '--no-table-headers',
+      '--quiet',
+    ]);
     expect(queues.trim().split('\n').sort()).toEqual(
       exported.queues.map((q) => `${q.name}\t${String(q.durable)}\t${q.arguments['x-queue-type'] ?? 'classic'}`).sort(),
     );
     // The exchanges of tutorials 3 to 5, of their type, as the apps declare them.
-    const exchanges = await broker().ctl(['list_exchanges', '-p', VHOST, 'name', 'type', 'durable', '--no-table-headers', '--quiet']);
+    const exchanges = await broker().ctl([
+      'list_exchanges',
+      '-p',
+      VHOST,
+      'name',
+      'type',
+      'durable',
+      '--no-table-headers',
+      '--quiet',
+    ]);
     const exchangeRows = exchanges.trim().split('\n');
     expect(exported.exchanges.map((e) => e.name)).toEqual(['logs', 'direct_logs', 'topic_logs']);
     for (const e of exported.exchanges) expect(exchangeRows).toContain(`${e.name}\t${e.type}\t${String(e.durable)}`);
@@ -99,11 +139,17 @@ describe('the exported definitions, imported', () => {
   it('let the producer write only where it publishes, the consumer read only its queues and exchanges', async () => {
     const producer = await permissionsOf('producer');
     const consumer = await permissionsOf('consumer');
-    expect(producer).toMatchObject({ configure: '^$', write: '^(amq\\.default|direct_logs|logs|topic_logs)$', read: '^$' });
+    expect(producer).toMatchObject({
+      configure: '^$',
+      write: '^(amq\\.default|direct_logs|logs|topic_logs)$',
+      read: '^$',
+    });
     expect(consumer).toMatchObject({ configure: '^amq\\.gen-.*$', write: '^(amq\\.default|amq\\.gen-.*)$' });
     const reads = (name: string) => new RegExp(consumer.read).test(name);
-    for (const name of ['hello', 'task_queue', 'rpc_queue', 'logs', 'direct_logs', 'topic_logs', 'amq.gen-abc']) expect(reads(name), name).toBe(true);
-    for (const name of ['hello.dlq', 'task_queue.dlq', 'task_queue.retry.1', 'rpc_queue.dlq', 'amq.default', 'other']) expect(reads(name), name).toBe(false);
+    for (const name of ['hello', 'task_queue', 'rpc_queue', 'logs', 'direct_logs', 'topic_logs', 'amq.gen-abc'])
+      expect(reads(name), name).toBe(true);
+    for (const name of ['hello.dlq', 'task_queue.dlq', 'task_queue.retry.1', 'rpc_queue.dlq', 'amq.default', 'other'])
+      expect(reads(name), name).toBe(false);
   });
 });
 
@@ -118,8 +164,19 @@ describe('definitions exported for one command alone, imported into a vhost of t
       const exported = await runProcess(
         'pnpm',
         [
-          '--silent', '--filter', '@hello-rabbit/broker-config', 'export-definitions', '--',
-          '--vhost', vhost.name, '--producer-user', sender.name, '--producer-to', 'hello', '--out', file,
+          '--silent',
+          '--filter',
+          '@hello-rabbit/broker-config',
+          'export-definitions',
+          '--',
+          '--vhost',
+          vhost.name,
+          '--producer-user',
+          sender.name,
+          '--producer-to',
+          'hello',
+          '--out',
+          file,
         ],
         { cwd: repoRoot, timeoutMs: 60_000 },
       );
@@ -127,7 +184,9 @@ describe('definitions exported for one command alone, imported into a vhost of t
       const only = JSON.parse(await readFile(file, 'utf8')) as Definitions;
       expect(only.queues.map((q) => q.name)).toEqual(['hello']);
       expect(only.exchanges).toEqual([]);
-      expect(only.permissions).toEqual([{ user: sender.name, vhost: vhost.name, configure: '^$', write: '^amq\\.default$', read: '^$' }]);
+      expect(only.permissions).toEqual([
+        { user: sender.name, vhost: vhost.name, configure: '^$', write: '^amq\\.default$', read: '^$' },
+      ]);
 
       await broker().ctl(['add_user', sender.name, sender.password]);
       userAdded = true;
@@ -170,7 +229,8 @@ describe('each app, with exactly its permissions, in check mode', () => {
     });
     try {
       await consumer.waitForOutput(/Waiting for messages/, 30_000);
-      const sent = await spawnApp('producer', ['least privilege'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
+      const sent = await spawnApp('producer', ['least privilege'], { env: as(users.producer), timeoutMs: 60_000 })
+        .exited;
       expect(sent.code, sent.stderr).toBe(0);
       expect(sent.stdout).toBe(" [x] Sent 'least privilege'\n");
       await consumer.waitForOutput(/Received 'least privilege'/);
@@ -194,11 +254,18 @@ describe('each app, with exactly its permissions, in check mode', () => {
     try {
       await worker.waitForOutput(/Waiting for messages/, 30_000);
       for (const task of ['good task.', 'poison task.']) {
-        const sent = await spawnApp('producer', ['--to', 'task_queue', task], { env: as(users.producer), timeoutMs: 60_000 }).exited;
+        const sent = await spawnApp('producer', ['--to', 'task_queue', task], {
+          env: as(users.producer),
+          timeoutMs: 60_000,
+        }).exited;
         expect(sent.code, sent.stderr).toBe(0);
       }
       await worker.waitForOutput(/Received 'good task\.'/);
-      await eventually(async () => ((await inspectQueue(adminUrl(), 'task_queue.dlq'))?.messageCount ?? 0) === 1, 30_000, 'the dead letter');
+      await eventually(
+        async () => ((await inspectQueue(adminUrl(), 'task_queue.dlq'))?.messageCount ?? 0) === 1,
+        30_000,
+        'the dead letter',
+      );
     } finally {
       expect((await worker.stop('SIGTERM')).code).toBe(0);
     }
@@ -217,15 +284,24 @@ describe('tutorials 3 to 6, each app with exactly its permissions, in check mode
   it('publish/subscribe, routing and topics', async () => {
     const subscribers = {
       logs: spawnApp('consumer', ['--from', 'logs'], { env: as(users.consumer), timeoutMs: 90_000 }),
-      direct: spawnApp('consumer', ['--from', 'direct_logs', '--key', 'error'], { env: as(users.consumer), timeoutMs: 90_000 }),
-      topic: spawnApp('consumer', ['--from', 'topic_logs', '--key', 'kern.*', '--key', '*.critical'], { env: as(users.consumer), timeoutMs: 90_000 }),
+      direct: spawnApp('consumer', ['--from', 'direct_logs', '--key', 'error'], {
+        env: as(users.consumer),
+        timeoutMs: 90_000,
+      }),
+      topic: spawnApp('consumer', ['--from', 'topic_logs', '--key', 'kern.*', '--key', '*.critical'], {
+        env: as(users.consumer),
+        timeoutMs: 90_000,
+      }),
     };
     try {
       for (const subscriber of Object.values(subscribers)) await subscriber.waitForOutput(/Waiting for logs/, 60_000);
       const sends: [string[], string][] = [
         [['--to', 'logs', 'info: Hello World!'], " [x] Sent 'info: Hello World!'\n"],
         [['--to', 'direct_logs', '--key', 'error', 'Run. Run.'], " [x] Sent 'error':'Run. Run.'\n"],
-        [['--to', 'topic_logs', '--key', 'kern.critical', 'A critical kernel error'], " [x] Sent 'kern.critical':'A critical kernel error'\n"],
+        [
+          ['--to', 'topic_logs', '--key', 'kern.critical', 'A critical kernel error'],
+          " [x] Sent 'kern.critical':'A critical kernel error'\n",
+        ],
       ];
       for (const [args, line] of sends) {
         const sent = await spawnApp('producer', args, { env: as(users.producer), timeoutMs: 60_000 }).exited;
@@ -236,7 +312,16 @@ describe('tutorials 3 to 6, each app with exactly its permissions, in check mode
       await subscribers.direct.waitForOutput(/^ \[x\] 'error':'Run\. Run\.'$/m);
       await subscribers.topic.waitForOutput(/^ \[x\] 'kern\.critical':'A critical kernel error'$/m);
       // The queues the broker named for them, bound to the exchanges by the consumer's user.
-      const bindings = await broker().ctl(['list_bindings', '-p', VHOST, 'source_name', 'destination_name', 'routing_key', '--no-table-headers', '--quiet']);
+      const bindings = await broker().ctl([
+        'list_bindings',
+        '-p',
+        VHOST,
+        'source_name',
+        'destination_name',
+        'routing_key',
+        '--no-table-headers',
+        '--quiet',
+      ]);
       // Not trimmed: a binding of the default exchange starts with its empty source, a tab.
       const bound = bindings
         .split('\n')
@@ -278,7 +363,10 @@ describe('tutorials 3 to 6, each app with exactly its permissions, in check mode
 describe('what the permissions do not allow', () => {
   // The default mode needs configure permission.
   it('refuses to declare, and the error says how to run without configure permission', async () => {
-    const result = await spawnApp('producer', ['x'], { env: as(users.producer, { AMQP_TOPOLOGY: 'declare' }), timeoutMs: 60_000 }).exited;
+    const result = await spawnApp('producer', ['x'], {
+      env: as(users.producer, { AMQP_TOPOLOGY: 'declare' }),
+      timeoutMs: 60_000,
+    }).exited;
     expect(result.code).toBe(77);
     expect(errorLines(result.stderr)).toEqual([
       `producer: declaring queue 'hello': the broker refused: ` +
@@ -298,18 +386,26 @@ describe('what the permissions do not allow', () => {
   });
 
   it('refuses a publish where the user may not write, and the producer says so and exits non-zero', async () => {
-    const result = await spawnApp('producer', ['not allowed'], { env: as(users.reader, { PUBLISH_DEADLINE_MS: '2000' }), timeoutMs: 60_000 }).exited;
+    const result = await spawnApp('producer', ['not allowed'], {
+      env: as(users.reader, { PUBLISH_DEADLINE_MS: '2000' }),
+      timeoutMs: 60_000,
+    }).exited;
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     const lines = errorLines(result.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^producer: 'not allowed' was not sent: .*access to exchange 'amq.default'.* refused for user 'reader'/);
-    expect(result.stderr).toMatch(new RegExp(`access to exchange 'amq.default' in vhost '${VHOST}' refused for user 'reader'`));
+    expect(lines[0]).toMatch(
+      /^producer: 'not allowed' was not sent: .*access to exchange 'amq.default'.* refused for user 'reader'/,
+    );
+    expect(result.stderr).toMatch(
+      new RegExp(`access to exchange 'amq.default' in vhost '${VHOST}' refused for user 'reader'`),
+    );
     expect(await inspectQueue(adminUrl(), 'hello')).toMatchObject({ messageCount: 0 });
   });
 
   it('refuses to let the producer serve RPC requests: it may not consume rpc_queue', async () => {
-    const result = await spawnApp('consumer', ['--from', 'rpc_queue'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
+    const result = await spawnApp('consumer', ['--from', 'rpc_queue'], { env: as(users.producer), timeoutMs: 60_000 })
+      .exited;
     expect(result.code).toBe(77);
     expect(errorLines(result.stderr)).toEqual([
       `consumer: cannot consume queue 'rpc_queue': the broker refused: ` +
@@ -319,7 +415,8 @@ describe('what the permissions do not allow', () => {
   });
 
   it('refuses to let the producer subscribe to logs: it may not declare a queue, even a server-named one', async () => {
-    const result = await spawnApp('consumer', ['--from', 'logs'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
+    const result = await spawnApp('consumer', ['--from', 'logs'], { env: as(users.producer), timeoutMs: 60_000 })
+      .exited;
     expect(result.code).toBe(77);
     const lines = errorLines(result.stderr);
     expect(lines).toHaveLength(1);
@@ -333,7 +430,10 @@ describe('what the permissions do not allow', () => {
   });
 
   it('refuses to let the consumer publish to logs, and the producer run as it says so and exits non-zero', async () => {
-    const result = await spawnApp('producer', ['--to', 'logs', 'not allowed'], { env: as(users.consumer, { PUBLISH_DEADLINE_MS: '2000' }), timeoutMs: 60_000 }).exited;
+    const result = await spawnApp('producer', ['--to', 'logs', 'not allowed'], {
+      env: as(users.consumer, { PUBLISH_DEADLINE_MS: '2000' }),
+      timeoutMs: 60_000,
+    }).exited;
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     const lines = errorLines(result.stderr);
@@ -348,7 +448,10 @@ describe('what the permissions do not allow', () => {
 
   // With the broker’s reason.
   it('refuses an RPC request from a user who may not write to the default exchange', async () => {
-    const result = await spawnApp('producer', ['--rpc', '5', '--timeout', '5000'], { env: as(users.reader), timeoutMs: 60_000 }).exited;
+    const result = await spawnApp('producer', ['--rpc', '5', '--timeout', '5000'], {
+      env: as(users.reader),
+      timeoutMs: 60_000,
+    }).exited;
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(' [x] Requesting fib(5)\n');
     expect(errorLines(result.stderr)).toEqual([
@@ -371,8 +474,12 @@ describe('what the permissions do not allow', () => {
       channel.publish(exchange, 'hello', Buffer.from('x'));
       return new Promise((resolve) => setTimeout(resolve, 2000));
     };
-    expect(await refused(users.producer, publishTo('amq.topic'))).toMatch(/403 \(ACCESS-REFUSED\).*access to exchange 'amq.topic'/);
-    expect(await refused(users.consumer, publishTo('amq.fanout'))).toMatch(/403 \(ACCESS-REFUSED\).*access to exchange 'amq.fanout'/);
+    expect(await refused(users.producer, publishTo('amq.topic'))).toMatch(
+      /403 \(ACCESS-REFUSED\).*access to exchange 'amq.topic'/,
+    );
+    expect(await refused(users.consumer, publishTo('amq.fanout'))).toMatch(
+      /403 \(ACCESS-REFUSED\).*access to exchange 'amq.fanout'/,
+    );
     // The dead letters are for operators, not for the consumer.
     expect(await refused(users.consumer, (channel) => channel.consume('task_queue.dlq', () => undefined))).toMatch(
       /403 \(ACCESS-REFUSED\).*access to queue 'task_queue.dlq'/,
@@ -388,13 +495,18 @@ describe('what the permissions do not allow', () => {
       }),
     ).toMatch(/403 \(ACCESS-REFUSED\).*access to exchange 'amq.topic'/);
     // Neither may delete an exchange of the contract.
-    expect(await refused(users.consumer, (channel) => channel.deleteExchange('logs'))).toMatch(/403 \(ACCESS-REFUSED\).*access to exchange 'logs'/);
-    expect(await refused(users.producer, (channel) => channel.deleteExchange('logs'))).toMatch(/403 \(ACCESS-REFUSED\).*access to exchange 'logs'/);
+    expect(await refused(users.consumer, (channel) => channel.deleteExchange('logs'))).toMatch(
+      /403 \(ACCESS-REFUSED\).*access to exchange 'logs'/,
+    );
+    expect(await refused(users.producer, (channel) => channel.deleteExchange('logs'))).toMatch(
+      /403 \(ACCESS-REFUSED\).*access to exchange 'logs'/,
+    );
   });
 
   it('names a queue that is missing at start, in check mode; importing the definitions again restores it', async () => {
     await withChannel(adminUrl(), (channel) => channel.deleteQueue('task_queue.retry.3'));
-    const result = await spawnApp('consumer', ['--from', 'task_queue'], { env: as(users.consumer), timeoutMs: 60_000 }).exited;
+    const result = await spawnApp('consumer', ['--from', 'task_queue'], { env: as(users.consumer), timeoutMs: 60_000 })
+      .exited;
     expect(result.code).toBe(78);
     expect(errorLines(result.stderr)).toEqual([
       `consumer: AMQP_TOPOLOGY=check: vhost '${VHOST}' at 127.0.0.1:${broker().port} ` +
@@ -411,12 +523,22 @@ describe('what the permissions do not allow', () => {
     const advice =
       '(import the definitions from export-definitions, ' +
       'or start once with AMQP_TOPOLOGY=declare as a user who may configure it)';
-    const subscriber = await spawnApp('consumer', ['--from', 'topic_logs', '--key', '#'], { env: as(users.consumer), timeoutMs: 60_000 }).exited;
+    const subscriber = await spawnApp('consumer', ['--from', 'topic_logs', '--key', '#'], {
+      env: as(users.consumer),
+      timeoutMs: 60_000,
+    }).exited;
     expect(subscriber.code).toBe(78);
-    expect(errorLines(subscriber.stderr)).toEqual([`consumer: AMQP_TOPOLOGY=check: the broker has no exchange 'topic_logs' ${advice}`]);
-    const publisher = await spawnApp('producer', ['--to', 'topic_logs', 'x'], { env: as(users.producer), timeoutMs: 60_000 }).exited;
+    expect(errorLines(subscriber.stderr)).toEqual([
+      `consumer: AMQP_TOPOLOGY=check: the broker has no exchange 'topic_logs' ${advice}`,
+    ]);
+    const publisher = await spawnApp('producer', ['--to', 'topic_logs', 'x'], {
+      env: as(users.producer),
+      timeoutMs: 60_000,
+    }).exited;
     expect(publisher.code).toBe(78);
-    expect(errorLines(publisher.stderr)).toEqual([`producer: AMQP_TOPOLOGY=check: the broker has no exchange 'topic_logs' ${advice}`]);
+    expect(errorLines(publisher.stderr)).toEqual([
+      `producer: AMQP_TOPOLOGY=check: the broker has no exchange 'topic_logs' ${advice}`,
+    ]);
     await broker().ctl(['import_definitions', definitionsFile]);
     await withChannel(adminUrl(), (channel) => channel.checkExchange('topic_logs'));
   });

@@ -11,7 +11,8 @@ describe("the README's commands for tutorials 5 and 6", () => {
     const consumer = start('consumer', '--from', 'topic_logs', '--key', 'kern.*', '--key', '*.critical');
     await consumer.waitForOutput(/^ \[\*\] Waiting for logs\. To exit press CTRL\+C$/, 60_000);
 
-    const sent = await start('producer', '--to', 'topic_logs', '--key', 'kern.critical', 'A critical kernel error').exited;
+    const sent = await start('producer', '--to', 'topic_logs', '--key', 'kern.critical', 'A critical kernel error')
+      .exited;
     expect(sent.stdout).toMatch(/^ \[x\] Sent 'kern\.critical':'A critical kernel error'$/m);
     expect(sent.code).toBe(0);
 

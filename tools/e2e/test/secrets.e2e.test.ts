@@ -23,7 +23,8 @@ const broker = () => {
 const url = (user: string, password: string, { tls = false, port }: { tls?: boolean; port?: number } = {}) =>
   `${tls ? 'amqps' : 'amqp'}://${user}:${encodeURIComponent(password)}@${tls ? 'localhost' : '127.0.0.1'}:` +
   `${port ?? (tls ? broker().tlsPort : broker().port)}/`;
-const userOnly = (user: string, tls = false) => `${tls ? 'amqps' : 'amqp'}://${user}@${tls ? 'localhost' : '127.0.0.1'}:${tls ? broker().tlsPort : broker().port}/`;
+const userOnly = (user: string, tls = false) =>
+  `${tls ? 'amqps' : 'amqp'}://${user}@${tls ? 'localhost' : '127.0.0.1'}:${tls ? broker().tlsPort : broker().port}/`;
 
 /** Every form a password could take in some output. */
 const forms = (secret: string) => [
@@ -48,7 +49,8 @@ function expectNoPassword(runs: number) {
   expect(seen.length).toBeGreaterThanOrEqual(runs);
   for (const { what, text } of seen) {
     expect(text.trim(), `${what} printed nothing`).not.toBe('');
-    for (const form of [...forms(PASSWORD), ...forms(WRONG)]) expect(text.includes(form), `${what} printed ${form}:\n${text}`).toBe(false);
+    for (const form of [...forms(PASSWORD), ...forms(WRONG)])
+      expect(text.includes(form), `${what} printed ${form}:\n${text}`).toBe(false);
   }
 }
 
@@ -85,7 +87,12 @@ describe('both apps, at every log level, print no password', () => {
     const passwordFile = await file('password', `${PASSWORD}\n`);
     const withUrl = { ...trace, AMQP_URL: url('app', PASSWORD) };
     const withFile = { ...trace, AMQP_URL: userOnly('app'), AMQP_PASSWORD_FILE: passwordFile };
-    const overTls = { ...trace, AMQP_URL: userOnly('app', true), AMQP_PASSWORD_FILE: passwordFile, AMQP_TLS_CA_FILE: pki.ca.cert };
+    const overTls = {
+      ...trace,
+      AMQP_URL: userOnly('app', true),
+      AMQP_PASSWORD_FILE: passwordFile,
+      AMQP_TLS_CA_FILE: pki.ca.cert,
+    };
 
     const consumer = spawnApp('consumer', [], { env: withUrl, timeoutMs: 90_000 });
     const worker = spawnApp('consumer', ['--from', 'task_queue'], {
@@ -102,10 +109,21 @@ describe('both apps, at every log level, print no password', () => {
       await consumer.waitForOutput(/Waiting for messages/, 30_000);
       await worker.waitForOutput(/Waiting for messages/, 30_000);
       for (const env of [withUrl, withFile, overTls]) {
-        expect(record('producer', await spawnApp('producer', ['secret-free'], { env, timeoutMs: 60_000 }).exited).code).toBe(0);
+        expect(
+          record('producer', await spawnApp('producer', ['secret-free'], { env, timeoutMs: 60_000 }).exited).code,
+        ).toBe(0);
       }
-      expect(record('producer', await spawnApp('producer', ['--to', 'task_queue', 'fail me'], { env: overTls, timeoutMs: 60_000 }).exited).code).toBe(0);
-      await eventually(async () => ((await inspectQueue(broker().url(), 'task_queue.dlq'))?.messageCount ?? 0) === 1, 30_000, 'the dead letter');
+      expect(
+        record(
+          'producer',
+          await spawnApp('producer', ['--to', 'task_queue', 'fail me'], { env: overTls, timeoutMs: 60_000 }).exited,
+        ).code,
+      ).toBe(0);
+      await eventually(
+        async () => ((await inspectQueue(broker().url(), 'task_queue.dlq'))?.messageCount ?? 0) === 1,
+        30_000,
+        'the dead letter',
+      );
       await consumer.waitForOutput(/Received 'secret-free'/);
     } finally {
       record('consumer', await consumer.stop('SIGTERM'));
@@ -122,8 +140,21 @@ describe('both apps, at every log level, print no password', () => {
   it('when the password is wrong, in the URL or in a file', async () => {
     const wrongFile = await file('wrong', WRONG);
     for (const app of ['producer', 'consumer'] as const) {
-      expect(record(app, await spawnApp(app, [], { env: { ...trace, AMQP_URL: url('app', WRONG) }, timeoutMs: 60_000 }).exited).code).toBe(77);
-      expect(record(app, await spawnApp(app, [], { env: { ...trace, AMQP_URL: userOnly('app'), AMQP_PASSWORD_FILE: wrongFile }, timeoutMs: 60_000 }).exited).code).toBe(77);
+      expect(
+        record(
+          app,
+          await spawnApp(app, [], { env: { ...trace, AMQP_URL: url('app', WRONG) }, timeoutMs: 60_000 }).exited,
+        ).code,
+      ).toBe(77);
+      expect(
+        record(
+          app,
+          await spawnApp(app, [], {
+            env: { ...trace, AMQP_URL: userOnly('app'), AMQP_PASSWORD_FILE: wrongFile },
+            timeoutMs: 60_000,
+          }).exited,
+        ).code,
+      ).toBe(77);
     }
     expectNoPassword(4);
   });
@@ -131,9 +162,30 @@ describe('both apps, at every log level, print no password', () => {
   it('when TLS fails, when the user lacks permissions, when no broker answers', async () => {
     const closed = 1; // tcpmux: nothing listens there
     for (const app of ['producer', 'consumer'] as const) {
-      expect(record(app, await spawnApp(app, [], { env: { ...trace, AMQP_URL: url('app', PASSWORD, { tls: true }) }, timeoutMs: 60_000 }).exited).code).toBe(77);
-      expect(record(app, await spawnApp(app, [], { env: { ...trace, AMQP_URL: url('limited', PASSWORD) }, timeoutMs: 60_000 }).exited).code).toBe(77);
-      expect(record(app, await spawnApp(app, [], { env: { ...trace, AMQP_URL: url('app', PASSWORD, { port: closed }) }, timeoutMs: 60_000 }).exited).code).toBe(69);
+      expect(
+        record(
+          app,
+          await spawnApp(app, [], {
+            env: { ...trace, AMQP_URL: url('app', PASSWORD, { tls: true }) },
+            timeoutMs: 60_000,
+          }).exited,
+        ).code,
+      ).toBe(77);
+      expect(
+        record(
+          app,
+          await spawnApp(app, [], { env: { ...trace, AMQP_URL: url('limited', PASSWORD) }, timeoutMs: 60_000 }).exited,
+        ).code,
+      ).toBe(77);
+      expect(
+        record(
+          app,
+          await spawnApp(app, [], {
+            env: { ...trace, AMQP_URL: url('app', PASSWORD, { port: closed }) },
+            timeoutMs: 60_000,
+          }).exited,
+        ).code,
+      ).toBe(69);
     }
     expectNoPassword(6);
   });
@@ -149,7 +201,9 @@ describe('both apps, at every log level, print no password', () => {
         { AMQP_URL_FILE: badUrlFile },
         { AMQP_URL: url('app', PASSWORD), AMQP_TLS_CA_FILE: pki.ca.cert },
       ]) {
-        expect(record(app, await spawnApp(app, [], { env: { ...trace, ...env }, timeoutMs: 60_000 }).exited).code).toBe(78);
+        expect(record(app, await spawnApp(app, [], { env: { ...trace, ...env }, timeoutMs: 60_000 }).exited).code).toBe(
+          78,
+        );
       }
     }
     expectNoPassword(10);

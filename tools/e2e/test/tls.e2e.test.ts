@@ -71,8 +71,19 @@ describe('TLS, verifying the broker', () => {
     const consumer = spawnApp('consumer', [], { env: { ...base, ...env }, timeoutMs: 90_000 });
     try {
       await consumer.waitForOutput(/Waiting for messages/, 30_000);
-      const connections = await tlsNode().ctl(['list_connections', 'ssl', 'peer_port', '--no-table-headers', '--quiet']);
-      expect(connections.trim().split('\n').map((row) => row.split('\t')[0])).toEqual(['true']);
+      const connections = await tlsNode().ctl([
+        'list_connections',
+        'ssl',
+        'peer_port',
+        '--no-table-headers',
+        '--quiet',
+      ]);
+      expect(
+        connections
+          .trim()
+          .split('\n')
+          .map((row) => row.split('\t')[0]),
+      ).toEqual(['true']);
     } finally {
       await consumer.stop('SIGTERM');
     }
@@ -91,7 +102,10 @@ describe('TLS, verifying the broker', () => {
   });
 
   it('refuses it even when NODE_TLS_REJECT_UNAUTHORIZED=0 asks Node not to verify', async () => {
-    await bothRefuse({ AMQP_URL: tlsNode().amqpsUrl(), NODE_TLS_REJECT_UNAUTHORIZED: '0' }, /TLS: the broker's certificate at localhost:\d+ is not trusted/);
+    await bothRefuse(
+      { AMQP_URL: tlsNode().amqpsUrl(), NODE_TLS_REJECT_UNAUTHORIZED: '0' },
+      /TLS: the broker's certificate at localhost:\d+ is not trusted/,
+    );
   });
 
   it('refuses it with the wrong CA', async () => {
@@ -120,7 +134,14 @@ describe('TLS, verifying the broker', () => {
   });
 
   it('accepts that broker by IP when AMQP_TLS_SERVERNAME names what its certificate carries', async () => {
-    await roundTrip({ AMQP_URL: tlsNode().amqpsUrl('/', '127.0.0.1'), AMQP_TLS_CA_FILE: pki.ca.cert, AMQP_TLS_SERVERNAME: 'localhost' }, 'by IP');
+    await roundTrip(
+      {
+        AMQP_URL: tlsNode().amqpsUrl('/', '127.0.0.1'),
+        AMQP_TLS_CA_FILE: pki.ca.cert,
+        AMQP_TLS_SERVERNAME: 'localhost',
+      },
+      'by IP',
+    );
   });
 });
 
@@ -129,9 +150,12 @@ describe('TLS, a self-signed server', () => {
   let port = 0;
   beforeAll(async () => {
     // Not RabbitMQ: the handshake fails before AMQP would begin, which is the point.
-    server = tls.createServer({ cert: readFileSync(pki.selfSigned.cert), key: readFileSync(pki.selfSigned.key) }, (socket) => {
-      socket.on('error', () => undefined);
-    });
+    server = tls.createServer(
+      { cert: readFileSync(pki.selfSigned.cert), key: readFileSync(pki.selfSigned.key) },
+      (socket) => {
+        socket.on('error', () => undefined);
+      },
+    );
     server.on('tlsClientError', () => undefined);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -152,7 +176,12 @@ describe('TLS, a self-signed server', () => {
 describe('mutual TLS', () => {
   it('publishes and consumes with the client certificate', async () => {
     await roundTrip(
-      { AMQP_URL: mtls().amqpsUrl(), AMQP_TLS_CA_FILE: pki.ca.cert, AMQP_TLS_CERT_FILE: pki.client.cert, AMQP_TLS_KEY_FILE: pki.client.key },
+      {
+        AMQP_URL: mtls().amqpsUrl(),
+        AMQP_TLS_CA_FILE: pki.ca.cert,
+        AMQP_TLS_CERT_FILE: pki.client.cert,
+        AMQP_TLS_KEY_FILE: pki.client.key,
+      },
       'with a client certificate',
     );
   });

@@ -30,11 +30,22 @@ interface RecordedSpan {
 describe('one trace across the producer, the broker and the consumer', () => {
   it('from the publish, through every attempt and retry, to the dead letter; each app registers an SDK', async () => {
     const file = join(dir, 'spans.jsonl');
-    const env = (app: string) => ({ AMQP_URL: vhost.url, LOG_LEVEL: 'warn', TRACE_SPANS_FILE: file, TRACE_APP_NAME: app });
+    const env = (app: string) => ({
+      AMQP_URL: vhost.url,
+      LOG_LEVEL: 'warn',
+      TRACE_SPANS_FILE: file,
+      TRACE_APP_NAME: app,
+    });
 
     const consumer = vhost.spawnApp('consumer', ['--from', 'task_queue'], {
       nodeArgs: ['--import', recordSpans],
-      env: { ...env('consumer'), WORK_UNIT_MS: '0', MAX_ATTEMPTS: '2', RETRY_DELAYS_MS: '100', FAIL_TASKS_MATCHING: '^boom' },
+      env: {
+        ...env('consumer'),
+        WORK_UNIT_MS: '0',
+        MAX_ATTEMPTS: '2',
+        RETRY_DELAYS_MS: '100',
+        FAIL_TASKS_MATCHING: '^boom',
+      },
       timeoutMs: 90_000,
     });
     await consumer.waitForOutput(/Waiting for messages/);
@@ -43,7 +54,11 @@ describe('one trace across the producer, the broker and the consumer', () => {
       env: env('producer'),
     }).exited;
     expect(sent.code, sent.stderr).toBe(0);
-    await eventually(async () => (await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount === 1, 20_000, 'the dead letter');
+    await eventually(
+      async () => (await inspectQueue(vhost.url, 'task_queue.dlq'))?.messageCount === 1,
+      20_000,
+      'the dead letter',
+    );
     expect((await consumer.stop('SIGTERM')).code).toBe(0);
 
     const spans = (await readFile(file, 'utf8'))
@@ -57,7 +72,8 @@ describe('one trace across the producer, the broker and the consumer', () => {
     );
     const [retry] = named('consumer', 'task_queue.retry.1 publish');
     const [deadLetter] = named('consumer', 'task_queue.dlq publish');
-    if (publish === undefined || retry === undefined || deadLetter === undefined) throw new Error(`spans missing: ${JSON.stringify(spans)}`);
+    if (publish === undefined || retry === undefined || deadLetter === undefined)
+      throw new Error(`spans missing: ${JSON.stringify(spans)}`);
     const [first, second] = processes;
     if (first === undefined || second === undefined) throw new Error(`process spans missing: ${JSON.stringify(spans)}`);
 

@@ -16,7 +16,11 @@ if (!parsed.ok) {
 }
 const maxAttempts = Number(process.env.MAX_ATTEMPTS ?? '3');
 const retryDelaysMs = (process.env.RETRY_DELAYS_MS ?? '200,400').split(',').map(Number);
-const logger = createLogger({ name: 'always-throws', level: process.env.LOG_LEVEL ?? 'info', secrets: [parsed.endpoint.password] });
+const logger = createLogger({
+  name: 'always-throws',
+  level: process.env.LOG_LEVEL ?? 'info',
+  secrets: [parsed.endpoint.password],
+});
 
 const broker = await openBroker({ endpoint: parsed.endpoint, connectionName: 'always-throws', prefetch: 1 }, logger);
 const consumer = await startConsumer(
@@ -37,7 +41,9 @@ process.once('SIGTERM', () => {
     .then(
       () => process.exit(0),
       (err) => {
-        process.stderr.write(`always-throws: could not stop cleanly: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(
+          `always-throws: could not stop cleanly: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
         process.exit(70);
       },
     );

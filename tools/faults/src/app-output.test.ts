@@ -45,7 +45,7 @@ describe('parseLog', () => {
 });
 
 describe('connections', () => {
-  it("reads the node of each connection an app logged, the first one and each one after a loss", () => {
+  it('reads the node of each connection an app logged, the first one and each one after a loss', () => {
     const stderr = [
       '{"level":30,"time":1,"msg":"connected to the broker; topology ready","node":"127.0.0.1:5001"}',
       '{"level":40,"time":2,"msg":"disconnected from the broker; reconnecting"}',

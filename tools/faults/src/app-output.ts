@@ -90,7 +90,8 @@ export interface Connection {
  */
 export function connections(log: readonly LogLine[]): Connection[] {
   return log.flatMap((line) =>
-    (line.msg === 'connected to the broker' || line.msg === 'connected to the broker; topology ready') && typeof line.node === 'string'
+    (line.msg === 'connected to the broker' || line.msg === 'connected to the broker; topology ready') &&
+    typeof line.node === 'string'
       ? [{ node: line.node, time: line.time }]
       : [],
   );

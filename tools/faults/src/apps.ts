@@ -1,7 +1,14 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { spawnApp, type AppName, type ProcessResult, type RunningProcess } from '@hello-rabbit/testkit';
-import { parseLog, parseReport, parseWorkerOutput, type LogLine, type ReportLine, type WorkerEvent } from './app-output.js';
+import {
+  parseLog,
+  parseReport,
+  parseWorkerOutput,
+  type LogLine,
+  type ReportLine,
+  type WorkerEvent,
+} from './app-output.js';
 
 /** No app process of the suite lives longer than this (it is killed, and its test fails). */
 const PROCESS_LIMIT_MS = 9 * 60_000;
@@ -124,10 +131,14 @@ export class Producer {
     url: string,
     readonly run: ProducerRun,
   ) {
-    this.process = spawnApp('producer', ['--to', 'task_queue', '--count', String(run.count), '--report', run.reportFile, run.text], {
-      env: appEnv(url, run.env ?? {}),
-      timeoutMs: PROCESS_LIMIT_MS,
-    });
+    this.process = spawnApp(
+      'producer',
+      ['--to', 'task_queue', '--count', String(run.count), '--report', run.reportFile, run.text],
+      {
+        env: appEnv(url, run.env ?? {}),
+        timeoutMs: PROCESS_LIMIT_MS,
+      },
+    );
   }
 
   get alive(): boolean {

@@ -71,9 +71,14 @@ describe('renderTable', () => {
     books.deliver('a');
     const plain = toRow(books.classify(), 1, 'no store');
     expect(renderTable([plain])).not.toContain('done twice');
-    const text = renderTable([plain, toRow(books.classify(), 2, 'redis', true, { doneTwice: 3, inWindow: 1, suppressed: 42 })]);
+    const text = renderTable([
+      plain,
+      toRow(books.classify(), 2, 'redis', true, { doneTwice: 3, inWindow: 1, suppressed: 42 }),
+    ]);
     const lines = text.split('\n');
-    expect(lines.find((line) => line.startsWith('| scenario'))).toMatch(/\| unexpected \| done twice \| in the window \| suppressed \| time \|/);
+    expect(lines.find((line) => line.startsWith('| scenario'))).toMatch(
+      /\| unexpected \| done twice \| in the window \| suppressed \| time \|/,
+    );
     expect(lines.find((line) => line.includes('redis'))).toMatch(/\|\s+3 \|\s+1 \|\s+42 \|\s+2 s \|/);
     expect(lines.find((line) => line.includes('no store'))).toMatch(/\|\s+- \|\s+- \|\s+- \|\s+1 s \|/);
     expect(text).toMatch(/in the window: of those/);

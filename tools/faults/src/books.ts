@@ -128,7 +128,14 @@ export class Books {
 }
 
 /** The row of the table for a classification. */
-export function toRow(books: Classification, seconds: number, notes: string, finished = true, dedup?: DedupFigures, recovery?: number): Row {
+export function toRow(
+  books: Classification,
+  seconds: number,
+  notes: string,
+  finished = true,
+  dedup?: DedupFigures,
+  recovery?: number,
+): Row {
   return {
     dedup,
     recovery,
@@ -175,7 +182,10 @@ const DEDUP_COLUMNS: readonly Column[] = [
 ];
 
 /** The time to recover: only in a table with a row that has it (the partition suite's). */
-const RECOVERY_COLUMN: Column = { title: 'to recover', value: (r) => (r.recovery === undefined ? '-' : `${r.recovery.toFixed(1)} s`) };
+const RECOVERY_COLUMN: Column = {
+  title: 'to recover',
+  value: (r) => (r.recovery === undefined ? '-' : `${r.recovery.toFixed(1)} s`),
+};
 
 const COLUMNS: readonly Column[] = [
   { title: 'scenario', value: (r) => r.books.scenario, left: true },
@@ -200,9 +210,16 @@ export function renderTable(rows: readonly Row[], title = 'Fault suite'): string
   const withDedup = rows.some((row) => row.dedup !== undefined);
   // The dedup columns go before the time, only when a row has them.
   const withRecovery = rows.some((row) => row.recovery !== undefined);
-  const columns = [...COLUMNS.slice(0, -2), ...(withDedup ? DEDUP_COLUMNS : []), ...(withRecovery ? [RECOVERY_COLUMN] : []), ...COLUMNS.slice(-2)];
+  const columns = [
+    ...COLUMNS.slice(0, -2),
+    ...(withDedup ? DEDUP_COLUMNS : []),
+    ...(withRecovery ? [RECOVERY_COLUMN] : []),
+    ...COLUMNS.slice(-2),
+  ];
   const cells = rows.map((row) => columns.map((column) => column.value(row)));
-  const widths = columns.map((column, i) => Math.max(column.title.length, ...cells.map((line) => line[i]?.length ?? 0)));
+  const widths = columns.map((column, i) =>
+    Math.max(column.title.length, ...cells.map((line) => line[i]?.length ?? 0)),
+  );
   const pad = (text: string, i: number) => {
     const width = widths[i] ?? 0;
     return columns[i]?.left === true ? text.padEnd(width) : text.padStart(width);
@@ -235,7 +252,9 @@ export function renderTable(rows: readonly Row[], title = 'Fault suite'): string
         ]
       : []),
     ...(withRecovery
-      ? ['to recover: from the fault until confirms and deliveries both went on again (the end of the longest stall of either after it).']
+      ? [
+          'to recover: from the fault until confirms and deliveries both went on again (the end of the longest stall of either after it).',
+        ]
       : []),
     '',
   ].join('\n');

@@ -65,7 +65,11 @@ export class ClusterScenario {
     const proxies =
       options.proxy === undefined
         ? undefined
-        : new Map(await Promise.all(cluster.nodes.map(async (node) => [node, await TcpProxy.start(node.port, options.proxy)] as const)));
+        : new Map(
+            await Promise.all(
+              cluster.nodes.map(async (node) => [node, await TcpProxy.start(node.port, options.proxy)] as const),
+            ),
+          );
     const down = new Set<RabbitNode>();
     const run = new FaultRun({
       scenario,
@@ -150,7 +154,11 @@ export class ClusterScenario {
 
   /** The nodes an app was connected to, in order, for the table's notes: `n1 > n2`. */
   route(app: LoggingApp): string {
-    return this.connectionsOf(app).map((connection) => this.label(connection.node)).join(' > ') || 'never connected';
+    return (
+      this.connectionsOf(app)
+        .map((connection) => this.label(connection.node))
+        .join(' > ') || 'never connected'
+    );
   }
 
   /** The app's first connection since `since` (epoch ms), if any. */
@@ -162,9 +170,22 @@ export class ClusterScenario {
    * Waits until each app has logged a connection, since `since`, to a node other than
    * `from`: it moved. Resolves with where each went.
    */
-  async movedOff(from: RabbitNode, since: number, apps: readonly (LoggingApp & { readonly label: string })[], timeoutMs = 90_000): Promise<NodeConnection[]> {
-    const moved = () => apps.map((app) => this.connectionsOf(app).find((connection) => connection.time >= since && connection.node !== from));
-    await eventually(() => moved().every((c) => c !== undefined), timeoutMs, `${apps.map((app) => app.label).join(' and ')} connected to a node other than ${this.label(from)}`, 200);
+  async movedOff(
+    from: RabbitNode,
+    since: number,
+    apps: readonly (LoggingApp & { readonly label: string })[],
+    timeoutMs = 90_000,
+  ): Promise<NodeConnection[]> {
+    const moved = () =>
+      apps.map((app) =>
+        this.connectionsOf(app).find((connection) => connection.time >= since && connection.node !== from),
+      );
+    await eventually(
+      () => moved().every((c) => c !== undefined),
+      timeoutMs,
+      `${apps.map((app) => app.label).join(' and ')} connected to a node other than ${this.label(from)}`,
+      200,
+    );
     return moved().filter((connection): connection is NodeConnection => connection !== undefined);
   }
 
@@ -241,7 +262,9 @@ export class ClusterScenario {
   /** The broker's and the apps' state, for the log of a scenario that failed. */
   async diagnose(): Promise<string> {
     const ask = async (what: () => Promise<string>) => what().catch((err: unknown) => `(${(err as Error).message})`);
-    const node = this.cluster.nodes.find((candidate) => !this.down.has(candidate) && candidate.pid() !== undefined) ?? this.upNode();
+    const node =
+      this.cluster.nodes.find((candidate) => !this.down.has(candidate) && candidate.pid() !== undefined) ??
+      this.upNode();
     const nodes = await Promise.all(
       this.cluster.nodes.map(
         async (n) =>
@@ -253,7 +276,24 @@ export class ClusterScenario {
       `[${this.run.options.scenario}] did not finish; state at the end:`,
       ...nodes,
       await ask(async () => (await this.cluster.runningNodes(node)).join(', ')),
-      await ask(() => node.ctl(['list_queues', '-p', this.vhost.name, 'name', 'type', 'leader', 'online', 'messages', 'messages_ready', 'messages_unacknowledged', 'consumers'], 30_000)),
+      await ask(() =>
+        node.ctl(
+          [
+            'list_queues',
+            '-p',
+            this.vhost.name,
+            'name',
+            'type',
+            'leader',
+            'online',
+            'messages',
+            'messages_ready',
+            'messages_unacknowledged',
+            'consumers',
+          ],
+          30_000,
+        ),
+      ),
       await ask(() => node.ctl(['list_consumers', '-p', this.vhost.name], 30_000)),
       this.run.describeApps(),
     ].join('\n');

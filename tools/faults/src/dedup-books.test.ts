@@ -5,7 +5,11 @@ import { dedupBook, workerTasks, type WorkerTrace } from './dedup-books.js';
 const received = (body: string): WorkerEvent => ({ kind: 'received', body });
 const done: WorkerEvent = { kind: 'done' };
 const suppressedLine = (messageId: string): LogLine => ({ level: 30, time: 0, msg: 'duplicate suppressed', messageId });
-const trace = (label: string, events: WorkerEvent[], options: { killed?: boolean; log?: LogLine[] } = {}): WorkerTrace => ({
+const trace = (
+  label: string,
+  events: WorkerEvent[],
+  options: { killed?: boolean; log?: LogLine[] } = {},
+): WorkerTrace => ({
   label,
   events,
   log: options.log ?? [],
@@ -32,7 +36,9 @@ describe('dedupBook', () => {
   it('counts tasks done more than once over the workers, and the suppressed deliveries by task', () => {
     const book = dedupBook(
       [
-        trace('w1', [received('a'), done, received('b'), done], { log: [suppressedLine('id-b'), suppressedLine('id-x')] }),
+        trace('w1', [received('a'), done, received('b'), done], {
+          log: [suppressedLine('id-b'), suppressedLine('id-x')],
+        }),
         trace('w2', [received('a'), done, received('c')], { log: [suppressedLine('id-b')] }),
       ],
       bodyOf,
@@ -47,9 +53,12 @@ describe('dedupBook', () => {
     expect(book.figures).toEqual({ doneTwice: 1, inWindow: 0, suppressed: 3 });
   });
 
-  it("puts in the window a task a killed worker finished last (its Done, no later task), done again by another", () => {
+  it('puts in the window a task a killed worker finished last (its Done, no later task), done again by another', () => {
     const book = dedupBook(
-      [trace('victim', [received('a'), done, received('b'), done], { killed: true }), trace('other', [received('b'), done, received('a'), done])],
+      [
+        trace('victim', [received('a'), done, received('b'), done], { killed: true }),
+        trace('other', [received('b'), done, received('a'), done]),
+      ],
       bodyOf,
       1,
     );

@@ -74,7 +74,11 @@ export interface DedupBook {
  *
  * @param bodyOf the task (body) of each messageId, from the producers' reports
  */
-export function dedupBook(workers: readonly WorkerTrace[], bodyOf: ReadonlyMap<string, string>, inHandLimit: number): DedupBook {
+export function dedupBook(
+  workers: readonly WorkerTrace[],
+  bodyOf: ReadonlyMap<string, string>,
+  inHandLimit: number,
+): DedupBook {
   const doneCount = new Map<string, number>();
   const windowCandidates = new Map<string, readonly string[]>();
   const windowDones = new Map<string, number>();

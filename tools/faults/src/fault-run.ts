@@ -166,7 +166,9 @@ export class FaultRun {
     for (const [i, result] of producerResults.entries()) {
       if (result.code !== 0) {
         const summary = result.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('{'));
-        process.stderr.write(`[${this.options.scenario}] producer ${i + 1} exited ${String(result.code)}: ${summary.join(' / ')}\n`);
+        process.stderr.write(
+          `[${this.options.scenario}] producer ${i + 1} exited ${String(result.code)}: ${summary.join(' / ')}\n`,
+        );
       }
     }
 
@@ -202,7 +204,10 @@ export class FaultRun {
   record(books: Classification, notes: string, finished = true, dedup?: DedupFigures, recovery?: number): void {
     if (this.recorded) return;
     this.recorded = true;
-    appendRow(this.options.rowsFile, toRow(books, (Date.now() - this.started) / 1000, notes, finished, dedup, recovery));
+    appendRow(
+      this.options.rowsFile,
+      toRow(books, (Date.now() - this.started) / 1000, notes, finished, dedup, recovery),
+    );
   }
 
   get isRecorded(): boolean {

@@ -48,7 +48,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.once('exit', sweep);
   let cluster: PartitionCluster;
   try {
-    cluster = await PartitionCluster.start({ prefix: PARTITION_PREFIX, subnet: PARTITION_SUBNET, label: 'part', netTicktimeSeconds: NET_TICKTIME_SECONDS });
+    cluster = await PartitionCluster.start({
+      prefix: PARTITION_PREFIX,
+      subnet: PARTITION_SUBNET,
+      label: 'part',
+      netTicktimeSeconds: NET_TICKTIME_SECONDS,
+    });
   } catch (err) {
     rmSync(rowsDir, { recursive: true, force: true });
     throw err;
@@ -59,7 +64,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const rows = readRows(rowsFile);
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
     if (rows.length > 0) {
-      process.stdout.write(renderTable(rows, `Partition suite (3 nodes in network namespaces, pause_minority, net_ticktime ${NET_TICKTIME_SECONDS} s; suite run time ${minutes} min)`));
+      process.stdout.write(
+        renderTable(
+          rows,
+          `Partition suite (3 nodes in network namespaces, pause_minority, net_ticktime ${NET_TICKTIME_SECONDS} s; suite run time ${minutes} min)`,
+        ),
+      );
     }
     rmSync(rowsDir, { recursive: true, force: true });
     await cluster.stop();

@@ -76,7 +76,10 @@ export class PartitionScenario {
 
   /** Starts sampling confirms and deliveries (for the time to recover). */
   watch(): void {
-    this.monitor = new ProgressMonitor(() => ({ confirms: this.scenario.run.reported(), deliveries: this.scenario.run.delivered() }));
+    this.monitor = new ProgressMonitor(() => ({
+      confirms: this.scenario.run.reported(),
+      deliveries: this.scenario.run.delivered(),
+    }));
   }
 
   /** Stops sampling; the time to recover from a fault at `from`, and a note of the stalls. */
@@ -96,7 +99,9 @@ export class PartitionScenario {
    * workers, and the duplicates the workers' dedup store suppressed.
    */
   doneTwice(producers: readonly Producer[], workers: readonly Worker[]): DedupFigures {
-    const bodyOf = new Map(producers.flatMap((producer) => producer.report().map((line) => [line.messageId, line.body] as const)));
+    const bodyOf = new Map(
+      producers.flatMap((producer) => producer.report().map((line) => [line.messageId, line.body] as const)),
+    );
     return dedupBook(
       workers.map((worker) => ({ label: worker.label, events: worker.events(), log: worker.log(), killed: false })),
       bodyOf,
@@ -124,7 +129,9 @@ export class PartitionScenario {
 
   /** Where an app went after `since`: `n2 after 6.1 s`. */
   move(connection: NodeConnection | undefined, since: number): string {
-    return connection === undefined ? 'nowhere' : `${this.label(connection.node)} after ${seconds(connection.time - since)}`;
+    return connection === undefined
+      ? 'nowhere'
+      : `${this.label(connection.node)} after ${seconds(connection.time - since)}`;
   }
 
   /**

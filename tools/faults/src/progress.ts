@@ -36,7 +36,8 @@ export function longestStall(samples: readonly Sample[], from: number, done: num
     }
     last = { time: sample.time, count: last.count };
   }
-  if (last !== undefined && since !== undefined && last.time > since) consider({ start: since, end: last.time, ended: false });
+  if (last !== undefined && since !== undefined && last.time > since)
+    consider({ start: since, end: last.time, ended: false });
   return longest;
 }
 
@@ -78,8 +79,12 @@ export class ProgressMonitor {
   ): { confirms?: Stall | undefined; deliveries?: Stall | undefined; seconds: number | undefined } {
     const confirms = longestStall(this.confirms, from, done);
     const deliveries = longestStall(this.deliveries, from, done);
-    const stalls = [confirms, deliveries].filter((stall): stall is Stall => stall !== undefined && stall.end - stall.start >= minMs);
-    const seconds = stalls.some((stall) => !stall.ended) ? undefined : Math.max(0, ...stalls.map((stall) => (stall.end - from) / 1000));
+    const stalls = [confirms, deliveries].filter(
+      (stall): stall is Stall => stall !== undefined && stall.end - stall.start >= minMs,
+    );
+    const seconds = stalls.some((stall) => !stall.ended)
+      ? undefined
+      : Math.max(0, ...stalls.map((stall) => (stall.end - from) / 1000));
     return { confirms, deliveries, seconds };
   }
 

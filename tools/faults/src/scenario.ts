@@ -21,7 +21,10 @@ export class Scenario {
    * @param options.node a node of the scenario's own (booted and stopped by its test file)
    *   instead of the suite's. @default the suite's node
    */
-  static async open(scenario: string, options: { label: string; proxy?: TcpProxyOptions; node?: RabbitNode }): Promise<Scenario> {
+  static async open(
+    scenario: string,
+    options: { label: string; proxy?: TcpProxyOptions; node?: RabbitNode },
+  ): Promise<Scenario> {
     const node = options.node ?? suiteNode();
     await ensureNodeUp(node);
     const vhost = await node.addVhost(options.label);
@@ -40,9 +43,28 @@ export class Scenario {
     const ctl = (args: string[]) => this.node.ctl(args).catch((err: unknown) => `(${(err as Error).message})`);
     return [
       `[${this.run.options.scenario}] did not finish; state at the end:`,
-      await ctl(['list_queues', '-p', this.vhost.name, 'name', 'type', 'messages', 'messages_ready', 'messages_unacknowledged', 'consumers']),
+      await ctl([
+        'list_queues',
+        '-p',
+        this.vhost.name,
+        'name',
+        'type',
+        'messages',
+        'messages_ready',
+        'messages_unacknowledged',
+        'consumers',
+      ]),
       await ctl(['list_consumers', '-p', this.vhost.name]),
-      await ctl(['list_channels', 'connection', 'number', 'consumer_count', 'messages_unacknowledged', 'messages_unconfirmed', 'prefetch_count', 'state']),
+      await ctl([
+        'list_channels',
+        'connection',
+        'number',
+        'consumer_count',
+        'messages_unacknowledged',
+        'messages_unconfirmed',
+        'prefetch_count',
+        'state',
+      ]),
       this.run.describeApps(),
     ].join('\n');
   }

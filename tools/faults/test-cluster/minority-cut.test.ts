@@ -40,7 +40,10 @@ describe('a minority node is cut off from the clients by a black-hole proxy duri
     await run.consumersReady(1);
     const worker1 = scenario.startWorker('worker-1', [n1, n2, n3], env);
     await run.consumersReady(2);
-    const producer = scenario.startProducer({ count: MESSAGES, text: 'minority-cut', env: { ...env, PUBLISH_DEADLINE_MS: '180000' } }, [n1, n2, n3]);
+    const producer = scenario.startProducer(
+      { count: MESSAGES, text: 'minority-cut', env: { ...env, PUBLISH_DEADLINE_MS: '180000' } },
+      [n1, n2, n3],
+    );
 
     await eventually(() => run.reported() >= MESSAGES * 0.2 || !producer.alive, 120_000, 'the producer at 20%', 20);
     const producerRunning = producer.alive && run.reported() < MESSAGES;
@@ -88,7 +91,9 @@ describe('a minority node is cut off from the clients by a black-hole proxy duri
     for (const { name, afterMs } of noticed) expect(afterMs, `${name} noticed the dead connection`).toBeDefined();
     expect(producerMove?.node).not.toBe(n1);
     expect(worker1Move?.node).not.toBe(n1);
-    expect(worker1.received().length, 'worker-1 went on receiving on its new node').toBeGreaterThan(worker1ReceivedAtMove);
+    expect(worker1.received().length, 'worker-1 went on receiving on its new node').toBeGreaterThan(
+      worker1ReceivedAtMove,
+    );
     expect(n1StillMember, 'n1 stayed a running member: the proxy cut only the clients').toBe(true);
     expect(producerResult.code, producerResult.stderr.slice(-2000)).toBe(0);
     expect(books.confirmed).toBe(MESSAGES);

@@ -28,12 +28,19 @@ describe('the node a producer and a worker are connected to is killed (kill -9) 
     const worker1 = scenario.startWorker('worker-1', [n1, n2, n3], env);
     await run.consumersReady(2);
     const leader = await scenario.leader();
-    const producer = scenario.startProducer({ count: MESSAGES, text: 'node-kill', env: { PUBLISH_DEADLINE_MS: '180000' } }, [n1, n2, n3]);
+    const producer = scenario.startProducer(
+      { count: MESSAGES, text: 'node-kill', env: { PUBLISH_DEADLINE_MS: '180000' } },
+      [n1, n2, n3],
+    );
 
     await eventually(() => run.reported() >= MESSAGES * 0.1 || !producer.alive, 120_000, 'the producer at 10%', 20);
     const producerRunning = producer.alive && run.reported() < MESSAGES;
     const reportedAtKill = run.reported();
-    const before = { producer: scenario.nodeOf(producer), worker1: scenario.nodeOf(worker1), worker2: scenario.nodeOf(worker2) };
+    const before = {
+      producer: scenario.nodeOf(producer),
+      worker1: scenario.nodeOf(worker1),
+      worker2: scenario.nodeOf(worker2),
+    };
     const killedAt = Date.now();
     await scenario.kill9(n1);
 
@@ -50,7 +57,9 @@ describe('the node a producer and a worker are connected to is killed (kill -9) 
     const settled = await run.settle();
     const { books } = settled;
     const moved = (move: typeof producerMove) =>
-      move === undefined ? 'did not move' : `-> ${scenario?.label(move.node) ?? '?'} after ${((move.time - killedAt) / 1000).toFixed(1)} s`;
+      move === undefined
+        ? 'did not move'
+        : `-> ${scenario?.label(move.node) ?? '?'} after ${((move.time - killedAt) / 1000).toFixed(1)} s`;
     run.record(
       books,
       `n1 killed at ${reportedAtKill} of ${MESSAGES} reported${producerRunning ? ' (producer publishing)' : ''}; ` +
@@ -72,9 +81,14 @@ describe('the node a producer and a worker are connected to is killed (kill -9) 
     // Both moved to another node and went on in the same process.
     expect(producerMove?.node).not.toBe(n1);
     expect(worker1Move?.node).not.toBe(n1);
-    expect(disconnects(producer.log()).some((line) => line.time >= killedAt), 'the producer lost its connection').toBe(true);
+    expect(
+      disconnects(producer.log()).some((line) => line.time >= killedAt),
+      'the producer lost its connection',
+    ).toBe(true);
     expect(workersAliveAfterMove, 'no worker died').toBe(true);
-    expect(worker1.received().length, 'worker-1 went on receiving on its new node').toBeGreaterThan(worker1ReceivedAtMove);
+    expect(worker1.received().length, 'worker-1 went on receiving on its new node').toBeGreaterThan(
+      worker1ReceivedAtMove,
+    );
     expect(producerResult.code, producerResult.stderr.slice(-2000)).toBe(0);
     expect(books.confirmed).toBe(MESSAGES);
     expect(books.delivered).toBe(MESSAGES);

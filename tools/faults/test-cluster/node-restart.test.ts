@@ -49,7 +49,12 @@ describe('a node is stopped and started again, twice, during a run', () => {
         { count: PER_PRODUCER, text: `node-restart-${round}`, env: { PUBLISH_DEADLINE_MS: '180000' } },
         [n1, n2, n3],
       );
-      await eventually(() => producer.report().length >= PER_PRODUCER * 0.1 || !producer.alive, 120_000, `producer ${round} at 10%`, 20);
+      await eventually(
+        () => producer.report().length >= PER_PRODUCER * 0.1 || !producer.alive,
+        120_000,
+        `producer ${round} at 10%`,
+        20,
+      );
       const reportedAtStop = producer.report().length;
       const producerRunning = producer.alive && reportedAtStop < PER_PRODUCER;
       const on = scenario.nodeOf(producer);
@@ -67,7 +72,15 @@ describe('a node is stopped and started again, twice, during a run', () => {
       // Started again on its data, n1 rejoins; task_queue's member there catches up.
       await scenario.restart(n1);
       await scenario.cluster.waitForQuorum(scenario.vhost.name);
-      cycles.push({ producer, stoppedAt, reportedAtStop, producerRunning, on, move, downSeconds: (Date.now() - stoppedAt) / 1000 });
+      cycles.push({
+        producer,
+        stoppedAt,
+        reportedAtStop,
+        producerRunning,
+        on,
+        move,
+        downSeconds: (Date.now() - stoppedAt) / 1000,
+      });
     }
 
     const producerResults = await run.producersDone();
@@ -82,8 +95,7 @@ describe('a node is stopped and started again, twice, during a run', () => {
             `stop ${i + 1} of n1 at producer ${i + 1}'s ${cycle.reportedAtStop} of ${PER_PRODUCER}, ` +
             `it moved to ${label(cycle.move)}, n1 back after ${cycle.downSeconds.toFixed(0)} s`,
         )
-        .join('; ') +
-        `; nodes of worker-1/worker-2: ${[worker1, worker2].map((w) => scenario?.route(w)).join(' / ')}`,
+        .join('; ') + `; nodes of worker-1/worker-2: ${[worker1, worker2].map((w) => scenario?.route(w)).join(' / ')}`,
     );
 
     expect(books.lost, 'confirmed but never delivered').toEqual([]);
@@ -98,8 +110,11 @@ describe('a node is stopped and started again, twice, during a run', () => {
       ).toBe(true);
     }
     expect(worker1Move?.node, 'worker-1 moved off n1').not.toBe(n1);
-    expect(worker1.received().length, 'worker-1 went on receiving on its new node').toBeGreaterThan(worker1ReceivedAtMove);
-    for (const [i, result] of producerResults.entries()) expect(result.code, `producer ${i + 1}: ${result.stderr.slice(-2000)}`).toBe(0);
+    expect(worker1.received().length, 'worker-1 went on receiving on its new node').toBeGreaterThan(
+      worker1ReceivedAtMove,
+    );
+    for (const [i, result] of producerResults.entries())
+      expect(result.code, `producer ${i + 1}: ${result.stderr.slice(-2000)}`).toBe(0);
     expect(books.confirmed).toBe(MESSAGES);
     expect(books.delivered).toBe(MESSAGES);
     expect(settled.leftInQueue).toHaveLength(0);

@@ -26,7 +26,10 @@ afterEach(async () => {
 describe('scenario 4: a flapping link on one node (out and in, narrow) for a minute', () => {
   it('loses no confirmed task, and the cluster is whole and unpartitioned at the end', async () => {
     await requireWorkQueueApps();
-    partition = await PartitionScenario.open('4. flapping link on n1 (out 1-8 s / in 4 s, 1 Mbit/s) for a minute', 'part-flap');
+    partition = await PartitionScenario.open(
+      '4. flapping link on n1 (out 1-8 s / in 4 s, 1 Mbit/s) for a minute',
+      'part-flap',
+    );
     const { scenario, cluster } = partition;
     const { run } = scenario;
     const [n1, n2] = scenario.nodes;
@@ -60,7 +63,8 @@ describe('scenario 4: a flapping link on one node (out and in, narrow) for a min
     const { books } = settled;
     const recovery = partition.recovery(startedAt);
     const doneTwice = partition.doneTwice([producer], [worker1, worker2]);
-    const lossesOf = (app: { log: typeof producer.log }) => disconnects(app.log()).filter((line) => line.time >= startedAt).length;
+    const lossesOf = (app: { log: typeof producer.log }) =>
+      disconnects(app.log()).filter((line) => line.time >= startedAt).length;
     partition.record(
       books,
       `flapping from ${reportedAtStart} of ${MESSAGES} reported for ${seconds(endedAt - startedAt)} (${reportedAtEnd} reported at its end; leader ${scenario.label(leaderBefore)}); ` +
@@ -78,6 +82,7 @@ describe('scenario 4: a flapping link on one node (out and in, narrow) for a min
     expect(books.confirmed).toBe(MESSAGES);
     expect(books.delivered).toBe(MESSAGES);
     expect(settled.leftInQueue).toHaveLength(0);
-    for (const worker of [worker1, worker2]) expect(settled.exits.get(worker.label)?.code, worker.process.stderr.slice(-2000)).toBe(0);
+    for (const worker of [worker1, worker2])
+      expect(settled.exits.get(worker.label)?.code, worker.process.stderr.slice(-2000)).toBe(0);
   });
 });

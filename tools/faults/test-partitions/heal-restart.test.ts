@@ -70,6 +70,7 @@ describe('scenario 5: a partition healed while another node restarts', () => {
     expect(books.confirmed).toBe(MESSAGES);
     expect(books.delivered).toBe(MESSAGES);
     expect(settled.leftInQueue).toHaveLength(0);
-    for (const worker of [worker1, worker2]) expect(settled.exits.get(worker.label)?.code, worker.process.stderr.slice(-2000)).toBe(0);
+    for (const worker of [worker1, worker2])
+      expect(settled.exits.get(worker.label)?.code, worker.process.stderr.slice(-2000)).toBe(0);
   });
 });

@@ -40,13 +40,20 @@ describe('scenario 1: one node cut off from the other two and from its clients, 
     await cluster.isolate(n1);
     scenario.unreachable(n1);
 
-    const [producerMove, worker1Move] = await scenario.movedOff(n1, cutAt, [
-      { label: 'producer', log: () => producer.log() },
-      { label: 'worker-1', log: () => worker1.log() },
-    ], 120_000);
+    const [producerMove, worker1Move] = await scenario.movedOff(
+      n1,
+      cutAt,
+      [
+        { label: 'producer', log: () => producer.log() },
+        { label: 'worker-1', log: () => worker1.log() },
+      ],
+      120_000,
+    );
     const pausedAfter = await cluster.paused(n1, 120_000);
     const pausedAt = Date.now();
-    const majority = (await scenario.cluster.runningNodes(n2)).map((name) => scenario.label(scenario.cluster.nodeNamed(name))).sort();
+    const majority = (await scenario.cluster.runningNodes(n2))
+      .map((name) => scenario.label(scenario.cluster.nodeNamed(name)))
+      .sort();
 
     await cluster.heal();
     const healedAt = Date.now();
@@ -86,6 +93,7 @@ describe('scenario 1: one node cut off from the other two and from its clients, 
     expect(books.delivered).toBe(MESSAGES);
     expect(settled.leftInQueue).toHaveLength(0);
     expect(recovery.seconds, 'the work went on after the cut').toBeDefined();
-    for (const worker of [worker1, worker2]) expect(settled.exits.get(worker.label)?.code, worker.process.stderr.slice(-2000)).toBe(0);
+    for (const worker of [worker1, worker2])
+      expect(settled.exits.get(worker.label)?.code, worker.process.stderr.slice(-2000)).toBe(0);
   });
 });

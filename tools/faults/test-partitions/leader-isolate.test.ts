@@ -42,10 +42,15 @@ describe("scenario 2: the node holding task_queue's leader cut off, the producer
     const newLeader = await scenario.newLeader(n1, 120_000);
     const electedAt = Date.now();
     const reportedAtElection = run.reported();
-    const [producerMove, worker1Move] = await scenario.movedOff(n1, cutAt, [
-      { label: 'producer', log: () => producer.log() },
-      { label: 'worker-1', log: () => worker1.log() },
-    ], 120_000);
+    const [producerMove, worker1Move] = await scenario.movedOff(
+      n1,
+      cutAt,
+      [
+        { label: 'producer', log: () => producer.log() },
+        { label: 'worker-1', log: () => worker1.log() },
+      ],
+      120_000,
+    );
     await cluster.paused(n1, 120_000);
     const pausedAt = Date.now();
 
@@ -82,8 +87,12 @@ describe("scenario 2: the node holding task_queue's leader cut off, the producer
     expect(producerResult.code, producerResult.stderr.slice(-2000)).toBe(0);
     expect(books.confirmed).toBe(MESSAGES);
     expect(books.delivered).toBe(MESSAGES);
-    expect(run.reported() - reportedAtElection, 'confirms after the election: only the new leader could give them').toBeGreaterThan(0);
+    expect(
+      run.reported() - reportedAtElection,
+      'confirms after the election: only the new leader could give them',
+    ).toBeGreaterThan(0);
     expect(settled.leftInQueue).toHaveLength(0);
-    for (const worker of [worker1, worker2]) expect(settled.exits.get(worker.label)?.code, worker.process.stderr.slice(-2000)).toBe(0);
+    for (const worker of [worker1, worker2])
+      expect(settled.exits.get(worker.label)?.code, worker.process.stderr.slice(-2000)).toBe(0);
   });
 });

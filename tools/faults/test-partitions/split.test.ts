@@ -34,19 +34,30 @@ describe('scenario 3: a 1 | 2 split between the nodes while each side has client
     await eventually(() => run.reported() >= MESSAGES * 0.2 || !producer.alive, 120_000, 'the producer at 20%', 20);
     const producerRunning = producer.alive && run.reported() < MESSAGES;
     const reportedAtCut = run.reported();
-    const before = { producer: scenario.nodeOf(producer), worker1: scenario.nodeOf(worker1), worker2: scenario.nodeOf(worker2) };
+    const before = {
+      producer: scenario.nodeOf(producer),
+      worker1: scenario.nodeOf(worker1),
+      worker2: scenario.nodeOf(worker2),
+    };
     const cutAt = Date.now();
     await cluster.split([n1]);
 
     await cluster.paused(n1, 120_000);
     const pausedAt = Date.now();
     scenario.unreachable(n1);
-    const [producerMove, worker1Move] = await scenario.movedOff(n1, cutAt, [
-      { label: 'producer', log: () => producer.log() },
-      { label: 'worker-1', log: () => worker1.log() },
-    ], 120_000);
+    const [producerMove, worker1Move] = await scenario.movedOff(
+      n1,
+      cutAt,
+      [
+        { label: 'producer', log: () => producer.log() },
+        { label: 'worker-1', log: () => worker1.log() },
+      ],
+      120_000,
+    );
     const worker2Moves = scenario.connectionsOf(worker2).filter((connection) => connection.time >= cutAt).length;
-    const majority = (await scenario.cluster.runningNodes(n2)).map((name) => scenario.label(scenario.cluster.nodeNamed(name))).sort();
+    const majority = (await scenario.cluster.runningNodes(n2))
+      .map((name) => scenario.label(scenario.cluster.nodeNamed(name)))
+      .sort();
 
     await cluster.heal();
     const healedAt = Date.now();
@@ -81,6 +92,7 @@ describe('scenario 3: a 1 | 2 split between the nodes while each side has client
     expect(books.delivered).toBe(MESSAGES);
     expect(settled.leftInQueue).toHaveLength(0);
     expect(producerRunning || run.reported() === MESSAGES).toBe(true);
-    for (const worker of [worker1, worker2]) expect(settled.exits.get(worker.label)?.code, worker.process.stderr.slice(-2000)).toBe(0);
+    for (const worker of [worker1, worker2])
+      expect(settled.exits.get(worker.label)?.code, worker.process.stderr.slice(-2000)).toBe(0);
   });
 });

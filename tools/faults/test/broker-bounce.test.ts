@@ -40,8 +40,16 @@ describe.each([
     // (rabbitmqctl takes longer than that to start) and lands within ms of its moment; the
     // workers are checked after the bounces, so that the second still finds the producer.
     const triggers = [
-      { what: 'the producer at 10%', ready: () => run.reported() >= MESSAGES * 0.1 || !producer.alive, thenWorkers: false },
-      { what: 'the producer at 50% (or done)', ready: () => run.reported() >= MESSAGES * 0.5 || !producer.alive, thenWorkers: true },
+      {
+        what: 'the producer at 10%',
+        ready: () => run.reported() >= MESSAGES * 0.1 || !producer.alive,
+        thenWorkers: false,
+      },
+      {
+        what: 'the producer at 50% (or done)',
+        ready: () => run.reported() >= MESSAGES * 0.5 || !producer.alive,
+        thenWorkers: true,
+      },
       { what: 'the workers at 50%', ready: () => run.delivered() >= MESSAGES * 0.5, thenWorkers: true },
     ];
     const bounces: { producerHit: boolean }[] = [];
@@ -59,7 +67,9 @@ describe.each([
       if (next !== undefined) stopApp = next;
     }
 
-    const queueType = (await node.ctl(['list_queues', '-p', vhost.name, '--no-table-headers', '--quiet', 'name', 'type']))
+    const queueType = (
+      await node.ctl(['list_queues', '-p', vhost.name, '--no-table-headers', '--quiet', 'name', 'type'])
+    )
       .split('\n')
       .find((line) => line.startsWith('task_queue\t'))
       ?.split('\t')[1];

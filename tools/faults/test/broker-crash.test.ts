@@ -53,7 +53,10 @@ describe('broker kill -9 and restart during a run', () => {
     expect(books.unexpected).toEqual([]);
     expect(node.pid()).not.toBe(pidBefore);
     expect(producerRunning, 'the crash came while the producer was publishing').toBe(true);
-    expect(disconnects(producer.log()).some((line) => line.time >= crashedAt), 'the producer lost its connection').toBe(true);
+    expect(
+      disconnects(producer.log()).some((line) => line.time >= crashedAt),
+      'the producer lost its connection',
+    ).toBe(true);
     expect(producerResult.code, producerResult.stderr.slice(-2000)).toBe(0);
     expect(books.confirmed).toBe(MESSAGES);
     expect(books.delivered).toBe(MESSAGES);

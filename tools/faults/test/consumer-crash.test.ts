@@ -41,7 +41,12 @@ describe('a worker is killed (kill -9) in the middle of a task', () => {
     run.startProducer({ count: TASKS, text: `crash${DOTS}` });
 
     // Kill worker-1 halfway through a task it has started (Received, no Done yet).
-    await eventually(() => victim.inHand() === 1 && victim.received().length >= 2, 60_000, 'worker-1 in the middle of a task', 200);
+    await eventually(
+      () => victim.inHand() === 1 && victim.received().length >= 2,
+      60_000,
+      'worker-1 in the middle of a task',
+      200,
+    );
     await sleep(500);
     const inHand = victim.received().at(-1);
     expect(victim.inHand(), 'worker-1 is still on its task').toBe(1);

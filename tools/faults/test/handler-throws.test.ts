@@ -51,12 +51,10 @@ describe('a handler that always throws (the transport startConsumer)', () => {
     );
     // Time for a hot loop, if there were one, to show.
     await sleep(2 * Math.max(...RETRY_DELAYS_MS) + 1000);
-    const attempts = throwing.stdout
-      .split('\n')
-      .flatMap((line) => {
-        const match = ATTEMPT.exec(line);
-        return match === null ? [] : [{ attempt: Number(match[1]), body: match[2] ?? '', at: Number(match[3]) }];
-      });
+    const attempts = throwing.stdout.split('\n').flatMap((line) => {
+      const match = ATTEMPT.exec(line);
+      return match === null ? [] : [{ attempt: Number(match[1]), body: match[2] ?? '', at: Number(match[3]) }];
+    });
     const stopped = await throwing.stop('SIGTERM');
 
     const settled = await run.settle();
@@ -79,7 +77,10 @@ describe('a handler that always throws (the transport startConsumer)', () => {
     // Exactly MAX_ATTEMPTS calls per message, numbered 1..MAX_ATTEMPTS: no hot loop.
     for (const body of run.producers[0]?.bodies() ?? []) {
       const calls = byBody.get(body) ?? [];
-      expect(calls.map((call) => call.attempt), `attempts of '${body}'`).toEqual([1, 2, 3]);
+      expect(
+        calls.map((call) => call.attempt),
+        `attempts of '${body}'`,
+      ).toEqual([1, 2, 3]);
       // Each retry waited at least (most of) its backoff in a wait queue.
       for (const [i, delay] of RETRY_DELAYS_MS.entries()) {
         const gap = (calls[i + 1]?.at ?? 0) - (calls[i]?.at ?? 0);

@@ -104,7 +104,8 @@ describe('a corpus of malformed messages from a non-Node client (Python pika)', 
       expect(expected, `the test knows the kind of case ${name}`).toBeDefined();
       expect(typeof reason === 'string' ? reason : String(reason), `reason of ${name}`).toMatch(expected ?? /./);
     }
-    for (const message of settled.deadLetters) expect(message.properties.headers?.['x-original-queue']).toBe('task_queue');
+    for (const message of settled.deadLetters)
+      expect(message.properties.headers?.['x-original-queue']).toBe('task_queue');
     expect(worker.received().filter((body) => !good.includes(body))).toEqual([]);
     // The good messages after them were done, each once.
     expect(worker.received()).toEqual(good);

@@ -75,13 +75,18 @@ describe('the network between the apps and the broker stops moving bytes (a blac
     }
     if (cutMs < HEARTBEAT_SECONDS * 1000) {
       // Shorter than a heartbeat: the connections live through it.
-      expect(noticed.filter(({ afterMs }) => afterMs !== undefined), 'no app dropped its connection').toEqual([]);
+      expect(
+        noticed.filter(({ afterMs }) => afterMs !== undefined),
+        'no app dropped its connection',
+      ).toEqual([]);
     } else {
       // Longer: each app notices between two and three heartbeats of silence (amqplib
       // checks once per interval and gives up after two silent ones), well before the end.
       for (const { name, afterMs } of noticed) {
         expect(afterMs, `${name} noticed the dead connection`).toBeDefined();
-        expect(afterMs, `${name} noticed within about two heartbeats`).toBeLessThanOrEqual(HEARTBEAT_SECONDS * 3000 + 1000);
+        expect(afterMs, `${name} noticed within about two heartbeats`).toBeLessThanOrEqual(
+          HEARTBEAT_SECONDS * 3000 + 1000,
+        );
       }
     }
   });

@@ -49,7 +49,10 @@ describe('the connection drops just as the producer closes, after its last confi
     expect(books.unexpected).toEqual([]);
     expect(books.confirmed).toBe(MESSAGES);
     expect(closing, 'the reset came while the producer was closing').toBe(true);
-    expect(exit, `the producer exits within ${EXIT_WITHIN_MS / 1000} s of the reset\n${producer.process.stderr.slice(-3000)}`).toBeDefined();
+    expect(
+      exit,
+      `the producer exits within ${EXIT_WITHIN_MS / 1000} s of the reset\n${producer.process.stderr.slice(-3000)}`,
+    ).toBeDefined();
     expect(exit?.code, producer.process.stderr.slice(-2000)).toBe(0);
   });
 });

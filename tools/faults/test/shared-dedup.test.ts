@@ -42,7 +42,8 @@ afterEach(async () => {
     if (server !== undefined) {
       // The keys the workers wrote (`hello-rabbit:<vhost>:consume:task_queue:<message-id>`),
       // then the server itself (it keeps nothing on disk).
-      if (server.running && vhost !== undefined) await deleteRedisKeys(`hello-rabbit:${encodeURIComponent(vhost)}:`, server.url()).catch(() => 0);
+      if (server.running && vhost !== undefined)
+        await deleteRedisKeys(`hello-rabbit:${encodeURIComponent(vhost)}:`, server.url()).catch(() => 0);
       await server.dispose();
     }
   }
@@ -78,18 +79,27 @@ interface Outcome {
  */
 async function runScenario(store: Store): Promise<Outcome> {
   if (node === undefined) throw new Error('no node');
-  scenario = await Scenario.open(`3 workers, shared dedup: ${store === 'redis' ? 'Redis' : 'in memory'}`, { label: `dedup-${store}`, node });
+  scenario = await Scenario.open(`3 workers, shared dedup: ${store === 'redis' ? 'Redis' : 'in memory'}`, {
+    label: `dedup-${store}`,
+    node,
+  });
   const { run } = scenario;
   if (store === 'redis') redis = await RedisServer.start();
   const env = { ...WORKER_ENV, ...(redis === undefined ? {} : { DEDUP_REDIS_URL: redis.url() }) };
-  const doneLines = () => run.workers.reduce((sum, worker) => sum + worker.events().filter((event) => event.kind === 'done').length, 0);
+  const doneLines = () =>
+    run.workers.reduce((sum, worker) => sum + worker.events().filter((event) => event.kind === 'done').length, 0);
   const notes: string[] = [];
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-  const workers = [run.startWorker('worker-1', env), run.startWorker('worker-2', env), run.startWorker('worker-3', env)];
+  const workers = [
+    run.startWorker('worker-1', env),
+    run.startWorker('worker-2', env),
+    run.startWorker('worker-3', env),
+  ];
   await run.consumersReady(3);
   if (store === 'redis') {
-    for (const worker of workers) expect(worker.log().some((line) => line.msg === 'dedup store: Redis, shared by every worker')).toBe(true);
+    for (const worker of workers)
+      expect(worker.log().some((line) => line.msg === 'dedup store: Redis, shared by every worker')).toBe(true);
   }
   // The node may take a while to come back, twice: give the resends time.
   const producer = run.startProducer({ count: TASKS, text: TEXT, env: { PUBLISH_DEADLINE_MS: '240000' } });
@@ -160,7 +170,10 @@ async function runScenario(store: Store): Promise<Outcome> {
     await redis.resume();
     const resumedAt = Date.now();
     await eventually(
-      () => live.every((worker) => worker.log().some((line) => line.msg === 'dedup store answers again' && line.time >= redisStoppedAt)),
+      () =>
+        live.every((worker) =>
+          worker.log().some((line) => line.msg === 'dedup store answers again' && line.time >= redisStoppedAt),
+        ),
       30_000,
       'every worker says the dedup store answers again',
       100,
@@ -190,7 +203,10 @@ async function runScenario(store: Store): Promise<Outcome> {
     .report()
     .filter((line) => line.status === 'confirmed')
     .map((line) => line.body);
-  const doneBodies = () => new Set(run.workers.flatMap((worker) => workerTasks(worker.events()).flatMap((task) => (task.done ? [task.body] : []))));
+  const doneBodies = () =>
+    new Set(
+      run.workers.flatMap((worker) => workerTasks(worker.events()).flatMap((task) => (task.done ? [task.body] : []))),
+    );
   await eventually(
     () => {
       const done = doneBodies();
@@ -204,13 +220,22 @@ async function runScenario(store: Store): Promise<Outcome> {
 
   const bodyOf = new Map(producer.report().map((line) => [line.messageId, line.body]));
   const dedup = dedupBook(
-    run.workers.map((worker) => ({ label: worker.label, events: worker.events(), log: worker.log(), killed: worker === victim })),
+    run.workers.map((worker) => ({
+      label: worker.label,
+      events: worker.events(),
+      log: worker.log(),
+      killed: worker === victim,
+    })),
     bodyOf,
     PREFETCH,
   );
   const finalDone = doneBodies();
   const neverDone = confirmed.filter((body) => !finalDone.has(body));
-  const sample = (ids: Iterable<string>) => [...ids].slice(0, 5).map((id) => `'${id}'`).join(', ');
+  const sample = (ids: Iterable<string>) =>
+    [...ids]
+      .slice(0, 5)
+      .map((id) => `'${id}'`)
+      .join(', ');
   notes.push(
     `done twice ${dedup.doneTwice.size}${dedup.doneTwice.size > 0 ? ` (${sample(dedup.doneTwice.keys())})` : ''}, ` +
       `in the window ${dedup.inWindow.length}${dedup.inWindow.length > 0 ? ` (${sample(dedup.inWindow)})` : ''}, ` +
@@ -229,7 +254,16 @@ async function runScenario(store: Store): Promise<Outcome> {
       seconds: Math.round((Date.now() - run.started) / 1000),
     })}\n`,
   );
-  return { settled, dedup, notes: notes.join('; '), workers: run.workers, victim, storeLines, startedWhileRedisDown, neverDone };
+  return {
+    settled,
+    dedup,
+    notes: notes.join('; '),
+    workers: run.workers,
+    victim,
+    storeLines,
+    startedWhileRedisDown,
+    neverDone,
+  };
 }
 
 /** What every run must show, whatever its store. */
@@ -260,8 +294,12 @@ describe('three workers share a dedup store through failures of the broker, a wo
     for (const [label, lines] of outcome.storeLines) expect(lines, label).toEqual({ unreachable: 1, again: 1 });
   });
 
-  it('with the in-memory store (each worker its own): nothing lost; tasks done twice across workers show', { timeout: 420_000 }, async () => {
-    const outcome = await runScenario('memory');
-    expectNothingLost(outcome);
-  });
+  it(
+    'with the in-memory store (each worker its own): nothing lost; tasks done twice across workers show',
+    { timeout: 420_000 },
+    async () => {
+      const outcome = await runScenario('memory');
+      expectNothingLost(outcome);
+    },
+  );
 });

@@ -27,7 +27,12 @@ describe('SIGTERM to workers under load', () => {
     // replacement, as a rolling deploy would.
     const stops: { worker: Worker; inHand: string[]; code: number | null }[] = [];
     for (const [i, worker] of first.entries()) {
-      await eventually(() => run.delivered() >= TASKS * (0.2 + 0.3 * i) && worker.inHand() > 0, 120_000, `${worker.label} busy, backlog left`, 200);
+      await eventually(
+        () => run.delivered() >= TASKS * (0.2 + 0.3 * i) && worker.inHand() > 0,
+        120_000,
+        `${worker.label} busy, backlog left`,
+        200,
+      );
       // What it has started and not finished when the signal comes: those unfinished now,
       // and any it started before the signal reached it.
       const unfinishedFrom = worker.received().length - worker.inHand();

@@ -10,7 +10,8 @@ const hasJsDoc = (node: ts.Node) => ts.getJSDocCommentsAndTags(node).length > 0;
 
 /** The declaration that carries a variable's JSDoc: its statement. */
 function documentedNode(declaration: ts.Declaration): ts.Node {
-  if (ts.isVariableDeclaration(declaration) && ts.isVariableDeclarationList(declaration.parent)) return declaration.parent.parent;
+  if (ts.isVariableDeclaration(declaration) && ts.isVariableDeclarationList(declaration.parent))
+    return declaration.parent.parent;
   return declaration;
 }
 
@@ -50,7 +51,8 @@ export function undocumentedExports(entryFile: string, compilerOptions: ts.Compi
           : undefined;
       for (const member of members ?? []) {
         if (!ts.isPropertySignature(member) || member.questionToken === undefined) continue;
-        if (!hasDefault(member)) problems.push({ name: `${name}.${member.name.getText()}`, problem: 'is optional with no @default' });
+        if (!hasDefault(member))
+          problems.push({ name: `${name}.${member.name.getText()}`, problem: 'is optional with no @default' });
       }
     }
   }

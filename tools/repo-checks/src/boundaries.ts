@@ -15,7 +15,8 @@ export interface LibraryUse {
   readonly typeOnly: boolean;
 }
 
-const isBrokerLibrary = (specifier: string) => BROKER_LIBRARIES.some((name) => specifier === name || specifier.startsWith(`${name}/`));
+const isBrokerLibrary = (specifier: string) =>
+  BROKER_LIBRARIES.some((name) => specifier === name || specifier.startsWith(`${name}/`));
 
 /**
  * Every import, re-export, `require()` and `import()` of amqplib or Rascal in a TypeScript
@@ -26,7 +27,11 @@ export function brokerLibraryUses(fileName: string, text: string): LibraryUse[] 
   const uses: LibraryUse[] = [];
   const add = (node: ts.Node, specifier: string, typeOnly: boolean) => {
     if (!isBrokerLibrary(specifier)) return;
-    uses.push({ module: specifier, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, typeOnly });
+    uses.push({
+      module: specifier,
+      line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1,
+      typeOnly,
+    });
   };
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
@@ -40,7 +45,11 @@ export function brokerLibraryUses(fileName: string, text: string): LibraryUse[] 
             clause.namedBindings.elements.length > 0 &&
             clause.namedBindings.elements.every((element) => element.isTypeOnly)));
       add(node, node.moduleSpecifier.text, typeOnly);
-    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier)) {
+    } else if (
+      ts.isExportDeclaration(node) &&
+      node.moduleSpecifier !== undefined &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       add(node, node.moduleSpecifier.text, node.isTypeOnly);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       const { expression } = node.moduleReference;
@@ -49,8 +58,13 @@ export function brokerLibraryUses(fileName: string, text: string): LibraryUse[] 
       const [first] = node.arguments;
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
       const isDynamicImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
-      if ((isRequire || isDynamicImport) && first !== undefined && ts.isStringLiteralLike(first)) add(node, first.text, false);
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      if ((isRequire || isDynamicImport) && first !== undefined && ts.isStringLiteralLike(first))
+        add(node, first.text, false);
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       add(node, node.argument.literal.text, true);
     }
     ts.forEachChild(node, visit);
@@ -73,19 +87,23 @@ export interface Allowance {
  * The paths are relative to the repository root, with `/`.
  */
 export function allowance(path: string): Allowance | undefined {
-  if (path.startsWith('packages/transport/')) return { why: 'the transport is the one door to the broker', typeOnly: false };
+  if (path.startsWith('packages/transport/'))
+    return { why: 'the transport is the one door to the broker', typeOnly: false };
   if (/(^|\/)(test|test-cluster)\//.test(path) || /\.test\.[cm]?[jt]s$/.test(path)) {
     return { why: 'tests check the broker directly', typeOnly: false };
   }
-  if (path.startsWith('tools/testkit/')) return { why: 'the testkit sets up and inspects brokers for tests', typeOnly: false };
-  if (path.startsWith('tools/faults/')) return { why: 'the fault tools break brokers and check what survived', typeOnly: false };
+  if (path.startsWith('tools/testkit/'))
+    return { why: 'the testkit sets up and inspects brokers for tests', typeOnly: false };
+  if (path.startsWith('tools/faults/'))
+    return { why: 'the fault tools break brokers and check what survived', typeOnly: false };
   // The benchmark measures the project's path (clients/project.ts, through the transport's
   // API like the apps) against raw amqplib and other clients: its harness is exempt, not
   // the project's own client.
   if (path.startsWith('tools/bench/') && path !== 'tools/bench/src/clients/project.ts') {
     return { why: "the benchmark's harness and reference clients", typeOnly: false };
   }
-  if (path.startsWith('packages/broker-config/')) return { why: "the contract names Rascal's configuration types", typeOnly: true };
+  if (path.startsWith('packages/broker-config/'))
+    return { why: "the contract names Rascal's configuration types", typeOnly: true };
   return undefined;
 }
 
@@ -142,7 +160,10 @@ export function entryExports(fileName: string, text: string): EntryExports {
   for (const statement of source.statements) {
     if (ts.isExportDeclaration(statement)) {
       const clause = statement.exportClause;
-      const from = statement.moduleSpecifier !== undefined && ts.isStringLiteral(statement.moduleSpecifier) ? statement.moduleSpecifier.text : '';
+      const from =
+        statement.moduleSpecifier !== undefined && ts.isStringLiteral(statement.moduleSpecifier)
+          ? statement.moduleSpecifier.text
+          : '';
       if (clause === undefined) wildcards.push(from);
       else if (ts.isNamespaceExport(clause)) names.push(clause.name.text);
       else names.push(...clause.elements.map((element) => element.name.text));

@@ -7,7 +7,8 @@ import { formatted, generatedFiles, loadShapes, readRepoFile, SETTINGS_PAGE } fr
 import { repoRoot } from './workspace.js';
 
 const page = readRepoFile(repoRoot, SETTINGS_PAGE);
-if (page === undefined) throw new Error(`${SETTINGS_PAGE} is missing: it holds the hand-written text around the tables`);
+if (page === undefined)
+  throw new Error(`${SETTINGS_PAGE} is missing: it holds the hand-written text around the tables`);
 const files = await formatted(generatedFiles(await loadShapes(repoRoot), page), repoRoot);
 for (const [path, text] of files) {
   if (readRepoFile(repoRoot, path) === text) {

@@ -35,7 +35,8 @@ function proseLines(markdown: string, keepInlineCode = false): string[] {
       }
       return keepInlineCode ? line : line.replace(/(`+)(?:(?!\1)[\s\S])*?\1/g, (code) => ' '.repeat(code.length));
     }
-    if (open !== undefined && open.startsWith(fence[0] ?? '`') && open.length >= fence.length && line.trim() === open) fence = undefined;
+    if (open !== undefined && open.startsWith(fence[0] ?? '`') && open.length >= fence.length && line.trim() === open)
+      fence = undefined;
     return '';
   });
 }
@@ -119,11 +120,27 @@ export function brokenLinks(root: string, files: readonly string[]): BrokenLink[
       }
       const absolute = path === '' ? source : path.startsWith('/') ? join(root, path) : join(dirname(source), path);
       if (!existsSync(absolute)) {
-        broken.push({ file, line, target, problem: `points at ${relative(root, absolute).split(sep).join('/')}, which does not exist` });
+        broken.push({
+          file,
+          line,
+          target,
+          problem: `points at ${relative(root, absolute).split(sep).join('/')}, which does not exist`,
+        });
         continue;
       }
-      if (anchor !== undefined && anchor !== '' && absolute.endsWith('.md') && statSync(absolute).isFile() && !anchors(absolute).has(anchor.toLowerCase())) {
-        broken.push({ file, line, target, problem: `has no heading '#${anchor}' in ${relative(root, absolute).split(sep).join('/') || file}` });
+      if (
+        anchor !== undefined &&
+        anchor !== '' &&
+        absolute.endsWith('.md') &&
+        statSync(absolute).isFile() &&
+        !anchors(absolute).has(anchor.toLowerCase())
+      ) {
+        broken.push({
+          file,
+          line,
+          target,
+          problem: `has no heading '#${anchor}' in ${relative(root, absolute).split(sep).join('/') || file}`,
+        });
       }
     }
   }

@@ -9,7 +9,11 @@ import { repoRoot } from '../src/workspace.js';
 // Building a TypeScript program takes seconds on a busy 2-core machine: a limit, not a measure.
 const PROGRAM_TIMEOUT_MS = 120_000;
 
-const options: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true };
+const options: ts.CompilerOptions = {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  strict: true,
+};
 
 describe('undocumentedExports', () => {
   const dir = mkdtempSync(join(tmpdir(), 'api-docs-'));
@@ -58,8 +62,14 @@ describe('undocumentedExports', () => {
 });
 
 describe("the transport's public API", () => {
-  it.each(['index.ts', 'operations.ts'])('documents every export of src/%s, and the default of every option', { timeout: PROGRAM_TIMEOUT_MS }, (entry) => {
-    const problems = undocumentedExports(join(repoRoot, 'packages/transport/src', entry), options).map((p) => `${p.name} ${p.problem}`);
-    expect(problems).toEqual([]);
-  });
+  it.each(['index.ts', 'operations.ts'])(
+    'documents every export of src/%s, and the default of every option',
+    { timeout: PROGRAM_TIMEOUT_MS },
+    (entry) => {
+      const problems = undocumentedExports(join(repoRoot, 'packages/transport/src', entry), options).map(
+        (p) => `${p.name} ${p.problem}`,
+      );
+      expect(problems).toEqual([]);
+    },
+  );
 });

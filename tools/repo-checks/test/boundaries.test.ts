@@ -30,7 +30,7 @@ describe('brokerLibraryUses', () => {
       "type Channel = import('amqplib').Channel;",
       "import { z } from 'zod';",
       "// import amqplib from 'amqplib' (a comment)",
-      "const text = \"from 'rascal'\";",
+      'const text = "from \'rascal\'";',
     ].join('\n');
     expect(brokerLibraryUses('x.ts', text)).toEqual([
       { module: 'amqplib', line: 1, typeOnly: false },
@@ -83,23 +83,35 @@ describe('violations', () => {
 
 describe('the repository', () => {
   it('reaches the broker only through the transport package', { timeout: SCAN_TIMEOUT_MS }, () => {
-    const found = repositoryViolations(repoRoot).map((v) => `${v.path}:${v.line} ${v.typeOnly ? 'import type ' : ''}${v.module}`);
+    const found = repositoryViolations(repoRoot).map(
+      (v) => `${v.path}:${v.line} ${v.typeOnly ? 'import type ' : ''}${v.module}`,
+    );
     expect(found).toEqual([]);
   });
 
-  it("imports zod as a namespace (import * as z), which the apps' bundles can tree-shake", { timeout: SCAN_TIMEOUT_MS }, () => {
-    // `import { z } from 'zod'` keeps all of zod (locales included, some 600 KB more) in
-    // every bundle that uses it: measured with esbuild, 758 KB against 170 KB.
-    const found = sourceFiles(repoRoot)
-      .filter((path) => !path.startsWith('tools/repo-checks/'))
-      .filter((path) => /^import (type )?\{ z \} from 'zod(\/[^']*)?';/m.test(readFileSync(join(repoRoot, path), 'utf8')));
-    expect(found).toEqual([]);
-  });
+  it(
+    "imports zod as a namespace (import * as z), which the apps' bundles can tree-shake",
+    { timeout: SCAN_TIMEOUT_MS },
+    () => {
+      // `import { z } from 'zod'` keeps all of zod (locales included, some 600 KB more) in
+      // every bundle that uses it: measured with esbuild, 758 KB against 170 KB.
+      const found = sourceFiles(repoRoot)
+        .filter((path) => !path.startsWith('tools/repo-checks/'))
+        .filter((path) =>
+          /^import (type )?\{ z \} from 'zod(\/[^']*)?';/m.test(readFileSync(join(repoRoot, path), 'utf8')),
+        );
+      expect(found).toEqual([]);
+    },
+  );
 
   it('keeps Rascal behind one module of the transport: rascal-adapter.ts', { timeout: SCAN_TIMEOUT_MS }, () => {
     const found = sourceFiles(repoRoot)
       .filter((path) => path.startsWith('packages/transport/src/') && !/\.test\.ts$/.test(path))
-      .filter((path) => brokerLibraryUses(path, readFileSync(join(repoRoot, path), 'utf8')).some((use) => use.module === 'rascal' || use.module.startsWith('rascal/')));
+      .filter((path) =>
+        brokerLibraryUses(path, readFileSync(join(repoRoot, path), 'utf8')).some(
+          (use) => use.module === 'rascal' || use.module.startsWith('rascal/'),
+        ),
+      );
     expect(found).toEqual(['packages/transport/src/rascal-adapter.ts']);
   });
 
@@ -119,7 +131,14 @@ describe('the repository', () => {
 
   it('finds the entry points of every package', () => {
     const entries = entryPoints().map((e) => e.entry);
-    expect(entries).toEqual(expect.arrayContaining(['@hello-rabbit/broker-config', '@hello-rabbit/runtime', '@hello-rabbit/runtime/http', '@hello-rabbit/transport']));
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        '@hello-rabbit/broker-config',
+        '@hello-rabbit/runtime',
+        '@hello-rabbit/runtime/http',
+        '@hello-rabbit/transport',
+      ]),
+    );
   });
 
   it(`keeps every package entry point to at most ${MAX_EXPORTS} names, each re-exported by name`, () => {
@@ -146,6 +165,9 @@ describe('entryExports', () => {
       'export interface I {}',
       'const hidden = 2;',
     ].join('\n');
-    expect(entryExports('index.ts', text)).toEqual({ names: ['a', 'c', 'T', 'ns', 'k', 'f', 'I'], wildcards: ['./z.js'] });
+    expect(entryExports('index.ts', text)).toEqual({
+      names: ['a', 'c', 'T', 'ns', 'k', 'f', 'I'],
+      wildcards: ['./z.js'],
+    });
   });
 });

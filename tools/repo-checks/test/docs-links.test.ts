@@ -2,11 +2,19 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { brokenLinks, codeBlockUnder, documentationFiles, headingAnchors, markdownLinks, treePaths } from '../src/markdown.js';
+import {
+  brokenLinks,
+  codeBlockUnder,
+  documentationFiles,
+  headingAnchors,
+  markdownLinks,
+  treePaths,
+} from '../src/markdown.js';
 import { readWorkspace, repoRoot } from '../src/workspace.js';
 
 const read = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
-const show = (broken: ReturnType<typeof brokenLinks>) => broken.map((b) => `${b.file}:${String(b.line)}: ${b.target} ${b.problem}`);
+const show = (broken: ReturnType<typeof brokenLinks>) =>
+  broken.map((b) => `${b.file}:${String(b.line)}: ${b.target} ${b.problem}`);
 
 describe('the link checker', () => {
   const dir = mkdtempSync(join(tmpdir(), 'docs-links-'));
@@ -51,27 +59,31 @@ describe('the link checker', () => {
   it('resolves a link from the folder of the file it is in', () => {
     write('docs/a.md', '# A\n\n[up](../README.md) [sibling](b.md) [not a sibling](docs/b.md)\n');
     write('docs/b.md', '# B\n');
-    expect(show(brokenLinks(dir, ['docs/a.md']))).toEqual(['docs/a.md:3: docs/b.md points at docs/docs/b.md, which does not exist']);
+    expect(show(brokenLinks(dir, ['docs/a.md']))).toEqual([
+      'docs/a.md:3: docs/b.md points at docs/docs/b.md, which does not exist',
+    ]);
   });
 
   it('reads headings as GitHub anchors them', () => {
-    expect([...headingAnchors('# Topology drift: `topology check [--strict]`\n## An operator\'s walkthrough\n## `hello` is not durable\n```\n# not a heading\n```\n')]).toEqual([
-      'topology-drift-topology-check---strict',
-      'an-operators-walkthrough',
-      'hello-is-not-durable',
-    ]);
+    expect([
+      ...headingAnchors(
+        "# Topology drift: `topology check [--strict]`\n## An operator's walkthrough\n## `hello` is not durable\n```\n# not a heading\n```\n",
+      ),
+    ]).toEqual(['topology-drift-topology-check---strict', 'an-operators-walkthrough', 'hello-is-not-durable']);
   });
 
   it('finds inline links, images and reference definitions, not code', () => {
-    expect(markdownLinks('a [x](one.md "title") ![y](two.svg) `[z](three.md)`\n[r]: <four.md>\n').map((l) => l.target)).toEqual(['one.md', 'two.svg', 'four.md']);
+    expect(
+      markdownLinks('a [x](one.md "title") ![y](two.svg) `[z](three.md)`\n[r]: <four.md>\n').map((l) => l.target),
+    ).toEqual(['one.md', 'two.svg', 'four.md']);
   });
 
   it('reads a tree: nested entries under their folder, descriptions skipped', () => {
-    expect(treePaths('packages/             the packages\n  transport/          the door\n                      more words\n.ci/run               the CI\n')).toEqual([
-      'packages/',
-      'packages/transport/',
-      '.ci/run',
-    ]);
+    expect(
+      treePaths(
+        'packages/             the packages\n  transport/          the door\n                      more words\n.ci/run               the CI\n',
+      ),
+    ).toEqual(['packages/', 'packages/transport/', '.ci/run']);
   });
 });
 
@@ -79,7 +91,14 @@ describe('the documentation', () => {
   const files = documentationFiles(repoRoot);
 
   it('is found: the README, every package README and the docs', () => {
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'docs/architecture.md', 'apps/producer/README.md', 'packages/transport/README.md']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'README.md',
+        'docs/architecture.md',
+        'apps/producer/README.md',
+        'packages/transport/README.md',
+      ]),
+    );
   });
 
   it('links only to files (and headings) that exist', () => {
@@ -104,8 +123,16 @@ describe('the README', () => {
 
   it('shows the set-up, start and test commands on its first screen (40 lines)', () => {
     const firstScreen = lines.slice(0, 40);
-    for (const command of [/pnpm install --frozen-lockfile/, /^pnpm --filter consumer start\b/, /^pnpm --filter producer start\b/, /^pnpm test$/]) {
-      expect(firstScreen.some((line) => command.test(line)), String(command)).toBe(true);
+    for (const command of [
+      /pnpm install --frozen-lockfile/,
+      /^pnpm --filter consumer start\b/,
+      /^pnpm --filter producer start\b/,
+      /^pnpm test$/,
+    ]) {
+      expect(
+        firstScreen.some((line) => command.test(line)),
+        String(command),
+      ).toBe(true);
     }
   });
 

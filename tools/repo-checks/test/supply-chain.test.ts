@@ -76,7 +76,12 @@ describe('install scripts', () => {
   const workspace = parseDocument(read('pnpm-workspace.yaml'));
   const allowBuilds = workspace.get('allowBuilds', true);
   const entries = isMap(allowBuilds) ? allowBuilds.items.filter(isPair) : [];
-  const decided = new Map(entries.map((pair) => [String(isScalar(pair.key) ? pair.key.value : pair.key), isScalar(pair.value) ? pair.value.value : undefined]));
+  const decided = new Map(
+    entries.map((pair) => [
+      String(isScalar(pair.key) ? pair.key.value : pair.key),
+      isScalar(pair.value) ? pair.value.value : undefined,
+    ]),
+  );
 
   it('are allowed or denied for every dependency that has one, and allowed only for those', () => {
     const withScripts = packagesWithInstallScripts();
@@ -90,7 +95,10 @@ describe('install scripts', () => {
       // `yaml` gives the comment above a mapping's first key to the mapping itself.
       const own = isScalar(pair.key) ? pair.key.commentBefore : undefined;
       const comment = own ?? (index === 0 && isMap(allowBuilds) ? allowBuilds.commentBefore : undefined) ?? '';
-      expect(comment.trim().length, `allowBuilds.${String(isScalar(pair.key) ? pair.key.value : pair.key)} has no comment`).toBeGreaterThan(20);
+      expect(
+        comment.trim().length,
+        `allowBuilds.${String(isScalar(pair.key) ? pair.key.value : pair.key)} has no comment`,
+      ).toBeGreaterThan(20);
     });
   });
 

@@ -12,17 +12,25 @@ function hasTests(dir: string): boolean {
   } catch {
     return false;
   }
-  return entries.some((entry) => (entry.isDirectory() ? hasTests(join(dir, entry.name)) : /\.test\.(?:ts|mjs)$/.test(entry.name)));
+  return entries.some((entry) =>
+    entry.isDirectory() ? hasTests(join(dir, entry.name)) : /\.test\.(?:ts|mjs)$/.test(entry.name),
+  );
 }
 
 describe('the test tiers', () => {
   it('gives every package with unit tests in src/ a test:unit script, which pnpm test:unit runs', () => {
-    const rootScripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const rootScripts = (
+      JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
     expect(rootScripts['test:unit']).toBe('turbo run test:unit');
     const missing = readWorkspace()
       .packages.filter((pkg) => hasTests(join(repoRoot, pkg.dir, 'src')))
       .filter((pkg) => {
-        const scripts = (JSON.parse(readFileSync(join(repoRoot, pkg.dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts;
+        const scripts = (
+          JSON.parse(readFileSync(join(repoRoot, pkg.dir, 'package.json'), 'utf8')) as {
+            scripts?: Record<string, string>;
+          }
+        ).scripts;
         return scripts?.['test:unit'] === undefined;
       })
       .map((pkg) => pkg.name);
@@ -41,12 +49,18 @@ interface DryTask {
 /** The graph turbo would run for `turbo run <tasks>`, without running it. */
 function dryRun(tasks: readonly string[]): DryTask[] {
   const turbo = join(repoRoot, 'node_modules/.bin/turbo');
-  const out = execFileSync(turbo, ['run', ...tasks, '--dry=json'], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync(turbo, ['run', ...tasks, '--dry=json'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return (JSON.parse(out) as { tasks: DryTask[] }).tasks;
 }
 
 describe('pnpm test, the full suite', () => {
-  const rootScripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const rootScripts = (
+    JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
   const script = rootScripts.test ?? '';
   // The stages' order lives in turbo.json (dependsOn), not in a chain of commands.
   const tasks = /^turbo run ((?:[a-z][\w:-]*\s*)+)$/.exec(script)?.[1]?.trim().split(/\s+/) ?? [];
@@ -55,7 +69,14 @@ describe('pnpm test, the full suite', () => {
   const scripts = '//#test:scripts';
 
   it('is one turbo run of lint, typecheck, build and every test task, over the whole workspace', () => {
-    expect(tasks, `the root test script: ${script}`).toEqual(['lint', 'typecheck', 'build', 'test', 'test:serial', 'test:scripts']);
+    expect(tasks, `the root test script: ${script}`).toEqual([
+      'lint',
+      'typecheck',
+      'build',
+      'test',
+      'test:serial',
+      'test:scripts',
+    ]);
     expect(rootScripts['test:scripts']).toBe('eslint scripts && node --test scripts/');
   });
 
@@ -78,7 +99,13 @@ describe('pnpm test, the full suite', () => {
       return seen;
     };
     /** The serial stage, in the order the tasks wait for one another (the fewer tasks before, the sooner). */
-    const serial = [...graph.filter((task) => task.task === 'test:serial' && task.command !== '<NONEXISTENT>').map((task) => task.taskId), scripts, faults]
+    const serial = [
+      ...graph
+        .filter((task) => task.task === 'test:serial' && task.command !== '<NONEXISTENT>')
+        .map((task) => task.taskId),
+      scripts,
+      faults,
+    ]
       .map((id) => ({ id, before: waitsFor(id) }))
       .sort((a, b) => a.before.size - b.before.size);
     const parallel = real.filter((id) => !serial.some((task) => task.id === id));
@@ -101,8 +128,17 @@ describe('pnpm test, the full suite', () => {
 
     it('runs the serial stage one task at a time, after every task of the parallel stage', () => {
       for (const [i, { id, before }] of serial.entries()) {
-        expect(parallel.filter((other) => !before.has(other)), `${id} may start before these end`).toEqual([]);
-        expect(serial.slice(0, i).filter((other) => !before.has(other.id)).map((other) => other.id), `${id} may run beside these`).toEqual([]);
+        expect(
+          parallel.filter((other) => !before.has(other)),
+          `${id} may start before these end`,
+        ).toEqual([]);
+        expect(
+          serial
+            .slice(0, i)
+            .filter((other) => !before.has(other.id))
+            .map((other) => other.id),
+          `${id} may run beside these`,
+        ).toEqual([]);
       }
       expect(serial.at(-1)?.id).toBe(faults);
     });

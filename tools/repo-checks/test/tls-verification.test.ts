@@ -43,7 +43,9 @@ describe('TLS verification', () => {
   ])('is never turned off in the source: no %s', (_, pattern) => {
     const files = sourceFiles();
     expect(files.length).toBeGreaterThan(50);
-    const offending = files.filter((file) => pattern.test(readFileSync(file, 'utf8'))).map((file) => relative(repoRoot, file));
+    const offending = files
+      .filter((file) => pattern.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(repoRoot, file));
     expect(offending).toEqual([]);
   });
 });

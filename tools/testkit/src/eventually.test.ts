@@ -15,7 +15,9 @@ describe('eventually', () => {
   });
 
   it('fails with what it waited for once the time is up', async () => {
-    await expect(eventually(() => false, 100, 'two dead letters', 10)).rejects.toThrow('timed out after 0.1 s waiting for two dead letters');
+    await expect(eventually(() => false, 100, 'two dead letters', 10)).rejects.toThrow(
+      'timed out after 0.1 s waiting for two dead letters',
+    );
   });
 
   it('fails at once with the error of a check that throws', async () => {

@@ -75,4 +75,10 @@ export const RPC_QUEUES = ['rpc_queue', 'rpc_queue.dlq'] as const;
 /** The exchanges of tutorials 3 to 5. */
 export const LOG_EXCHANGES = ['logs', 'direct_logs', 'topic_logs'] as const;
 /** The queues of tutorial 2 (the work queue): task_queue, its dead letters and its retry steps. */
-export const TASK_QUEUES = ['task_queue', 'task_queue.dlq', 'task_queue.retry.1', 'task_queue.retry.2', 'task_queue.retry.3'] as const;
+export const TASK_QUEUES = [
+  'task_queue',
+  'task_queue.dlq',
+  'task_queue.retry.1',
+  'task_queue.retry.2',
+  'task_queue.retry.3',
+] as const;

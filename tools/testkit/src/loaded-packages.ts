@@ -54,7 +54,11 @@ function packageOfFile(file: string): string | undefined {
  * Runs a built app to its end (as `spawnApp` does) and says which packages it loaded: to
  * show that a program path does not load what it does not use (say, the HTTP server).
  */
-export async function loadedPackages(app: AppName, args: readonly string[], options: AppOptions = {}): Promise<LoadedPackages> {
+export async function loadedPackages(
+  app: AppName,
+  args: readonly string[],
+  options: AppOptions = {},
+): Promise<LoadedPackages> {
   const dir = mkdtempSync(path.join(tmpdir(), 'loaded-packages-'));
   try {
     const probe = path.join(dir, 'probe.mjs');
@@ -68,7 +72,9 @@ export async function loadedPackages(app: AppName, args: readonly string[], opti
     }).exited;
     const dist = path.dirname(appMain(app));
     const manifest = path.join(dist, 'bundle.json');
-    const bundled = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { packages: Record<string, string[]> }).packages : {};
+    const bundled = existsSync(manifest)
+      ? (JSON.parse(readFileSync(manifest, 'utf8')) as { packages: Record<string, string[]> }).packages
+      : {};
     const names = new Set<string>();
     for (const url of readFileSync(out, 'utf8').split('\n')) {
       if (!url.startsWith('file:')) continue;

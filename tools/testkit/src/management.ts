@@ -64,7 +64,9 @@ async function overviewStatus(endpoint: ManagementEndpoint): Promise<number | un
  * @throws when the plugin cannot be enabled, the API refuses the credentials, or it does
  * not answer within `timeoutMs`.
  */
-export async function enableManagement(options: { amqpUrl?: string; timeoutMs?: number } = {}): Promise<ManagementEndpoint> {
+export async function enableManagement(
+  options: { amqpUrl?: string; timeoutMs?: number } = {},
+): Promise<ManagementEndpoint> {
   const endpoint = managementEndpoint(options.amqpUrl);
   const refused = (status: number) =>
     new Error(

@@ -35,25 +35,42 @@ describe('netnsUnavailable: why the partition suite cannot run here, in one line
   });
 
   it('says Linux is needed elsewhere', async () => {
-    expect(oneLine(await netnsUnavailable({ runner: fakeRunner(), uid: 0, platform: 'darwin' }))).toMatch(/needs Linux \(this is darwin\)/);
+    expect(oneLine(await netnsUnavailable({ runner: fakeRunner(), uid: 0, platform: 'darwin' }))).toMatch(
+      /needs Linux \(this is darwin\)/,
+    );
   });
 
   it('names the missing tool (ip, tc) with the error', async () => {
-    const noIp = await netnsUnavailable({ runner: fakeRunner({ 'ip -V': new Error('spawn ip ENOENT') }), uid: 0, platform: 'linux' });
+    const noIp = await netnsUnavailable({
+      runner: fakeRunner({ 'ip -V': new Error('spawn ip ENOENT') }),
+      uid: 0,
+      platform: 'linux',
+    });
     expect(oneLine(noIp)).toMatch(/needs `ip` \(iproute2\): spawn ip ENOENT/);
-    const noTc = await netnsUnavailable({ runner: fakeRunner({ 'tc -V': new Error('spawn tc ENOENT\nmore') }), uid: 0, platform: 'linux' });
+    const noTc = await netnsUnavailable({
+      runner: fakeRunner({ 'tc -V': new Error('spawn tc ENOENT\nmore') }),
+      uid: 0,
+      platform: 'linux',
+    });
     expect(oneLine(noTc)).toMatch(/needs `tc` \(iproute2\): spawn tc ENOENT$/);
   });
 
   it('says when the kernel refuses a namespace (a container without CAP_NET_ADMIN)', async () => {
-    const runner = fakeRunner({ 'ip netns add': new Error('ip netns add hrp-probe: mount --make-shared /run/netns failed: Operation not permitted') });
-    expect(oneLine(await netnsUnavailable({ runner, uid: 0, platform: 'linux' }))).toMatch(/refuses to create one: .*Operation not permitted/);
+    const runner = fakeRunner({
+      'ip netns add': new Error(
+        'ip netns add hrp-probe: mount --make-shared /run/netns failed: Operation not permitted',
+      ),
+    });
+    expect(oneLine(await netnsUnavailable({ runner, uid: 0, platform: 'linux' }))).toMatch(
+      /refuses to create one: .*Operation not permitted/,
+    );
   });
 });
 
 describe('NetnsNetwork', () => {
   it('parses link names out of `ip -o link show`', () => {
-    const out = '1: lo: <LOOPBACK,UP> mtu 65536\n7: hrp-v1@if8: <BROADCAST> mtu 1500\n9: hrp-br0: <BROADCAST> mtu 1500\n';
+    const out =
+      '1: lo: <LOOPBACK,UP> mtu 65536\n7: hrp-v1@if8: <BROADCAST> mtu 1500\n9: hrp-br0: <BROADCAST> mtu 1500\n';
     expect(parseLinkNames(out)).toEqual(['lo', 'hrp-v1', 'hrp-br0']);
   });
 
@@ -61,11 +78,17 @@ describe('NetnsNetwork', () => {
     const runner = fakeRunner({
       'ip netns list': 'hrp-n1 (id: 3)\nother-n1\nhrp-n2\n',
       'ip netns pids': '',
-      'ip -o link show': '1: lo: <LOOPBACK>\n5: hrp-br0: <BROADCAST>\n6: hrpx0: <BROADCAST>\n7: eth0: <UP>\n8: hrp-v1@if9: <UP>\n',
+      'ip -o link show':
+        '1: lo: <LOOPBACK>\n5: hrp-br0: <BROADCAST>\n6: hrpx0: <BROADCAST>\n7: eth0: <UP>\n8: hrp-v1@if9: <UP>\n',
     });
     const removed = await NetnsNetwork.sweep('hrp', runner);
     expect(removed).toEqual(['netns hrp-n1', 'netns hrp-n2', 'link hrp-br0', 'link hrp-v1']);
-    expect(runner.calls.filter((call) => call.includes(' del '))).toEqual(['ip netns del hrp-n1', 'ip netns del hrp-n2', 'ip link del hrp-br0', 'ip link del hrp-v1']);
+    expect(runner.calls.filter((call) => call.includes(' del '))).toEqual([
+      'ip netns del hrp-n1',
+      'ip netns del hrp-n2',
+      'ip link del hrp-br0',
+      'ip link del hrp-v1',
+    ]);
   });
 
   it('names and addresses: node i in <prefix>-n<i+1> at <subnet>.1<i+1>', () => {

@@ -51,7 +51,8 @@ export async function netnsUnavailable(
   const { runner = runCommand, uid = process.getuid?.(), platform = process.platform, prefix = 'hrp' } = options;
   const why = 'the partition suite puts each RabbitMQ node in a network namespace of its own';
   if (platform !== 'linux') return `${why}, which needs Linux (this is ${platform})`;
-  if (uid !== 0) return `${why}, which needs root (run it as root, as CI does; this process runs as uid ${String(uid)})`;
+  if (uid !== 0)
+    return `${why}, which needs root (run it as root, as CI does; this process runs as uid ${String(uid)})`;
   for (const [tool, args, pkg] of [
     ['ip', ['-V'], 'iproute2'],
     ['tc', ['-V'], 'iproute2'],
@@ -110,8 +111,10 @@ export class NetnsNetwork {
   /** Sweeps what an earlier run left under the prefix, then builds the network. Needs root. */
   static async create(options: NetnsNetworkOptions = {}): Promise<NetnsNetwork> {
     const { prefix = 'hrp', subnet = '10.213.0', size = 3, runner = runCommand } = options;
-    if (!/^[a-z][a-z0-9]{0,7}$/.test(prefix)) throw new RangeError(`prefix '${prefix}': 1 to 8 lower-case letters and digits`);
-    if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(subnet)) throw new RangeError(`subnet '${subnet}': three octets, e.g. 10.213.0`);
+    if (!/^[a-z][a-z0-9]{0,7}$/.test(prefix))
+      throw new RangeError(`prefix '${prefix}': 1 to 8 lower-case letters and digits`);
+    if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(subnet))
+      throw new RangeError(`subnet '${subnet}': three octets, e.g. 10.213.0`);
     if (!Number.isInteger(size) || size < 1 || size > 9) throw new RangeError('from 1 to 9 nodes');
     await NetnsNetwork.sweep(prefix, runner);
     const network = new NetnsNetwork({ prefix, subnet, size }, runner);
@@ -188,7 +191,9 @@ export class NetnsNetwork {
       .split('\n')
       .map((line) => line.trim().split(/\s+/)[0] ?? '')
       .filter(mine)) {
-      for (const pid of run(['netns', 'pids', ns]).split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+      for (const pid of run(['netns', 'pids', ns])
+        .split(/\s+/)
+        .filter((p) => /^\d+$/.test(p))) {
         try {
           process.kill(Number(pid), 'SIGKILL');
         } catch {
@@ -283,7 +288,8 @@ export class NetnsNetwork {
       const routes = await this.ip(['-n', this.namespace(i), 'route', 'show', 'type', 'blackhole']);
       for (const line of routes.split('\n')) {
         const target = line.trim().split(/\s+/)[1];
-        if (target !== undefined && target !== '') await this.ip(['-n', this.namespace(i), 'route', 'del', 'blackhole', target]).catch(() => undefined);
+        if (target !== undefined && target !== '')
+          await this.ip(['-n', this.namespace(i), 'route', 'del', 'blackhole', target]).catch(() => undefined);
       }
     }
   }
@@ -298,9 +304,41 @@ export class NetnsNetwork {
     await this.runner('tc', ['qdisc', 'del', 'dev', dev, 'root']).catch(() => undefined);
     if (kbit <= 0) return;
     await this.runner('tc', ['qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '20']);
-    await this.runner('tc', ['class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', `${kbit}kbit`, 'ceil', `${kbit}kbit`]);
+    await this.runner('tc', [
+      'class',
+      'add',
+      'dev',
+      dev,
+      'parent',
+      '1:',
+      'classid',
+      '1:10',
+      'htb',
+      'rate',
+      `${kbit}kbit`,
+      'ceil',
+      `${kbit}kbit`,
+    ]);
     await this.runner('tc', ['class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
-    await this.runner('tc', ['filter', 'add', 'dev', dev, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'src', `${this.gateway}/32`, 'flowid', '1:10']);
+    await this.runner('tc', [
+      'filter',
+      'add',
+      'dev',
+      dev,
+      'parent',
+      '1:',
+      'protocol',
+      'ip',
+      'prio',
+      '1',
+      'u32',
+      'match',
+      'ip',
+      'src',
+      `${this.gateway}/32`,
+      'flowid',
+      '1:10',
+    ]);
   }
 
   /**
@@ -316,13 +354,69 @@ export class NetnsNetwork {
     await this.runner('tc', ['-n', ns, 'qdisc', 'del', 'dev', this.nodeLink(i), 'root']).catch(() => undefined);
     const hasRoot = (await this.runner('tc', ['qdisc', 'show', 'dev', host])).includes('htb 1:');
     if (kbit <= 0) {
-      if (hasRoot) await this.runner('tc', ['class', 'change', 'dev', host, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
+      if (hasRoot)
+        await this.runner('tc', [
+          'class',
+          'change',
+          'dev',
+          host,
+          'parent',
+          '1:',
+          'classid',
+          '1:20',
+          'htb',
+          'rate',
+          '10gbit',
+        ]);
       return;
     }
     if (!hasRoot) await this.slowClients(i, 10_000_000);
-    await this.runner('tc', ['class', 'change', 'dev', host, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', `${kbit}kbit`, 'ceil', `${kbit}kbit`]);
-    await this.runner('tc', ['-n', ns, 'qdisc', 'add', 'dev', this.nodeLink(i), 'root', 'handle', '1:', 'htb', 'default', '10']);
-    await this.runner('tc', ['-n', ns, 'class', 'add', 'dev', this.nodeLink(i), 'parent', '1:', 'classid', '1:10', 'htb', 'rate', `${kbit}kbit`, 'ceil', `${kbit}kbit`]);
+    await this.runner('tc', [
+      'class',
+      'change',
+      'dev',
+      host,
+      'parent',
+      '1:',
+      'classid',
+      '1:20',
+      'htb',
+      'rate',
+      `${kbit}kbit`,
+      'ceil',
+      `${kbit}kbit`,
+    ]);
+    await this.runner('tc', [
+      '-n',
+      ns,
+      'qdisc',
+      'add',
+      'dev',
+      this.nodeLink(i),
+      'root',
+      'handle',
+      '1:',
+      'htb',
+      'default',
+      '10',
+    ]);
+    await this.runner('tc', [
+      '-n',
+      ns,
+      'class',
+      'add',
+      'dev',
+      this.nodeLink(i),
+      'parent',
+      '1:',
+      'classid',
+      '1:10',
+      'htb',
+      'rate',
+      `${kbit}kbit`,
+      'ceil',
+      `${kbit}kbit`,
+    ]);
   }
 
   /** Removes the network (see `sweep`): every process in its namespaces is killed. */
@@ -348,7 +442,8 @@ export class NetnsNetwork {
   }
 
   private index(i: number): number {
-    if (!Number.isInteger(i) || i < 0 || i >= this.size) throw new RangeError(`node ${i}: the network has nodes 0 to ${this.size - 1}`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.size)
+      throw new RangeError(`node ${i}: the network has nodes 0 to ${this.size - 1}`);
     return i;
   }
 

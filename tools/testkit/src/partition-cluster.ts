@@ -47,7 +47,15 @@ export class PartitionCluster extends RabbitCluster {
    * them, their files), builds the network, boots and joins the nodes.
    */
   static async start(options: PartitionClusterOptions = {}): Promise<PartitionCluster> {
-    const { size = 3, prefix = 'hrp', subnet = '10.213.0', netTicktimeSeconds = 15, label = prefix, config = [], plugins } = options;
+    const {
+      size = 3,
+      prefix = 'hrp',
+      subnet = '10.213.0',
+      netTicktimeSeconds = 15,
+      label = prefix,
+      config = [],
+      plugins,
+    } = options;
     await requireNetns({ prefix });
     const network = await NetnsNetwork.create({ prefix, subnet, size });
     try {
@@ -55,7 +63,12 @@ export class PartitionCluster extends RabbitCluster {
         label,
         plugins,
         config: ['cluster_partition_handling = pause_minority', `net_ticktime = ${netTicktimeSeconds}`, ...config],
-        perNode: (i) => ({ host: network.address(i), netns: network.namespace(i), port: 5672, dir: path.join(network.dir, `n${i + 1}`) }),
+        perNode: (i) => ({
+          host: network.address(i),
+          netns: network.namespace(i),
+          port: 5672,
+          dir: path.join(network.dir, `n${i + 1}`),
+        }),
       });
       return new PartitionCluster(nodes, network, netTicktimeSeconds);
     } catch (err) {
@@ -74,7 +87,11 @@ export class PartitionCluster extends RabbitCluster {
   }
 
   override get descriptor(): PartitionClusterDescriptor {
-    return { nodes: this.nodes.map((node) => node.descriptor), network: this.network.descriptor, netTicktimeSeconds: this.netTicktimeSeconds };
+    return {
+      nodes: this.nodes.map((node) => node.descriptor),
+      network: this.network.descriptor,
+      netTicktimeSeconds: this.netTicktimeSeconds,
+    };
   }
 
   /** Node's cable pulled: it loses the other nodes and its clients. */
@@ -121,14 +138,21 @@ export class PartitionCluster extends RabbitCluster {
    * it saw itself partitioned from); empty when there are none.
    */
   async partitions(node: RabbitNode): Promise<Record<string, string[]>> {
-    const status = JSON.parse(await node.ctl(['cluster_status', '--formatter', 'json'], 30_000)) as { partitions?: Record<string, string[]> | unknown[] };
+    const status = JSON.parse(await node.ctl(['cluster_status', '--formatter', 'json'], 30_000)) as {
+      partitions?: Record<string, string[]> | unknown[];
+    };
     return status.partitions !== undefined && !Array.isArray(status.partitions) ? status.partitions : {};
   }
 
   /** Waits until pause_minority has paused `node` (its broker stopped, its VM up); resolves with the ms it took. */
   async paused(node: RabbitNode, timeoutMs = 120_000): Promise<number> {
     const started = Date.now();
-    await this.poll('paused by pause_minority', async () => (await this.brokerRunning(node)) === false, timeoutMs, () => `${node.name} still runs its broker`);
+    await this.poll(
+      'paused by pause_minority',
+      async () => (await this.brokerRunning(node)) === false,
+      timeoutMs,
+      () => `${node.name} still runs its broker`,
+    );
     return Date.now() - started;
   }
 

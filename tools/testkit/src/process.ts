@@ -79,7 +79,11 @@ export class RunningProcess {
           resolve(line);
         } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
           done();
-          reject(new Error(`process exited before printing ${pattern}\nstdout:\n${this.stdoutText}\nstderr:\n${this.stderrText}`));
+          reject(
+            new Error(
+              `process exited before printing ${pattern}\nstdout:\n${this.stdoutText}\nstderr:\n${this.stderrText}`,
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
@@ -123,6 +127,10 @@ export class RunningProcess {
 }
 
 /** Runs a command to its end. */
-export function runProcess(command: string, args: readonly string[], options: ProcessOptions = {}): Promise<ProcessResult> {
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  options: ProcessOptions = {},
+): Promise<ProcessResult> {
   return new RunningProcess(command, args, options).exited;
 }

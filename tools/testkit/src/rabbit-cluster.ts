@@ -33,7 +33,9 @@ export class RabbitCluster {
    */
   static async boot(
     size = 3,
-    options: Pick<BootOptions, 'label' | 'plugins' | 'config'> & { perNode?: (i: number) => Omit<BootOptions, 'label' | 'cookie'> } = {},
+    options: Pick<BootOptions, 'label' | 'plugins' | 'config'> & {
+      perNode?: (i: number) => Omit<BootOptions, 'label' | 'cookie'>;
+    } = {},
   ): Promise<RabbitCluster> {
     return new RabbitCluster(await RabbitCluster.bootNodes(size, options));
   }
@@ -41,7 +43,9 @@ export class RabbitCluster {
   /** Boots `size` nodes joined into one cluster (see `boot`); stops them all when one fails. */
   protected static async bootNodes(
     size: number,
-    options: Pick<BootOptions, 'label' | 'plugins' | 'config'> & { perNode?: (i: number) => Omit<BootOptions, 'label' | 'cookie'> },
+    options: Pick<BootOptions, 'label' | 'plugins' | 'config'> & {
+      perNode?: (i: number) => Omit<BootOptions, 'label' | 'cookie'>;
+    },
   ): Promise<RabbitNode[]> {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('a cluster has at least one node');
     const cookie = randomBytes(20).toString('hex').toUpperCase();
@@ -50,7 +54,8 @@ export class RabbitCluster {
     try {
       // One at a time: booting Erlang VMs at once on two cores takes longer than in turn.
       const { perNode, ...common } = options;
-      for (let i = 0; i < size; i++) nodes.push(await RabbitNode.boot({ ...common, ...perNode?.(i), label: `${label}${i + 1}`, cookie }));
+      for (let i = 0; i < size; i++)
+        nodes.push(await RabbitNode.boot({ ...common, ...perNode?.(i), label: `${label}${i + 1}`, cookie }));
       const [first, ...others] = nodes as [RabbitNode, ...RabbitNode[]];
       for (const node of others) {
         await node.ctl(['stop_app']);
@@ -82,7 +87,8 @@ export class RabbitCluster {
   /** The node of this cluster with that Erlang name. */
   nodeNamed(name: string): RabbitNode {
     const node = this.nodes.find((candidate) => candidate.name === name);
-    if (node === undefined) throw new Error(`${name} is not a node of this cluster (${this.nodes.map((n) => n.name).join(', ')})`);
+    if (node === undefined)
+      throw new Error(`${name} is not a node of this cluster (${this.nodes.map((n) => n.name).join(', ')})`);
     return node;
   }
 
@@ -141,9 +147,19 @@ export class RabbitCluster {
    */
   async quorumQueues(vhost: string, via?: RabbitNode): Promise<Map<string, QuorumQueueState>> {
     const node = via ?? (await this.someAnsweringNode());
-    const out = await node.ctl(['list_queues', '-p', vhost, 'name', 'type', 'leader', 'members', 'online', '--formatter', 'json'], 30_000);
-    const rows = JSON.parse(out) as { name: string; type?: string; leader?: unknown; members?: unknown; online?: unknown }[];
-    const names = (value: unknown) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+    const out = await node.ctl(
+      ['list_queues', '-p', vhost, 'name', 'type', 'leader', 'members', 'online', '--formatter', 'json'],
+      30_000,
+    );
+    const rows = JSON.parse(out) as {
+      name: string;
+      type?: string;
+      leader?: unknown;
+      members?: unknown;
+      online?: unknown;
+    }[];
+    const names = (value: unknown) =>
+      Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
     const queues = new Map<string, QuorumQueueState>();
     for (const row of rows) {
       if (row.type !== 'quorum') continue;
@@ -190,7 +206,9 @@ export class RabbitCluster {
         }
         const waited = queue === undefined ? [...states] : [[queue, states.get(queue)] as const];
         const missing = waited.filter(([, state]) => state === undefined || !whole(state));
-        last = missing.map(([name, state]) => `${name}: ${state === undefined ? 'no such quorum queue' : JSON.stringify(state)}`).join('; ');
+        last = missing
+          .map(([name, state]) => `${name}: ${state === undefined ? 'no such quorum queue' : JSON.stringify(state)}`)
+          .join('; ');
         return missing.length === 0;
       },
       timeoutMs,
@@ -230,12 +248,18 @@ export class RabbitCluster {
 
   private async someAnsweringNode(): Promise<RabbitNode> {
     const [node] = await this.answeringNodes();
-    if (node === undefined) throw new Error(`no node of the cluster answers (${this.nodes.map((n) => n.name).join(', ')})`);
+    if (node === undefined)
+      throw new Error(`no node of the cluster answers (${this.nodes.map((n) => n.name).join(', ')})`);
     return node;
   }
 
   /** `eventually`, every 500 ms, with the last state seen in the error. */
-  protected async poll(what: string, condition: () => Promise<boolean>, timeoutMs: number, state: () => string): Promise<void> {
+  protected async poll(
+    what: string,
+    condition: () => Promise<boolean>,
+    timeoutMs: number,
+    state: () => string,
+  ): Promise<void> {
     await eventually(condition, timeoutMs, what, 500).catch((err: unknown) => {
       throw new Error(`${(err as Error).message} (${state()})`, { cause: err });
     });
@@ -244,6 +268,7 @@ export class RabbitCluster {
   private async checkMembers(): Promise<void> {
     const running = await this.runningNodes();
     const missing = this.nodes.filter((node) => !running.includes(node.name));
-    if (missing.length > 0) throw new Error(`nodes not running in the cluster: ${missing.map((node) => node.name).join(', ')}`);
+    if (missing.length > 0)
+      throw new Error(`nodes not running in the cluster: ${missing.map((node) => node.name).join(', ')}`);
   }
 }

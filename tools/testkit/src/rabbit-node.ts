@@ -137,7 +137,8 @@ export class RabbitNode {
     const port = options.port ?? (options.netns === undefined ? await freePortPair() : 5672);
     const tlsPort = options.tls === undefined ? undefined : await freePort([port, port + DIST_PORT_OFFSET]);
     const node = new RabbitNode({
-      name: options.name ?? `${label}-${port}-${randomBytes(3).toString('hex')}@${host === LOOPBACK ? 'localhost' : host}`,
+      name:
+        options.name ?? `${label}-${port}-${randomBytes(3).toString('hex')}@${host === LOOPBACK ? 'localhost' : host}`,
       port,
       distPort: port + DIST_PORT_OFFSET,
       dir,
@@ -244,7 +245,9 @@ export class RabbitNode {
       });
       return stdout;
     } catch (err) {
-      throw new Error(`rabbitmqctl -n ${this.name} ${args.join(' ')} failed: ${(err as Error).message}`, { cause: err });
+      throw new Error(`rabbitmqctl -n ${this.name} ${args.join(' ')} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
@@ -372,7 +375,8 @@ export class RabbitNode {
       }
     }
     for (let i = 0; i < 50 && this.processes().length > 0; i++) await sleep(100);
-    if (this.descriptor.keepDir !== true) rmSync(this.descriptor.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    if (this.descriptor.keepDir !== true)
+      rmSync(this.descriptor.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 
   /**
@@ -464,7 +468,8 @@ export class RabbitNode {
     );
     writeFileSync(path.join(dir, 'enabled_plugins'), `[${(options.plugins ?? []).join(',')}].\n`);
     // Erlang refuses a cookie file that others may read.
-    if (options.cookie !== undefined) writeFileSync(path.join(dir, 'home', '.erlang.cookie'), options.cookie, { mode: 0o400 });
+    if (options.cookie !== undefined)
+      writeFileSync(path.join(dir, 'home', '.erlang.cookie'), options.cookie, { mode: 0o400 });
     writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
   }
 
@@ -497,14 +502,26 @@ export class RabbitNode {
     } finally {
       closeSync(out);
     }
-    await this.waitUntilAnswering(() => exited, () => exit);
+    await this.waitUntilAnswering(
+      () => exited,
+      () => exit,
+    );
   }
 
-  private async waitUntilAnswering(gone: () => boolean = () => false, exit: () => string | undefined = () => undefined): Promise<void> {
+  private async waitUntilAnswering(
+    gone: () => boolean = () => false,
+    exit: () => string | undefined = () => undefined,
+  ): Promise<void> {
     const started = Date.now();
     for (;;) {
       if ((await probeAmqp(this.port, 2000, this.host)) === 'amqp') return;
-      if (gone()) throw new NodeBootError(`${this.name} stopped while booting; see ${this.bootLog()}`, 'stopped', this.logDir, exit());
+      if (gone())
+        throw new NodeBootError(
+          `${this.name} stopped while booting; see ${this.bootLog()}`,
+          'stopped',
+          this.logDir,
+          exit(),
+        );
       if (Date.now() - started > BOOT_TIMEOUT_MS) {
         throw new NodeBootError(
           `${this.name} did not answer on port ${this.port} within ${BOOT_TIMEOUT_MS / 1000} s; see ${this.bootLog()}`,

@@ -22,7 +22,12 @@ export const sharedRedisUrl = (): string => process.env.REDIS_URL ?? 'redis://12
 
 /** Fails with one line saying how to start Redis when the shared one does not answer. */
 export async function requireRedis(url = sharedRedisUrl()): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3000,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -46,7 +51,13 @@ export async function deleteRedisKeys(prefix: string, url = sharedRedisUrl()): P
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
+      const [next, keys] = await client.scan(
+        cursor,
+        'MATCH',
+        `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
+        'COUNT',
+        1000,
+      );
       cursor = next;
       if (keys.length > 0) deleted += await client.del(...keys);
     } while (cursor !== '0');
@@ -128,7 +139,18 @@ export class RedisServer {
 
   /** Starts it again (on the same port) after `stop` or `kill`; resolves once it answers. */
   async resume(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+    ];
     args.push('--dir', this.dir, '--pidfile', path.join(this.dir, 'redis.pid'));
     if (this.options.password !== undefined) args.push('--requirepass', this.options.password);
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -22,12 +22,13 @@ async function recordingServer() {
   return {
     port: address.port,
     connections,
-    close: () => new Promise<void>((resolve) => {
-      for (const { socket } of connections) socket.destroy();
-      server.close(() => {
-        resolve();
-      });
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const { socket } of connections) socket.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }
 
@@ -85,7 +86,10 @@ describe('TcpProxy', () => {
     expect(c.closed).toBe(false);
 
     proxy.restore();
-    await eventually(() => server.connections[0]?.received === 'before during' && c.received === 'reply during', ...WAIT);
+    await eventually(
+      () => server.connections[0]?.received === 'before during' && c.received === 'reply during',
+      ...WAIT,
+    );
   });
 
   it('holds a connection opened during the cut until the restore', async () => {

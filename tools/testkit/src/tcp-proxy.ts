@@ -64,7 +64,8 @@ class Link {
           this.release(from, 'backpressure');
         });
       }
-      if (from === this.client && this.upstreamBytesPerSecond !== undefined) this.spend(chunk.length, this.upstreamBytesPerSecond);
+      if (from === this.client && this.upstreamBytesPerSecond !== undefined)
+        this.spend(chunk.length, this.upstreamBytesPerSecond);
     });
     // A clean close is passed on as one; while cut, it waits for the restore. (A paused
     // socket emits 'end' only after its data was read, so no data is lost before it.)
@@ -158,7 +159,10 @@ export class TcpProxy {
    * A proxy in front of the broker an AMQP URL names (on this machine), and the same URL
    * through it: the login and vhost kept, the host and port the proxy's.
    */
-  static async inFrontOf(amqpUrl: string, options: TcpProxyOptions = {}): Promise<{ readonly proxy: TcpProxy; readonly url: string }> {
+  static async inFrontOf(
+    amqpUrl: string,
+    options: TcpProxyOptions = {},
+  ): Promise<{ readonly proxy: TcpProxy; readonly url: string }> {
     const url = new URL(amqpUrl);
     const proxy = await TcpProxy.start(Number(url.port || 5672), options);
     url.hostname = '127.0.0.1';
@@ -207,7 +211,13 @@ export class TcpProxy {
     // proxy), then nothing more, as with a route that drops packets past the first hop.
     const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
     upstream.pause();
-    const link = new Link(client, upstream, this.isCut, (closed) => this.links.delete(closed), this.options.upstreamBytesPerSecond);
+    const link = new Link(
+      client,
+      upstream,
+      this.isCut,
+      (closed) => this.links.delete(closed),
+      this.options.upstreamBytesPerSecond,
+    );
     this.links.add(link);
     if (!this.isCut) {
       client.resume();

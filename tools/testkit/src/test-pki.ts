@@ -42,7 +42,9 @@ async function openssl(dir: string, args: readonly string[]): Promise<void> {
   try {
     await run('openssl', [...args], { cwd: dir, timeout: 30_000 });
   } catch (err) {
-    throw new Error(`openssl ${args.join(' ')} failed (the TLS tests need openssl): ${(err as Error).message}`, { cause: err });
+    throw new Error(`openssl ${args.join(' ')} failed (the TLS tests need openssl): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -51,7 +53,19 @@ const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-
 
 async function selfSignedCa(dir: string, name: string, cn: string): Promise<CertificateFiles> {
   const files = { cert: path.join(dir, `${name}.pem`), key: path.join(dir, `${name}.key`) };
-  await openssl(dir, ['req', '-x509', ...NEW_KEY, '-keyout', files.key, '-out', files.cert, '-days', '2', '-subj', `/CN=${cn}`]);
+  await openssl(dir, [
+    'req',
+    '-x509',
+    ...NEW_KEY,
+    '-keyout',
+    files.key,
+    '-out',
+    files.cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${cn}`,
+  ]);
   return files;
 }
 
@@ -68,8 +82,22 @@ async function signed(
   await writeFile(ext, `${extensions.join('\n')}\n`);
   await openssl(dir, ['req', '-new', ...NEW_KEY, '-keyout', files.key, '-out', csr, '-subj', `/CN=${cn}`]);
   await openssl(dir, [
-    'x509', '-req', '-in', csr, '-CA', issuer.cert, '-CAkey', issuer.key,
-    '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '2', '-out', files.cert, '-extfile', ext,
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    issuer.cert,
+    '-CAkey',
+    issuer.key,
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    '2',
+    '-out',
+    files.cert,
+    '-extfile',
+    ext,
   ]);
   return files;
 }
@@ -87,11 +115,28 @@ export async function createTestPki(options: PkiOptions = {}): Promise<TestPki> 
     const strangerClient = await signed(dir, 'stranger-client', 'stranger', otherCa, ['extendedKeyUsage=clientAuth']);
     const selfSigned = { cert: path.join(dir, 'self-signed.pem'), key: path.join(dir, 'self-signed.key') };
     await openssl(dir, [
-      'req', '-x509', ...NEW_KEY, '-keyout', selfSigned.key, '-out', selfSigned.cert, '-days', '2',
-      '-subj', `/CN=${names[0] ?? 'localhost'}`, '-addext', san,
+      'req',
+      '-x509',
+      ...NEW_KEY,
+      '-keyout',
+      selfSigned.key,
+      '-out',
+      selfSigned.cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${names[0] ?? 'localhost'}`,
+      '-addext',
+      san,
     ]);
     return {
-      dir, ca, server, client, otherCa, strangerClient, selfSigned,
+      dir,
+      ca,
+      server,
+      client,
+      otherCa,
+      strangerClient,
+      selfSigned,
       dispose: () => rm(dir, { recursive: true, force: true }),
     };
   } catch (err) {

@@ -35,7 +35,12 @@ describe('PartitionCluster: three nodes, each in its own network namespace, paus
     expect((await c.runningNodes()).sort()).toEqual(c.nodes.map((node) => node.name).sort());
     for (const node of c.nodes) expect(await probeAmqp(node.port, 2000, node.host)).toBe('amqp');
     const [n1] = c.nodes;
-    expect(await n1?.ctl(['eval', 'rabbit_mnesia:cluster_nodes(all), application:get_env(rabbit, cluster_partition_handling).'])).toMatch(/pause_minority/);
+    expect(
+      await n1?.ctl([
+        'eval',
+        'rabbit_mnesia:cluster_nodes(all), application:get_env(rabbit, cluster_partition_handling).',
+      ]),
+    ).toMatch(/pause_minority/);
   });
 
   it('an isolated node (cable pulled) pauses itself, the majority goes on, and it comes back by itself when healed', async () => {
@@ -54,7 +59,12 @@ describe('PartitionCluster: three nodes, each in its own network namespace, paus
     const pausedAfter = await c.paused(n1, (c.netTicktimeSeconds * 1.25 + 60) * 1000);
     // From outside the cable is out: the apps cannot reach n1 at all.
     expect(await probeAmqp(n1.port, 2000, n1.host)).toBe('none');
-    await eventually(async () => (await c.runningNodes(n2)).sort().join() === [n2.name, n3.name].sort().join(), 60_000, 'n2 sees n2 and n3 running', 500);
+    await eventually(
+      async () => (await c.runningNodes(n2)).sort().join() === [n2.name, n3.name].sort().join(),
+      60_000,
+      'n2 sees n2 and n3 running',
+      500,
+    );
     // The majority still takes confirmed messages into the quorum queue.
     channel.sendToQueue('kept', Buffer.from('during'), { persistent: true });
     await channel.waitForConfirms();

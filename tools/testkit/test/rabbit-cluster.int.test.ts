@@ -17,7 +17,10 @@ const theCluster = () => {
   return cluster;
 };
 const nodes = () => theCluster().nodes;
-const names = () => nodes().map((node) => node.name).sort();
+const names = () =>
+  nodes()
+    .map((node) => node.name)
+    .sort();
 
 describe('RabbitCluster: three real nodes on one machine', () => {
   it('joins every node into one cluster', async () => {
@@ -79,7 +82,9 @@ describe('RabbitCluster: three real nodes on one machine', () => {
     }
     // Back in the cluster after its restart, and a member of the queue again.
     await theCluster().waitForRunning();
-    await expect.poll(async () => (await cluster?.runningNodes(first))?.length, { timeout: 60_000, interval: 1000 }).toBe(3);
+    await expect
+      .poll(async () => (await cluster?.runningNodes(first))?.length, { timeout: 60_000, interval: 1000 })
+      .toBe(3);
     const whole = (await theCluster().waitForQuorum('/', 'replicated')).get('replicated');
     expect([...(whole?.online ?? [])].sort()).toEqual(names());
   }, 300_000);

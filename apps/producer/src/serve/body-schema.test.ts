@@ -12,7 +12,12 @@ describe('the request body schema', () => {
     expect(publishBodySchema('hello')).toEqual({
       content: {
         'application/json': {
-          schema: { type: 'object', properties: { message: { type: 'string', minLength: 1 } }, required: ['message'], additionalProperties: false },
+          schema: {
+            type: 'object',
+            properties: { message: { type: 'string', minLength: 1 } },
+            required: ['message'],
+            additionalProperties: false,
+          },
         },
         'text/plain': { schema: { type: 'string', minLength: 1 } },
       },
@@ -33,12 +38,15 @@ describe('the Idempotency-Key pattern', () => {
   const pattern = new RegExp(IDEMPOTENCY_KEY_PATTERN, 'u');
   const valid = (key: string) => pattern.test(key);
 
-  it.each([['5b1c7d4e-8f2a-4c3b-9d6e-1f0a2b3c4d5e'], ['01HZX3N6Q9V8T7R5P4M2K1J0AB'], ['aGVsbG8gd29ybGQ='], ['order:42/v2'], ['x'.repeat(128)]])(
-    'accepts %s',
-    (key) => {
-      expect(valid(key)).toBe(true);
-    },
-  );
+  it.each([
+    ['5b1c7d4e-8f2a-4c3b-9d6e-1f0a2b3c4d5e'],
+    ['01HZX3N6Q9V8T7R5P4M2K1J0AB'],
+    ['aGVsbG8gd29ybGQ='],
+    ['order:42/v2'],
+    ['x'.repeat(128)],
+  ])('accepts %s', (key) => {
+    expect(valid(key)).toBe(true);
+  });
 
   it.each([[''], ['has space'], ['x'.repeat(129)], ['ünïcode'], ['line\nbreak']])('refuses %j', (key) => {
     expect(valid(key)).toBe(false);

@@ -19,12 +19,19 @@ export function payloadJsonSchema(kind: MessageName): JsonSchema {
  * - `text/plain`: the payload itself, as UTF-8 text.
  * Fastify answers any other content type with 415.
  */
-export function publishBodySchema(publication: PublicationName): { readonly content: Record<string, { schema: JsonSchema }> } {
+export function publishBodySchema(publication: PublicationName): {
+  readonly content: Record<string, { schema: JsonSchema }>;
+} {
   const payload = payloadJsonSchema(publications[publication].message);
   return {
     content: {
       'application/json': {
-        schema: { type: 'object', properties: { message: payload }, required: ['message'], additionalProperties: false },
+        schema: {
+          type: 'object',
+          properties: { message: payload },
+          required: ['message'],
+          additionalProperties: false,
+        },
       },
       'text/plain': { schema: payload },
     },

@@ -23,18 +23,28 @@ export function registerPublishRoutes(app: FastifyInstance, service: PublishServ
   for (const publication of known) {
     app.post<PublishRequest>(
       publishPath(publication),
-      { bodyLimit: bodyLimit(publication), schema: { headers: idempotencyHeadersSchema, body: publishBodySchema(publication) } },
+      {
+        bodyLimit: bodyLimit(publication),
+        schema: { headers: idempotencyHeadersSchema, body: publishBodySchema(publication) },
+      },
       async (request, reply) => {
         const payload = typeof request.body === 'string' ? request.body : request.body.message;
         const answer = await service.publish(publication, payload, request.headers['idempotency-key']);
         if (answer.statusCode === 202) {
           if (answer.replayed === true) reply.header('idempotent-replayed', 'true');
-          return reply.code(202).send({ messageId: answer.messageId, publication: answer.publication, queue: answer.queue });
+          return reply
+            .code(202)
+            .send({ messageId: answer.messageId, publication: answer.publication, queue: answer.queue });
         }
         if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
         return reply
           .code(answer.statusCode)
-          .send({ statusCode: answer.statusCode, error: STATUS_CODES[answer.statusCode], message: answer.message, messageId: answer.messageId });
+          .send({
+            statusCode: answer.statusCode,
+            error: STATUS_CODES[answer.statusCode],
+            message: answer.message,
+            messageId: answer.messageId,
+          });
       },
     );
   }

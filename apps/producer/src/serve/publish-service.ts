@@ -1,7 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ConnectionState, Logger, Metrics } from '@hello-rabbit/runtime';
-import { isDedupStoreUnavailable, publishUntilSettled, type DedupStore, type Publisher, type Settled } from '@hello-rabbit/transport';
-import { encodeMessage, InvalidMessageError, messages, publications, type PublicationName } from '@hello-rabbit/broker-config';
+import {
+  isDedupStoreUnavailable,
+  publishUntilSettled,
+  type DedupStore,
+  type Publisher,
+  type Settled,
+} from '@hello-rabbit/transport';
+import {
+  encodeMessage,
+  InvalidMessageError,
+  messages,
+  publications,
+  type PublicationName,
+} from '@hello-rabbit/broker-config';
 
 /** What a request to publish gets: 202 only once the broker has confirmed the message. */
 export type PublishAnswer =
@@ -100,12 +112,20 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
     return undefined;
   };
 
-  const publishChecked = async (publication: PublicationName, payload: string, messageId: string): Promise<PublishAnswer> => {
+  const publishChecked = async (
+    publication: PublicationName,
+    payload: string,
+    messageId: string,
+  ): Promise<PublishAnswer> => {
     const { queue, message: kind } = publications[publication];
     const { maxBytes } = messages[kind];
     const bytes = Buffer.byteLength(payload, 'utf8');
     if (bytes > maxBytes) {
-      return { statusCode: 413, messageId, message: `invalid '${kind}' message: ${bytes} bytes is over the limit of ${maxBytes}` };
+      return {
+        statusCode: 413,
+        messageId,
+        message: `invalid '${kind}' message: ${bytes} bytes is over the limit of ${maxBytes}`,
+      };
     }
     let encoded;
     try {
@@ -153,7 +173,10 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
       }
     }
     if (settled === ABANDONED) {
-      return unavailable(messageId, 'the service stopped before the broker confirmed the message; retry with the same Idempotency-Key');
+      return unavailable(
+        messageId,
+        'the service stopped before the broker confirmed the message; retry with the same Idempotency-Key',
+      );
     }
     switch (settled.status) {
       case 'confirmed':
@@ -179,7 +202,12 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
    * in another request (on any instance) gets 409; the same key with another text, 422.
    * Only a 202 is kept: after any other answer the key is free again.
    */
-  const publishOnce = async (publication: PublicationName, payload: string, key: string, idempotency: NonNullable<PublishServiceOptions['idempotency']>): Promise<PublishAnswer> => {
+  const publishOnce = async (
+    publication: PublicationName,
+    payload: string,
+    key: string,
+    idempotency: NonNullable<PublishServiceOptions['idempotency']>,
+  ): Promise<PublishAnswer> => {
     const { store } = idempotency;
     const scope = `publish:${publication}`;
     const digest = createHash('sha256').update(payload).digest('base64url');
@@ -190,14 +218,27 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
       claim = await store.claim(scope, key, leaseMs);
     } catch (err) {
       if (!isDedupStoreUnavailable(err)) throw err;
-      return unavailable(key, 'the dedup store is unreachable: the Idempotency-Key cannot be checked; retry with the same Idempotency-Key');
+      return unavailable(
+        key,
+        'the dedup store is unreachable: the Idempotency-Key cannot be checked; retry with the same Idempotency-Key',
+      );
     }
     if (claim.state === 'done') {
       const kept = JSON.parse(claim.answer ?? '{}') as Partial<KeptAnswer>;
       if (kept.digest !== digest) {
-        return { statusCode: 422, messageId: key, message: 'this Idempotency-Key was used for another message; use a new key for a new message' };
+        return {
+          statusCode: 422,
+          messageId: key,
+          message: 'this Idempotency-Key was used for another message; use a new key for a new message',
+        };
       }
-      return { statusCode: 202, messageId: kept.messageId ?? key, publication, queue: kept.queue ?? publications[publication].queue, replayed: true };
+      return {
+        statusCode: 202,
+        messageId: kept.messageId ?? key,
+        publication,
+        queue: kept.queue ?? publications[publication].queue,
+        replayed: true,
+      };
     }
     if (claim.state === 'busy') {
       return {
@@ -221,7 +262,10 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
       if (!isDedupStoreUnavailable(err)) throw err;
       // Confirmed all the same. Unmarked, a repeat of the key publishes again, with the
       // same message-id: the consumers' dedup store still finds it done.
-      logger.warn({ messageId: key, publication }, 'could not record the Idempotency-Key: the dedup store is unreachable');
+      logger.warn(
+        { messageId: key, publication },
+        'could not record the Idempotency-Key: the dedup store is unreachable',
+      );
     }
     return answer;
   };
@@ -242,7 +286,11 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
         ...(answer.statusCode === 202 ? {} : { reason: answer.message }),
         ...(options.logPayloads ? { payload } : {}),
       };
-      if (answer.statusCode === 202) logger.info(line, answer.replayed === true ? 'repeated Idempotency-Key: the first answer again' : 'message confirmed');
+      if (answer.statusCode === 202)
+        logger.info(
+          line,
+          answer.replayed === true ? 'repeated Idempotency-Key: the first answer again' : 'message confirmed',
+        );
       else if (answer.statusCode < 500) logger.info(line, 'message refused');
       else logger.warn(line, 'message not accepted');
       return answer;

@@ -8,7 +8,10 @@ import { loadServiceEnv } from './settings.js';
  */
 export async function serve(env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
   const settings = loadServiceEnv(env);
-  const secrets = [settings.AMQP_URL.password, ...(settings.DEDUP_REDIS_URL === undefined ? [] : [settings.DEDUP_REDIS_URL.password])];
+  const secrets = [
+    settings.AMQP_URL.password,
+    ...(settings.DEDUP_REDIS_URL === undefined ? [] : [settings.DEDUP_REDIS_URL.password]),
+  ];
   const logger = createLogger({ name: 'producer', level: settings.LOG_LEVEL, secrets });
   const service = await startService(settings, logger);
   out(` [*] Listening on ${service.url}. To exit press CTRL+C`);

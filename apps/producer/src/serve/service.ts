@@ -1,5 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { closeWithin, ConfigError, createReadiness, watchBrokerConnection, withDeadline, type Logger } from '@hello-rabbit/runtime';
+import {
+  closeWithin,
+  ConfigError,
+  createReadiness,
+  watchBrokerConnection,
+  withDeadline,
+  type Logger,
+} from '@hello-rabbit/runtime';
 import { createHttpServer, createMetrics } from '@hello-rabbit/runtime/http';
 import { createPublisher, MemoryDedupStore, openBroker } from '@hello-rabbit/transport';
 import { PublicationName } from '@hello-rabbit/broker-config';
@@ -42,9 +49,15 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
             prefix: `hello-rabbit:${encodeURIComponent(settings.AMQP_URL.vhost)}`,
           }),
         );
-  if (shared !== undefined) logger.info({ store: shared.redacted }, 'Idempotency-Keys: Redis, shared by every instance');
+  if (shared !== undefined)
+    logger.info({ store: shared.redacted }, 'Idempotency-Keys: Redis, shared by every instance');
   const idempotency =
-    settings.DEDUP_WINDOW === 0 ? undefined : { store: shared ?? new MemoryDedupStore(settings.DEDUP_WINDOW, settings.DEDUP_REDIS_WINDOW_MS), leaseMs: settings.DEDUP_LEASE_MS };
+    settings.DEDUP_WINDOW === 0
+      ? undefined
+      : {
+          store: shared ?? new MemoryDedupStore(settings.DEDUP_WINDOW, settings.DEDUP_REDIS_WINDOW_MS),
+          leaseMs: settings.DEDUP_LEASE_MS,
+        };
 
   const broker = await openBroker(
     {
@@ -63,7 +76,11 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
     throw err;
   });
   const connection = watchBrokerConnection(broker, { metrics, readiness });
-  const publisher = createPublisher(broker, { logger, maxInFlight: settings.PUBLISH_WINDOW, userId: settings.AMQP_URL.user });
+  const publisher = createPublisher(broker, {
+    logger,
+    maxInFlight: settings.PUBLISH_WINDOW,
+    userId: settings.AMQP_URL.user,
+  });
   const service = createPublishService({
     publisher,
     connection,
@@ -90,7 +107,11 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
 
   const closeBroker = async () => {
     connection.stop();
-    await closeWithin('the connection', publisher.close().then(() => broker.shutdown()), logger);
+    await closeWithin(
+      'the connection',
+      publisher.close().then(() => broker.shutdown()),
+      logger,
+    );
     await shared?.close();
   };
 
@@ -109,16 +130,26 @@ export async function startService(settings: ServiceEnv, logger: Logger): Promis
     stop: async (delayMs) => {
       // The probes keep answering until the very end: ready 503 from now, live 200.
       readiness.fail('shutdown', 'shutting down');
-      logger.info({ delayMs, inFlight: service.inFlight }, 'stopping: not ready any more; new messages are refused after the delay');
+      logger.info(
+        { delayMs, inFlight: service.inFlight },
+        'stopping: not ready any more; new messages are refused after the delay',
+      );
       if (delayMs > 0) await sleep(delayMs);
       service.stopAccepting();
       logger.info({ inFlight: service.inFlight }, 'new messages are refused; waiting for the ones in flight');
-      const inTime = await withDeadline(service.drained(), settings.SHUTDOWN_TIMEOUT_MS, () => new Error('shutdown timeout')).then(
+      const inTime = await withDeadline(
+        service.drained(),
+        settings.SHUTDOWN_TIMEOUT_MS,
+        () => new Error('shutdown timeout'),
+      ).then(
         () => true,
         () => false,
       );
       if (!inTime) {
-        logger.warn({ inFlight: service.inFlight }, 'messages still unconfirmed at SHUTDOWN_TIMEOUT_MS are answered 503');
+        logger.warn(
+          { inFlight: service.inFlight },
+          'messages still unconfirmed at SHUTDOWN_TIMEOUT_MS are answered 503',
+        );
         service.abandonInFlight();
       }
       await closeWithin('the HTTP server', server.close(), logger);

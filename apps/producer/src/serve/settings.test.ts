@@ -31,10 +31,13 @@ describe('loadServiceEnv', () => {
 
   it('lists in --help every setting it reads, with the default it applies', () => {
     const defaults = loadServiceEnv({}) as unknown as Record<string, unknown>;
-    const shown = (value: unknown) => (typeof value === 'object' && value !== null && 'url' in value ? String(value.url) : String(value));
+    const shown = (value: unknown) =>
+      typeof value === 'object' && value !== null && 'url' in value ? String(value.url) : String(value);
     // The connection settings unset by default (secret and TLS files) read `unset`, some
     // with what that means (`unset: Node's trust store`).
-    const unset = [...Object.keys(producerEnvShape), ...Object.keys(dedupEnvShape)].filter((name) => !(name in defaults));
+    const unset = [...Object.keys(producerEnvShape), ...Object.keys(dedupEnvShape)].filter(
+      (name) => !(name in defaults),
+    );
     expect(SERVICE_SETTINGS.map(([name]) => name).sort()).toEqual([...Object.keys(defaults), ...unset].sort());
     for (const [name, fallback] of SERVICE_SETTINGS) {
       if (name in defaults) expect(shown(defaults[name]), name).toBe(fallback);
@@ -43,7 +46,10 @@ describe('loadServiceEnv', () => {
   });
 
   it('takes every address and any port, 0 for a free one', () => {
-    expect(loadServiceEnv({ HTTP_HOST: '0.0.0.0', HTTP_PORT: '0' })).toMatchObject({ HTTP_HOST: '0.0.0.0', HTTP_PORT: 0 });
+    expect(loadServiceEnv({ HTTP_HOST: '0.0.0.0', HTTP_PORT: '0' })).toMatchObject({
+      HTTP_HOST: '0.0.0.0',
+      HTTP_PORT: 0,
+    });
     expect(loadServiceEnv({ HTTP_HOST: '::' }).HTTP_HOST).toBe('::');
     expect(loadServiceEnv({ HTTP_HOST: 'producer.internal' }).HTTP_HOST).toBe('producer.internal');
   });
@@ -61,7 +67,9 @@ describe('loadServiceEnv', () => {
   });
 
   it('names every bad variable, its own and the publishing ones', () => {
-    expect(problems({ HTTP_PORT: '70000', SHUTDOWN_TIMEOUT_MS: '10s', LOG_PAYLOADS: 'sometimes', PUBLISH_WINDOW: '0' })).toEqual([
+    expect(
+      problems({ HTTP_PORT: '70000', SHUTDOWN_TIMEOUT_MS: '10s', LOG_PAYLOADS: 'sometimes', PUBLISH_WINDOW: '0' }),
+    ).toEqual([
       'PUBLISH_WINDOW: must be at least 1 messages',
       'HTTP_PORT: must be a port number from 0 to 65535',
       'SHUTDOWN_TIMEOUT_MS: must be a whole number of milliseconds from 100 to 600000',

@@ -34,7 +34,10 @@ export const serviceEnvShape = {
   }),
   HTTP_PORT: httpPortSetting
     .transform((v) => v ?? 8080)
-    .meta({ description: 'port of the API, `/metrics` and `/health/*`', details: '`0`: any free port, printed at start' }),
+    .meta({
+      description: 'port of the API, `/metrics` and `/health/*`',
+      details: '`0`: any free port, printed at start',
+    }),
   HTTP_RETRY_AFTER_SECONDS: intSetting(0, 3600, 'seconds')
     .transform((v) => v ?? 1)
     .meta({ description: '`Retry-After` of a 503, in seconds' }),
@@ -46,10 +49,16 @@ export const serviceEnvShape = {
     }),
   SHUTDOWN_TIMEOUT_MS: intSetting(100, 600_000, 'milliseconds')
     .transform((v) => v ?? 10_000)
-    .meta({ description: 'then, time for the messages in flight to be confirmed, in ms', details: 'those still waiting are answered 503' }),
+    .meta({
+      description: 'then, time for the messages in flight to be confirmed, in ms',
+      details: 'those still waiting are answered 503',
+    }),
   LIVENESS_MAX_EVENT_LOOP_DELAY_MS: intSetting(100, 600_000, 'milliseconds')
     .transform((v) => v ?? 5000)
-    .meta({ description: '`/health/live` fails past this event-loop delay, in ms', details: 'the event loop held this long at once' }),
+    .meta({
+      description: '`/health/live` fails past this event-loop delay, in ms',
+      details: 'the event loop held this long at once',
+    }),
   LOG_PAYLOADS: flagSetting
     .transform((v) => v ?? false)
     .meta({
@@ -58,7 +67,10 @@ export const serviceEnvShape = {
     }),
   DEDUP_WINDOW: intSetting(0, 10_000_000, 'keys')
     .transform((v) => v ?? 100_000)
-    .meta({ description: '`Idempotency-Key`s this instance remembers without Redis (`0`: keys not checked)', details: 'when `DEDUP_REDIS_URL` is unset' }),
+    .meta({
+      description: '`Idempotency-Key`s this instance remembers without Redis (`0`: keys not checked)',
+      details: 'when `DEDUP_REDIS_URL` is unset',
+    }),
   ...dedupEnvShape,
 };
 

@@ -19,7 +19,10 @@ export class ServiceProcess {
    * (HTTP_PORT=0) and waits until it listens. `spawn` is the testkit's `spawnApp`, or the
    * fixture's (killed after the test), or one that keeps track of the process.
    */
-  static async start(env: Readonly<Record<string, string>>, spawn: typeof spawnApp = spawnApp): Promise<ServiceProcess> {
+  static async start(
+    env: Readonly<Record<string, string>>,
+    spawn: typeof spawnApp = spawnApp,
+  ): Promise<ServiceProcess> {
     const child = spawn('producer', ['serve'], {
       env: { HTTP_PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '0', ...env },
       timeoutMs: 300_000,
@@ -38,12 +41,20 @@ export class ServiceProcess {
       headers: { 'content-type': text ? 'text/plain' : 'application/json', ...headers },
       body: text ? body : JSON.stringify(body),
     });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Record<string, unknown>,
+    };
   }
 
   async get(path: string): Promise<Answer> {
     const response = await fetch(`${this.url}${path}`);
-    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Record<string, unknown>,
+    };
   }
 
   /**

@@ -55,7 +55,10 @@ export interface DeliverySource<D extends Delivery> {
 }
 
 /** What the engine records, labelled with the pipeline's label. */
-export type EngineMetrics = Pick<Metrics, 'messageDelivered' | 'messageAcked' | 'observeHandlerDuration' | 'observeEndToEndLatency'> &
+export type EngineMetrics = Pick<
+  Metrics,
+  'messageDelivered' | 'messageAcked' | 'observeHandlerDuration' | 'observeEndToEndLatency'
+> &
   Partial<Pick<Metrics, 'trackInFlight'>>;
 
 /** What `admit` learns about a delivery that goes on: at least its attempt number, from 1. */

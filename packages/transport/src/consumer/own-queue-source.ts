@@ -45,9 +45,13 @@ export interface OwnQueueSource extends DeliverySource<Delivery> {
 function subscriberRefusal(err: unknown, exchange: ExchangeName, doing: string, needs: string): unknown {
   const refused = /ACCESS[-_]REFUSED - ([^"\n]+)/.exec(err instanceof Error ? err.message : String(err))?.[1];
   if (refused === undefined) return err;
-  return new BrokerError('PERMISSION_DENIED', `subscribing to exchange '${exchange}': ${doing}: the broker refused: ${refused} (${needs})`, {
-    cause: err,
-  });
+  return new BrokerError(
+    'PERMISSION_DENIED',
+    `subscribing to exchange '${exchange}': ${doing}: the broker refused: ${refused} (${needs})`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /** Reconnect backoff: 1 s, doubling, at most 30 s (as Rascal's own connection retry). */
@@ -82,7 +86,12 @@ export function ownQueueSource(broker: Broker, name: ExchangeName, options: OwnQ
       const { queue } = await call<{ readonly queue: string }>((done) => {
         channel.assertQueue('', { ...SUBSCRIBER_QUEUE_OPTIONS, arguments: {} }, done);
       }).catch((err: unknown) => {
-        throw subscriberRefusal(err, name, 'declaring its own queue', 'QueueDeclare of a queue named by the broker needs configure permission on amq.gen-.*');
+        throw subscriberRefusal(
+          err,
+          name,
+          'declaring its own queue',
+          'QueueDeclare of a queue named by the broker needs configure permission on amq.gen-.*',
+        );
       });
       for (const key of keys) {
         await call((done) => {

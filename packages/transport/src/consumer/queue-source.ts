@@ -43,7 +43,12 @@ export interface QueueSourceOptions {
 }
 
 /** The contract subscription `name` as a source of deliveries. */
-export function queueSource(broker: Broker, name: SubscriptionName, queue: string, options: QueueSourceOptions): DeliverySource<QueueDelivery> {
+export function queueSource(
+  broker: Broker,
+  name: SubscriptionName,
+  queue: string,
+  options: QueueSourceOptions,
+): DeliverySource<QueueDelivery> {
   const { logger } = options;
   let session: QueueSession | undefined;
   return {
@@ -72,9 +77,13 @@ export function queueSource(broker: Broker, name: SubscriptionName, queue: strin
         // A 403 (the user may not read the queue) or a 404 says so, with its exit code.
         throw (
           channelError(err, `cannot consume queue '${queue}'`) ??
-          new BrokerError('BROKER_ERROR', `cannot consume queue '${queue}': ${err instanceof Error ? err.message : String(err)}`, {
-            cause: err,
-          })
+          new BrokerError(
+            'BROKER_ERROR',
+            `cannot consume queue '${queue}': ${err instanceof Error ? err.message : String(err)}`,
+            {
+              cause: err,
+            },
+          )
         );
       });
     },

@@ -4,7 +4,15 @@
  * publishes it to the request's `reply_to` before the request is acked.
  */
 import { randomUUID } from 'node:crypto';
-import { encodeMessage, rpcCalls, type RpcName, type RpcReply, type RpcRequest, type SubscriptionName, type subscriptions } from '@hello-rabbit/broker-config';
+import {
+  encodeMessage,
+  rpcCalls,
+  type RpcName,
+  type RpcReply,
+  type RpcRequest,
+  type SubscriptionName,
+  type subscriptions,
+} from '@hello-rabbit/broker-config';
 import { createPublisher } from '../publisher.js';
 import type { Broker } from '../rascal-adapter.js';
 import { DIRECT_REPLY_TO } from '../rpc-client.js';
@@ -24,7 +32,10 @@ const procedures: {
 } = rpcCalls;
 
 /** Computes the answer to one request: resolve with it, or throw (the request then fails). */
-export type RpcCompute<R extends RpcName> = (request: RpcRequest<R>, context: DeliveryContext) => RpcReply<R> | Promise<RpcReply<R>>;
+export type RpcCompute<R extends RpcName> = (
+  request: RpcRequest<R>,
+  context: DeliveryContext,
+) => RpcReply<R> | Promise<RpcReply<R>>;
 
 /**
  * Serves the remote procedure `name` (its request queue, a subscription of the contract):
@@ -100,7 +111,10 @@ export async function startRpcServer<R extends RpcName>(
   };
 
   // The payload type: the subscription's message is the request's (checked above).
-  const server = await startConsumer(broker, subscription, answer as Handler<SubscriptionName>, { ...options, onRepeat }).catch(async (err: unknown) => {
+  const server = await startConsumer(broker, subscription, answer as Handler<SubscriptionName>, {
+    ...options,
+    onRepeat,
+  }).catch(async (err: unknown) => {
     await replies.close();
     throw err;
   });

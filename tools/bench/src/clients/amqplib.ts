@@ -31,9 +31,15 @@ export async function connectAmqplib(url: string, { mandatory = false }: Amqplib
 
   return {
     publish(queue, body, messageId, done) {
-      publishing.publish('', queue, body, { persistent: true, messageId, contentType: CONTENT_TYPE, mandatory }, (err: unknown) => {
-        done((err === null || err === undefined) && !(mandatory && returned.delete(messageId)));
-      });
+      publishing.publish(
+        '',
+        queue,
+        body,
+        { persistent: true, messageId, contentType: CONTENT_TYPE, mandatory },
+        (err: unknown) => {
+          done((err === null || err === undefined) && !(mandatory && returned.delete(messageId)));
+        },
+      );
     },
     async consume(queue, prefetch, onDelivery) {
       const channel = await connection.createChannel();

@@ -34,7 +34,9 @@ export async function connectClient(name: ClientName, url: string, options: Conn
 }
 
 /** Whether a client's library loads here; the reason when it does not. */
-export async function probeClient(name: ClientName): Promise<{ available: true } | { available: false; reason: string }> {
+export async function probeClient(
+  name: ClientName,
+): Promise<{ available: true } | { available: false; reason: string }> {
   try {
     switch (name) {
       case 'project':

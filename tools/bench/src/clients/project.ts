@@ -1,6 +1,12 @@
 import { createLogger, parseAmqpUrl } from '@hello-rabbit/runtime';
 import { randomUUID } from 'node:crypto';
-import { createPublisher, openBroker, startConsumer, type DedupStore, type RunningConsumer as ProjectConsumer } from '@hello-rabbit/transport';
+import {
+  createPublisher,
+  openBroker,
+  startConsumer,
+  type DedupStore,
+  type RunningConsumer as ProjectConsumer,
+} from '@hello-rabbit/transport';
 import { CONTENT_TYPE, type BenchClient, type RunningConsumer } from './client.js';
 
 /** The only queue the project's path publishes to and consumes from: the contract's work queue. */
@@ -16,7 +22,12 @@ const CONFIRM_TIMEOUT_MS = 10_000;
  * the dedup store is Redis, as DEDUP_REDIS_URL makes it in the apps (its keys under a
  * prefix of this run, deleted on close and set to expire anyway).
  */
-export async function connectProject(url: string, window: number, prefetch: number, options: { readonly redisUrl?: string } = {}): Promise<BenchClient> {
+export async function connectProject(
+  url: string,
+  window: number,
+  prefetch: number,
+  options: { readonly redisUrl?: string } = {},
+): Promise<BenchClient> {
   const parsed = parseAmqpUrl(url);
   if (!parsed.ok) throw new Error(`AMQP URL ${parsed.reason}`);
   const logger = createLogger({ name: 'bench', level: 'warn', secrets: [parsed.endpoint.password] });
@@ -24,7 +35,11 @@ export async function connectProject(url: string, window: number, prefetch: numb
     options.redisUrl === undefined
       ? undefined
       : await import('@hello-rabbit/transport/redis-dedup').then(({ openRedisDedupStore }) =>
-          openRedisDedupStore(options.redisUrl ?? '', { logger, prefix: `hello-rabbit-bench:${randomUUID()}`, windowMs: 10 * 60_000 }),
+          openRedisDedupStore(options.redisUrl ?? '', {
+            logger,
+            prefix: `hello-rabbit-bench:${randomUUID()}`,
+            windowMs: 10 * 60_000,
+          }),
         );
   const dedup: DedupStore | undefined = shared;
   const broker = await openBroker({ endpoint: parsed.endpoint, connectionName: 'bench project', prefetch }, logger);
