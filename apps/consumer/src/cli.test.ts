@@ -87,6 +87,6 @@ describe('the settings, in --help and in docs/settings.md', () => {
       page.indexOf('<!-- BEGIN settings:consumer'),
       page.indexOf('<!-- END settings:consumer -->'),
     );
-    for (const name of names) expect(section).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
+    for (const name of names) expect(section).toMatch(new RegExp(`^\\| \`${name}\` +\\|`, 'm'));
   });
 });

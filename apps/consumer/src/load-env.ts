@@ -99,7 +99,8 @@ export const consumerEnvShape = {
     description: 'handle only messages whose `user-id` is one of these users; dead-letter the rest',
     defaultText: 'unset: any',
     details:
-      "comma-separated. The broker checks a message's `user-id` against its publisher's login; the others are dead-lettered (`untrusted_publisher`), and a retry keeps its original's publisher (`x-original-user-id`)",
+      "comma-separated. The broker checks a message's `user-id` against its publisher's login; the others are " +
+      "dead-lettered (`untrusted_publisher`), and a retry keeps its original's publisher (`x-original-user-id`)",
   }),
   FAIL_TASKS_MATCHING: regexSetting.meta({
     description: 'drill: the worker fails tasks matching this regex (never in production)',

@@ -103,7 +103,8 @@ export const opsEnvShape = {
     description: "the management API's user, set along with `MANAGEMENT_PASSWORD`",
     defaultText: "`MANAGEMENT_URL`'s, else the AMQP login",
     details:
-      'the user needs the `management` (or `monitoring`) tag. Unset: the login in `MANAGEMENT_URL`, else the AMQP one (of `AMQP_URL`, `AMQP_URL_FILE` or `AMQP_PASSWORD_FILE`)',
+      'the user needs the `management` (or `monitoring`) tag. Unset: the login in `MANAGEMENT_URL`, else the AMQP ' +
+      'one (of `AMQP_URL`, `AMQP_URL_FILE` or `AMQP_PASSWORD_FILE`)',
   }),
   MANAGEMENT_PASSWORD: optionalText.meta({
     description: "the management API's password, set along with `MANAGEMENT_USER`",

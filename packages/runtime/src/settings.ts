@@ -189,7 +189,8 @@ export const brokerEnvShape = {
     description: 'the broker, credentials and vhost (`amqps://` for TLS)',
     defaultText: `\`${DEFAULT_AMQP_URL}\``,
     details:
-      '`amqp://user:password@host:port/vhost`, the password %-encoded, `%2F` for a vhost with `/`; the password is never printed or logged',
+      '`amqp://user:password@host:port/vhost`, the password %-encoded, `%2F` for a vhost with `/`; the password is ' +
+      'never printed or logged',
   }),
   AMQP_URL_FILE: fileSetting().meta({
     description: 'a file holding the URL (a mounted secret), instead of `AMQP_URL`',
@@ -230,7 +231,8 @@ export const brokerEnvShape = {
     .meta({
       description: '`random` (spread instances over the nodes) or `fixed` (as listed)',
       details:
-        '`random` shuffles the nodes of `AMQP_HOSTS` once at start, so that many instances with the same settings spread over them',
+        '`random` shuffles the nodes of `AMQP_HOSTS` once at start, so that many instances with the same settings ' +
+        'spread over them',
     }),
   AMQP_MANAGEMENT_URL: z
     .preprocess(
@@ -245,10 +247,12 @@ export const brokerEnvShape = {
     )
     .meta({
       description:
-        "the management API (`http://broker:15672`): compare each queue's type and arguments with the contract at start",
+        "the management API (`http://broker:15672`): compare each queue's type and arguments with the contract at " +
+        'start',
       defaultText: 'unset: not compared',
       details:
-        'called with the AMQP login, whose user then needs the `management` tag; a difference the contract does not allow stops the start (exit 78). Without it, `AMQP_TOPOLOGY=check` can only tell that the queues exist',
+        'called with the AMQP login, whose user then needs the `management` tag; a difference the contract does not ' +
+        'allow stops the start (exit 78). Without it, `AMQP_TOPOLOGY=check` can only tell that the queues exist',
     }),
   AMQP_TOPOLOGY: z
     .preprocess(
@@ -446,7 +450,9 @@ export const dedupEnvShape = {
     description: 'Redis shared by every worker and service instance: a task done once, a key answered once',
     defaultText: 'unset: in memory, per process',
     details:
-      '`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS. A task is claimed there before it is done and marked done after; an `Idempotency-Key` is answered once. While it does not answer, no task is started and `/health/ready` fails. Malformed: exit 78; password refused: exit 77; no answer at start: exit 69',
+      '`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS. A task is claimed there before it is done ' +
+      'and marked done after; an `Idempotency-Key` is answered once. While it does not answer, no task is started ' +
+      'and `/health/ready` fails. Malformed: exit 78; password refused: exit 77; no answer at start: exit 69',
   }),
   DEDUP_LEASE_MS: intSetting(1000, 3_600_000, 'milliseconds')
     .transform((v) => v ?? 30_000)

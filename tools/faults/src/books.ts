@@ -253,7 +253,8 @@ export function renderTable(rows: readonly Row[], title = 'Fault suite'): string
       : []),
     ...(withRecovery
       ? [
-          'to recover: from the fault until confirms and deliveries both went on again (the end of the longest stall of either after it).',
+          'to recover: from the fault until confirms and deliveries both went on again (the end of the longest ' +
+            'stall of either after it).',
         ]
       : []),
     '',

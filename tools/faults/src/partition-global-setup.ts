@@ -67,7 +67,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       process.stdout.write(
         renderTable(
           rows,
-          `Partition suite (3 nodes in network namespaces, pause_minority, net_ticktime ${NET_TICKTIME_SECONDS} s; suite run time ${minutes} min)`,
+          `Partition suite (3 nodes in network namespaces, pause_minority, net_ticktime ${NET_TICKTIME_SECONDS} s; ` +
+            `suite run time ${minutes} min)`,
         ),
       );
     }

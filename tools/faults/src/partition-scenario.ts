@@ -90,7 +90,9 @@ export class PartitionScenario {
     const { confirms, deliveries, seconds } = monitor.recovery(from, MESSAGES);
     return {
       seconds,
-      note: `longest stall after the fault: confirms ${describeStall(confirms, from)}, deliveries ${describeStall(deliveries, from)}`,
+      note:
+        `longest stall after the fault: confirms ${describeStall(confirms, from)}, ` +
+        `deliveries ${describeStall(deliveries, from)}`,
     };
   }
 

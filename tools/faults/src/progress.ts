@@ -100,5 +100,6 @@ export class ProgressMonitor {
 export function describeStall(stall: Stall | undefined, from: number): string {
   if (stall === undefined) return 'none';
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  return `${s(stall.end - stall.start)} (+${s(Math.max(0, stall.start - from))} to +${s(stall.end - from)}${stall.ended ? '' : ', never went on'})`;
+  const span = `+${s(Math.max(0, stall.start - from))} to +${s(stall.end - from)}`;
+  return `${s(stall.end - stall.start)} (${span}${stall.ended ? '' : ', never went on'})`;
 }

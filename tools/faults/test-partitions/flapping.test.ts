@@ -67,9 +67,13 @@ describe('scenario 4: a flapping link on one node (out and in, narrow) for a min
       disconnects(app.log()).filter((line) => line.time >= startedAt).length;
     partition.record(
       books,
-      `flapping from ${reportedAtStart} of ${MESSAGES} reported for ${seconds(endedAt - startedAt)} (${reportedAtEnd} reported at its end; leader ${scenario.label(leaderBefore)}); ` +
-        `connections lost: producer ${lossesOf(producer)} (route ${scenario.route(producer)}), worker-1 ${lossesOf(worker1)} (${scenario.route(worker1)}), worker-2 ${lossesOf(worker2)} (errors: ${partition.errors(worker2, startedAt)}); ` +
-        `n1 seen paused after ${paused} of ${DOWN_SECONDS.length} outages; whole ${seconds(whole.ms)} after the end; partitions recorded: ${whole.partitions.join('; ') || 'none'}; ${recovery.note}`,
+      `flapping from ${reportedAtStart} of ${MESSAGES} reported for ${seconds(endedAt - startedAt)} ` +
+        `(${reportedAtEnd} reported at its end; leader ${scenario.label(leaderBefore)}); ` +
+        `connections lost: producer ${lossesOf(producer)} (route ${scenario.route(producer)}), worker-1 ` +
+        `${lossesOf(worker1)} (${scenario.route(worker1)}), worker-2 ${lossesOf(worker2)} (errors: ` +
+        `${partition.errors(worker2, startedAt)}); ` +
+        `n1 seen paused after ${paused} of ${DOWN_SECONDS.length} outages; whole ${seconds(whole.ms)} after the ` +
+        `end; partitions recorded: ${whole.partitions.join('; ') || 'none'}; ${recovery.note}`,
       doneTwice,
       recovery.seconds,
     );

@@ -54,9 +54,13 @@ describe('scenario 5: a partition healed while another node restarts', () => {
     const doneTwice = partition.doneTwice([producer], [worker1, worker2]);
     partition.record(
       books,
-      `n1 cut off at ${reportedAtCut} of ${MESSAGES} reported (leader ${scenario.label(leaderBefore)}), paused ${seconds(pausedAt - cutAt)} after; ` +
-        `healed and n3 stopped at +${seconds(healedAt - cutAt)} (n3 down ${seconds(n3DownAt - healedAt)} later, n2 ${n2Running === true ? 'still running' : 'NOT running'} then), n3 back ${seconds(n3BackAt - healedAt)} after the heal; ` +
-        `all three running members ${seconds(whole.ms)} after the heal; routes: producer ${scenario.route(producer)}, worker-1 ${scenario.route(worker1)}, worker-2 ${scenario.route(worker2)}; ` +
+      `n1 cut off at ${reportedAtCut} of ${MESSAGES} reported (leader ${scenario.label(leaderBefore)}), paused ` +
+        `${seconds(pausedAt - cutAt)} after; ` +
+        `healed and n3 stopped at +${seconds(healedAt - cutAt)} (n3 down ${seconds(n3DownAt - healedAt)} later, n2 ` +
+        `${n2Running === true ? 'still running' : 'NOT running'} then), n3 back ${seconds(n3BackAt - healedAt)} ` +
+        `after the heal; ` +
+        `all three running members ${seconds(whole.ms)} after the heal; routes: producer ` +
+        `${scenario.route(producer)}, worker-1 ${scenario.route(worker1)}, worker-2 ${scenario.route(worker2)}; ` +
         `partitions recorded: ${whole.partitions.join('; ') || 'none'}; ${recovery.note}`,
       doneTwice,
       recovery.seconds,

@@ -19,7 +19,8 @@ afterEach(async () => {
  * n1 restarts its broker by itself and rejoins; nobody runs start_app.
  */
 describe('scenario 1: one node cut off from the other two and from its clients, then healed', () => {
-  it('loses no confirmed task; the apps on the cut node move to the majority; the node pauses and comes back by itself', async () => {
+  // The apps on the cut node move to the majority; the node pauses, then comes back by itself.
+  it('loses no confirmed task; the apps move; the cut node pauses and comes back', async () => {
     await requireWorkQueueApps();
     partition = await PartitionScenario.open('1. one node cut off (nodes and clients), healed', 'part-isolate');
     const { scenario, cluster } = partition;
@@ -67,11 +68,14 @@ describe('scenario 1: one node cut off from the other two and from its clients, 
     const doneTwice = partition.doneTwice([producer], [worker1, worker2]);
     partition.record(
       books,
-      `n1 cut off at ${reportedAtCut} of ${MESSAGES} reported (leader of task_queue: ${scenario.label(leaderBefore)}); ` +
-        `dead connection noticed: producer ${seconds(partition.noticed(producer, cutAt))}, worker-1 ${seconds(partition.noticed(worker1, cutAt))}; ` +
+      `n1 cut off at ${reportedAtCut} of ${MESSAGES} reported (leader of task_queue: ` +
+        `${scenario.label(leaderBefore)}); ` +
+        `dead connection noticed: producer ${seconds(partition.noticed(producer, cutAt))}, worker-1 ` +
+        `${seconds(partition.noticed(worker1, cutAt))}; ` +
         `producer -> ${partition.move(producerMove, cutAt)}, worker-1 -> ${partition.move(worker1Move, cutAt)}; ` +
         `n1 paused ${seconds(pausedAt - cutAt)} after the cut, majority ${majority.join('+')}; ` +
-        `healed at +${seconds(healedAt - cutAt)}, n1 running again by itself ${seconds(whole.ms)} after; partitions recorded: ${whole.partitions.join('; ') || 'none'}; ` +
+        `healed at +${seconds(healedAt - cutAt)}, n1 running again by itself ${seconds(whole.ms)} after; partitions ` +
+        `recorded: ${whole.partitions.join('; ') || 'none'}; ` +
         recovery.note,
       doneTwice,
       recovery.seconds,

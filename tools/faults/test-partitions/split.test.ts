@@ -19,7 +19,8 @@ afterEach(async () => {
  * apps move to n2 or n3. Healed once n1 has paused.
  */
 describe('scenario 3: a 1 | 2 split between the nodes while each side has clients, then healed', () => {
-  it('loses no confirmed task: the minority pauses and closes its connections, its clients move, it rejoins by itself', async () => {
+  // The minority pauses and closes its connections, its clients move, it rejoins by itself.
+  it('loses no confirmed task: the minority pauses, its clients move, it rejoins', async () => {
     await requireWorkQueueApps();
     partition = await PartitionScenario.open('3. split n1 / n2+n3 (clients on both sides), healed', 'part-split');
     const { scenario, cluster } = partition;
@@ -71,10 +72,14 @@ describe('scenario 3: a 1 | 2 split between the nodes while each side has client
     const doneTwice = partition.doneTwice([producer], [worker1, worker2]);
     partition.record(
       books,
-      `n1 / n2+n3 split at ${reportedAtCut} of ${MESSAGES} reported (leader ${scenario.label(leaderBefore)}; producer, worker-1 on n1, worker-2 on n2); ` +
-        `n1 paused ${seconds(pausedAt - cutAt)} after the split; producer noticed ${seconds(partition.noticed(producer, cutAt))} (${partition.move(producerMove, cutAt)}), ` +
-        `worker-1 noticed ${seconds(partition.noticed(worker1, cutAt))} (${partition.move(worker1Move, cutAt)}); worker-2 reconnected ${worker2Moves} times; majority ${majority.join('+')}; ` +
-        `healed at +${seconds(healedAt - cutAt)}, n1 running again by itself ${seconds(whole.ms)} after; partitions recorded: ${whole.partitions.join('; ') || 'none'}; ${recovery.note}`,
+      `n1 / n2+n3 split at ${reportedAtCut} of ${MESSAGES} reported (leader ${scenario.label(leaderBefore)}; ` +
+        `producer, worker-1 on n1, worker-2 on n2); ` +
+        `n1 paused ${seconds(pausedAt - cutAt)} after the split; producer noticed ` +
+        `${seconds(partition.noticed(producer, cutAt))} (${partition.move(producerMove, cutAt)}), ` +
+        `worker-1 noticed ${seconds(partition.noticed(worker1, cutAt))} (${partition.move(worker1Move, cutAt)}); ` +
+        `worker-2 reconnected ${worker2Moves} times; majority ${majority.join('+')}; ` +
+        `healed at +${seconds(healedAt - cutAt)}, n1 running again by itself ${seconds(whole.ms)} after; partitions ` +
+        `recorded: ${whole.partitions.join('; ') || 'none'}; ${recovery.note}`,
       doneTwice,
       recovery.seconds,
     );

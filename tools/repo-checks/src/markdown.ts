@@ -45,7 +45,10 @@ const INLINE_LINK = /!?\[(?:[^[\]]|\[[^\]]*\])*\]\(\s*(<[^>]*>|[^)\s]+)(?:\s+(?:
 const REFERENCE_DEFINITION = /^ {0,3}\[[^\]]+\]:\s*(<[^>]*>|\S+)/;
 const HTML_LINK = /<(?:a|img)\b[^>]*?\b(?:href|src)\s*=\s*"([^"]*)"/gi;
 
-/** Every link of `markdown` outside code: inline links and images, reference definitions, `<a href>` and `<img src>`. */
+/**
+ * Every link of `markdown` outside code: inline links and images, reference definitions,
+ * `<a href>` and `<img src>`.
+ */
 export function markdownLinks(markdown: string): MarkdownLink[] {
   const links: MarkdownLink[] = [];
   proseLines(markdown).forEach((text, index) => {
@@ -171,7 +174,10 @@ export function documentationFiles(root: string): string[] {
   return [...new Set(found)].sort();
 }
 
-/** The text of the first fenced code block under the heading whose text matches `heading`; undefined when there is none. */
+/**
+ * The text of the first fenced code block under the heading whose text matches `heading`;
+ * undefined when there is none.
+ */
 export function codeBlockUnder(markdown: string, heading: RegExp): string | undefined {
   const lines = markdown.split('\n');
   const at = lines.findIndex((line) => {

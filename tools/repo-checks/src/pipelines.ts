@@ -127,7 +127,8 @@ export const pipelines: readonly Pipeline[] = [
     file: 'repo.yml',
     needs: {},
     everyChange:
-      "its checks read the whole repository (every package's sources and manifest, the workflows, the Dockerfiles, the README)",
+      "its checks read the whole repository (every package's sources and manifest, the workflows, the Dockerfiles, " +
+      'the README)',
   },
 ];
 

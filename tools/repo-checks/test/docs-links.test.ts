@@ -67,7 +67,8 @@ describe('the link checker', () => {
   it('reads headings as GitHub anchors them', () => {
     expect([
       ...headingAnchors(
-        "# Topology drift: `topology check [--strict]`\n## An operator's walkthrough\n## `hello` is not durable\n```\n# not a heading\n```\n",
+        "# Topology drift: `topology check [--strict]`\n## An operator's walkthrough\n## `hello` is not " +
+          'durable\n```\n# not a heading\n```\n',
       ),
     ]).toEqual(['topology-drift-topology-check---strict', 'an-operators-walkthrough', 'hello-is-not-durable']);
   });
@@ -81,7 +82,8 @@ describe('the link checker', () => {
   it('reads a tree: nested entries under their folder, descriptions skipped', () => {
     expect(
       treePaths(
-        'packages/             the packages\n  transport/          the door\n                      more words\n.ci/run               the CI\n',
+        'packages/             the packages\n  transport/          the door\n                      more ' +
+          'words\n.ci/run               the CI\n',
       ),
     ).toEqual(['packages/', 'packages/transport/', '.ci/run']);
   });

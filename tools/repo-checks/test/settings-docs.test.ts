@@ -104,14 +104,16 @@ describe('the generated texts', () => {
     expect(text).toContain('// - xEnvShape in apps/x/src/load-env.ts\n');
     expect(text).toContain("import type { SettingHelp } from '@hello-rabbit/runtime/cli';\n");
     expect(text).toContain(
-      `export const X_SETTINGS: readonly SettingHelp[] = [\n  ['AMQP_URL', 'amqp://localhost', 'the broker (amqps:// for TLS)'],\n  ['WORK_UNIT_MS', '1000', "the worker's work per dot (.), in ms"],\n];\n`,
+      `export const X_SETTINGS: readonly SettingHelp[] = [\n  ['AMQP_URL', 'amqp://localhost', 'the broker ` +
+        `(amqps:// for TLS)'],\n  ['WORK_UNIT_MS', '1000', "the worker's work per dot (.), in ms"],\n];\n`,
     );
     expect(text.split('\n').filter((line) => line.startsWith('import '))).toEqual([
       "import type { SettingHelp } from '@hello-rabbit/runtime/cli';",
     ]);
   });
 
-  it('the page: only the text between the markers of the section is replaced, the begin marker saying where it comes from', () => {
+  // The begin marker says where the table comes from.
+  it('the page: only the text between the markers of the section is replaced', () => {
     const page = [
       '# Settings',
       'by hand',
@@ -153,14 +155,16 @@ describe('staleFiles', () => {
   it('fails on a stale file, naming it, its first differing line and the command to run', () => {
     const stale = new Map(expected).set('docs/settings.md', '# Settings\n| `A` | `2` | a, edited by hand |\n');
     expect(staleFiles(expected, (path) => stale.get(path))).toEqual([
-      `docs/settings.md differs from what the settings schemas generate (line 2: expected "| \`A\` | \`1\` | a |", found "| \`A\` | \`2\` | a, edited by hand |"): run \`${GENERATE_COMMAND}\` and commit what it writes`,
+      `docs/settings.md differs from what the settings schemas generate (line 2: expected "| \`A\` | \`1\` | a |", ` +
+        `found "| \`A\` | \`2\` | a, edited by hand |"): run \`${GENERATE_COMMAND}\` and commit what it writes`,
     ]);
   });
 
   it('fails on a missing file, and on one cut short', () => {
     const found = new Map([['docs/settings.md', '# Settings\n']]);
     expect(staleFiles(expected, (path) => found.get(path))).toEqual([
-      `docs/settings.md differs from what the settings schemas generate (line 2: expected "| \`A\` | \`1\` | a |", found ""): run \`${GENERATE_COMMAND}\` and commit what it writes`,
+      `docs/settings.md differs from what the settings schemas generate (line 2: expected "| \`A\` | \`1\` | a |", ` +
+        `found ""): run \`${GENERATE_COMMAND}\` and commit what it writes`,
       `apps/x/src/settings-help.generated.ts is missing: run \`${GENERATE_COMMAND}\` and commit what it writes`,
     ]);
   });
@@ -182,7 +186,7 @@ describe("the apps' settings", () => {
     },
   );
 
-  it(`are what ${SETTINGS_PAGE} and the --help lists say: the committed files are as \`${GENERATE_COMMAND}\` writes them`, async () => {
+  it(`are what ${SETTINGS_PAGE} and the --help lists say, as \`${GENERATE_COMMAND}\` writes them`, async () => {
     const page = readRepoFile(repoRoot, SETTINGS_PAGE);
     expect(page, `${SETTINGS_PAGE} holds the hand-written text around the tables`).toBeDefined();
     const expected = await formatted(generatedFiles(shapes, page ?? ''), repoRoot);

@@ -68,7 +68,7 @@ describe('pnpm test, the full suite', () => {
   const faults = '@hello-rabbit/faults#test';
   const scripts = '//#test:scripts';
 
-  it('is one turbo run of lint, typecheck, build and every test task, over the whole workspace', () => {
+  it('is one turbo run of lint, typecheck, build, every test task and the format check', () => {
     expect(tasks, `the root test script: ${script}`).toEqual([
       'lint',
       'typecheck',
@@ -76,6 +76,7 @@ describe('pnpm test, the full suite', () => {
       'test',
       'test:serial',
       'test:scripts',
+      'format:check',
     ]);
     expect(rootScripts['test:scripts']).toBe('eslint scripts && node --test scripts/');
   });

@@ -78,7 +78,8 @@ describe('the pipelines', () => {
     expect(readWorkflows(repoRoot).map((workflow) => workflow.path.replace(`${workflowsDir}/`, ''))).toEqual(expected);
   });
 
-  it('pass the shared pipeline only inputs it declares, and every one it requires (actionlint reads one file at a time)', () => {
+  // actionlint reads one file at a time: it cannot see this.
+  it('pass the shared pipeline only inputs it declares, and every one it requires', () => {
     const declared = mapEntriesAt(mustRead(sharedPipeline).document, 'on', 'workflow_call', 'inputs');
     const required = declared.filter(([, input]) => input.required === true).map(([name]) => name);
     for (const { file } of pipelines) {
@@ -128,7 +129,7 @@ describe('the pipelines', () => {
       },
     );
 
-    it('a change in broker-config, the contract, starts (among others) the producer, consumer and broker-config pipelines', () => {
+    it('a change in broker-config, the contract, starts the producer, consumer and broker-config pipelines', () => {
       expect(pipelinesStartedBy(event, 'packages/broker-config/src/x.ts')).toEqual(
         expect.arrayContaining(['producer.yml', 'consumer.yml', 'broker-config.yml']),
       );
@@ -195,7 +196,8 @@ describe('the shared pipeline (_package.yml)', () => {
     expect(apt[0]?.step.if).toBe("inputs.apt-packages != ''");
   });
 
-  it('runs a RabbitMQ 3.10 broker and Redis, each only when the caller asks, on their usual ports, and waits until they are healthy', () => {
+  // On their usual ports, waited for until they are healthy.
+  it('runs a RabbitMQ 3.10 broker and Redis, each only when the caller asks', () => {
     const job = jobs(mustRead(sharedPipeline))[0]?.[1];
     const service = (name: string) => at(job, 'services', name);
     expect(stringAt(service('rabbitmq'), 'image')).toBe("${{ inputs.rabbitmq && 'rabbitmq:3.10-management' || '' }}");
@@ -218,7 +220,8 @@ describe('the shared pipeline (_package.yml)', () => {
     expect(env.RABBITMQCTL).toBe('docker exec ${{ job.services.rabbitmq.id }} rabbitmqctl');
   });
 
-  it("builds the package and what it depends on, then lints, typechecks and tests that package alone (--only: not the serial stage's order of pnpm test)", () => {
+  // --only: not the order of pnpm test's serial stage, which would pull in every package's tests.
+  it('builds the package and what it depends on, then lints, typechecks and tests that package alone', () => {
     const runs = turboSteps().map(({ run }) => run.trim());
     expect(runs).toEqual([
       'pnpm turbo run build --filter=${{ inputs.package }}...',

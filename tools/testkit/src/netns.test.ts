@@ -20,7 +20,8 @@ const oneLine = (text: string | undefined) => {
 };
 
 describe('netnsUnavailable: why the partition suite cannot run here, in one line', () => {
-  it('is undefined on Linux, as root, with ip and tc and a namespace it could create (and removes that probe)', async () => {
+  // It removes the namespace it made to find out.
+  it('is undefined on Linux, as root, with ip and tc and a namespace it could create', async () => {
     const runner = fakeRunner();
     expect(await netnsUnavailable({ runner, uid: 0, platform: 'linux' })).toBeUndefined();
     expect(runner.calls).toEqual(['ip -V', 'tc -V', 'ip netns add hrp-probe', 'ip netns del hrp-probe']);

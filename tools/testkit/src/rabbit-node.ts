@@ -38,7 +38,10 @@ export interface BootOptions {
   readonly tls?: TlsListenerOptions;
   /** The Erlang cookie: the nodes of one cluster share it. @default Erlang makes one */
   readonly cookie?: string;
-  /** The AMQP port, on the node's host (its distribution port is port + 20000). @default a free port from 20000 to 29999 (5672 in a network namespace) */
+  /**
+   * The AMQP port, on the node's host (its distribution port is port + 20000).
+   * @default a free port from 20000 to 29999 (5672 in a network namespace)
+   */
   readonly port?: number;
   /** The Erlang node name. @default `<label>-<port>-<6 random hex digits>@localhost` */
   readonly name?: string;

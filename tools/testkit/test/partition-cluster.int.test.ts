@@ -43,7 +43,8 @@ describe('PartitionCluster: three nodes, each in its own network namespace, paus
     ).toMatch(/pause_minority/);
   });
 
-  it('an isolated node (cable pulled) pauses itself, the majority goes on, and it comes back by itself when healed', async () => {
+  // Its cable pulled: the majority goes on, and it comes back by itself when healed.
+  it('an isolated node pauses itself, and comes back by itself when healed', async () => {
     const c = theCluster();
     const [n1, n2, n3] = c.nodes;
     if (n1 === undefined || n2 === undefined || n3 === undefined) throw new Error('three nodes');
@@ -90,7 +91,8 @@ describe('PartitionCluster: three nodes, each in its own network namespace, paus
     expect(pausedAfter).toBeLessThan((c.netTicktimeSeconds * 1.25 + 60) * 1000);
   }, 300_000);
 
-  it('a 1 | 2 split between the nodes only (the clients keep every node): the one pauses and closes its listener, then heals', async () => {
+  // Between the nodes only: the clients keep every node.
+  it('a 1 | 2 split: the one pauses and closes its listener, then heals', async () => {
     const c = theCluster();
     const [n1, n2, n3] = c.nodes;
     if (n1 === undefined || n2 === undefined || n3 === undefined) throw new Error('three nodes');

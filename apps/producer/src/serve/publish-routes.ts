@@ -37,14 +37,12 @@ export function registerPublishRoutes(app: FastifyInstance, service: PublishServ
             .send({ messageId: answer.messageId, publication: answer.publication, queue: answer.queue });
         }
         if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
-        return reply
-          .code(answer.statusCode)
-          .send({
-            statusCode: answer.statusCode,
-            error: STATUS_CODES[answer.statusCode],
-            message: answer.message,
-            messageId: answer.messageId,
-          });
+        return reply.code(answer.statusCode).send({
+          statusCode: answer.statusCode,
+          error: STATUS_CODES[answer.statusCode],
+          message: answer.message,
+          messageId: answer.messageId,
+        });
       },
     );
   }
