@@ -1,5 +1,5 @@
-import { eventually, inspectQueue, RPC_QUEUES, TcpProxy, useTestVhost, withChannel } from '@hello-rabbit/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, inspectQueue, RPC_QUEUES, useTcpProxy, useTestVhost, withChannel } from '@hello-rabbit/testkit';
+import { describe, expect, it } from 'vitest';
 
 /**
  * `producer --rpc` when its connection is lost during the call: its link goes through a
@@ -7,22 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
  */
 const broker = useTestVhost('producer-rpc-lost', { queues: RPC_QUEUES });
 
-let proxy: TcpProxy | undefined;
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-});
-
 /** The file's vhost, reached through a proxy that can cut the network. */
-async function throughProxy(): Promise<string> {
-  const through = await TcpProxy.inFrontOf(broker.url);
-  proxy = through.proxy;
-  return through.url;
-}
+const proxied = useTcpProxy(() => broker.url);
 
 const producer = async (args: string[], env: Record<string, string> = {}) =>
   broker.spawnApp('producer', args, {
-    env: { AMQP_URL: await throughProxy(), LOG_LEVEL: 'warn', ...env },
+    env: { AMQP_URL: await proxied.open(), LOG_LEVEL: 'warn', ...env },
     timeoutMs: 60_000,
   });
 
@@ -38,7 +28,7 @@ describe('producer --rpc, when the connection is lost during the call', () => {
     const call = await producer(['--rpc', '30', '--timeout', '60000']);
     await eventually(async () => (await queued()) === 1, 30_000, 'the request queued');
 
-    proxy?.reset();
+    proxied.proxy?.reset();
     // The copy sent again, with the same correlation_id, waits beside the first one.
     await eventually(async () => (await queued()) === 2, 30_000, 'the request sent again');
 
@@ -63,8 +53,8 @@ describe('producer --rpc, when the connection is lost during the call', () => {
     await eventually(async () => (await queued()) === 1, 30_000, 'the request queued');
 
     // The link drops, and every new one goes nowhere (a black hole).
-    proxy?.cut();
-    proxy?.reset();
+    proxied.proxy?.cut();
+    proxied.proxy?.reset();
     const result = await call.exited;
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(' [x] Requesting fib(5)\n');

@@ -6,11 +6,11 @@ import {
   inspectQueue,
   spawnApp,
   TASK_QUEUES,
-  TcpProxy,
+  useTcpProxy,
   useTestVhost,
   withChannel,
 } from '@hello-rabbit/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ServiceProcess } from './support/service.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -20,18 +20,8 @@ const broker = useTestVhost('producer-service', { queues: [...HELLO_QUEUES, ...T
 const serve = (env: Record<string, string> = {}) =>
   ServiceProcess.start({ AMQP_URL: broker.url, ...env }, (app, args, options) => broker.spawnApp(app, args, options));
 
-let proxy: TcpProxy | undefined;
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-});
-
 /** The file's vhost, reached through a proxy that can cut the network. */
-async function throughProxy(): Promise<string> {
-  const through = await TcpProxy.inFrontOf(broker.url);
-  proxy = through.proxy;
-  return through.url;
-}
+const proxied = useTcpProxy(() => broker.url);
 
 describe('producer serve: publishing', () => {
   it('answers a JSON message 202 with its messageId once confirmed, and the message is in the queue', async () => {
@@ -230,14 +220,14 @@ describe('producer serve: when the broker does not take the message', () => {
 
   it('answers 503 with Retry-After at once when PUBLISH_WINDOW messages are in flight; never queues it', async () => {
     const service = await serve({
-      AMQP_URL: await throughProxy(),
+      AMQP_URL: await proxied.open(),
       PUBLISH_WINDOW: '1',
       HTTP_RETRY_AFTER_SECONDS: '7',
       // The cut network must hold the confirm, not end the connection.
       AMQP_HEARTBEAT_SECONDS: '0',
       PUBLISH_CONFIRM_TIMEOUT_MS: '120000',
     });
-    proxy?.cut();
+    proxied.proxy?.cut();
     const held = service.post('hello', 'held', { 'idempotency-key': 'held-1' });
     await eventually(
       async () => (await service.metric('hello_rabbit_in_flight_messages{direction="publish"}')) === 1,
@@ -253,7 +243,7 @@ describe('producer serve: when the broker does not take the message', () => {
       message: '1 messages already await their confirm (PUBLISH_WINDOW)',
     });
 
-    proxy?.restore();
+    proxied.proxy?.restore();
     expect(await held).toMatchObject({ status: 202, body: { messageId: 'held-1' } });
     expect((await drainQueue(broker.url, 'hello')).map((m) => m.body)).toEqual(['held']);
   });
@@ -262,20 +252,20 @@ describe('producer serve: when the broker does not take the message', () => {
 describe('producer serve: when a confirm does not come', () => {
   it('republishes with the same messageId until one is confirmed, then answers 202; counts the resends', async () => {
     const service = await serve({
-      AMQP_URL: await throughProxy(),
+      AMQP_URL: await proxied.open(),
       AMQP_HEARTBEAT_SECONDS: '0',
       PUBLISH_CONFIRM_TIMEOUT_MS: '1000',
     });
     // A first message opens the confirm channel, so that the next one is written to it.
     expect((await service.post('hello', 'first')).status).toBe(202);
-    proxy?.cut();
+    proxied.proxy?.cut();
     const answer = service.post('hello', 'resent', { 'idempotency-key': 'resent-1' });
     await eventually(
       async () => (await service.metric('hello_rabbit_messages_resent_total{queue="hello"}')) >= 1,
       30_000,
       'a resend',
     );
-    proxy?.restore();
+    proxied.proxy?.restore();
     expect(await answer).toMatchObject({ status: 202, body: { messageId: 'resent-1' } });
     expect(await service.metric('hello_rabbit_messages_published_total{queue="hello"}')).toBe(2);
     expect(await service.metric('hello_rabbit_messages_confirmed_total{queue="hello"}')).toBe(2);
@@ -292,14 +282,14 @@ describe('producer serve: when a confirm does not come', () => {
 describe('producer serve: stopping', () => {
   it('on SIGTERM: not ready, then 503 for new messages, confirm and 202 for the one in flight, exit 0', async () => {
     const service = await serve({
-      AMQP_URL: await throughProxy(),
+      AMQP_URL: await proxied.open(),
       AMQP_HEARTBEAT_SECONDS: '0',
       PUBLISH_CONFIRM_TIMEOUT_MS: '120000',
       SHUTDOWN_DELAY_MS: '500',
       SHUTDOWN_TIMEOUT_MS: '120000',
     });
     // A message in flight (its confirm held by the cut network) holds the shutdown.
-    proxy?.cut();
+    proxied.proxy?.cut();
     const inFlight = service.post('hello', 'in flight at SIGTERM', { 'idempotency-key': 'in-flight-1' });
     await eventually(
       async () => (await service.metric('hello_rabbit_in_flight_messages{direction="publish"}')) === 1,
@@ -327,7 +317,7 @@ describe('producer serve: stopping', () => {
     expect(late.body.message).toBe('the service is shutting down');
     expect(service.process.child.exitCode).toBeNull();
 
-    proxy?.restore();
+    proxied.proxy?.restore();
     expect(await inFlight).toMatchObject({ status: 202, body: { messageId: 'in-flight-1' } });
     const exit = await service.process.exited;
     expect(exit.code).toBe(0);
@@ -337,12 +327,12 @@ describe('producer serve: stopping', () => {
 
   it('answers 503 to a message still unconfirmed at SHUTDOWN_TIMEOUT_MS, then exits 0', async () => {
     const service = await serve({
-      AMQP_URL: await throughProxy(),
+      AMQP_URL: await proxied.open(),
       AMQP_HEARTBEAT_SECONDS: '0',
       PUBLISH_CONFIRM_TIMEOUT_MS: '120000',
       SHUTDOWN_TIMEOUT_MS: '1000',
     });
-    proxy?.cut();
+    proxied.proxy?.cut();
     const stuck = service.post('hello', 'stuck', { 'idempotency-key': 'stuck-1' });
     await eventually(
       async () => (await service.metric('hello_rabbit_in_flight_messages{direction="publish"}')) === 1,

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { spawnApp, type AppName, type AppOptions } from './app.js';
 import { requireBroker, withChannel } from './broker.js';
 import { RunningProcess, type ProcessOptions } from './process.js';
+import { TcpProxy, type TcpProxyOptions } from './tcp-proxy.js';
 import { createTestVhost, type TestVhost } from './vhost.js';
 
 /** A test file's own corner of the broker, and the processes its tests start. */
@@ -82,3 +83,34 @@ export const TASK_QUEUES = [
   'task_queue.retry.2',
   'task_queue.retry.3',
 ] as const;
+
+/** A proxy per test in front of a broker: see useTcpProxy. */
+export interface ProxyFixture {
+  /** Starts the proxy in front of the broker and gives the URL through it (login and vhost kept). */
+  open(options?: TcpProxyOptions): Promise<string>;
+  /** The proxy `open()` started in this test, to cut, restore or reset; undefined before. */
+  readonly proxy: TcpProxy | undefined;
+}
+
+/**
+ * A TcpProxy in front of the broker `amqpUrl()` names, for links a test must cut: each
+ * test opens its own, and it is closed after the test.
+ */
+export function useTcpProxy(amqpUrl: () => string): ProxyFixture {
+  let proxy: TcpProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+  return {
+    async open(options) {
+      await proxy?.close();
+      const through = await TcpProxy.inFrontOf(amqpUrl(), options);
+      proxy = through.proxy;
+      return through.url;
+    },
+    get proxy() {
+      return proxy;
+    },
+  };
+}
