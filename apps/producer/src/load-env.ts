@@ -17,8 +17,8 @@ export const producerEnvShape = {
   PUBLISH_DEADLINE_MS: intSetting(0, 86_400_000, 'milliseconds')
     .transform((v) => v ?? 60_000)
     .meta({
-      description: 'how long an unconfirmed message is published again before it counts as failed, in ms',
-      details: 'connection lost, broker restarting: for the whole run',
+      description: 'how long an unconfirmed or refused message is published again before it counts as failed, in ms',
+      details: 'connection lost, broker restarting, a nack (no queue leader for now, a full queue): for the whole run',
     }),
   PUBLISH_WINDOW: intSetting(1, 100_000, 'messages')
     .transform((v) => v ?? 1000)

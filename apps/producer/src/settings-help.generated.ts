@@ -41,7 +41,7 @@ export const PRODUCER_SETTINGS: readonly SettingHelp[] = [
   [
     'PUBLISH_DEADLINE_MS',
     '60000',
-    'how long an unconfirmed message is published again before it counts as failed, in ms',
+    'how long an unconfirmed or refused message is published again before it counts as failed, in ms',
   ],
   ['PUBLISH_WINDOW', '1000', 'messages awaiting their confirm at once'],
 ];

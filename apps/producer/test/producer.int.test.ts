@@ -47,21 +47,22 @@ describe('the producer', () => {
     expect(new Set(messages.map((m) => m.properties.messageId as unknown)).size).toBe(25);
   });
 
-  it('exits 1 and says why when the broker refuses the message (nack), never reporting it sent', async () => {
+  // It publishes the message again until PUBLISH_DEADLINE_MS (a refusal may be for a moment).
+  it('exits 1 and says why when the broker refuses the message (nack) to the end', async () => {
     await withChannel(broker.url, (channel) =>
       channel.assertQueue('hello', {
         durable: false,
         arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
       }),
     );
-    const single = await producer([]);
+    const single = await producer([], { PUBLISH_DEADLINE_MS: '1000' });
     expect(single.code).toBe(1);
     expect(single.stdout).toBe('');
     expect(humanLines(single.stderr)).toEqual([
       "producer: 'Hello World!' was not sent: rejected by the broker (basic.nack)",
     ]);
 
-    const many = await producer(['--count', '3']);
+    const many = await producer(['--count', '3'], { PUBLISH_DEADLINE_MS: '1000' });
     expect(many.code).toBe(1);
     expect(many.stdout).toBe('');
     expect(humanLines(many.stderr)).toEqual([

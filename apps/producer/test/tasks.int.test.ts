@@ -52,8 +52,8 @@ describe('the producer with --to task_queue (tutorial 2, new_task)', () => {
       expect(line).toMatchObject({ status: 'confirmed', attempts: 1, messageId: expect.any(String) as unknown });
   });
 
-  it('reports messages the broker refuses (nack) as failures at once, without publishing them again', async () => {
-    // A queue that refuses everything makes every publish fail for good (nacked) at once.
+  it('publishes refused (nacked) messages again until the deadline, then reports them nacked', async () => {
+    // A queue that refuses everything: every attempt is nacked.
     await withChannel(broker.url, (channel) =>
       channel.assertQueue('task_queue', {
         durable: true,
@@ -71,8 +71,9 @@ describe('the producer with --to task_queue (tutorial 2, new_task)', () => {
     const statuses = (await readFile(report, 'utf8'))
       .trim()
       .split('\n')
-      .map((line) => (JSON.parse(line) as { status: string }).status);
-    expect(statuses).toEqual(['nacked', 'nacked']);
+      .map((line) => JSON.parse(line) as { status: string; attempts: number });
+    expect(statuses.map((line) => line.status)).toEqual(['nacked', 'nacked']);
+    for (const line of statuses) expect(line.attempts).toBeGreaterThan(1);
   });
 });
 

@@ -10,9 +10,10 @@ export interface MessageResult {
   readonly index: number;
   readonly messageId: string;
   /**
-   * `confirmed`: the broker has it. `returned` (unroutable) and `nacked` (refused): the
-   * broker does not. `failed`: never confirmed before the deadline; the broker may or may
-   * not have it (in doubt). `unsent`: never published (the run was interrupted).
+   * `confirmed`: the broker has it. `returned` (unroutable) and `nacked` (refused at every
+   * attempt until the deadline): the broker does not. `failed`: never confirmed before the
+   * deadline; the broker may or may not have it (in doubt). `unsent`: never published (the
+   * run was interrupted).
    */
   readonly status: 'confirmed' | 'returned' | 'nacked' | 'failed' | 'unsent';
   readonly attempts: number;
@@ -38,7 +39,8 @@ export interface SendOptions {
   readonly confirmTimeoutMs: number;
   /**
    * How long an unconfirmed message (connection lost, channel closed, no confirm in time)
-   * is published again, with the same messageId, before it counts as failed.
+   * or a refused one (nacked: a quorum queue without a leader for the moment, a full queue)
+   * is published again, with the same messageId, before it counts as failed or nacked.
    */
   readonly deadlineMs: number;
   readonly logger: Logger;
@@ -65,7 +67,9 @@ const backoff = (attempt: number) => Math.min(5000, 250 * 2 ** (attempt - 1));
  * with the count), each with its own messageId, keeping at most `window` unconfirmed: a
  * caller waits here while the broker is slow or away. A message that is not confirmed is
  * published again, with the same messageId (the consumer suppresses duplicates), until it
- * is confirmed or the deadline passes. Returned and nacked messages are final failures.
+ * is confirmed or the deadline passes; so is one the broker refused (nacked), which it may
+ * take a moment later (a quorum queue electing a leader, a full queue drained). Returned
+ * (unroutable) messages are final failures.
  */
 export async function sendAll(
   publisher: Publisher,
@@ -130,10 +134,11 @@ export interface SettleOptions {
   /** Once aborted, a failed attempt is not published again. @default never aborted */
   readonly signal?: AbortSignal | undefined;
   /**
-   * Asked after a failed attempt: a reason not to publish again now (say, the broker is
-   * away), or undefined to go on until the deadline. @default always goes on
+   * Asked after an attempt that was not confirmed (`refused`: the broker nacked it): a
+   * reason not to publish again now (say, the broker is away, or a caller that would rather
+   * retry later itself), or undefined to go on until the deadline. @default always goes on
    */
-  readonly holdResend?: () => string | undefined;
+  readonly holdResend?: (refused: boolean) => string | undefined;
   /** Where the message is counted (published, resent, confirmed, returned, failed). @default not counted */
   readonly metrics?: Metrics | undefined;
   /** Set: `queue` names an exchange, published to with this routing key. @default unset */
@@ -142,10 +147,11 @@ export interface SettleOptions {
 
 /**
  * Publishes one message and, while it is not confirmed (connection lost, channel closed,
- * no confirm in time), publishes it again with the same messageId, with backoff, until the
- * deadline, the signal or `holdResend` stops it. Returned and nacked are final. Counts the
- * message in `metrics`: published once, resent per extra attempt, then confirmed (with the
- * confirmed attempt's latency), returned or failed.
+ * no confirm in time, or refused: nacked), publishes it again with the same messageId, with
+ * backoff, until the deadline, the signal or `holdResend` stops it; it then counts as
+ * nacked when the broker refused its last attempt, else as failed (in doubt). Returned is
+ * final at once. Counts the message in `metrics`: published once, resent per extra
+ * attempt, then confirmed (with the confirmed attempt's latency), returned or failed.
  */
 export async function publishUntilSettled(
   publisher: Publisher,
@@ -173,26 +179,27 @@ export async function publishUntilSettled(
         metrics?.messageReturned(queue);
         return { status: 'returned', attempts: attempt, reason: outcome.reason };
       case 'nacked':
-        metrics?.messagePublishFailed(queue, PublishFailureReason.nacked);
-        return { status: 'nacked', attempts: attempt, reason: outcome.reason };
       case 'failed':
         break;
     }
+    // Refused (nacked) or in doubt (failed): published again, until the deadline.
+    const refused = outcome.status === 'nacked';
+    const giveUp = (why: string): Settled => {
+      metrics?.messagePublishFailed(queue, refused ? PublishFailureReason.nacked : PublishFailureReason.unconfirmed);
+      return refused
+        ? { status: 'nacked', attempts: attempt, reason: outcome.reason }
+        : { status: 'failed', attempts: attempt, reason: `${outcome.reason} (${why})` };
+    };
     const wait = backoff(attempt);
-    const held = options.signal?.aborted === true ? 'interrupted' : options.holdResend?.();
+    const held = options.signal?.aborted === true ? 'interrupted' : options.holdResend?.(refused);
     if (held !== undefined || Date.now() + wait >= options.deadline) {
-      metrics?.messagePublishFailed(queue, PublishFailureReason.unconfirmed);
-      const why = held ?? `not confirmed within the ${options.deadlineMs} ms deadline`;
-      return { status: 'failed', attempts: attempt, reason: `${outcome.reason} (${why})` };
+      return giveUp(held ?? `not confirmed within the ${options.deadlineMs} ms deadline`);
     }
     options.logger.warn(
       { messageId, queue, attempt, retryInMs: wait, reason: outcome.reason },
-      'not confirmed; publishing again',
+      refused ? 'refused by the broker; publishing again' : 'not confirmed; publishing again',
     );
     await sleep(wait, undefined, { signal: options.signal }).catch(() => undefined);
-    if (options.signal?.aborted === true) {
-      metrics?.messagePublishFailed(queue, PublishFailureReason.unconfirmed);
-      return { status: 'failed', attempts: attempt, reason: `${outcome.reason} (interrupted)` };
-    }
+    if (options.signal?.aborted === true) return giveUp('interrupted');
   }
 }

@@ -155,8 +155,9 @@ export function createPublishService(options: PublishServiceOptions): PublishSer
         appId: 'producer',
         signal: stopping.signal,
         // The client retries (with the same Idempotency-Key) better than a request held
-        // while the broker is away or blocks publishing.
-        holdResend: () => {
+        // while the broker is away, blocks publishing or refuses the message (a full queue).
+        holdResend: (refused) => {
+          if (refused) return 'refused by the broker';
           if (!connection.connected) return 'not connected to the broker';
           if (connection.blocked) return 'the broker blocks publishing (resource alarm)';
           return undefined;

@@ -22,7 +22,7 @@ export const serviceEnvShape = {
   ...producerEnvShape,
   PUBLISH_DEADLINE_MS: producerEnvShape.PUBLISH_DEADLINE_MS.meta({
     description: 'how long a request publishes an unconfirmed message again, in ms',
-    details: 'per request, while connected; then it is answered 503',
+    details: 'per request, while connected; then it is answered 503 (a refused one at once)',
   }),
   PUBLISH_WINDOW: producerEnvShape.PUBLISH_WINDOW.meta({
     description: 'messages awaiting their confirm at once; beyond: 503',
