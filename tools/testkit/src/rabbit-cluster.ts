@@ -122,7 +122,11 @@ export class RabbitCluster {
       async () => {
         const answering = await this.answeringNodes();
         if (answering.length < this.nodes.length) {
-          last = `answering: ${answering.map((node) => node.name).join(', ') || 'none'}`;
+          // What a node that does not answer last wrote: why it stays away, in the failure.
+          const silent = this.nodes.filter((node) => !answering.includes(node));
+          last =
+            `answering: ${answering.map((node) => node.name).join(', ') || 'none'}` +
+            silent.map((node) => `\n--- the end of ${node.name}'s log:\n${node.logTail()}`).join('');
           return false;
         }
         for (const node of answering) {

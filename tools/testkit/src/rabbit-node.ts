@@ -189,6 +189,16 @@ export class RabbitNode {
     return path.join(this.descriptor.dir, 'log');
   }
 
+  /** The last `lines` lines of the node's own log (`<node name>.log`), for a failure's message. */
+  logTail(lines = 15): string {
+    try {
+      const text = readFileSync(path.join(this.logDir, `${this.name}.log`), 'utf8');
+      return text.trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return `(no log at ${path.join(this.logDir, `${this.name}.log`)})`;
+    }
+  }
+
   private get bin(): string {
     return this.descriptor.bin ?? RABBITMQ_BIN;
   }
