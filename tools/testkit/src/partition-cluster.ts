@@ -114,6 +114,31 @@ export class PartitionCluster extends RabbitCluster {
     await this.network.heal();
   }
 
+  /**
+   * After a heal: waits up to `byItselfMs` for every node to be a running member again by
+   * itself (pause_minority). A node that stays paused past it (seen here: docs/partitions.md)
+   * gets what that page tells an operator to do, in its namespace: `rabbitmqctl stop_app`,
+   * then `start_app`; then it waits again, up to `operatorMs`. Says what an operator had to
+   * do, or undefined when the cluster came back by itself.
+   */
+  async recoverAfterHeal(byItselfMs = 60_000, operatorMs = 120_000): Promise<string | undefined> {
+    try {
+      await this.waitForRunning(byItselfMs);
+      return undefined;
+    } catch (err) {
+      const silent: RabbitNode[] = [];
+      for (const node of this.nodes) if (!(await node.isAnswering())) silent.push(node);
+      for (const node of silent) {
+        await node.ctl(['stop_app'], operatorMs).catch(() => undefined);
+        await node.ctl(['start_app'], operatorMs).catch(() => undefined);
+      }
+      await this.waitForRunning(operatorMs);
+      const names = silent.map((node) => node.name).join(', ') || 'no node (the members disagreed)';
+      const why = (err as Error).message.split('\n')[0] ?? '';
+      return `${names} not back ${byItselfMs / 1000} s after the heal (${why}); back after stop_app + start_app`;
+    }
+  }
+
   /** The apps' traffic to `node` slowed to `kbit` (0: full speed again). */
   async slowClients(node: RabbitNode, kbit: number): Promise<void> {
     await this.network.slowClients(this.indexOf(node), kbit);
