@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
 import { PartitionCluster, type RabbitNode } from '@hello-rabbit/testkit';
 import type { Producer, Worker } from './apps.js';
@@ -136,6 +137,30 @@ export class PartitionScenario {
     return connection === undefined
       ? 'nowhere'
       : `${this.label(connection.node)} after ${seconds(connection.time - since)}`;
+  }
+
+  /**
+   * The running members as `via` (a majority node) sees them, once it has counted `cut` out:
+   * each node declares a peer down by its own ticks (0.75 to 1.25 x net_ticktime after the
+   * cut), so the majority may still count the minority in for a few seconds after the
+   * minority has paused. Resolves with its view (labels, sorted) and how long after `since`
+   * it took; if `cut` is still counted in after `timeoutMs`, with the view it had then.
+   */
+  async majorityWithout(
+    cut: RabbitNode,
+    via: RabbitNode,
+    since: number,
+    timeoutMs = 60_000,
+  ): Promise<{ nodes: string[]; ms: number }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const running = await this.cluster.runningNodes(via);
+      if (!running.includes(cut.name) || Date.now() > deadline) {
+        const nodes = running.map((name) => this.label(this.cluster.nodeNamed(name))).sort();
+        return { nodes, ms: Date.now() - since };
+      }
+      await sleep(250);
+    }
   }
 
   /**

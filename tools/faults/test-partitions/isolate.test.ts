@@ -52,9 +52,7 @@ describe('scenario 1: one node cut off from the other two and from its clients, 
     );
     const pausedAfter = await cluster.paused(n1, 120_000);
     const pausedAt = Date.now();
-    const majority = (await scenario.cluster.runningNodes(n2))
-      .map((name) => scenario.label(scenario.cluster.nodeNamed(name)))
-      .sort();
+    const majority = await partition.majorityWithout(n1, n2, cutAt);
 
     await cluster.heal();
     const healedAt = Date.now();
@@ -73,7 +71,8 @@ describe('scenario 1: one node cut off from the other two and from its clients, 
         `dead connection noticed: producer ${seconds(partition.noticed(producer, cutAt))}, worker-1 ` +
         `${seconds(partition.noticed(worker1, cutAt))}; ` +
         `producer -> ${partition.move(producerMove, cutAt)}, worker-1 -> ${partition.move(worker1Move, cutAt)}; ` +
-        `n1 paused ${seconds(pausedAt - cutAt)} after the cut, majority ${majority.join('+')}; ` +
+        `n1 paused ${seconds(pausedAt - cutAt)} after the cut, majority ${majority.nodes.join('+')} ` +
+        `(n1 counted out ${seconds(majority.ms)} after the cut); ` +
         `healed at +${seconds(healedAt - cutAt)}, n1 running again by itself ${seconds(whole.ms)} after; partitions ` +
         `recorded: ${whole.partitions.join('; ') || 'none'}; ` +
         recovery.note,
@@ -90,7 +89,7 @@ describe('scenario 1: one node cut off from the other two and from its clients, 
     expect(producerMove?.node).not.toBe(n1);
     expect(worker1Move?.node).not.toBe(n1);
     expect(pausedAfter).toBeGreaterThanOrEqual(0);
-    expect(majority).toEqual(['n2', 'n3']);
+    expect(majority.nodes).toEqual(['n2', 'n3']);
     expect(whole.partitions, 'pause_minority leaves no partition to resolve').toEqual([]);
     expect(producerResult.code, producerResult.stderr.slice(-2000)).toBe(0);
     expect(books.confirmed).toBe(MESSAGES);

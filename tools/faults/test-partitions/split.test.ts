@@ -56,9 +56,7 @@ describe('scenario 3: a 1 | 2 split between the nodes while each side has client
       120_000,
     );
     const worker2Moves = scenario.connectionsOf(worker2).filter((connection) => connection.time >= cutAt).length;
-    const majority = (await scenario.cluster.runningNodes(n2))
-      .map((name) => scenario.label(scenario.cluster.nodeNamed(name)))
-      .sort();
+    const majority = await partition.majorityWithout(n1, n2, cutAt);
 
     await cluster.heal();
     const healedAt = Date.now();
@@ -77,7 +75,8 @@ describe('scenario 3: a 1 | 2 split between the nodes while each side has client
         `n1 paused ${seconds(pausedAt - cutAt)} after the split; producer noticed ` +
         `${seconds(partition.noticed(producer, cutAt))} (${partition.move(producerMove, cutAt)}), ` +
         `worker-1 noticed ${seconds(partition.noticed(worker1, cutAt))} (${partition.move(worker1Move, cutAt)}); ` +
-        `worker-2 reconnected ${worker2Moves} times; majority ${majority.join('+')}; ` +
+        `worker-2 reconnected ${worker2Moves} times; majority ${majority.nodes.join('+')} ` +
+        `(n1 counted out ${seconds(majority.ms)} after the split); ` +
         `healed at +${seconds(healedAt - cutAt)}, n1 running again by itself ${seconds(whole.ms)} after; partitions ` +
         `recorded: ${whole.partitions.join('; ') || 'none'}; ${recovery.note}`,
       doneTwice,
@@ -90,7 +89,7 @@ describe('scenario 3: a 1 | 2 split between the nodes while each side has client
     expect(leaderBefore).toBe(n2);
     expect(producerMove?.node).not.toBe(n1);
     expect(worker1Move?.node).not.toBe(n1);
-    expect(majority).toEqual(['n2', 'n3']);
+    expect(majority.nodes).toEqual(['n2', 'n3']);
     expect(whole.partitions).toEqual([]);
     expect(producerResult.code, producerResult.stderr.slice(-2000)).toBe(0);
     expect(books.confirmed).toBe(MESSAGES);
