@@ -72,7 +72,7 @@ describe("scenario 2: the node holding task_queue's leader cut off, the producer
         `producer noticed ${seconds(partition.noticed(producer, cutAt))}, -> ` +
         `${partition.move(producerMove, cutAt)}; worker-1 -> ${partition.move(worker1Move, cutAt)}; ` +
         `n1 paused ${seconds(pausedAt - cutAt)} after the cut; healed at +${seconds(healedAt - cutAt)}, n1 running ` +
-        `again by itself ${seconds(whole.ms)} after; ` +
+        `again ${whole.how} ${seconds(whole.ms)} after; ` +
         `partitions recorded: ${whole.partitions.join('; ') || 'none'}; ${recovery.note}`,
       doneTwice,
       recovery.seconds,

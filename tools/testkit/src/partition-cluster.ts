@@ -116,27 +116,70 @@ export class PartitionCluster extends RabbitCluster {
 
   /**
    * After a heal: waits up to `byItselfMs` for every node to be a running member again by
-   * itself (pause_minority). A node that stays paused past it (seen here: docs/partitions.md)
-   * gets what that page tells an operator to do, in its namespace: `rabbitmqctl stop_app`,
-   * then `start_app`; then it waits again, up to `operatorMs`. Says what an operator had to
-   * do, or undefined when the cluster came back by itself.
+   * itself (pause_minority restarts a paused node once it sees a majority). A node still
+   * silent then is asked how far its broker got: one stuck `booting` is most likely held
+   * by RabbitMQ 3.10.8's global-hang workaround, which sends `global` messages that Erlang
+   * 25.1 and later ignore (rabbitmq-server#6034, fixed in 3.10.9; docs/partitions.md), so
+   * its boot waits forever in `global:sync()` on the peers `global` never synced with. It
+   * gets what that page tells an operator to do: those peers disconnected from it
+   * (`unblockGlobal`), after which its boot goes on and the peers reconnect. Then it waits
+   * again, up to `operatorMs`; a node still away then fails with the end of its log.
+   * Resolves with what an operator had to do, or undefined when the cluster came back by itself.
    */
   async recoverAfterHeal(byItselfMs = 60_000, operatorMs = 120_000): Promise<string | undefined> {
     try {
       await this.waitForRunning(byItselfMs);
       return undefined;
     } catch (err) {
-      const silent: RabbitNode[] = [];
-      for (const node of this.nodes) if (!(await node.isAnswering())) silent.push(node);
-      for (const node of silent) {
-        await node.ctl(['stop_app'], operatorMs).catch(() => undefined);
-        await node.ctl(['start_app'], operatorMs).catch(() => undefined);
+      const done: string[] = [];
+      for (const node of this.nodes) {
+        if (await node.isAnswering()) continue;
+        const state = await this.bootState(node);
+        if (state !== 'booting') {
+          done.push(`${node.name} ${state ?? 'not answering rabbitmqctl'}: nothing done`);
+          continue;
+        }
+        const released = await this.unblockGlobal(node);
+        done.push(
+          released.length === 0
+            ? `${node.name} booting, no peer left unsynced by global: nothing done`
+            : `${node.name} stuck booting (global:sync on ${released.join(', ')}): disconnected from it`,
+        );
       }
-      await this.waitForRunning(operatorMs);
-      const names = silent.map((node) => node.name).join(', ') || 'no node (the members disagreed)';
       const why = (err as Error).message.split('\n')[0] ?? '';
-      return `${names} not back ${byItselfMs / 1000} s after the heal (${why}); back after stop_app + start_app`;
+      await this.waitForRunning(operatorMs).catch((again: unknown) => {
+        throw new Error(`${(again as Error).message}\n(after the heal: ${why}; then ${done.join('; ')})`);
+      });
+      const what = done.join('; ') || 'nothing done';
+      return `not whole ${byItselfMs / 1000} s after the heal (${why}); ${what}; whole after that`;
     }
+  }
+
+  /**
+   * How far the broker application on `node` is (`rabbit_boot_state`: `booting`, `ready`,
+   * `stopping`, `stopped`); undefined when its VM does not answer rabbitmqctl.
+   */
+  async bootState(node: RabbitNode): Promise<string | undefined> {
+    const out = await node.ctl(['eval', 'rabbit_boot_state:get().'], 30_000).catch(() => undefined);
+    return out?.trim();
+  }
+
+  /**
+   * Disconnects `node` from every connected peer its `global` has not synced with (the
+   * peers a `global:sync()` there waits for) and resolves with their names; a real
+   * disconnect clears the half-made sync on both sides, and the next contact reconnects
+   * them. What RabbitMQ's own workaround does when a sync hangs, by faking a nodedown and a
+   * nodeup; 3.10.8 fakes them in the form from before Erlang 25.1, which `global` ignores
+   * since (fixed in 3.10.9). Reads `global`'s state record (its 4th element: the synced
+   * nodes, in OTP 25 and 26).
+   */
+  async unblockGlobal(node: RabbitNode): Promise<string[]> {
+    const expression =
+      'Blocked = nodes() -- element(4, sys:get_state(global_name_server)), ' +
+      '[erlang:disconnect_node(N) || N <- Blocked], Blocked.';
+    // A list of node names, each a quoted atom (they hold '@', '-' and '.').
+    const out = await node.ctl(['eval', expression], 30_000);
+    return [...out.matchAll(/'([^']+)'/g)].map((match) => match[1] ?? '');
   }
 
   /** The apps' traffic to `node` slowed to `kbit` (0: full speed again). */
@@ -183,13 +226,14 @@ export class PartitionCluster extends RabbitCluster {
 
   /**
    * Heals the network, then waits for the nodes to come back by themselves (pause_minority
-   * restarts a paused node once it sees a majority); only a node that has not after half
-   * the time is started by hand (RabbitCluster.ensureRunning).
+   * restarts a paused node once it sees a majority), releasing a boot stuck in
+   * `global:sync()` as `recoverAfterHeal` does; only a node still away after that is started
+   * by hand (RabbitCluster.ensureRunning).
    */
   override async ensureRunning(timeoutMs = 180_000): Promise<void> {
     await this.network.heal();
     try {
-      await this.waitForRunning(timeoutMs / 2);
+      await this.recoverAfterHeal(timeoutMs / 4, timeoutMs / 4);
     } catch {
       await sleep(1000);
       await super.ensureRunning(timeoutMs / 2);

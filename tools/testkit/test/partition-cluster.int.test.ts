@@ -41,6 +41,11 @@ describe('PartitionCluster: three nodes, each in its own network namespace, paus
         'rabbit_mnesia:cluster_nodes(all), application:get_env(rabbit, cluster_partition_handling).',
       ]),
     ).toMatch(/pause_minority/);
+    // What recoverAfterHeal reads and does on a node stuck booting, on healthy nodes:
+    // every broker ready, every peer synced by global, so nothing to disconnect.
+    for (const node of c.nodes) expect(await c.bootState(node)).toBe('ready');
+    for (const node of c.nodes) expect(await c.unblockGlobal(node)).toEqual([]);
+    expect((await c.runningNodes()).sort()).toEqual(c.nodes.map((node) => node.name).sort());
   });
 
   // Its cable pulled: the majority goes on, and it comes back by itself when healed.
