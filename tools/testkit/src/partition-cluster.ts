@@ -135,6 +135,7 @@ export class PartitionCluster extends RabbitCluster {
       for (const node of this.nodes) {
         if (await node.isAnswering()) continue;
         const state = await this.bootState(node);
+        if (state === 'ready') continue; // its AMQP probe missed, under load: nothing to do
         if (state !== 'booting') {
           done.push(`${node.name} ${state ?? 'not answering rabbitmqctl'}: nothing done`);
           continue;
