@@ -235,18 +235,10 @@ export async function openRedisDedupStore(url: string, options: RedisDedupOption
       }),
     clear: async () => {
       let deleted = 0;
-      let cursor = '0';
-      do {
-        const [next, keys] = await client.scan(
-          cursor,
-          'MATCH',
-          `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`,
-          'COUNT',
-          1000,
-        );
-        cursor = next;
+      const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+      for await (const keys of client.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
         if (keys.length > 0) deleted += await client.unlink(...keys);
-      } while (cursor !== '0');
+      }
       return deleted;
     },
     close: async () => {

@@ -49,18 +49,10 @@ export async function deleteRedisKeys(prefix: string, url = sharedRedisUrl()): P
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   let deleted = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(
-        cursor,
-        'MATCH',
-        `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
+    const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    for await (const keys of client.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
       if (keys.length > 0) deleted += await client.del(...keys);
-    } while (cursor !== '0');
+    }
   } finally {
     client.disconnect();
   }
