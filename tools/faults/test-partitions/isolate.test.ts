@@ -73,8 +73,8 @@ describe('scenario 1: one node cut off from the other two and from its clients, 
         `producer -> ${partition.move(producerMove, cutAt)}, worker-1 -> ${partition.move(worker1Move, cutAt)}; ` +
         `n1 paused ${seconds(pausedAt - cutAt)} after the cut, majority ${majority.nodes.join('+')} ` +
         `(n1 counted out ${seconds(majority.ms)} after the cut); ` +
-        `healed at +${seconds(healedAt - cutAt)}, n1 running again ${whole.how} ${seconds(whole.ms)} after; partitions ` +
-        `recorded: ${whole.partitions.join('; ') || 'none'}; ` +
+        `healed at +${seconds(healedAt - cutAt)}, n1 running again ${whole.how} ${seconds(whole.ms)} after; ` +
+        `partitions recorded: ${whole.partitions.join('; ') || 'none'}; ` +
         recovery.note,
       doneTwice,
       recovery.seconds,

@@ -77,8 +77,8 @@ describe('scenario 3: a 1 | 2 split between the nodes while each side has client
         `worker-1 noticed ${seconds(partition.noticed(worker1, cutAt))} (${partition.move(worker1Move, cutAt)}); ` +
         `worker-2 reconnected ${worker2Moves} times; majority ${majority.nodes.join('+')} ` +
         `(n1 counted out ${seconds(majority.ms)} after the split); ` +
-        `healed at +${seconds(healedAt - cutAt)}, n1 running again ${whole.how} ${seconds(whole.ms)} after; partitions ` +
-        `recorded: ${whole.partitions.join('; ') || 'none'}; ${recovery.note}`,
+        `healed at +${seconds(healedAt - cutAt)}, n1 running again ${whole.how} ${seconds(whole.ms)} after; ` +
+        `partitions recorded: ${whole.partitions.join('; ') || 'none'}; ${recovery.note}`,
       doneTwice,
       recovery.seconds,
     );
