@@ -113,3 +113,68 @@ describe('NetnsNetwork', () => {
     ]);
   });
 });
+
+describe('NetnsNetwork: the tc commands that slow and squeeze a node link', () => {
+  const network = (runner: CommandRunner) =>
+    NetnsNetwork.attach({ prefix: 'hrpt', subnet: '10.213.9', size: 3 }, runner);
+
+  it('slowClients: on the bridge end, the apps (by source address) in a narrow class, the rest at 10gbit', async () => {
+    const runner = fakeRunner();
+    await network(runner).slowClients(1, 4000);
+    expect(runner.calls).toEqual([
+      'tc qdisc del dev hrpt-v2 root',
+      'tc qdisc add dev hrpt-v2 root handle 1: htb default 20',
+      'tc class add dev hrpt-v2 parent 1: classid 1:10 htb rate 4000kbit ceil 4000kbit',
+      'tc class add dev hrpt-v2 parent 1: classid 1:20 htb rate 10gbit',
+      'tc filter add dev hrpt-v2 parent 1: protocol ip prio 1 u32 match ip src 10.213.9.1/32 flowid 1:10',
+    ]);
+  });
+
+  it('slowClients 0: only the root removed', async () => {
+    const runner = fakeRunner();
+    await network(runner).slowClients(0, 0);
+    expect(runner.calls).toEqual(['tc qdisc del dev hrpt-v1 root']);
+  });
+
+  it('impair: the other traffic class narrowed on the bridge end, and an htb class on the node end', async () => {
+    const runner = fakeRunner({ 'tc qdisc show dev hrpt-v1': 'qdisc htb 1: root refcnt 2 r2q 10 default 0x20' });
+    await network(runner).impair(0, 1000);
+    expect(runner.calls).toEqual([
+      'tc -n hrpt-n1 qdisc del dev hrpt-e1 root',
+      'tc qdisc show dev hrpt-v1',
+      'tc class change dev hrpt-v1 parent 1: classid 1:20 htb rate 1000kbit ceil 1000kbit',
+      'tc -n hrpt-n1 qdisc add dev hrpt-e1 root handle 1: htb default 10',
+      'tc -n hrpt-n1 class add dev hrpt-e1 parent 1: classid 1:10 htb rate 1000kbit ceil 1000kbit',
+    ]);
+  });
+
+  it('impair without slowed clients: builds the bridge end first (clients at full speed)', async () => {
+    const runner = fakeRunner({ 'tc qdisc show dev hrpt-v1': '' });
+    await network(runner).impair(0, 1000);
+    expect(runner.calls.slice(0, 4)).toEqual([
+      'tc -n hrpt-n1 qdisc del dev hrpt-e1 root',
+      'tc qdisc show dev hrpt-v1',
+      'tc qdisc del dev hrpt-v1 root',
+      'tc qdisc add dev hrpt-v1 root handle 1: htb default 20',
+    ]);
+    expect(runner.calls).toContain(
+      'tc class add dev hrpt-v1 parent 1: classid 1:10 htb rate 10000000kbit ceil 10000000kbit',
+    );
+    expect(runner.calls.at(-1)).toBe(
+      'tc -n hrpt-n1 class add dev hrpt-e1 parent 1: classid 1:10 htb rate 1000kbit ceil 1000kbit',
+    );
+  });
+
+  it('impair 0: the node end removed, the other traffic back to 10gbit where a root is', async () => {
+    const runner = fakeRunner({ 'tc qdisc show dev hrpt-v1': 'qdisc htb 1: root' });
+    await network(runner).impair(0, 0);
+    expect(runner.calls).toEqual([
+      'tc -n hrpt-n1 qdisc del dev hrpt-e1 root',
+      'tc qdisc show dev hrpt-v1',
+      'tc class change dev hrpt-v1 parent 1: classid 1:20 htb rate 10gbit',
+    ]);
+    const bare = fakeRunner({ 'tc qdisc show dev hrpt-v1': '' });
+    await network(bare).impair(0, 0);
+    expect(bare.calls).toHaveLength(2);
+  });
+});

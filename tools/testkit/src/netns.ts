@@ -20,6 +20,9 @@ const runCommand: CommandRunner = async (file, args) => {
 };
 
 /** Where the network lives, so that a later process can find (and remove) it. */
+/** The rate of an htb class that does not slow anything (a bridge is faster than the machine). */
+const FULL_SPEED = '10gbit';
+
 export interface NetnsNetworkDescriptor {
   /** Starts every namespace, link and directory of the network: the sweep removes what has it. */
   readonly prefix: string;
@@ -303,41 +306,12 @@ export class NetnsNetwork {
     const dev = this.hostLink(i);
     await this.runner('tc', ['qdisc', 'del', 'dev', dev, 'root']).catch(() => undefined);
     if (kbit <= 0) return;
-    await this.runner('tc', ['qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '20']);
+    await this.htbRoot(dev, 20);
+    await this.htbClass('add', dev, 10, `${kbit}kbit`);
+    await this.htbClass('add', dev, 20, FULL_SPEED);
     await this.runner('tc', [
-      'class',
-      'add',
-      'dev',
-      dev,
-      'parent',
-      '1:',
-      'classid',
-      '1:10',
-      'htb',
-      'rate',
-      `${kbit}kbit`,
-      'ceil',
-      `${kbit}kbit`,
-    ]);
-    await this.runner('tc', ['class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
-    await this.runner('tc', [
-      'filter',
-      'add',
-      'dev',
-      dev,
-      'parent',
-      '1:',
-      'protocol',
-      'ip',
-      'prio',
-      '1',
-      'u32',
-      'match',
-      'ip',
-      'src',
-      `${this.gateway}/32`,
-      'flowid',
-      '1:10',
+      ...['filter', 'add', 'dev', dev, 'parent', '1:', 'protocol', 'ip', 'prio', '1'],
+      ...['u32', 'match', 'ip', 'src', `${this.gateway}/32`, 'flowid', '1:10'],
     ]);
   }
 
@@ -354,68 +328,44 @@ export class NetnsNetwork {
     await this.runner('tc', ['-n', ns, 'qdisc', 'del', 'dev', this.nodeLink(i), 'root']).catch(() => undefined);
     const hasRoot = (await this.runner('tc', ['qdisc', 'show', 'dev', host])).includes('htb 1:');
     if (kbit <= 0) {
-      if (hasRoot)
-        await this.runner('tc', [
-          'class',
-          'change',
-          'dev',
-          host,
-          'parent',
-          '1:',
-          'classid',
-          '1:20',
-          'htb',
-          'rate',
-          '10gbit',
-        ]);
+      if (hasRoot) await this.htbClass('change', host, 20, FULL_SPEED);
       return;
     }
     if (!hasRoot) await this.slowClients(i, 10_000_000);
+    await this.htbClass('change', host, 20, `${kbit}kbit`);
+    await this.htbRoot(this.nodeLink(i), 10, ns);
+    await this.htbClass('add', this.nodeLink(i), 10, `${kbit}kbit`, ns);
+  }
+
+  /** An htb root qdisc `1:` on `dev` (in namespace `ns` when given), unclassified traffic to `1:<defaultMinor>`. */
+  private async htbRoot(dev: string, defaultMinor: number, ns?: string): Promise<void> {
+    const where = ns === undefined ? [] : ['-n', ns];
     await this.runner('tc', [
-      'class',
-      'change',
-      'dev',
-      host,
-      'parent',
-      '1:',
-      'classid',
-      '1:20',
-      'htb',
-      'rate',
-      `${kbit}kbit`,
-      'ceil',
-      `${kbit}kbit`,
-    ]);
-    await this.runner('tc', [
-      '-n',
-      ns,
+      ...where,
       'qdisc',
       'add',
       'dev',
-      this.nodeLink(i),
+      dev,
       'root',
       'handle',
       '1:',
       'htb',
       'default',
-      '10',
+      `${defaultMinor}`,
     ]);
+  }
+
+  /**
+   * `tc class add|change` of the htb class `1:<minor>` under the root `1:` of `dev` (in
+   * namespace `ns` when given), at `rate`; a narrowed class gets the same ceiling, so it
+   * never borrows, while FULL_SPEED leaves the ceiling to htb (the rate).
+   */
+  private async htbClass(verb: 'add' | 'change', dev: string, minor: number, rate: string, ns?: string): Promise<void> {
+    const where = ns === undefined ? [] : ['-n', ns];
+    const ceil = rate === FULL_SPEED ? [] : ['ceil', rate];
     await this.runner('tc', [
-      '-n',
-      ns,
-      'class',
-      'add',
-      'dev',
-      this.nodeLink(i),
-      'parent',
-      '1:',
-      'classid',
-      '1:10',
-      'htb',
-      'rate',
-      `${kbit}kbit`,
-      'ceil',
-      `${kbit}kbit`,
+      ...[...where, 'class', verb, 'dev', dev, 'parent', '1:', 'classid', `1:${minor}`],
+      ...['htb', 'rate', rate, ...ceil],
     ]);
   }
 
