@@ -87,6 +87,7 @@ export const pipelines: readonly Pipeline[] = [
     pkg: '@hello-rabbit/testkit',
     file: 'testkit.yml',
     needs: {
+      rabbitmq: 'the test vhosts: owner, dispose, the sweep of stale ones',
       redis: 'the test of deleteRedisKeys, the clean-up of every test that writes to it',
       apt: { 'rabbitmq-server': 'the three-node clusters of its own (test:serial)' },
       root: 'the partition cluster puts each node in a network namespace of its own (test:serial)',

@@ -1,6 +1,6 @@
 export { brokerUrl, redacted, requireBroker, withChannel, inspectQueue, drainQueue } from './broker.js';
 export type { QueueState, DrainedMessage } from './broker.js';
-export { createTestVhost, ctl } from './vhost.js';
+export { createTestVhost, ctl, sweepStaleVhosts, vhostOwner } from './vhost.js';
 export type { TestVhost } from './vhost.js';
 export { enableManagement, managementEndpoint } from './management.js';
 export type { ManagementEndpoint } from './management.js';

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { statSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { brokerUrl } from './broker.js';
 
@@ -38,16 +41,75 @@ export async function ctl(...args: string[]): Promise<string> {
   }
 }
 
+/** The description a test vhost carries: who made it, so that a later run can tell it was left behind. */
+export const vhostOwner = (pid = process.pid, host = os.hostname()): string =>
+  `hello-rabbit test; pid ${pid} on ${host}`;
+const OWNER = /^hello-rabbit test; pid (\d+) on (.+)$/;
+
+/** Whether process `pid` of this machine is alive (a signal 0 reaches it, or it is someone else's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes the test vhosts (`test-*`) that a test process of this machine made and did not
+ * dispose of because it was killed or cut short (its pid, in the vhost's description, is
+ * gone); never one whose owner lives, another machine's, or one without an owner.
+ * Resolves with the names deleted.
+ */
+export async function sweepStaleVhosts(isAlive: (pid: number) => boolean = alive): Promise<string[]> {
+  const listed = JSON.parse(await ctl('list_vhosts', 'name', 'description', '--formatter', 'json')) as {
+    name: string;
+    description?: string;
+  }[];
+  const host = os.hostname();
+  const stale = listed.filter(({ name, description }) => {
+    const owner = OWNER.exec(description ?? '');
+    return name.startsWith('test-') && owner?.[2] === host && !isAlive(Number(owner[1]));
+  });
+  for (const { name } of stale) await ctl('delete_vhost', name).catch(() => undefined);
+  return stale.map(({ name }) => name);
+}
+
+/**
+ * Sweeps stale vhosts (sweepStaleVhosts) at most once a minute per machine and broker: a
+ * stamp file in the temporary directory says when the last sweep began, so the many test
+ * files of a run do not each pay for a rabbitmqctl call.
+ */
+async function sweepNowAndThen(): Promise<void> {
+  const key = createHash('sha256')
+    .update(process.env.RABBITMQCTL ?? 'rabbitmqctl')
+    .digest('hex')
+    .slice(0, 12);
+  const stamp = path.join(os.tmpdir(), `hello-rabbit-vhost-sweep-${key}`);
+  try {
+    if (Date.now() - statSync(stamp).mtimeMs < 60_000) return;
+    const now = new Date();
+    utimesSync(stamp, now, now);
+  } catch {
+    writeFileSync(stamp, '');
+  }
+  await sweepStaleVhosts();
+}
+
 /**
  * Creates a vhost named after the test, gives the broker user of AMQP_URL full rights on
  * it, and returns its URL. Tests in different files (and different packages, run at the
  * same time by turbo) never see each other's queues, and the real queue names are used.
+ * The vhost's description names the test process; vhosts that killed or cut-short runs of
+ * this machine left behind are deleted first (sweepStaleVhosts, at most once a minute).
  */
 export async function createTestVhost(label: string): Promise<TestVhost> {
   const base = new URL(brokerUrl());
   const name = `test-${label}-${randomUUID().slice(0, 8)}`;
   const user = decodeURIComponent(base.username || 'guest');
-  await ctl('add_vhost', name);
+  await sweepNowAndThen();
+  await ctl('add_vhost', name, '--description', vhostOwner());
   await ctl('set_permissions', '-p', name, user, '.*', '.*', '.*');
   const url = new URL(base.toString());
   url.pathname = `/${encodeURIComponent(name)}`;
