@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { RunningProcess, runProcess } from './process.js';
+import { isAlive, RunningProcess, runProcess } from './process.js';
 
 const node = process.execPath;
 
@@ -37,5 +38,16 @@ describe('RunningProcess', () => {
   it('kills a process that outlives its timeout', async () => {
     const result = await runProcess(node, ['-e', 'setTimeout(() => {}, 30000)'], { timeoutMs: 300 });
     expect(result.signal).toBe('SIGKILL');
+  });
+});
+
+describe('isAlive: whether an owner process still lives', () => {
+  it('is true for this process and false for one that has exited', async () => {
+    expect(isAlive(process.pid)).toBe(true);
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    const pid = child.pid ?? 0;
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(pid).toBeGreaterThan(0);
+    expect(isAlive(pid)).toBe(false);
   });
 });

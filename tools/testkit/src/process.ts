@@ -134,3 +134,16 @@ export function runProcess(
 ): Promise<ProcessResult> {
   return new RunningProcess(command, args, options).exited;
 }
+
+/**
+ * Whether process `pid` of this machine lives: signal 0 reaches it, or it exists but is
+ * another user's (EPERM). What the sweeps of stale nodes, servers and vhosts ask of an owner.
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
+import { isAlive } from './process.js';
 
 const run = promisify(execFile);
 
@@ -550,15 +551,6 @@ export class RabbitNode {
     const file = path.join(this.logDir, 'server.out');
     const tail = existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-20).join('\n') : '(no output)';
     return `${file}:\n${tail}`;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

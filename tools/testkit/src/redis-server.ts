@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { freePort } from './ports.js';
+import { isAlive } from './process.js';
 import { isPortFree } from './rabbit-node.js';
 
 /** The shared Redis of the tests: REDIS_URL, or 127.0.0.1:6379. */
@@ -60,15 +61,6 @@ export async function deleteRedisKeys(prefix: string, url = sharedRedisUrl()): P
 }
 
 const DIR_PREFIX = 'hello-rabbit-redis-';
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Stops the private servers of test processes that are gone, and removes their directories. */
 function sweepStale(): void {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { brokerUrl } from './broker.js';
+import { isAlive } from './process.js';
 
 const run = promisify(execFile);
 
@@ -46,23 +47,13 @@ export const vhostOwner = (pid = process.pid, host = os.hostname()): string =>
   `hello-rabbit test; pid ${pid} on ${host}`;
 const OWNER = /^hello-rabbit test; pid (\d+) on (.+)$/;
 
-/** Whether process `pid` of this machine is alive (a signal 0 reaches it, or it is someone else's). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Deletes the test vhosts (`test-*`) that a test process of this machine made and did not
  * dispose of because it was killed or cut short (its pid, in the vhost's description, is
  * gone); never one whose owner lives, another machine's, or one without an owner.
  * Resolves with the names deleted.
  */
-export async function sweepStaleVhosts(isAlive: (pid: number) => boolean = alive): Promise<string[]> {
+export async function sweepStaleVhosts(alive: (pid: number) => boolean = isAlive): Promise<string[]> {
   const listed = JSON.parse(await ctl('list_vhosts', 'name', 'description', '--formatter', 'json')) as {
     name: string;
     description?: string;
@@ -70,7 +61,7 @@ export async function sweepStaleVhosts(isAlive: (pid: number) => boolean = alive
   const host = os.hostname();
   const stale = listed.filter(({ name, description }) => {
     const owner = OWNER.exec(description ?? '');
-    return name.startsWith('test-') && owner?.[2] === host && !isAlive(Number(owner[1]));
+    return name.startsWith('test-') && owner?.[2] === host && !alive(Number(owner[1]));
   });
   for (const { name } of stale) await ctl('delete_vhost', name).catch(() => undefined);
   return stale.map(({ name }) => name);
