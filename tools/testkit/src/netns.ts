@@ -19,10 +19,10 @@ const runCommand: CommandRunner = async (file, args) => {
   }
 };
 
-/** Where the network lives, so that a later process can find (and remove) it. */
 /** The rate of an htb class that does not slow anything (a bridge is faster than the machine). */
 const FULL_SPEED = '10gbit';
 
+/** Where the network lives, so that a later process can find (and remove) it. */
 export interface NetnsNetworkDescriptor {
   /** Starts every namespace, link and directory of the network: the sweep removes what has it. */
   readonly prefix: string;
